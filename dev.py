@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""One command for newcomers: ``python3 dev.py serve`` or ``python3 dev.py test``.
+
+It creates ``.venv`` on first use, installs the pinned dependencies from
+``requirements-dev.lock`` (again only when the lock file changes), then serves the
+directory with the demo network loaded, or runs the test suite. Needs only Python 3.11+.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements-dev.lock"
+STAMP = VENV / ".installed-lock"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+USAGE = "usage: python3 dev.py serve [--host H] [--port P] | python3 dev.py test [pytest options]"
+
+
+def ensure_environment() -> None:
+    """Create the virtual environment and install the locked dependencies if needed."""
+    if sys.version_info < (3, 11):
+        sys.exit("Channel Expert needs Python 3.11 or newer.")
+    fingerprint = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print("Creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    python = str(BIN / "python")
+    print("Installing pinned dependencies (requirements-dev.lock) …", flush=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(LOCK)], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(fingerprint)
+
+
+def run(*command: str) -> int:
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("serve", "test"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    ensure_environment()
+    if argv[0] == "serve":
+        seeded = run(str(BIN / "channel-expert"), "seed", "--if-empty")
+        if seeded:
+            return seeded
+        return run(str(BIN / "channel-expert"), "serve", *argv[1:])
+    return run(str(BIN / "python"), "-m", "pytest", *argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,103 @@
+"""The app factory: settings and plugins in, a Litestar app out (no module-level app)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import swagger_ui_bundle
+from litestar import Litestar
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from directory import __version__
+from directory.database import bind, engine_for
+from directory.plugin_manager import call_each, get_plugin_manager
+from directory.problems import EXCEPTION_HANDLERS
+from directory.routes.health import HealthController
+from directory.routes.pages import PageController
+from directory.routes.providers import ProviderController
+from directory.routes.services import ServiceController
+from directory.security import SecurityHeadersMiddleware
+from directory.settings import Settings
+from geo import Gazetteer
+
+HERE = Path(__file__).parent
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _openapi_config() -> OpenAPIConfig:
+    swagger = SwaggerRenderPlugin(
+        path="/",
+        js_url="/static/swagger/swagger-ui-bundle.js",
+        css_url="/static/swagger/swagger-ui.css",
+        standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+    )
+    return OpenAPIConfig(
+        title="Channel Expert",
+        version=__version__,
+        description="Annuaire des revendeurs informatiques et agences web du réseau Channel Expert.",
+        path="/schema",
+        render_plugins=[swagger],
+    )
+
+
+def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Litestar:
+    """Build the directory app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings.from_env()
+    manager = plugin_manager or get_plugin_manager(settings)
+    engine = engine_for(settings.database_url)
+    bind(engine)
+    gazetteer = Gazetteer.default()
+
+    handlers: list[Any] = [
+        ProviderController,
+        ServiceController,
+        HealthController,
+        PageController,
+        create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
+        create_static_files_router(
+            path="/static/swagger", directories=[swagger_ui_bundle.swagger_ui_path], include_in_schema=False
+        ),
+    ]
+    manager.hook.register_routes(register=handlers.append)
+
+    async def on_startup(app: Litestar) -> None:
+        if engine.engine_type == "postgres":
+            await engine.start_connection_pool()
+        await call_each(manager, "startup", app=app)
+
+    async def on_shutdown(app: Litestar) -> None:
+        await call_each(manager, "shutdown", app=app)
+        if engine.engine_type == "postgres":
+            await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "plugin_manager": Provide(lambda: manager, use_cache=True, sync_to_thread=False),
+            "gazetteer": Provide(lambda: gazetteer, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[SecurityHeadersMiddleware()],
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        openapi_config=_openapi_config(),
+        logging_config=LoggingConfig(
+            root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
+            # problems.internal_error_handler logs each unexpected error once, with its request id.
+            log_exceptions="never",
+        ),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=settings.debug,
+        state={"settings": settings, "plugin_manager": manager},
+    )

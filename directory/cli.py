@@ -1,0 +1,195 @@
+"""``channel-expert``: the one entry point to serve, migrate, seed, import, export and inspect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Coroutine
+
+import click
+
+from directory import demo, events, exchange, providers
+from directory.database import bind, engine_for, migrate
+from directory.plugin_manager import describe_plugins, get_plugin_manager
+from directory.settings import Settings, SettingsError
+from geo import Gazetteer
+
+
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def _prepare(settings: Settings) -> list[str]:
+    """Create or upgrade the schema and the service catalogue; returns the migrations applied."""
+    engine = engine_for(settings.database_url)
+    bind(engine)
+    applied = await migrate(engine)
+    await providers.sync_catalogue()
+    return applied
+
+
+@click.group(help="Channel Expert : annuaire des revendeurs informatiques et agences web du réseau.")
+@click.version_option(package_name="channel-expert")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.ensure_object(dict)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the directory (the schema is created or upgraded first)."""
+    import uvicorn
+
+    from directory.app import create_app
+
+    settings = _settings(ctx)
+    _run(_prepare(settings))
+    app = create_app(settings, ctx.obj["plugin_manager"])
+    click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
+
+
+@cli.command(name="migrate")
+@click.pass_context
+def migrate_command(ctx: click.Context) -> None:
+    """Create or upgrade the database schema in place."""
+    applied = _run(_prepare(_settings(ctx)))
+    click.echo(f"Migrations appliquées : {', '.join(applied)}" if applied else "Base de données à jour.")
+
+
+@cli.command()
+@click.option("--if-empty", is_flag=True, help="Ne rien faire si l'annuaire contient déjà des prestataires.")
+@click.option("--yes", is_flag=True, help="Remplacer les prestataires existants sans confirmation.")
+@click.pass_context
+def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
+    """Load the demo network: 500 resellers and 2,500 web agencies, identical on every run."""
+    settings = _settings(ctx)
+
+    async def run() -> None:
+        await _prepare(settings)
+        from directory.tables import Provider
+
+        existing = await Provider.count()
+        if existing and if_empty:
+            click.echo(f"L'annuaire contient déjà {existing} prestataires : rien à faire.")
+            return
+        if existing and not yes and not click.confirm(f"Remplacer les {existing} prestataires existants ?"):
+            raise click.Abort()
+        records = demo.demo_records(Gazetteer.default())
+        manager = ctx.obj["plugin_manager"]
+        removed = await events.snapshot_all(manager)
+        await providers.delete_all()
+        await events.notify_deleted(manager, removed)
+        created, _ = await providers.save_records(records)
+        await events.notify_saved(manager, created, [])
+        counts = ", ".join(f"{n} {kind}" for kind, n in demo.iter_kinds(records))
+        click.echo(f"{len(created)} prestataires créés ({counts}). Empreinte : {demo.checksum(records)}")
+
+    _run(run())
+
+
+@cli.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--dry-run", is_flag=True, help="Vérifier le fichier sans rien écrire.")
+@click.pass_context
+def import_command(ctx: click.Context, source, dry_run: bool) -> None:
+    """Import providers from a CSV file (see the README for the columns).
+
+    Bad rows are reported with their line number and skipped; good rows are written in one
+    transaction. Exit status: 0 all rows imported, 1 some rows rejected, 2 file unreadable.
+    """
+    settings = _settings(ctx)
+    try:
+        records, errors = exchange.read_csv(source, Gazetteer.default())
+    except exchange.FileError as error:
+        unreadable = click.ClickException(str(error))
+        unreadable.exit_code = 2
+        raise unreadable from None
+    for error in errors:
+        click.echo(f"ligne {error.line} : {error.reason}", err=True)
+    if dry_run:
+        click.echo(f"{len(records)} lignes valides, {len(errors)} rejetées (aucune écriture).")
+    else:
+        async def run() -> tuple[list[str], list[str]]:
+            await _prepare(settings)
+            created, updated = await providers.save_records(records)
+            await events.notify_saved(ctx.obj["plugin_manager"], created, updated)
+            return created, updated
+
+        created, updated = _run(run())
+        click.echo(f"{len(created)} créés, {len(updated)} mis à jour, {len(errors)} lignes rejetées.")
+    if errors:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("slug")
+@click.pass_context
+def remove(ctx: click.Context, slug: str) -> None:
+    """Remove a provider from the directory for good (suspending it keeps its data)."""
+    async def run() -> bool:
+        await _prepare(_settings(ctx))
+        provider = await providers.get_provider(slug, Gazetteer.default(), state=None)
+        if provider is None or not await providers.delete_provider(slug):
+            return False
+        await events.notify_deleted(ctx.obj["plugin_manager"], [provider])
+        return True
+
+    if not _run(run()):
+        raise click.ClickException(f"Aucun prestataire « {slug} ».")
+    click.echo(f"Prestataire {slug} supprimé.")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (sinon la sortie standard).")
+@click.option("--state", type=click.Choice(["draft", "pending_review", "published", "suspended"]),
+              help="Seulement les prestataires dans cet état.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None) -> None:
+    """Export providers as CSV (the import format) or GeoJSON."""
+    async def run():
+        await _prepare(_settings(ctx))
+        return await providers.export_records(state)
+
+    records = _run(run())
+    writer = exchange.write_csv if fmt == "csv" else exchange.write_geojson
+    with (output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout)) as stream:
+        count = writer(records, stream)
+    if output:
+        click.echo(f"{count} prestataires exportés dans {output}.")
+
+
+@cli.command(name="plugins")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def plugins_command(ctx: click.Context, as_json: bool) -> None:
+    """List the loaded plugins, their versions and the hooks they implement."""
+    described = describe_plugins(ctx.obj["plugin_manager"])
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+        return
+    for plugin in described:
+        origin = "intégré" if plugin["builtin"] else "installé"
+        click.echo(f"{plugin['name']} {plugin['version']} ({origin}) : {', '.join(plugin['hooks'])}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: read settings, load plugins and their commands, run."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise SystemExit(f"Configuration invalide : {error}") from None
+    manager = get_plugin_manager(settings)
+    manager.hook.register_commands(cli=cli)
+    cli.main(args=argv, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")

@@ -1,0 +1,83 @@
+"""Database engines, schema upgrades and write transactions for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+from typing import AsyncIterator
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+SQLITE_BUSY_TIMEOUT_S = 10
+
+
+class DurableSQLiteEngine(SQLiteEngine):
+    """SQLite that waits for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
+
+    async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
+        connection = await super().get_connection()
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        return connection
+
+
+def engine_for(database_url: str) -> Engine:
+    """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``)."""
+    if database_url.startswith("sqlite:"):
+        path = database_url.removeprefix("sqlite:").removeprefix("///")
+        return DurableSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+
+
+def bind(engine: Engine) -> None:
+    """Point every directory table, and Piccolo's migration runner, at ``engine``."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from directory import piccolo_conf
+    from directory.tables import TABLES
+
+    # Piccolo's migration runner finds its configuration through this variable only.
+    os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
+    piccolo_conf.DB = engine
+    for table in (*TABLES, Migration):
+        table._meta.db = engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.engine_type == "sqlite"
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[object]:
+    """A transaction that takes the write lock at once, so SQLite writers queue instead of failing."""
+    if is_sqlite(engine):
+        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+            yield transaction
+    else:
+        async with engine.transaction() as transaction:
+            yield transaction
+
+
+async def migrate(engine: Engine) -> list[str]:
+    """Apply the pending migrations and return their ids; safe to run on every start."""
+    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    bind(engine)
+    if is_sqlite(engine):
+        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
+        await engine.run_ddl("PRAGMA journal_mode = WAL")
+    await Migration.create_table(if_not_exists=True)
+    before = set(await Migration.get_migrations_which_ran(app_name="directory"))
+    manager = ForwardsMigrationManager(app_name="directory")
+    # Piccolo prints each migration as it goes; the CLI reports what ran itself.
+    with contextlib.redirect_stdout(io.StringIO()):
+        response = await manager.run()
+    if not response.success:
+        raise RuntimeError(f"migration failed: {response.message}")
+    after = await Migration.get_migrations_which_ran(app_name="directory")
+    return [name for name in after if name not in before]

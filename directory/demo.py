@@ -1,0 +1,193 @@
+"""The demo network: 500 resellers and 2,500 web agencies, the same on every run and machine.
+
+Everything comes from one seeded ``random.Random``; the places come from the gazetteer,
+weighted by population, with at least one provider in every région (overseas included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Iterator
+
+import msgspec
+
+from directory import catalogue
+from directory.records import ProviderRecord
+from directory.validation import luhn_ok
+from geo import Gazetteer, Place
+
+SEED = 20261126
+RESELLERS = 500
+WEB_AGENCIES = 2500
+
+SURNAMES = (
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
+    "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
+    "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Lefevre", "Faure", "Andre",
+    "Mercier", "Blanc", "Guerin", "Boyer", "Garnier", "Chevalier", "Francois", "Legrand", "Gauthier", "Garcia",
+    "Perrin", "Robin", "Clement", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Gautier", "Masson",
+    "Le Gall", "Le Goff", "Kerjean", "Etcheverry", "Pujol", "Santoni", "Payet", "Hoarau", "Jean-Baptiste", "Nativel",
+)
+RESELLER_NAMES = (
+    "{surname} Informatique", "Micro {place}", "{place} Bureautique", "Info Services {place}",
+    "{surname} Systèmes", "Net & Poste {place}", "Atelier Informatique {surname}", "{place} Micro Services",
+    "Réseaux {surname}", "{surname} Télécom & Informatique", "Proxi Info {place}", "Bureau Connecté {place}",
+)
+AGENCY_WORDS = (
+    "Pixel", "Boussole", "Colibri", "Lumen", "Azur", "Sillage", "Canopée", "Écume", "Mistral", "Galet",
+    "Hibiscus", "Lavande", "Granit", "Pollen", "Cerf-Volant", "Origami", "Tilleul", "Marée", "Volubilis", "Ardoise",
+    "Comète", "Phare", "Alizé", "Ginkgo", "Basalte", "Cobalt", "Quartz", "Saule", "Vanille", "Zénith",
+)
+AGENCY_NAMES = (
+    "Agence {word}", "{word} Digital", "Studio {word}", "{word} Web", "Les Ateliers {word}", "{word} & Co",
+    "{word} Création", "Agence {word} {place}", "{surname} Web Design", "{word} Communication",
+)
+LEGAL_FORMS = ("SARL", "SAS", "SASU", "EURL", "SARL", "SAS")
+STREETS = (
+    "rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Gambetta", "rue du Général de Gaulle",
+    "rue Pasteur", "place de la Mairie", "rue des Écoles", "avenue de la Gare", "rue du Commerce",
+    "zone artisanale des Prés", "rue de la Liberté", "chemin des Vignes", "rue Nationale", "allée des Tilleuls",
+)
+PHONE_PREFIX_BY_REGION = {
+    "11": "01", "24": "02", "28": "02", "52": "02", "53": "02", "27": "03", "32": "03", "44": "03",
+    "84": "04", "93": "04", "94": "04", "75": "05", "76": "05",
+    "01": "0590", "02": "0596", "03": "0594", "04": "0262", "06": "0269",
+}
+SECTOR_SLUGS = tuple(catalogue.SECTORS)
+REGIONAL_LANGUAGES = {"53": "br", "76": "oc", "94": "co", "04": "rcf", "01": "gcf"}
+
+
+def _services_for(kind: str) -> tuple[list[str], list[str]]:
+    typical = [s.slug for s in catalogue.SERVICES if s.kind == kind]
+    shared = [s.slug for s in catalogue.SERVICES if s.kind == "both"]
+    return typical, shared
+
+
+def _siret(rng: random.Random, used: set[str]) -> str:
+    """A fresh SIRET whose SIREN and SIRET both pass the Luhn check."""
+    while True:
+        body = str(rng.randint(30_000_000, 99_999_999))
+        siren = next(body + d for d in "0123456789" if luhn_ok(body + d))
+        nic = "000" + str(rng.randint(1, 9))
+        siret = next(siren + nic + d for d in "0123456789" if luhn_ok(siren + nic + d))
+        if siret not in used:
+            used.add(siret)
+            return siret
+
+
+def _phone(rng: random.Random, region: str) -> str:
+    prefix = PHONE_PREFIX_BY_REGION.get(region, "09")
+    digits = prefix + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(prefix)))
+    return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+
+
+def _description(rng: random.Random, kind: str, name: str, place: Place, services: list[str], sectors: list[str]) -> str:
+    labels = {s.slug: s.label.lower() for s in catalogue.SERVICES}
+    offered = ", ".join(labels[s] for s in services[:3])
+    clients = " et ".join(catalogue.SECTORS[s].lower() for s in sectors[:2])
+    if kind == catalogue.RESELLER:
+        opening = rng.choice((
+            f"{name} équipe et dépanne les TPE de {place.name} et des environs.",
+            f"Revendeur informatique installé à {place.name}, {name} accompagne artisans et commerçants au quotidien.",
+            f"Depuis {place.name}, {name} installe, sécurise et entretient le parc informatique des petites entreprises.",
+        ))
+    else:
+        opening = rng.choice((
+            f"{name} conçoit des sites web clairs et efficaces pour les petites entreprises de {place.departement_name}.",
+            f"Agence web basée à {place.name}, {name} aide les TPE à se faire connaître en ligne.",
+            f"{name} met le numérique à la portée des indépendants : un site, une présence en ligne, des clients.",
+        ))
+    return f"{opening} Nos spécialités : {offered}. Nous travaillons notamment avec les secteurs {clients}."
+
+
+def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> list[Place]:
+    """``count`` places weighted by population, the first ones covering every région."""
+    places = gazetteer.places()
+    by_region: dict[str, list[Place]] = {}
+    for place in places:
+        by_region.setdefault(place.region, []).append(place)
+    chosen = []
+    for region in sorted(by_region):
+        candidates = by_region[region]
+        weights = [p.population + 1 for p in candidates]
+        chosen.append(rng.choices(candidates, weights=weights)[0])
+    weights = [p.population for p in places]
+    chosen.extend(rng.choices(places, weights=weights, k=count - len(chosen)))
+    return chosen
+
+
+def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, used: set[str]) -> ProviderRecord:
+    surname = rng.choice(SURNAMES)
+    short_place = place.name.split(" ")[0] if " Arrondissement" in place.name else place.name
+    if kind == catalogue.RESELLER:
+        trade_name = rng.choice(RESELLER_NAMES).format(surname=surname, place=short_place)
+    else:
+        trade_name = rng.choice(AGENCY_NAMES).format(word=rng.choice(AGENCY_WORDS), surname=surname, place=short_place)
+    typical, shared = _services_for(kind)
+    services = sorted(rng.sample(typical, rng.randint(2, min(6, len(typical)))) + rng.sample(shared, rng.randint(0, 2)),
+                      key=[s.slug for s in catalogue.SERVICES].index)
+    sectors = rng.sample(SECTOR_SLUGS, rng.randint(1, 4))
+    departements = [place.departement]
+    if rng.random() < 0.35:
+        neighbours = sorted(code for code, (_, region) in gazetteer.departements().items()
+                            if region == place.region and code != place.departement)
+        departements += rng.sample(neighbours, min(len(neighbours), rng.randint(1, 2)))
+    languages = ["fr"]
+    if rng.random() < 0.3:
+        languages.append("en")
+    if place.region in REGIONAL_LANGUAGES and rng.random() < 0.3:
+        languages.append(REGIONAL_LANGUAGES[place.region])
+    domain = "".join(c for c in trade_name.lower() if c.isascii() and c.isalnum())[:30] or "contact"
+    return ProviderRecord(
+        slug="",
+        kind=kind,
+        legal_name=f"{trade_name.upper()} {rng.choice(LEGAL_FORMS)}",
+        trade_name=trade_name,
+        siret=_siret(rng, used),
+        description=_description(rng, kind, trade_name, place, services, sectors),
+        website=f"https://www.{domain}.fr",
+        email=f"contact@{domain}.fr",
+        phone=_phone(rng, place.region),
+        street=f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
+        postal_code=place.postal_codes[0] if place.postal_codes else "",
+        commune=place.name,
+        insee_code=place.insee_code,
+        departement=place.departement,
+        region=place.region,
+        latitude=place.lat,
+        longitude=place.lon,
+        service_radius_km=rng.choice((10, 15, 20, 30, 40, 50, 80)) if rng.random() < 0.7 else None,
+        service_departements=departements,
+        on_site=kind == catalogue.RESELLER or rng.random() < 0.5,
+        remote=kind == catalogue.WEB_AGENCY or rng.random() < 0.6,
+        services=services,
+        sectors=sectors,
+        team_size=rng.choice(tuple(catalogue.TEAM_SIZES)[:5]),
+        languages=languages,
+        year_founded=rng.randint(1985, 2024),
+        logo_url="",
+        state=catalogue.PUBLISHED,
+    )
+
+
+def demo_records(gazetteer: Gazetteer, seed: int = SEED) -> list[ProviderRecord]:
+    """The demo network, resellers first; the same list for the same seed, everywhere."""
+    rng = random.Random(seed)
+    total = RESELLERS + WEB_AGENCIES
+    kinds = [catalogue.RESELLER] * RESELLERS + [catalogue.WEB_AGENCY] * WEB_AGENCIES
+    places = _place_sequence(rng, gazetteer, total)
+    order = list(range(total))
+    rng.shuffle(order)  # spread the région-covering places over both kinds
+    used: set[str] = set()
+    return [_record(rng, kinds[i], places[order[i]], gazetteer, used) for i in range(total)]
+
+
+def checksum(records: list[ProviderRecord]) -> str:
+    """A short fingerprint of a list of records, to check two runs gave the same network."""
+    return hashlib.sha256(msgspec.json.encode(records)).hexdigest()[:16]
+
+
+def iter_kinds(records: list[ProviderRecord]) -> Iterator[tuple[str, int]]:
+    for kind in catalogue.KINDS:
+        yield kind, sum(1 for r in records if r.kind == kind)

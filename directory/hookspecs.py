@@ -1,0 +1,105 @@
+"""The plugin contract: every hook a directory plugin may implement.
+
+Implementations may be plain functions or return awaitables (the core awaits them),
+except ``firstresult`` hooks, which are synchronous decisions. ``docs/plugins.md``
+documents each hook with this exact signature; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from litestar import Litestar
+
+    from directory.schemas import Provider
+
+PROJECT = "channel_expert"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_routes(register: Callable[[Any], None]) -> None:
+    """Add HTTP routes to the app.
+
+    :param register: call it with a Litestar route handler, controller or router.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``channel-expert`` command line.
+
+    :param cli: the root click group; decorate functions with ``@cli.command()``.
+    """
+
+
+@hookspec
+def health_checks(register: Callable[[str, Callable[[], Any]], None]) -> None:
+    """Add a component to ``GET /health``.
+
+    :param register: call it with a name and a function of no argument that returns (or
+        awaits to) a dict of details, and raises when the component is unusable.
+    """
+
+
+@hookspec
+def startup(app: Litestar) -> Any:
+    """Prepare what a plugin needs when the app starts (connections, caches).
+
+    :param app: the Litestar app.
+    :return: None or an awaitable.
+    """
+
+
+@hookspec
+def shutdown(app: Litestar) -> Any:
+    """Release what ``startup`` took when the app stops.
+
+    :param app: the Litestar app.
+    :return: None or an awaitable.
+    """
+
+
+@hookspec
+def provider_saved(provider: Provider, created: bool) -> Any:
+    """React to a provider profile written to the database (called after the commit).
+
+    A failure is logged with the plugin's name and never undoes the save.
+
+    :param provider: the profile as saved.
+    :param created: True for a new provider, False for an update.
+    :return: None or an awaitable.
+    """
+
+
+@hookspec
+def provider_deleted(provider: Provider) -> Any:
+    """React to a provider removed from the directory (called after the commit).
+
+    :param provider: the profile as it was before deletion.
+    :return: None or an awaitable.
+    """
+
+
+@hookspec
+def provider_document(provider: Provider, document: dict[str, Any]) -> None:
+    """Add fields to the search document of a provider, in place.
+
+    :param provider: the provider's profile.
+    :param document: the document the search engine will index; add or change keys.
+    """
+
+
+@hookspec
+def provider_page_sections(provider: Provider, register: Callable[[str, str, int], None]) -> None:
+    """Add sections to a provider's public page.
+
+    :param provider: the provider shown.
+    :param register: call it with a French title, an HTML fragment (escape what you
+        interpolate) and an order (lower comes first).
+    """

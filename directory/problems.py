@@ -1,0 +1,111 @@
+"""Errors as RFC 9457 problem details for the API, as French pages for people.
+
+Litestar's default error body is its own shape; every handler here answers
+``application/problem+json`` instead, and an unexpected error is logged once with a
+request id that the answer repeats, so a user's report leads straight to the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Template
+
+from directory.schemas import InvalidField, Problem
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("directory.errors")
+
+
+class ProblemError(HTTPException):
+    """An error the API reports with its own detail and, optionally, invalid fields."""
+
+    def __init__(self, status_code: int, detail: str, invalid: list[InvalidField] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=detail)
+        self.invalid = invalid or []
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api", "/schema", "/health")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _answer(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
+    if _wants_html(request):
+        return Template(
+            template_name="error.html", context={"problem": problem}, status_code=problem.status, headers=headers
+        )
+    return Response(content=problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _invalid_fields(exc: HTTPException) -> list[InvalidField]:
+    if isinstance(exc, ProblemError):
+        return exc.invalid
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        return [
+            InvalidField(
+                str(item.get("key", "")),
+                str(getattr(item.get("source"), "value", item.get("source", ""))),
+                str(item.get("message", "")),
+            )
+            for item in exc.extra
+            if isinstance(item, dict)
+        ]
+    return []
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any]:
+    """Turn any ``HTTPException`` (404, 405, validation…) into problem details."""
+    status = exc.status_code
+    invalid = _invalid_fields(exc)
+    detail = exc.detail
+    if isinstance(exc, ValidationException):
+        names = ", ".join(sorted({field.name for field in invalid if field.name})) or "requête"
+        detail = f"Paramètre invalide : {names}."
+    problem = Problem(
+        type="about:blank",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        invalid_params=invalid,
+    )
+    return _answer(request, problem, headers=exc.headers)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response[Any]:
+    """Log an unexpected error once, with its traceback, and answer a 500 that carries its request id."""
+    request_id = uuid.uuid4().hex
+    logger.error("unhandled error, request id %s, %s %s", request_id, request.method, request.url.path, exc_info=exc)
+    problem = Problem(
+        type="about:blank",
+        title=HTTPStatus.INTERNAL_SERVER_ERROR.phrase,
+        status=500,
+        detail=f"Une erreur inattendue s'est produite. Référence : {request_id}.",
+        instance=request.url.path,
+        request_id=request_id,
+    )
+    return _answer(request, problem, headers={"X-Request-ID": request_id})
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_exception_handler, Exception: internal_error_handler}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries saying that these statuses answer with problem details."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=HTTPStatus(status).description or HTTPStatus(status).phrase,
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status in statuses
+    }

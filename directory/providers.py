@@ -1,0 +1,267 @@
+"""Reading and writing providers: the queries behind the API, the pages and the CLI."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import msgspec
+
+from directory import catalogue, schemas
+from directory.database import write_transaction
+from directory.records import ProviderRecord, slugify
+from directory.tables import Provider, ProviderService, Service
+from geo import Gazetteer
+
+SORTS = {
+    "name": (Provider.trade_name, True),
+    "-name": (Provider.trade_name, False),
+    "created": (Provider.created_at, True),
+    "-created": (Provider.created_at, False),
+}
+
+
+class ProviderFilters(msgspec.Struct, kw_only=True):
+    """What a list of providers can be narrowed to; empty values mean "any"."""
+
+    kind: str | None = None
+    service: str | None = None
+    departement: str | None = None
+    region: str | None = None
+    postal_code: str | None = None  # a prefix: "33" or "330"
+    state: str | None = catalogue.PUBLISHED
+
+
+def _where(filters: ProviderFilters) -> list[Any]:
+    clauses = []
+    if filters.state:
+        clauses.append(Provider.state == filters.state)
+    if filters.kind:
+        clauses.append(Provider.kind == filters.kind)
+    if filters.departement:
+        clauses.append(Provider.departement == filters.departement)
+    if filters.region:
+        clauses.append(Provider.region == filters.region)
+    if filters.postal_code:
+        clauses.append(Provider.postal_code.like(f"{filters.postal_code}%"))
+    if filters.service:
+        offering = ProviderService.select(ProviderService.provider).where(
+            ProviderService.service.slug == filters.service
+        )
+        clauses.append(Provider.id.is_in(offering))
+    return clauses
+
+
+async def service_slugs(provider_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The service slugs of each provider, in catalogue order."""
+    ids = list(provider_ids)
+    if not ids:
+        return {}
+    rows = (
+        await ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug"))
+        .where(ProviderService.provider.is_in(ids))
+        .order_by(ProviderService.service.position)
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        found[row["provider"]].append(row["slug"])
+    return found
+
+
+def public_url(slug: str) -> str:
+    return f"/prestataires/{slug}"
+
+
+async def list_providers(
+    filters: ProviderFilters, sort: str = "name", page: int = 1, limit: int = 20
+) -> schemas.ProviderPage:
+    """One page of providers matching ``filters``, with the total count."""
+    clauses = _where(filters)
+    count_query = Provider.count()
+    query = Provider.select(
+        Provider.id, Provider.slug, Provider.kind, Provider.trade_name, Provider.postal_code,
+        Provider.commune, Provider.departement, Provider.region, Provider.latitude, Provider.longitude,
+    )
+    if clauses:
+        count_query = count_query.where(*clauses)
+        query = query.where(*clauses)
+    column, ascending = SORTS[sort]
+    rows = await query.order_by(column, ascending=ascending).order_by(Provider.id).limit(limit).offset(
+        (page - 1) * limit
+    )
+    total = await count_query
+    services = await service_slugs(row["id"] for row in rows)
+    items = [
+        schemas.ProviderSummary(
+            slug=row["slug"], kind=row["kind"], trade_name=row["trade_name"], postal_code=row["postal_code"],
+            commune=row["commune"], departement=row["departement"], region=row["region"],
+            latitude=row["latitude"], longitude=row["longitude"], services=services.get(row["id"], []),
+            url=public_url(row["slug"]),
+        )
+        for row in rows
+    ]
+    return schemas.ProviderPage(items=items, total=total, page=page, limit=limit, pages=math.ceil(total / limit))
+
+
+def to_schema(row: dict[str, Any], services: list[schemas.ServiceRef], gazetteer: Gazetteer) -> schemas.Provider:
+    """The public profile of a provider row."""
+    departements = gazetteer.departements()
+    departement_name, _ = departements.get(row["departement"], ("", ""))
+    return schemas.Provider(
+        slug=row["slug"], kind=row["kind"], legal_name=row["legal_name"], trade_name=row["trade_name"],
+        siret=row["siret"], description=row["description"], website=row["website"], email=row["email"],
+        phone=row["phone"],
+        address=schemas.Address(
+            street=row["street"], postal_code=row["postal_code"], commune=row["commune"],
+            insee_code=row["insee_code"], departement=row["departement"], departement_name=departement_name,
+            region=row["region"], region_name=gazetteer.regions().get(row["region"], ""),
+        ),
+        latitude=row["latitude"], longitude=row["longitude"],
+        service_area=schemas.ServiceArea(
+            radius_km=row["service_radius_km"], departements=list(row["service_departements"] or []),
+            on_site=bool(row["on_site"]), remote=bool(row["remote"]),
+        ),
+        services=services, sectors=list(row["sectors"] or []), team_size=row["team_size"],
+        languages=list(row["languages"] or []), year_founded=row["year_founded"], logo_url=row["logo_url"],
+        state=row["state"], created_at=row["created_at"], updated_at=row["updated_at"], url=public_url(row["slug"]),
+    )
+
+
+async def get_provider(slug: str, gazetteer: Gazetteer, state: str | None = catalogue.PUBLISHED) -> schemas.Provider | None:
+    """One provider by slug (published only, unless ``state`` is None), or None."""
+    query = Provider.select().where(Provider.slug == slug)
+    if state:
+        query = query.where(Provider.state == state)
+    row = await query.first()
+    if row is None:
+        return None
+    refs = (
+        await ProviderService.select(
+            ProviderService.service.slug.as_alias("slug"), ProviderService.service.label.as_alias("label")
+        )
+        .where(ProviderService.provider == row["id"])
+        .order_by(ProviderService.service.position)
+    )
+    return to_schema(row, [schemas.ServiceRef(r["slug"], r["label"]) for r in refs], gazetteer)
+
+
+async def service_catalogue() -> list[schemas.CatalogueService]:
+    rows = await Service.select(Service.slug, Service.label, Service.kind).order_by(Service.position)
+    return [schemas.CatalogueService(**row) for row in rows]
+
+
+async def sync_catalogue() -> None:
+    """Make the Service table match ``catalogue.SERVICES`` (new slugs added, labels updated)."""
+    existing = {row["slug"]: row for row in await Service.select()}
+    async with write_transaction(Service._meta.db):
+        for position, entry in enumerate(catalogue.SERVICES):
+            if entry.slug in existing:
+                await Service.update({Service.label: entry.label, Service.kind: entry.kind,
+                                      Service.position: position}).where(Service.slug == entry.slug)
+            else:
+                await Service.insert(Service(slug=entry.slug, label=entry.label, kind=entry.kind, position=position))
+
+
+_RECORD_FIELDS = tuple(f for f in ProviderRecord.__struct_fields__ if f != "services")
+INSERT_BATCH = 500
+
+
+def _unique_slug(record: ProviderRecord, taken: set[str]) -> str:
+    """The record's slug, or one made from its trade name and commune, free in ``taken``."""
+    if record.slug:
+        return record.slug
+    base = slugify(record.trade_name) or "prestataire"
+    place = slugify(record.commune)
+    if place not in base:
+        base = f"{base}-{place}"
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+async def save_records(records: list[ProviderRecord]) -> tuple[list[str], list[str]]:
+    """Insert or update providers in one transaction: all are written or none is.
+
+    A record updates the provider with its slug, else the one with its SIRET, else it is
+    new. Returns the slugs created and the slugs updated.
+    """
+    now = datetime.now(timezone.utc)
+    async with write_transaction(Provider._meta.db):
+        service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
+        rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
+        by_slug = {row["slug"]: row["id"] for row in rows}
+        by_siret = {row["siret"]: row["slug"] for row in rows}
+        taken = set(by_slug)
+        new: list[tuple[dict[str, Any], list[str]]] = []
+        updated: list[str] = []
+        for record in records:
+            values = {field: getattr(record, field) for field in _RECORD_FIELDS}
+            slug = record.slug if record.slug in by_slug else by_siret.get(record.siret)
+            if slug is None:
+                values["slug"] = _unique_slug(record, taken)
+                taken.add(values["slug"])
+                new.append((values, record.services))
+                continue
+            values["slug"] = slug
+            await Provider.update({**values, "updated_at": now}).where(Provider.id == by_slug[slug])
+            await ProviderService.delete().where(ProviderService.provider == by_slug[slug])
+            await _link_services(by_slug[slug], record.services, service_ids)
+            updated.append(slug)
+        for start in range(0, len(new), INSERT_BATCH):
+            batch = new[start:start + INSERT_BATCH]
+            inserted = await Provider.insert(
+                *(Provider(**values, created_at=now, updated_at=now) for values, _ in batch)
+            ).returning(Provider.id)
+            links = [
+                ProviderService(provider=row["id"], service=service_ids[slug])
+                for row, (_, services) in zip(inserted, batch)
+                for slug in services
+            ]
+            for link_start in range(0, len(links), INSERT_BATCH):
+                await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
+    return [values["slug"] for values, _ in new], updated
+
+
+async def _link_services(provider_id: int, services: list[str], service_ids: dict[str, int]) -> None:
+    if services:
+        await ProviderService.insert(*(ProviderService(provider=provider_id, service=service_ids[s]) for s in services))
+
+
+async def export_records(state: str | None = None) -> list[ProviderRecord]:
+    """Every provider (of ``state`` if given) as records, in slug order, for the exchange formats."""
+    query = Provider.select(*(getattr(Provider, field) for field in ("id", *_RECORD_FIELDS))).order_by(Provider.slug)
+    if state:
+        query = query.where(Provider.state == state)
+    rows = await query
+    services = await service_slugs(row["id"] for row in rows)
+    records = []
+    for row in rows:
+        values = {field: row[field] for field in _RECORD_FIELDS}
+        for field in ("service_departements", "sectors", "languages"):
+            values[field] = list(values[field] or [])
+        records.append(ProviderRecord(**values, services=services.get(row["id"], [])))
+    return records
+
+
+async def delete_provider(slug: str) -> bool:
+    """Remove one provider and its service links; False if there was none with that slug."""
+    async with write_transaction(Provider._meta.db):
+        existing = await Provider.select(Provider.id).where(Provider.slug == slug).first()
+        if existing is None:
+            return False
+        await ProviderService.delete().where(ProviderService.provider == existing["id"])
+        await Provider.delete().where(Provider.id == existing["id"])
+    return True
+
+
+async def delete_all() -> int:
+    """Remove every provider (the demo seed replaces the network); returns how many."""
+    async with write_transaction(Provider._meta.db):
+        count = await Provider.count()
+        await ProviderService.delete(force=True)
+        await Provider.delete(force=True)
+    return count

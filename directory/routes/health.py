@@ -1,0 +1,53 @@
+"""``GET /health``: the database and every component that plugins register."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable
+
+import pluggy
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+
+from directory import __version__, schemas
+from directory.plugin_manager import maybe_await
+from directory.tables import Provider
+
+CHECK_TIMEOUT_S = 3.0
+
+
+async def database_check() -> dict[str, Any]:
+    engine = Provider._meta.db
+    await engine.run_ddl("SELECT 1")
+    return {"engine": engine.engine_type}
+
+
+async def _run(check: Callable[[], Any]) -> schemas.CheckResult:
+    try:
+        detail = await asyncio.wait_for(maybe_await(check()), CHECK_TIMEOUT_S)
+    except Exception as error:  # a failing component is reported, not raised
+        return schemas.CheckResult(ok=False, detail={"error": f"{type(error).__name__}: {error}"[:300]})
+    return schemas.CheckResult(ok=True, detail=detail or {})
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get(
+        "/",
+        summary="État du service",
+        description="200 si tout fonctionne, 503 sinon.",
+        response_description="L'état de chaque composant",
+        responses={503: ResponseSpec(schemas.Health, description="Un composant ne répond pas")},
+    )
+    async def health(self, plugin_manager: NamedDependency[pluggy.PluginManager]) -> Response[schemas.Health]:
+        checks: dict[str, Callable[[], Any]] = {"database": database_check}
+        plugin_manager.hook.health_checks(register=checks.__setitem__)
+        names = list(checks)
+        results = await asyncio.gather(*(_run(checks[name]) for name in names))
+        health = schemas.Health(
+            ok=all(r.ok for r in results), version=__version__, checks=dict(zip(names, results))
+        )
+        return Response(health, status_code=200 if health.ok else 503)

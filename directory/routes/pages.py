@@ -1,0 +1,77 @@
+"""The public web pages, in French: the list of providers and each provider's page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pluggy
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Template
+from markupsafe import Markup
+
+from directory import catalogue, providers
+from directory.problems import ProblemError
+from directory.routes.providers import SLUG
+from geo import Gazetteer
+
+PAGE_SIZE = 24
+
+
+class PageController(Controller):
+    include_in_schema = False
+
+    @get("/", name="home")
+    async def home(
+        self,
+        gazetteer: NamedDependency[Gazetteer],
+        kind: FromQuery[str] = "",
+        service: FromQuery[str] = "",
+        departement: FromQuery[str] = "",
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    ) -> Template:
+        """The directory's front page: filters that work without JavaScript, and the results."""
+        filters = providers.ProviderFilters(
+            kind=kind if kind in catalogue.KINDS else None,
+            service=service if service in catalogue.SERVICE_SLUGS else None,
+            departement=departement.upper() if departement.upper() in gazetteer.departements() else None,
+        )
+        results = await providers.list_providers(filters, sort="name", page=page, limit=PAGE_SIZE)
+        return Template(
+            template_name="home.html",
+            context={
+                "results": results,
+                "filters": {"kind": filters.kind or "", "service": filters.service or "",
+                            "departement": filters.departement or ""},
+                "kinds": catalogue.KINDS,
+                "services": catalogue.SERVICES,
+                "departements": sorted(gazetteer.departements().items()),
+            },
+        )
+
+    @get("/prestataires/{slug:str}", name="provider")
+    async def provider(
+        self, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
+        plugin_manager: NamedDependency[pluggy.PluginManager],
+    ) -> Template:
+        """A provider's public page, with the sections that plugins add."""
+        provider = await providers.get_provider(slug, gazetteer) if SLUG.match(slug) else None
+        if provider is None:
+            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+        sections: list[tuple[int, str, Markup]] = []
+        plugin_manager.hook.provider_page_sections(
+            provider=provider,
+            register=lambda title, html, order=100: sections.append((order, title, Markup(html))),
+        )
+        return Template(
+            template_name="provider.html",
+            context={
+                "provider": provider,
+                "kinds": catalogue.KINDS,
+                "sectors": catalogue.SECTORS,
+                "team_sizes": catalogue.TEAM_SIZES,
+                "languages": catalogue.LANGUAGES,
+                "sections": [(title, html) for _, title, html in sorted(sections, key=lambda s: s[0])],
+            },
+        )

@@ -1,0 +1,16 @@
+"""The service catalogue, for filters and forms."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from directory import providers, schemas
+
+
+class ServiceController(Controller):
+    path = "/api/services"
+    tags = ["services"]
+
+    @get("/", summary="Catalogue des services")
+    async def list_services(self) -> list[schemas.CatalogueService]:
+        return await providers.service_catalogue()

@@ -1,0 +1,73 @@
+"""Piccolo tables: the providers of the network and the catalogue of services they offer."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    M2M,
+    Array,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    LazyTableReference,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Service(Table):
+    """One entry of the service catalogue, with a fixed slug and a French label."""
+
+    slug = Varchar(length=60, unique=True)
+    label = Varchar(length=120)
+    kind = Varchar(length=20)  # reseller, web_agency or both: which providers usually offer it
+    position = Integer(default=0)
+
+
+class Provider(Table):
+    """An IT reseller or a web agency of the network, as its public profile shows it."""
+
+    kind = Varchar(length=20, index=True)
+    legal_name = Varchar(length=200)
+    trade_name = Varchar(length=200)
+    slug = Varchar(length=120, unique=True)
+    siret = Varchar(length=14, index=True)
+    description = Text(default="")
+    website = Varchar(length=300, default="")
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=20, default="")
+    street = Varchar(length=200, default="")
+    postal_code = Varchar(length=5, index=True)
+    commune = Varchar(length=120)
+    insee_code = Varchar(length=5, index=True)
+    departement = Varchar(length=3, index=True)
+    region = Varchar(length=2, index=True)
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    service_radius_km = Integer(null=True, default=None)
+    service_departements = Array(base_column=Varchar(length=3))
+    on_site = Boolean(default=True)
+    remote = Boolean(default=False)
+    sectors = Array(base_column=Varchar(length=40))
+    team_size = Varchar(length=10, default="")
+    languages = Array(base_column=Varchar(length=5))
+    year_founded = Integer(null=True, default=None)
+    logo_url = Varchar(length=300, default="")
+    state = Varchar(length=20, default="draft", index=True)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    services = M2M(LazyTableReference("ProviderService", module_path=__name__))
+
+
+class ProviderService(Table):
+    """Which provider offers which service of the catalogue."""
+
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    service = ForeignKey(Service, on_delete=OnDelete.cascade, index=True)
+
+
+TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService)

@@ -1,0 +1,41 @@
+"""``/sitemap.xml`` and ``/robots.txt``, so search engines find every published provider page."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from litestar import Request, Response, get
+
+from directory import catalogue, hookimpl
+from directory.providers import public_url
+from directory.tables import Provider
+
+
+@get("/sitemap.xml", include_in_schema=False, media_type="application/xml")
+async def sitemap(request: Request) -> Response[str]:
+    base = str(request.base_url).rstrip("/")
+    rows = await Provider.select(Provider.slug, Provider.updated_at).where(Provider.state == catalogue.PUBLISHED).order_by(
+        Provider.slug
+    )
+    urls = [f"<url><loc>{escape(base)}/</loc></url>"] + [
+        f"<url><loc>{escape(base + public_url(row['slug']))}</loc>"
+        f"<lastmod>{row['updated_at'].date().isoformat()}</lastmod></url>"
+        for row in rows
+    ]
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(urls) + "</urlset>"
+    )
+    return Response(body, media_type="application/xml")
+
+
+@get("/robots.txt", include_in_schema=False, media_type="text/plain")
+async def robots(request: Request) -> str:
+    base = str(request.base_url).rstrip("/")
+    return f"User-agent: *\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
+
+
+@hookimpl
+def register_routes(register):
+    register(sitemap)
+    register(robots)

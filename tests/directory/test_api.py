@@ -1,0 +1,110 @@
+import pytest
+
+
+async def test_list_returns_published_providers_with_total(client, network):
+    response = await client.get("/api/providers")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 5  # the draft is not public
+    assert [item["trade_name"] for item in body["items"]] == sorted(item["trade_name"] for item in body["items"])
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("kind=reseller", {"Bordeaux Micro Services", "Azur Informatique"}),
+    ("service=e-commerce", {"Pixel Gironde", "Océan Digital"}),
+    ("departement=33", {"Pixel Gironde", "Bordeaux Micro Services"}),
+    ("region=04", {"Océan Digital"}),
+    ("postal_code=69", {"Lumen Web"}),
+    ("postal_code=330", {"Pixel Gironde"}),
+    ("postal_code=33300", {"Bordeaux Micro Services"}),
+    ("kind=web_agency&departement=33", {"Pixel Gironde"}),
+])
+async def test_list_filters(client, network, query, expected):
+    body = (await client.get(f"/api/providers?{query}")).json()
+    assert {item["trade_name"] for item in body["items"]} == expected
+    assert body["total"] == len(expected)
+
+
+async def test_list_paginates_with_the_total_across_pages(client, network):
+    first = (await client.get("/api/providers?limit=2&page=1")).json()
+    third = (await client.get("/api/providers?limit=2&page=3")).json()
+    assert (first["total"], first["pages"], len(first["items"])) == (5, 3, 2)
+    assert len(third["items"]) == 1
+    assert not {i["slug"] for i in first["items"]} & {i["slug"] for i in third["items"]}
+
+
+async def test_list_sorts_by_name_descending_and_by_date(client, network):
+    names = [i["trade_name"] for i in (await client.get("/api/providers?sort=-name")).json()["items"]]
+    assert names == sorted(names, reverse=True)
+    newest = (await client.get("/api/providers?sort=-created&limit=100")).json()["items"]
+    assert len(newest) == 5
+
+
+async def test_one_provider_by_slug(client, network):
+    response = await client.get("/api/providers/pixel-gironde-bordeaux")
+    assert response.status_code == 200
+    provider = response.json()
+    assert provider["address"]["departement_name"] == "Gironde"
+    assert provider["address"]["region_name"] == "Nouvelle-Aquitaine"
+    assert [s["slug"] for s in provider["services"]] == ["site-vitrine", "e-commerce"]
+    assert provider["url"] == "/prestataires/pixel-gironde-bordeaux"
+
+
+async def test_unknown_or_unpublished_slug_is_a_404_problem(client, network):
+    for slug in ("nobody-here", "brouillon-web-bordeaux"):
+        response = await client.get(f"/api/providers/{slug}")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == 404
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("kind=plumber", "kind"),
+    ("page=0", "page"),
+    ("limit=1000", "limit"),
+    ("sort=price", "sort"),
+    ("departement=999", "departement"),
+    ("departement=ABC", "departement"),
+    ("region=99", "region"),
+    ("service=plomberie", "service"),
+    ("postal_code=33a", "postal_code"),
+])
+async def test_invalid_parameters_are_400_problems_naming_the_parameter(client, query, parameter):
+    response = await client.get(f"/api/providers?{query}")
+    assert response.status_code == 400
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert {"type", "title", "status", "detail"} <= set(problem)
+    assert [field["name"] for field in problem["invalid-params"]] == [parameter]
+    assert parameter in problem["detail"]
+
+
+async def test_service_catalogue_lists_both_kinds(client):
+    services = (await client.get("/api/services")).json()
+    kinds = {s["kind"] for s in services}
+    assert {"reseller", "web_agency", "both"} == kinds
+    assert any(s["slug"] == "e-commerce" and s["label"] == "E-commerce" for s in services)
+
+
+async def test_openapi_documents_the_provider_operations(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    listing = schema["paths"]["/api/providers"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"kind", "service", "departement", "region", "postal_code",
+                                                          "sort", "page", "limit"}
+    assert "application/problem+json" in listing["responses"]["400"]["content"]
+    assert "/api/providers/{slug}" in schema["paths"]
+    assert (await client.get("/schema")).status_code == 200
+
+
+async def test_health_reports_the_database(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is True
+    assert body["checks"]["database"]["ok"] is True
+
+
+async def test_responses_carry_security_headers(client):
+    response = await client.get("/api/services")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

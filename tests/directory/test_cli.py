@@ -1,0 +1,169 @@
+"""The ``channel-expert`` command line: seed, import, export, remove, plugins, migrate."""
+
+import asyncio
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from directory import providers
+from directory.cli import cli
+from directory.records import COLUMNS
+from directory.tables import Provider, ProviderService
+from tests.conftest import provider_row
+
+
+def asyncio_run(awaitable):
+    """Run a query from these synchronous tests (the CLI runs its own event loop)."""
+    async def wrap():
+        return await awaitable
+
+    return asyncio.run(wrap())
+
+
+@pytest.fixture
+def invoke(settings, plugin_manager):
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(cli, list(args), obj={"settings": settings, "plugin_manager": plugin_manager},
+                             input=input, catch_exceptions=False)
+
+    return run
+
+
+def _csv(rows, delimiter=","):
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({column: row.get(column, "") for column in COLUMNS})
+    return stream.getvalue()
+
+
+def test_migrate_is_idempotent(invoke):
+    result = invoke("migrate")
+    assert result.exit_code == 0
+    assert "à jour" in result.output
+
+
+def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(invoke, tmp_path):
+    source = tmp_path / "prestataires.csv"
+    source.write_text(_csv([
+        provider_row(trade_name="Bonne Agence"),
+        provider_row(trade_name="SIRET faux", siret="12345678901234"),
+        provider_row(trade_name="Autre Bonne Agence", postal_code="69003", commune=""),
+        provider_row(trade_name="Code postal faux", postal_code="00000"),
+    ]), encoding="utf-8")
+    result = invoke("import", str(source))
+    assert result.exit_code == 1
+    assert "ligne 3 : siret:" in result.output
+    assert "ligne 5 : postal_code:" in result.output
+    assert "2 créés, 0 mis à jour, 2 lignes rejetées" in result.output
+    names = {i.trade_name for i in asyncio_run(providers.list_providers(providers.ProviderFilters())).items}
+    assert names == {"Bonne Agence", "Autre Bonne Agence"}
+
+
+def test_import_accepts_semicolon_files_and_updates_by_siret(invoke, tmp_path):
+    row = provider_row(trade_name="Studio Galet")
+    source = tmp_path / "a.csv"
+    source.write_text(_csv([row], delimiter=";"), encoding="utf-8-sig")
+    assert invoke("import", str(source)).exit_code == 0
+    source.write_text(_csv([{**row, "description": "Nouvelle description"}], delimiter=";"), encoding="utf-8")
+    result = invoke("import", str(source))
+    assert "0 créés, 1 mis à jour" in result.output
+    records = asyncio_run(providers.export_records())
+    assert [r.description for r in records] == ["Nouvelle description"]
+
+
+def test_duplicate_siret_in_one_file_is_a_bad_row(invoke, tmp_path):
+    row = provider_row()
+    source = tmp_path / "a.csv"
+    source.write_text(_csv([row, {**row, "trade_name": "Doublon"}]), encoding="utf-8")
+    result = invoke("import", str(source))
+    assert result.exit_code == 1
+    assert "ligne 3 : siret" in result.output and "déjà présent ligne 2" in result.output
+
+
+def test_a_file_with_unknown_columns_is_refused_whole(invoke, tmp_path):
+    source = tmp_path / "a.csv"
+    source.write_text("kind,legal_name,siret,postal_code,couleur\n", encoding="utf-8")
+    result = invoke("import", str(source))
+    assert result.exit_code == 2
+    assert "Colonnes inconnues : couleur" in result.output
+
+
+def test_a_failed_import_leaves_nothing_half_written(invoke, tmp_path, monkeypatch):
+    source = tmp_path / "a.csv"
+    source.write_text(_csv([provider_row(trade_name=f"Agence {i}") for i in range(3)]), encoding="utf-8")
+    original = ProviderService.insert
+
+    def failing_insert(*rows):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ProviderService, "insert", failing_insert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        invoke("import", str(source))
+    monkeypatch.setattr(ProviderService, "insert", original)
+    assert asyncio_run(Provider.count()) == 0
+
+
+def test_export_writes_the_import_format_and_round_trips(invoke, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([provider_row(trade_name="Agence Un"), provider_row(trade_name="Agence Deux",
+                                                                                 state="draft")]))
+    invoke("import", str(source))
+    first = invoke("export").output
+    assert first.splitlines()[0] == ",".join(COLUMNS)
+    asyncio_run(providers.delete_all())
+    again = tmp_path / "again.csv"
+    again.write_text(first)
+    assert invoke("import", str(again)).exit_code == 0
+    second = invoke("export").output
+    assert second == first
+    assert len(invoke("export", "--state", "draft").output.splitlines()) == 2
+
+
+def test_export_geojson(invoke, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([provider_row()]))
+    invoke("import", str(source))
+    output = tmp_path / "out.geojson"
+    assert invoke("export", "--format", "geojson", "-o", str(output)).exit_code == 0
+    collection = json.loads(output.read_text())
+    feature = collection["features"][0]
+    assert collection["type"] == "FeatureCollection"
+    lon, lat = feature["geometry"]["coordinates"]
+    assert 44.8 < lat < 44.9 and -0.7 < lon < -0.5
+    assert feature["properties"]["commune"] == "Bordeaux"
+
+
+def test_remove_deletes_a_provider(invoke, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([provider_row()]))
+    invoke("import", str(source))
+    assert invoke("remove", "pixel-gironde-bordeaux").exit_code == 0
+    assert asyncio_run(Provider.count()) == 0
+    assert invoke("remove", "pixel-gironde-bordeaux").exit_code == 1
+
+
+def test_plugins_lists_names_versions_and_hooks(invoke):
+    described = json.loads(invoke("plugins", "--json").output)
+    sitemap = next(p for p in described if p["name"] == "plugins.sitemap")
+    assert sitemap["hooks"] == ["register_routes"] and sitemap["builtin"] is True
+    assert "plugins.sitemap" in invoke("plugins").output
+
+
+def test_seed_creates_the_demo_network_with_a_stable_checksum(invoke):
+    first = invoke("seed", "--yes")
+    assert first.exit_code == 0, first.output
+    assert "3000 prestataires créés (500 reseller, 2500 web_agency)" in first.output
+    again = invoke("seed", "--yes")
+    assert again.output.split("Empreinte : ")[1] == first.output.split("Empreinte : ")[1]
+    assert asyncio_run(Provider.count().where(Provider.kind == "reseller")) == 500
+    assert asyncio_run(Provider.count().where(Provider.kind == "web_agency")) == 2500
+    regions = asyncio_run(Provider.select(Provider.region).distinct())
+    assert len(regions) == 18  # every région, overseas included
+    assert "rien à faire" in invoke("seed", "--if-empty").output

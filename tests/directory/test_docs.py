@@ -1,0 +1,44 @@
+"""``docs/plugins.md`` documents every hook with its exact signature, and no other."""
+
+import inspect
+import re
+from pathlib import Path
+
+from directory import hookspecs
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+
+
+def _hookspecs():
+    return {
+        name: fn
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, f"{hookspecs.PROJECT}_spec")
+    }
+
+
+def _signature(name, fn) -> str:
+    signature = inspect.signature(fn)
+    params = ", ".join(f"{p.name}: {p.annotation}" for p in signature.parameters.values())
+    return f"{name}({params}) -> {signature.return_annotation}"
+
+
+def test_every_hook_is_documented_with_its_signature():
+    text = DOCS.read_text(encoding="utf-8")
+    for name, fn in _hookspecs().items():
+        assert f"### {name}\n" in text, f"{name} has no section in docs/plugins.md"
+        assert _signature(name, fn) in text, f"docs/plugins.md shows another signature for {name}"
+
+
+def test_only_real_hooks_are_documented():
+    text = DOCS.read_text(encoding="utf-8")
+    hooks_part = text.split("## Hooks", 1)[1]
+    documented = set(re.findall(r"^### (\w+)$", hooks_part, flags=re.MULTILINE))
+    assert documented == set(_hookspecs())
+
+
+def test_every_hookspec_has_a_docstring_with_its_parameters():
+    for name, fn in _hookspecs().items():
+        doc = inspect.getdoc(fn) or ""
+        for param in inspect.signature(fn).parameters:
+            assert f":param {param}:" in doc, f"{name} does not document {param}"

@@ -1,0 +1,64 @@
+"""The public pages speak French and show what the API holds."""
+
+from directory import hookimpl
+from directory.app import create_app
+from tests.conftest import serve
+
+
+async def test_home_lists_providers_with_french_filters(client, network):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="fr">' in response.text
+    assert "Trouver un prestataire" in response.text
+    assert "5 prestataires" in response.text
+    assert "Pixel Gironde" in response.text and "Brouillon Web" not in response.text
+
+
+async def test_home_filters_work_without_javascript(client, network):
+    response = await client.get("/?kind=reseller&departement=33")
+    assert "1 prestataire<" in response.text
+    assert "Bordeaux Micro Services" in response.text
+    assert "Lumen Web" not in response.text
+
+
+async def test_home_ignores_unknown_filter_values(client, network):
+    response = await client.get("/?kind=plombier&departement=zz")
+    assert response.status_code == 200
+    assert "5 prestataires" in response.text
+
+
+async def test_provider_page_shows_the_profile_in_french(client, network):
+    response = await client.get("/prestataires/pixel-gironde-bordeaux")
+    assert response.status_code == 200
+    text = response.text
+    assert "<h1>Pixel Gironde</h1>" in text
+    assert "Agence web" in text and "Services proposés" in text
+    assert "Site vitrine" in text and "E-commerce" in text
+    assert "05 56 00 00 00" in text and "Nouvelle-Aquitaine" in text
+
+
+async def test_missing_provider_page_is_a_french_404_page(client):
+    response = await client.get("/prestataires/personne", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page introuvable" in response.text
+
+
+class PortfolioPlugin:
+    @hookimpl
+    def provider_page_sections(self, provider, register):
+        register("Portfolio", f"<p>Réalisations de {provider.trade_name}</p>", 10)
+
+
+async def test_plugins_add_sections_to_provider_pages(settings, plugin_manager, network):
+    plugin_manager.register(PortfolioPlugin(), name="portfolio")
+    async with serve(create_app(settings, plugin_manager)) as client:
+        text = (await client.get("/prestataires/pixel-gironde-bordeaux")).text
+    assert "<h2>Portfolio</h2>" in text and "Réalisations de Pixel Gironde" in text
+
+
+async def test_static_files_and_api_docs_are_served_locally(client):
+    assert (await client.get("/static/style.css")).status_code == 200
+    docs = await client.get("/schema")
+    assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
+    assert (await client.get("/static/swagger/swagger-ui-bundle.js")).status_code == 200

@@ -1,0 +1,102 @@
+"""Plugin loading: built-ins, entry points, blocking by name, typo detection, failure isolation."""
+
+import logging
+import textwrap
+
+import pluggy
+import pytest
+
+from directory import hookimpl, providers
+from directory.events import notify_saved
+from directory.plugin_manager import describe_plugins, get_plugin_manager
+from directory.settings import Settings
+from tests.conftest import serve, add_providers, provider_row
+
+
+@pytest.fixture
+def installed_plugin(tmp_path, monkeypatch):
+    """Install a distribution with a ``channel_expert`` entry point, as pip would."""
+    (tmp_path / "ce_hello.py").write_text(textwrap.dedent('''
+        from litestar import get
+        from directory import hookimpl
+
+        @get("/hello", include_in_schema=False)
+        async def hello() -> str:
+            return "bonjour"
+
+        @hookimpl
+        def register_routes(register):
+            register(hello)
+    '''))
+    dist = tmp_path / "ce_hello-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-hello\nVersion: 1.2.3\n")
+    (dist / "entry_points.txt").write_text("[channel_expert]\nhello = ce_hello\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "hello"
+
+
+def test_builtin_plugins_are_loaded():
+    manager = get_plugin_manager(Settings())
+    assert manager.has_plugin("plugins.sitemap")
+
+
+def test_an_entry_point_plugin_is_loaded_with_its_version(installed_plugin):
+    manager = get_plugin_manager(Settings())
+    described = {p["name"]: p for p in describe_plugins(manager)}
+    assert described[installed_plugin]["version"] == "1.2.3"
+    assert described[installed_plugin]["hooks"] == ["register_routes"]
+    assert described[installed_plugin]["builtin"] is False
+
+
+async def test_an_entry_point_plugin_adds_its_routes(installed_plugin, settings):
+    
+    from directory.app import create_app
+
+    async with serve(create_app(settings)) as client:
+        assert (await client.get("/hello")).text == "bonjour"
+
+
+def test_blocked_plugins_are_not_loaded(installed_plugin):
+    manager = get_plugin_manager(Settings(disabled_plugins=(installed_plugin, "plugins.sitemap")))
+    assert not manager.has_plugin(installed_plugin)
+    assert not manager.has_plugin("plugins.sitemap")
+
+
+def test_an_implementation_of_an_unknown_hook_fails_at_start_up(tmp_path, monkeypatch):
+    (tmp_path / "ce_typo.py").write_text("from directory import hookimpl\n\n@hookimpl\ndef register_route(register):\n    pass\n")
+    dist = tmp_path / "ce_typo-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-typo\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[channel_expert]\ntypo = ce_typo\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(pluggy.PluginValidationError, match="register_route"):
+        get_plugin_manager(Settings())
+
+
+class Failing:
+    @hookimpl
+    def provider_saved(self, provider, created):
+        raise RuntimeError("index down")
+
+
+class Recording:
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    async def provider_saved(self, provider, created):
+        self.seen.append((provider.slug, created))
+
+
+async def test_a_failing_side_effect_hook_is_logged_and_loses_nothing(settings, caplog):
+    manager = get_plugin_manager(settings)
+    recording = Recording()
+    manager.register(recording, name="recording")
+    manager.register(Failing(), name="failing")  # registered last, so called first
+    created = await add_providers(provider_row())
+    with caplog.at_level(logging.ERROR, logger="directory.plugins"):
+        await notify_saved(manager, created, [])
+    assert recording.seen == [(created[0], True)]
+    assert "'failing'" in caplog.text and "provider_saved" in caplog.text
+    assert (await providers.list_providers(providers.ProviderFilters())).total == 1

@@ -1,0 +1,32 @@
+import pytest
+
+from directory.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def test_defaults_need_no_environment():
+    settings = Settings.from_env({})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.disabled_plugins == ()
+
+
+def test_settings_are_read_from_prefixed_variables():
+    settings = Settings.from_env({
+        "DATABASE_URL": "postgresql://u@h/db",
+        "CHANNEL_EXPERT_DEBUG": "true",
+        "CHANNEL_EXPERT_DISABLED_PLUGINS": "plugins.sitemap, other",
+        "CHANNEL_EXPERT_LOG_LEVEL": "warning",
+    })
+    assert settings.database_url == "postgresql://u@h/db"
+    assert settings.debug is True
+    assert settings.disabled_plugins == ("plugins.sitemap", "other")
+    assert settings.log_level == "WARNING"
+
+
+@pytest.mark.parametrize("environ", [
+    {"DATABASE_URL": "mysql://x"},
+    {"CHANNEL_EXPERT_DEBUG": "maybe"},
+    {"CHANNEL_EXPERT_LOG_LEVEL": "loud"},
+])
+def test_bad_values_raise_a_clear_error(environ):
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ)

@@ -1,0 +1,68 @@
+import pytest
+
+from directory import validation
+from directory.validation import InvalidValue
+
+
+@pytest.mark.parametrize("value", ["732 829 320 00074", "73282932000074", "35600000049837"])
+def test_valid_sirets_are_accepted_and_normalised(value):
+    assert validation.siret(value) == value.replace(" ", "")
+
+
+def test_la_poste_siret_failing_luhn_is_accepted_when_digits_sum_to_a_multiple_of_five():
+    siret = "35600000049837"
+    assert not validation.luhn_ok(siret)
+    assert validation.siret(siret) == siret
+
+
+@pytest.mark.parametrize("value, message", [
+    ("73282932000075", "clé de contrôle"),
+    ("7328293200007", "14 chiffres"),
+    ("ABCDEFGHIJKLMN", "14 chiffres"),
+    ("35600000049838", "clé de contrôle"),
+])
+def test_invalid_sirets_are_rejected_with_a_french_reason(value, message):
+    with pytest.raises(InvalidValue, match=message):
+        validation.siret(value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0556000000", "05 56 00 00 00"),
+    ("+33 5 56 00 00 00", "05 56 00 00 00"),
+    ("0033556000000", "05 56 00 00 00"),
+    ("+262 262 12 34 56", "02 62 12 34 56"),
+    ("+590 590 12 34 56", "05 90 12 34 56"),
+    ("06.12.34.56.78", "06 12 34 56 78"),
+    ("", ""),
+])
+def test_french_phone_numbers_are_normalised(value, expected):
+    assert validation.phone(value) == expected
+
+
+@pytest.mark.parametrize("value", ["+44 20 7946 0958", "12345", "0012345678"])
+def test_foreign_or_malformed_phone_numbers_are_rejected(value):
+    with pytest.raises(InvalidValue):
+        validation.phone(value)
+
+
+def test_email_is_lower_cased_and_checked():
+    assert validation.email(" Contact@Agence.FR ") == "contact@agence.fr"
+    with pytest.raises(InvalidValue):
+        validation.email("pas-une-adresse")
+
+
+def test_website_gets_a_scheme_and_rejects_other_protocols():
+    assert validation.website("agence.fr") == "https://agence.fr"
+    with pytest.raises(InvalidValue):
+        validation.website("ftp://agence.fr")
+
+
+@pytest.mark.parametrize("value", ["33000", "97400", "20000", "01000"])
+def test_postal_codes_of_metropolitan_france_and_overseas_are_accepted(value):
+    assert validation.postal_code(value) == value
+
+
+@pytest.mark.parametrize("value", ["3300", "00100", "99000", "ABCDE"])
+def test_malformed_postal_codes_are_rejected(value):
+    with pytest.raises(InvalidValue):
+        validation.postal_code(value)
