@@ -16,6 +16,7 @@ from directory import catalogue
 from directory.records import ProviderRecord
 from directory.validation import luhn_ok
 from geo import Gazetteer, Place
+from geo.names import fold
 
 SEED = 20261126
 RESELLERS = 500
@@ -82,13 +83,15 @@ def _phone(rng: random.Random, region: str) -> str:
     return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
 
 
+SERVICE_LABELS = {s.slug: s.label for s in catalogue.SERVICES}
+
+
 def _description(rng: random.Random, kind: str, name: str, place: Place, services: list[str], sectors: list[str]) -> str:
-    labels = {s.slug: s.label.lower() for s in catalogue.SERVICES}
-    offered = ", ".join(labels[s] for s in services[:3])
-    clients = " et ".join(catalogue.SECTORS[s].lower() for s in sectors[:2])
+    offered = ", ".join(_lower_first(SERVICE_LABELS[s]) for s in services[:3])
+    clients = ", ".join(_lower_first(catalogue.SECTORS[s]) for s in sectors[:3])
     if kind == catalogue.RESELLER:
         opening = rng.choice((
-            f"{name} équipe et dépanne les TPE de {place.name} et des environs.",
+            f"{name} équipe et dépanne les TPE {_of(place.name)} et des environs.",
             f"Revendeur informatique installé à {place.name}, {name} accompagne artisans et commerçants au quotidien.",
             f"Depuis {place.name}, {name} installe, sécurise et entretient le parc informatique des petites entreprises.",
         ))
@@ -98,7 +101,19 @@ def _description(rng: random.Random, kind: str, name: str, place: Place, service
             f"Agence web basée à {place.name}, {name} aide les TPE à se faire connaître en ligne.",
             f"{name} met le numérique à la portée des indépendants : un site, une présence en ligne, des clients.",
         ))
-    return f"{opening} Nos spécialités : {offered}. Nous travaillons notamment avec les secteurs {clients}."
+    return f"{opening} Nos spécialités : {offered}. Nos clients : {clients}."
+
+
+def _lower_first(label: str) -> str:
+    return label[:1].lower() + label[1:]
+
+
+def _of(name: str) -> str:
+    """French "de" before a place name: "de Lyon", "d'Arles", "du Havre", "des Sables-d'Olonne"."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if name.startswith(article):
+            return contracted + name[len(article):]
+    return f"d'{name}" if fold(name[:1]) in "aeiouy" else f"de {name}"
 
 
 def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> list[Place]:
@@ -138,7 +153,7 @@ def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, u
         languages.append("en")
     if place.region in REGIONAL_LANGUAGES and rng.random() < 0.3:
         languages.append(REGIONAL_LANGUAGES[place.region])
-    domain = "".join(c for c in trade_name.lower() if c.isascii() and c.isalnum())[:30] or "contact"
+    domain = "".join(c for c in fold(trade_name) if c.isalnum())[:30] or "contact"
     return ProviderRecord(
         slug="",
         kind=kind,
