@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from contextlib import nullcontext
@@ -15,7 +16,7 @@ from directory import demo, events, exchange, providers
 from directory.database import bind, engine_for, migrate
 from directory.plugin_manager import describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
-from geo import Gazetteer
+from geo import Gazetteer, resolve
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -109,8 +110,9 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
     transaction. Exit status: 0 all rows imported, 1 some rows rejected, 2 file unreadable.
     """
     settings = _settings(ctx)
+    gazetteer = Gazetteer.default()
     try:
-        records, errors = exchange.read_csv(source, Gazetteer.default())
+        records, errors = exchange.read_csv(source, gazetteer, settings.geocoder(gazetteer))
     except exchange.FileError as error:
         unreadable = click.ClickException(str(error))
         unreadable.exit_code = 2
@@ -168,6 +170,30 @@ def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None)
         count = writer(records, stream)
     if output:
         click.echo(f"{count} prestataires exportés dans {output}.")
+
+
+@cli.command(name="geo")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+def geo_command(query: tuple[str, ...], limit: int) -> None:
+    """Show the places a postal code, a commune name or "lat,lon" stands for, as JSON."""
+    gazetteer = Gazetteer.default()
+    text = " ".join(query)
+    resolution = resolve(gazetteer, text)
+    places = list(resolution.places)
+    if resolution.kind == "name" and not resolution.ambiguous:
+        seen = {p.insee_code for p in places}
+        places += [p for p in gazetteer.search(text, limit) if p.insee_code not in seen]
+    answer = {
+        "query": resolution.query,
+        "kind": resolution.kind,
+        "point": None if not resolution.found else {"lat": resolution.lat, "lon": resolution.lon},
+        "places": [dataclasses.asdict(p) for p in places[:limit]],
+        "suggestions": [dataclasses.asdict(p) for p in resolution.suggestions[:limit]],
+    }
+    click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+    if not resolution.found:
+        sys.exit(1)
 
 
 @cli.command(name="plugins")

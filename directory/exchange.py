@@ -14,7 +14,7 @@ from typing import IO, Iterable
 import msgspec
 
 from directory.records import COLUMNS, ProviderRecord, RecordError, clean_record, record_to_row
-from geo import Gazetteer
+from geo import Gazetteer, Geocoder
 
 
 class FileError(ValueError):
@@ -33,7 +33,9 @@ def _dialect(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def read_csv(stream: IO[str], gazetteer: Gazetteer) -> tuple[list[ProviderRecord], list[RowError]]:
+def read_csv(
+    stream: IO[str], gazetteer: Gazetteer, geocoder: Geocoder | None = None
+) -> tuple[list[ProviderRecord], list[RowError]]:
     """Validate every row of a providers CSV: the good records and the rejected rows."""
     text = stream.read().lstrip("\ufeff")
     header_line = text.split("\n", 1)[0]
@@ -61,7 +63,7 @@ def read_csv(stream: IO[str], gazetteer: Gazetteer) -> tuple[list[ProviderRecord
             errors.append(RowError(start, f"{len(cells)} colonnes au lieu de {len(header)}."))
             continue
         try:
-            record = clean_record(dict(zip(header, cells)), gazetteer)
+            record = clean_record(dict(zip(header, cells)), gazetteer, geocoder)
         except RecordError as error:
             errors.append(RowError(start, str(error), error.errors))
             continue

@@ -13,7 +13,7 @@ import msgspec
 
 from directory import catalogue, validation
 from directory.validation import InvalidValue
-from geo import Gazetteer, Place
+from geo import Address, Gazetteer, Geocoder, Place
 from geo.names import normalize
 
 # The CSV columns, in order; lists are separated by ";".
@@ -148,8 +148,12 @@ def resolve_place(postal_code: str, commune: str, insee_code: str, gazetteer: Ga
     raise InvalidValue(f"Plusieurs communes ont le code postal {postal_code} : précisez la commune ({names}).")
 
 
-def clean_record(row: Mapping[str, str], gazetteer: Gazetteer) -> ProviderRecord:
-    """Validate a loose mapping of text fields; raise ``RecordError`` listing every bad field."""
+def clean_record(row: Mapping[str, str], gazetteer: Gazetteer, geocoder: Geocoder | None = None) -> ProviderRecord:
+    """Validate a loose mapping of text fields; raise ``RecordError`` listing every bad field.
+
+    Coordinates given in the row win; otherwise ``geocoder`` places the street address,
+    and without one the record takes its commune's point.
+    """
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
 
@@ -200,6 +204,10 @@ def clean_record(row: Mapping[str, str], gazetteer: Gazetteer) -> ProviderRecord
 
     assert place is not None  # postal_code is required, so a place was found or an error recorded
     trade_name = values["trade_name"] or values["legal_name"]
+    lat, lon = values["latitude"], values["longitude"]
+    if lat is None or lon is None:
+        located = geocoder.locate(Address(values["street"], values["postal_code"], place.name)) if geocoder else None
+        lat, lon = (located.lat, located.lon) if located else (place.lat, place.lon)
     return ProviderRecord(
         **{k: v for k, v in values.items() if k not in ("latitude", "longitude", "slug", "trade_name")},
         slug=values["slug"],
@@ -208,8 +216,8 @@ def clean_record(row: Mapping[str, str], gazetteer: Gazetteer) -> ProviderRecord
         insee_code=place.insee_code,
         departement=place.departement,
         region=place.region,
-        latitude=values["latitude"] if values["latitude"] is not None else place.lat,
-        longitude=values["longitude"] if values["longitude"] is not None else place.lon,
+        latitude=lat,
+        longitude=lon,
     )
 
 

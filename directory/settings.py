@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from geo import Gazetteer, Geocoder, build_geocoder
+from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN
+
 PREFIX = "CHANNEL_EXPERT_"
 DEFAULT_DATABASE_URL = "sqlite:///var/channel-expert.sqlite3"
 
@@ -27,6 +30,16 @@ def _bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{name} must be a boolean (true/false), not {raw!r}")
 
 
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -39,11 +52,30 @@ class Settings:
     debug: bool = False
     disabled_plugins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    geocoders: tuple[str, ...] = ()
+    ban_domain: str = BAN_DOMAIN
+    nominatim_domain: str = NOMINATIM_DOMAIN
+    nominatim_user_agent: str = ""
+    geocode_cache: str = "var/geocode-cache.sqlite3"
+    geocode_timeout_s: float = 5.0
+
+    def geocoder(self, gazetteer: Gazetteer) -> Geocoder:
+        """The geocoder these settings describe: offline unless ``GEOCODERS`` names services."""
+        return build_geocoder(
+            gazetteer, self.geocoders, ban_domain=self.ban_domain, nominatim_domain=self.nominatim_domain,
+            nominatim_user_agent=self.nominatim_user_agent, cache_path=self.geocode_cache,
+            timeout=self.geocode_timeout_s,
+        )
 
     def __post_init__(self) -> None:
         scheme = self.database_url.split(":", 1)[0]
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise SettingsError(f"DATABASE_URL must start with sqlite:// or postgresql://, not {scheme!r}")
+        unknown = [name for name in self.geocoders if name not in ("ban", "nominatim")]
+        if unknown:
+            raise SettingsError(f"{PREFIX}GEOCODERS accepts 'ban' and 'nominatim', not {', '.join(unknown)}")
+        if "nominatim" in self.geocoders and not self.nominatim_user_agent:
+            raise SettingsError(f"{PREFIX}NOMINATIM_USER_AGENT must identify this deployment to use Nominatim")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
@@ -60,4 +92,10 @@ class Settings:
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),
+            geocoders=_list(get("GEOCODERS").lower()),
+            ban_domain=get("BAN_DOMAIN", BAN_DOMAIN),
+            nominatim_domain=get("NOMINATIM_DOMAIN", NOMINATIM_DOMAIN),
+            nominatim_user_agent=get("NOMINATIM_USER_AGENT"),
+            geocode_cache=get("GEOCODE_CACHE", "var/geocode-cache.sqlite3"),
+            geocode_timeout_s=_float(PREFIX + "GEOCODE_TIMEOUT_S", get("GEOCODE_TIMEOUT_S", "5")),
         )

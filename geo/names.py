@@ -7,6 +7,8 @@ import unicodedata
 
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 _SEPARATORS = re.compile(r"[\s\-'’`.,/()]+")
+_ARTICLES = ("le ", "la ", "les ", "l ")
+_ARRONDISSEMENT = re.compile(r"^(?P<city>paris|lyon|marseille) (?P<number>\d{1,2})(?:er|e)? arrondissement$")
 
 
 def fold(text: str) -> str:
@@ -19,3 +21,22 @@ def fold(text: str) -> str:
 def normalize(name: str) -> str:
     """The key two spellings of the same place share: folded, with St/Ste spelt out."""
     return " ".join(_ABBREVIATIONS.get(word, word) for word in fold(name).split())
+
+
+def keys(name: str) -> list[str]:
+    """Every key a place name is found by: itself, without its article, short arrondissement forms."""
+    key = normalize(name)
+    found = [key]
+    for article in _ARTICLES:
+        if key.startswith(article):
+            found.append(key[len(article):])
+    arrondissement = _ARRONDISSEMENT.match(key)
+    if arrondissement:
+        city, number = arrondissement["city"], int(arrondissement["number"])
+        found += [f"{city} {number}", f"{city} {number:02d}"]
+    return found
+
+
+def normalize_query(text: str) -> str:
+    """A typed query folded like names, with "3e", "3ème", "1er" shortened to the number, as in ``keys``."""
+    return re.sub(r"\b(\d{1,2})(?:eme|ieme|e|er)\b", r"\1", normalize(text))

@@ -10,8 +10,10 @@ population), La Poste (postal codes).
 Points are area-weighted centroids of the commune polygons (the town-hall points of the
 source are unreliable). A commune without a polygon (a few communes nouvelles) takes the
 area-weighted centroid of its communes déléguées; failing that, the mean of the communes
-that share its postal codes. Paris, Lyon and Marseille are replaced by their arrondissements,
-which carry their own postal codes.
+that share its postal codes. The arrondissements of Paris, Lyon and Marseille are entries of
+their own, with their postal codes; the three cities are kept too (kind "city"), with the
+union of those codes. The names of communes déléguées and associées are kept as aliases of
+the commune they now belong to, so an old name still finds its place.
 
 Run: ``pip install -e '.[gazetteer-build]' && python scripts/build_gazetteer.py``
 """
@@ -98,10 +100,16 @@ def build() -> dict:
         for code in codes_of[cid]:
             by_code[code].append(point)
 
+    for parent_id in with_arrondissements:
+        codes_of[parent_id] = sorted(
+            {code for cid, c in communes.items() if c["commune_parent_id"] == parent_id and c["type"] == "ARM"
+             for code in codes_of[cid]}
+        )
+
     rows = []
     filled_from_neighbours = []
     for cid, c in sorted(communes.items(), key=lambda item: item[1]["code"]):
-        if c["type"] not in ("COM", "ARM") or cid in with_arrondissements:
+        if c["type"] not in ("COM", "ARM"):
             continue
         if cid not in points:
             near = [p for code in codes_of[cid] for p in by_code[code]]
@@ -113,6 +121,7 @@ def build() -> dict:
         departement = departements[owner["departement_id"]]
         population = c["population_municipale"]
         lat, lon = points[cid]
+        kind = "arrondissement" if c["type"] == "ARM" else "city" if cid in with_arrondissements else "commune"
         rows.append(
             [
                 c["code"],
@@ -122,17 +131,28 @@ def build() -> dict:
                 int(population) if population != NULL else 0,
                 round(lat, 5),
                 round(lon, 5),
+                kind,
             ]
         )
-    print(f"{len(rows)} communes; filled from neighbours: {', '.join(filled_from_neighbours) or 'none'}")
+    aliases = sorted(
+        {
+            (display_name(c), communes[c["commune_parent_id"]]["code"])
+            for c in communes.values()
+            if c["type"] in ("COMD", "COMA") and c["commune_parent_id"] != NULL
+            and display_name(c) != display_name(communes[c["commune_parent_id"]])
+        }
+    )
+    print(f"{len(rows)} places, {len(aliases)} aliases; "
+          f"filled from neighbours: {', '.join(filled_from_neighbours) or 'none'}")
     return {
         "attribution": ATTRIBUTION,
         "regions": {r["code"]: r["nom"] for r in regions.values()},
         "departements": {
             d["code"]: [d["nom"], regions[d["region_id"]]["code"]] for d in departements.values()
         },
-        "columns": ["insee_code", "name", "postal_codes", "departement", "population", "lat", "lon"],
+        "columns": ["insee_code", "name", "postal_codes", "departement", "population", "lat", "lon", "kind"],
         "communes": rows,
+        "aliases": [list(alias) for alias in aliases],
     }
 
 

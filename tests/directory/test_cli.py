@@ -167,3 +167,21 @@ def test_seed_creates_the_demo_network_with_a_stable_checksum(invoke):
     regions = asyncio_run(Provider.select(Provider.region).distinct())
     assert len(regions) == 18  # every région, overseas included
     assert "rien à faire" in invoke("seed", "--if-empty").output
+
+
+def test_geo_prints_the_places_of_a_postal_code_as_json(invoke):
+    answer = json.loads(invoke("geo", "01400").output)
+    assert answer["kind"] == "postal_code"
+    assert answer["places"][0]["name"] == "Châtillon-sur-Chalaronne" and len(answer["places"]) >= 8
+    assert answer["point"] == {"lat": answer["places"][0]["lat"], "lon": answer["places"][0]["lon"]}
+
+
+def test_geo_understands_names_and_coordinates(invoke):
+    assert json.loads(invoke("geo", "st", "etienne").output)["places"][0]["name"] == "Saint-Étienne"
+    assert json.loads(invoke("geo", "44.84,-0.58").output)["places"][0]["name"] == "Bordeaux"
+
+
+def test_geo_answers_an_unknown_place_with_suggestions_and_a_failure_status(invoke):
+    result = invoke("geo", "Monpelier")
+    assert result.exit_code == 1
+    assert "Montpellier" in [p["name"] for p in json.loads(result.output)["suggestions"]]

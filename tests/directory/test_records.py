@@ -44,3 +44,29 @@ def test_a_record_survives_the_csv_round_trip(gazetteer):
     record = clean_record(provider_row(service_departements="33;40", on_site="non", remote="oui"), gazetteer)
     again = clean_record(record_to_row(record), gazetteer)
     assert again == record
+
+
+class StreetLevel:
+    """An online geocoder stand-in that places every street at a fixed point."""
+
+    name = "street-level"
+
+    def lookup(self, address):
+        from geo import Location
+
+        return Location(44.8412, -0.5700, self.name, True, address.street)
+
+
+def test_a_street_address_is_placed_by_the_geocoder_when_one_is_enabled(gazetteer):
+    from geo import Geocoder
+
+    record = clean_record(provider_row(), gazetteer, Geocoder(gazetteer, [StreetLevel()]))
+    assert (record.latitude, record.longitude) == (44.8412, -0.5700)
+
+
+def test_coordinates_in_the_row_win_over_the_geocoder(gazetteer):
+    from geo import Geocoder
+
+    row = provider_row(latitude="44.80", longitude="-0.60")
+    record = clean_record(row, gazetteer, Geocoder(gazetteer, [StreetLevel()]))
+    assert (record.latitude, record.longitude) == (44.80, -0.60)

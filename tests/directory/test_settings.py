@@ -30,3 +30,20 @@ def test_settings_are_read_from_prefixed_variables():
 def test_bad_values_raise_a_clear_error(environ):
     with pytest.raises(SettingsError):
         Settings.from_env(environ)
+
+
+def test_geocoding_is_offline_unless_services_are_named():
+    assert Settings.from_env({}).geocoders == ()
+    settings = Settings.from_env({"CHANNEL_EXPERT_GEOCODERS": "BAN, nominatim",
+                                  "CHANNEL_EXPERT_NOMINATIM_USER_AGENT": "annuaire.example.fr"})
+    assert settings.geocoders == ("ban", "nominatim")
+
+
+@pytest.mark.parametrize("environ", [
+    {"CHANNEL_EXPERT_GEOCODERS": "google"},
+    {"CHANNEL_EXPERT_GEOCODERS": "nominatim"},  # no identifying user agent
+    {"CHANNEL_EXPERT_GEOCODE_TIMEOUT_S": "-1"},
+])
+def test_bad_geocoding_settings_are_refused(environ):
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ)

@@ -1,8 +1,9 @@
-"""The offline gazetteer: real places, found by INSEE code and postal code."""
+"""The offline gazetteer with real places: the ones people type."""
 
 import pytest
 
 from geo import Gazetteer
+from geo.names import normalize
 
 
 @pytest.fixture(scope="module")
@@ -10,39 +11,114 @@ def gazetteer():
     return Gazetteer.default()
 
 
-def test_every_commune_has_a_point_in_france_or_overseas(gazetteer):
+def test_every_place_and_every_postal_code_resolves_to_a_point(gazetteer):
     places = gazetteer.places()
-    assert len(places) > 34_000
+    assert len(places) > 34_900
     for place in places:
         assert -22 < place.lat < 51.2 and -62 < place.lon < 56, place
+    for code in gazetteer.postal_codes():
+        assert gazetteer.postal_code(code), code
+    assert len(gazetteer.postal_codes()) > 6_000
 
 
-def test_paris_lyon_and_marseille_come_as_arrondissements(gazetteer):
-    assert gazetteer.commune("75056") is None
+@pytest.mark.parametrize("query, expected", [
+    ("33000", "Bordeaux"),
+    ("Bordeaux", "Bordeaux"),
+    ("BORDEAUX", "Bordeaux"),
+    ("st etienne", "Saint-Étienne"),
+    ("Saint-Étienne-du-Rouvray", "Saint-Étienne-du-Rouvray"),
+    ("saint etienne du rouvray", "Saint-Étienne-du-Rouvray"),
+    ("Lyon 3e", "Lyon 3e Arrondissement"),
+    ("lyon 3eme", "Lyon 3e Arrondissement"),
+    ("Paris 15", "Paris 15e Arrondissement"),
+    ("paris 01", "Paris 1er Arrondissement"),
+    ("Marseille 1er", "Marseille 1er Arrondissement"),
+    ("Ajaccio", "Ajaccio"),
+    ("97400", "Saint-Denis"),
+    ("le havre", "Le Havre"),
+    ("havre", "Le Havre"),
+    ("l'hay les roses", "L'Haÿ-les-Roses"),
+    ("Villeneuve d'Ascq", "Villeneuve-d'Ascq"),
+    ("Cherbourg-Octeville", "Cherbourg-en-Cotentin"),  # a former name, now a commune déléguée
+])
+def test_search_finds_what_people_type(gazetteer, query, expected):
+    assert gazetteer.search(query, 5)[0].name == expected
+
+
+def test_typing_the_start_of_a_name_suggests_larger_places_first(gazetteer):
+    assert gazetteer.search("bord", 5)[0].name == "Bordeaux"
+    assert gazetteer.search("marsei", 5)[0].name == "Marseille"
+    assert gazetteer.search("mars", 5)[0].name == "Mars"  # an exact name beats a longer, larger one
+    populations = [p.population for p in gazetteer.search("sain", 10)]
+    assert populations == sorted(populations, reverse=True)
+
+
+def test_paris_lyon_and_marseille_exist_as_cities_and_as_arrondissements(gazetteer):
+    assert gazetteer.commune("75056").kind == "city"
     assert gazetteer.commune("75115").name == "Paris 15e Arrondissement"
-    assert gazetteer.postal_code("69003")[0].insee_code == "69383"
-    assert gazetteer.commune("13201").departement == "13"
+    assert gazetteer.search("Paris", 1)[0].insee_code == "75056"
+    assert [p.insee_code for p in gazetteer.postal_code("69003")] == ["69383"]
+    assert len([p for p in gazetteer.places() if p.kind == "arrondissement"]) == 45
 
 
 def test_corsica_and_overseas_departements(gazetteer):
     ajaccio = gazetteer.commune("2a004")
-    assert (ajaccio.name, ajaccio.departement, ajaccio.region_name) == ("Ajaccio", "2A", "Corse")
-    saint_denis = gazetteer.postal_code("97400")[0]
-    assert (saint_denis.name, saint_denis.departement_name) == ("Saint-Denis", "La Réunion")
+    assert (ajaccio.departement, ajaccio.region_name) == ("2A", "Corse")
+    assert gazetteer.commune("2B033").name == "Bastia"
+    for code, departement in (("97110", "971"), ("97200", "972"), ("97300", "973"), ("97400", "974"), ("97600", "976")):
+        assert gazetteer.postal_code(code)[0].departement == departement
     assert len(gazetteer.regions()) == 18 and len(gazetteer.departements()) == 101
 
 
-def test_a_postal_code_shared_by_several_communes_lists_them_largest_first(gazetteer):
+def test_homonyms_are_all_found_and_told_apart_by_departement(gazetteer):
+    exact = gazetteer.named("Saint-Martin")
+    assert len(exact) == 4 and len({p.label for p in exact}) == 4
+    started = gazetteer.search("saint martin", 100)
+    assert len(started) == 100 and all(normalize(p.name).startswith("saint martin") for p in started)
+
+
+def test_a_postal_code_shared_by_many_communes_offers_each_largest_first(gazetteer):
     places = gazetteer.postal_code("01400")
-    assert len(places) > 5
+    assert len(places) >= 8
+    assert places[0].name == "Châtillon-sur-Chalaronne"
     assert [p.population for p in places] == sorted((p.population for p in places), reverse=True)
 
 
 def test_a_commune_with_several_postal_codes_is_found_by_each(gazetteer):
     for code in ("33000", "33100", "33200", "33300", "33800"):
         assert "Bordeaux" in [p.name for p in gazetteer.postal_code(code)]
+    assert set(gazetteer.commune("34172").postal_codes) == {"34000", "34070", "34080", "34090"}
 
 
-def test_names_carry_their_article(gazetteer):
+def test_names_keep_their_article_apostrophes_and_hyphens(gazetteer):
     assert gazetteer.commune("76351").name == "Le Havre"
     assert gazetteer.commune("01001").name == "L'Abergement-Clémenciat"
+    assert gazetteer.search("abergement clemenciat", 1)[0].insee_code == "01001"
+
+
+def test_misspelt_names_get_suggestions(gazetteer):
+    assert gazetteer.suggest("Bordeau")[0].name == "Bordeaux"
+    assert "Montpellier" in [p.name for p in gazetteer.suggest("Monpelier")]
+    assert gazetteer.search("xqzwv") == [] and gazetteer.suggest("xqzwv") == []
+
+
+def test_unknown_postal_codes_get_the_nearest_real_ones(gazetteer):
+    suggested = gazetteer.suggest("33999")
+    assert suggested and all(p.departement == "33" for p in suggested)
+
+
+@pytest.mark.parametrize("lat, lon, expected", [
+    (44.8378, -0.5792, "Bordeaux"),
+    (48.8417, 2.2950, "Paris 15e Arrondissement"),
+    (45.7485, 4.8270, "Lyon 2e Arrondissement"),
+    (41.9192, 8.7386, "Ajaccio"),
+    (-20.8789, 55.4481, "Saint-Denis"),
+    (43.2965, 5.3698, "Marseille 1er Arrondissement"),
+])
+def test_reverse_turns_a_point_into_its_commune(gazetteer, lat, lon, expected):
+    assert gazetteer.reverse(lat, lon).name == expected
+
+
+def test_reverse_far_from_france_finds_nothing(gazetteer):
+    assert gazetteer.reverse(0.0, 0.0) is None
+    assert gazetteer.reverse(40.0, -30.0) is None

@@ -1,0 +1,49 @@
+"""What a person types for "where" becomes places, a point, or suggestions; never an exception."""
+
+import pytest
+
+from geo import Gazetteer, resolve
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return Gazetteer.default()
+
+
+def test_a_postal_code_resolves_to_its_communes_and_the_largest_ones_point(gazetteer):
+    found = resolve(gazetteer, "01400")
+    assert found.kind == "postal_code" and found.ambiguous
+    assert found.places[0].name == "Châtillon-sur-Chalaronne"
+    assert (found.lat, found.lon) == (found.places[0].lat, found.places[0].lon)
+
+
+def test_a_postal_code_with_a_name_picks_that_commune(gazetteer):
+    found = resolve(gazetteer, "01400 Condeissiat")
+    assert [p.name for p in found.places] == ["Condeissiat"] and not found.ambiguous
+
+
+def test_coordinates_resolve_to_themselves_and_their_commune(gazetteer):
+    found = resolve(gazetteer, "44.8378, -0.5792")
+    assert found.kind == "point" and (found.lat, found.lon) == (44.8378, -0.5792)
+    assert found.places[0].name == "Bordeaux"
+
+
+def test_homonyms_are_ambiguous(gazetteer):
+    found = resolve(gazetteer, "Saint-Martin")
+    assert found.ambiguous and len(found.places) == 4
+
+
+def test_an_insee_code_resolves(gazetteer):
+    assert resolve(gazetteer, "2B033").places[0].name == "Bastia"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "xqzwv", "99999", "95.0,200.0", "'; DROP TABLE x; --", "é" * 500])
+def test_nonsense_resolves_to_nothing_without_raising(gazetteer, query):
+    found = resolve(gazetteer, query)
+    assert not found.found and found.places == ()
+
+
+def test_a_misspelt_name_comes_back_with_suggestions(gazetteer):
+    found = resolve(gazetteer, "Monpelier")
+    assert not found.found
+    assert "Montpellier" in [p.name for p in found.suggestions]
