@@ -1,0 +1,35 @@
+"""The demo network is realistic and the same everywhere."""
+
+from directory import catalogue
+from directory.demo import demo_records, checksum
+from directory.validation import siret
+
+
+def test_demo_network_is_identical_on_every_run(gazetteer):
+    assert checksum(demo_records(gazetteer)) == checksum(demo_records(gazetteer))
+
+
+def test_demo_providers_sit_in_real_communes_at_their_gazetteer_points(gazetteer):
+    for record in demo_records(gazetteer):
+        place = gazetteer.commune(record.insee_code)
+        assert (record.latitude, record.longitude) == (place.lat, place.lon)
+        assert record.postal_code in place.postal_codes
+        assert (record.departement, record.region) == (place.departement, place.region)
+
+
+def test_demo_providers_have_valid_unique_sirets_and_typical_services(gazetteer):
+    records = demo_records(gazetteer)
+    assert len({r.siret for r in records}) == len(records)
+    assert all(siret(r.siret) == r.siret for r in records)
+    reseller_only = {s.slug for s in catalogue.SERVICES if s.kind == catalogue.RESELLER}
+    agencies = [r for r in records if r.kind == catalogue.WEB_AGENCY]
+    assert not any(reseller_only & set(r.services) for r in agencies)
+
+
+def test_demo_network_covers_every_region_weighted_by_population(gazetteer):
+    records = demo_records(gazetteer)
+    by_region = {}
+    for record in records:
+        by_region[record.region] = by_region.get(record.region, 0) + 1
+    assert set(by_region) == set(gazetteer.regions())
+    assert by_region["11"] > by_region["94"] * 10  # Île-de-France far ahead of Corsica
