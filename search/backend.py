@@ -1,0 +1,49 @@
+"""The one interface every search engine implements."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Iterable
+
+from search.model import IndexSettings, SearchQuery, SearchResult
+
+
+class SearchBackend(abc.ABC):
+    """An index of documents (dicts with an ``id``, and ``_geo`` = {"lat", "lng"} to be placed).
+
+    Writes are synchronous from the caller's point of view: when a method returns, the change
+    is searchable, or an exception says why it is not.
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    async def configure(self, settings: IndexSettings) -> None:
+        """Create the index if needed and apply ``settings``."""
+
+    @abc.abstractmethod
+    async def upsert(self, documents: list[dict[str, Any]]) -> None:
+        """Add documents, or replace those with the same id."""
+
+    @abc.abstractmethod
+    async def delete(self, ids: list[str]) -> None:
+        """Remove documents by id (unknown ids are ignored)."""
+
+    @abc.abstractmethod
+    async def rebuild(self, documents: Iterable[dict[str, Any]]) -> None:
+        """Replace the whole content with ``documents``, with no moment where searches see less."""
+
+    @abc.abstractmethod
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """Run ``query``."""
+
+    @abc.abstractmethod
+    async def ids(self) -> set[str]:
+        """Every document id in the index (to compare with the database)."""
+
+    @abc.abstractmethod
+    async def health(self) -> dict[str, Any]:
+        """Details about the engine; raises when it is unusable."""
+
+    async def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,192 @@
+"""The Meilisearch backend, through the official ``meilisearch`` client.
+
+The translation to Meilisearch's API (settings, filters, search parameters, results) is pure
+functions, unit-tested without a server. Every write is a task that is waited for and
+checked: a failed task raises ``SearchError``. Client calls block, so they run in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Iterable
+
+import meilisearch
+from meilisearch.errors import MeilisearchError
+
+from search.backend import SearchBackend
+from search.filters import And, Eq, Filter, In, Not, Or
+from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
+
+BATCH = 1000
+TASK_TIMEOUT_MS = 60_000
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # double quotes, with " and \ escaped
+
+
+def filter_expression(node: Filter) -> str:
+    """A filter in Meilisearch's filter syntax."""
+    if isinstance(node, Eq):
+        return f"{node.field} = {_literal(node.value)}"
+    if isinstance(node, In):
+        return f"{node.field} IN [{', '.join(_literal(v) for v in node.values)}]"
+    if isinstance(node, Not):
+        return f"NOT ({filter_expression(node.item)})"
+    if isinstance(node, (And, Or)):
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return joiner.join(f"({filter_expression(item)})" for item in node.items)
+    raise TypeError(f"not a filter: {node!r}")
+
+
+def settings_payload(settings: IndexSettings) -> dict[str, Any]:
+    """Meilisearch index settings equivalent to ``settings``; "sort" first, so distance leads when asked."""
+    ranking = ["sort", "words", "typo", "proximity", "attribute", "exactness"]
+    if settings.custom_ranking:
+        field, descending = settings.custom_ranking
+        ranking.append(f"{field}:{'desc' if descending else 'asc'}")
+    return {
+        "searchableAttributes": list(settings.searchable),
+        "filterableAttributes": sorted(set(settings.filterable) | set(settings.facets) | {"_geo"}),
+        "sortableAttributes": sorted(set(settings.sortable) | {"_geo"}),
+        "rankingRules": ranking,
+        "synonyms": {phrase: list(equivalents) for phrase, equivalents in settings.synonyms.items()},
+        "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
+        "faceting": {"maxValuesPerFacet": 100},
+        "pagination": {"maxTotalHits": 100_000},
+    }
+
+
+def search_parameters(query: SearchQuery) -> dict[str, Any]:
+    """The body of a Meilisearch search for ``query`` (without ``q``)."""
+    filters = []
+    if query.filter is not None:
+        filters.append(filter_expression(query.filter))
+    if query.near is not None and query.radius_km is not None:
+        filters.append(f"_geoRadius({query.near.lat}, {query.near.lon}, {round(query.radius_km * 1000)})")
+    params: dict[str, Any] = {}
+    if filters:
+        params["filter"] = " AND ".join(f"({f})" for f in filters) if len(filters) > 1 else filters[0]
+    if query.facets:
+        params["facets"] = list(query.facets)
+    if query.near is not None and query.sort == "distance":
+        params["sort"] = [f"_geoPoint({query.near.lat}, {query.near.lon}):asc"]
+    if query.limit and query.offset % query.limit == 0:
+        params["hitsPerPage"] = query.limit
+        params["page"] = query.offset // query.limit + 1  # pages give an exact total
+    else:
+        params["offset"], params["limit"] = query.offset, query.limit
+    return params
+
+
+def parse_result(answer: dict[str, Any], query: SearchQuery, distance_km=None) -> SearchResult:
+    """Hits, total and facet counts from a Meilisearch answer.
+
+    ``distance_km(lat, lon, doc_lat, doc_lon)`` fills ``distance_km`` when Meilisearch did
+    not (it only returns ``_geoDistance`` when sorting by distance).
+    """
+    hits = []
+    for raw in answer.get("hits", []):
+        document = {k: v for k, v in raw.items() if not k.startswith("_geoDistance")}
+        distance = raw.get("_geoDistance")
+        km = distance / 1000 if distance is not None else None
+        geo = document.get("_geo")
+        if km is None and query.near is not None and distance_km is not None and geo:
+            km = distance_km(query.near.lat, query.near.lon, geo["lat"], geo["lng"])
+        hits.append(Hit(str(document["id"]), document, km))
+    total = answer.get("totalHits", answer.get("estimatedTotalHits", len(hits)))
+    return SearchResult(hits, int(total), answer.get("facetDistribution", {}) or {})
+
+
+class MeilisearchBackend(SearchBackend):
+    """Meilisearch over HTTP; keep the master key on the server and a search-only key in browsers."""
+
+    name = "meilisearch"
+
+    def __init__(self, url: str, api_key: str = "", index: str = "providers", timeout_s: float = 10,
+                 distance_km=None) -> None:
+        self._client = meilisearch.Client(url, api_key or None, timeout=timeout_s)
+        self._uid = index
+        self._settings: IndexSettings | None = None
+        self._distance_km = distance_km
+
+    async def _call(self, function, *args, **kwargs):
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except MeilisearchError as error:
+            raise SearchError(f"meilisearch: {error}") from error
+
+    async def _wait(self, task_info) -> None:
+        task = await self._call(self._client.wait_for_task, task_info.task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if task.status != "succeeded":
+            raise SearchError(f"meilisearch task {task.uid} ({task.type}) {task.status}: {task.error}")
+
+    async def _ensure_index(self, uid: str) -> None:
+        try:
+            await self._call(self._client.get_index, uid)
+        except SearchError:
+            await self._wait(await self._call(self._client.create_index, uid, {"primaryKey": "id"}))
+
+    async def configure(self, settings: IndexSettings) -> None:
+        self._settings = settings
+        await self._ensure_index(self._uid)
+        index = self._client.index(self._uid)
+        await self._wait(await self._call(index.update_settings, settings_payload(settings)))
+
+    async def upsert(self, documents: list[dict[str, Any]]) -> None:
+        index = self._client.index(self._uid)
+        for start in range(0, len(documents), BATCH):
+            await self._wait(await self._call(index.add_documents, documents[start:start + BATCH], "id"))
+
+    async def delete(self, ids: list[str]) -> None:
+        if ids:
+            await self._wait(await self._call(self._client.index(self._uid).delete_documents, list(ids)))
+
+    async def rebuild(self, documents: Iterable[dict[str, Any]]) -> None:
+        """Fill a temporary index, then swap it with the live one: searches never see it half-built."""
+        if self._settings is None:
+            raise SearchError("configure() the index before rebuilding it")
+        temporary = f"{self._uid}_rebuild_{int(time.time())}"
+        await self._wait(await self._call(self._client.create_index, temporary, {"primaryKey": "id"}))
+        try:
+            staging = self._client.index(temporary)
+            await self._wait(await self._call(staging.update_settings, settings_payload(self._settings)))
+            batch: list[dict[str, Any]] = []
+            for document in documents:
+                batch.append(document)
+                if len(batch) == BATCH:
+                    await self._wait(await self._call(staging.add_documents, batch, "id"))
+                    batch = []
+            if batch:
+                await self._wait(await self._call(staging.add_documents, batch, "id"))
+            await self._ensure_index(self._uid)
+            await self._wait(await self._call(self._client.swap_indexes, [{"indexes": [self._uid, temporary]}]))
+        finally:
+            await self._wait(await self._call(self._client.delete_index, temporary))
+
+    async def search(self, query: SearchQuery) -> SearchResult:
+        answer = await self._call(self._client.index(self._uid).search, query.text, search_parameters(query))
+        return parse_result(answer, query, self._distance_km)
+
+    async def ids(self) -> set[str]:
+        index = self._client.index(self._uid)
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = await self._call(index.get_documents, {"fields": ["id"], "limit": BATCH, "offset": offset})
+            found.update(str(doc.id if hasattr(doc, "id") else doc["id"]) for doc in page.results)
+            offset += BATCH
+            if offset >= page.total:
+                return found
+
+    async def health(self) -> dict[str, Any]:
+        status = await self._call(self._client.health)
+        stats = await self._call(self._client.index(self._uid).get_stats)
+        return {"engine": self.name, "status": status.get("status"), "documents": stats.number_of_documents,
+                "indexing": stats.is_indexing}

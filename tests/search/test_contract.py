@@ -1,0 +1,143 @@
+"""The behaviour every search backend promises, checked on each one."""
+
+import pytest
+
+from search import Eq, GeoPoint, In, IndexSettings, Not, SearchError, SearchQuery
+
+SETTINGS = IndexSettings(
+    searchable=("name", "services", "commune", "description"),
+    filterable=("kind", "services", "remote"),
+    facets=("kind", "services"),
+    sortable=("completeness",),
+    synonyms={"site web": ("site internet",), "site internet": ("site web",), "seo": ("referencement",),
+              "referencement": ("seo",)},
+    custom_ranking=("completeness", True),
+)
+BORDEAUX = GeoPoint(44.8378, -0.5792)
+
+DOCUMENTS = [
+    {"id": "pixel", "kind": "web_agency", "name": "Agence Pixel", "services": ["Site web", "E-commerce"],
+     "commune": "Bordeaux", "description": "Boutiques en ligne pour commerçants.", "remote": True,
+     "completeness": 90, "_geo": {"lat": 44.8378, "lng": -0.5792}},
+    {"id": "galet", "kind": "web_agency", "name": "Studio Galet", "services": ["Référencement"],
+     "commune": "Mérignac", "description": "Une agence web qui soigne le référencement naturel.", "remote": True,
+     "completeness": 80, "_geo": {"lat": 44.8386, "lng": -0.6436}},
+    {"id": "micro", "kind": "reseller", "name": "Micro Services Talence", "services": ["Maintenance informatique"],
+     "commune": "Talence", "description": "Dépannage et cybersécurité des postes.", "remote": False,
+     "completeness": 70, "_geo": {"lat": 44.8080, "lng": -0.5890}},
+    {"id": "lyon", "kind": "web_agency", "name": "Agence Lumen", "services": ["Site web"],
+     "commune": "Lyon", "description": "Sites internet pour artisans.", "remote": True,
+     "completeness": 60, "_geo": {"lat": 45.7640, "lng": 4.8357}},
+    {"id": "arcachon", "kind": "reseller", "name": "Bassin Informatique", "services": ["Maintenance informatique"],
+     "commune": "Arcachon", "description": "Le parc informatique des commerces du bassin.", "remote": False,
+     "completeness": 50, "_geo": {"lat": 44.6586, "lng": -1.1689}},
+]
+
+
+@pytest.fixture
+async def index(backend):
+    await backend.configure(SETTINGS)
+    await backend.upsert(DOCUMENTS)
+    return backend
+
+
+async def ids(backend, **query):
+    return [hit.id for hit in (await backend.search(SearchQuery(**query))).hits]
+
+
+async def test_text_search_finds_documents_by_any_searchable_field(index):
+    assert await ids(index, text="pixel") == ["pixel"]
+    assert await ids(index, text="talence") == ["micro"]
+    assert set(await ids(index, text="maintenance informatique")) == {"micro", "arcachon"}
+
+
+async def test_accents_and_case_do_not_matter(index):
+    assert await ids(index, text="CYBERSECURITE") == ["micro"]
+    assert await ids(index, text="merignac") == ["galet"]
+
+
+async def test_the_last_word_is_a_prefix(index):
+    assert "galet" in await ids(index, text="referenc")
+    assert (await ids(index, text="agence lum"))[0] == "lyon"
+
+
+async def test_typos_follow_the_one_from_five_two_from_nine_letters_rule(index):
+    assert "micro" in await ids(index, text="maintenace informatique")  # 11 letters, one typo
+    assert "galet" in await ids(index, text="referencment naturel")  # one typo
+    assert "micro" in await ids(index, text="cybersecuirte")  # a swap counts as one typo
+    assert await ids(index, text="pixol") == ["pixel"]  # five letters: one typo allowed
+    assert await ids(index, text="lumon") == ["lyon"]
+    assert await ids(index, text="tlnce xyz") == []  # no typo under five letters, and no word dropped for it
+
+
+async def test_synonyms_find_the_other_wording(index):
+    assert "lyon" in await ids(index, text="site web")  # "Sites internet" in its description
+    assert "pixel" in await ids(index, text="site internet")  # "Site web" in its services
+    assert "galet" in await ids(index, text="seo")
+
+
+async def test_filters_with_and_or_not_and_booleans(index):
+    assert set(await ids(index, filter=Eq("kind", "reseller"))) == {"micro", "arcachon"}
+    assert set(await ids(index, filter=In("services", ["E-commerce", "Référencement"]))) == {"pixel", "galet"}
+    assert set(await ids(index, filter=Eq("kind", "web_agency") & Not(Eq("services", "Site web")))) == {"galet"}
+    assert set(await ids(index, filter=Eq("remote", False) | Eq("services", "E-commerce"))) == {"micro", "arcachon",
+                                                                                                  "pixel"}
+
+
+async def test_facet_counts_follow_the_query(index):
+    result = await index.search(SearchQuery(text="agence", facets=("kind", "services")))
+    assert result.facets["kind"] == {"web_agency": 3}
+    assert result.facets["services"]["Site web"] == 2
+
+
+async def test_geo_radius_and_nearest_first_with_distances(index):
+    result = await index.search(SearchQuery(near=BORDEAUX, radius_km=20, sort="distance"))
+    assert [hit.id for hit in result.hits] == ["pixel", "micro", "galet"]
+    assert result.total == 3
+    distances = [hit.distance_km for hit in result.hits]
+    assert distances[0] == pytest.approx(0, abs=0.05)
+    assert distances[1] == pytest.approx(3.3, abs=0.2) and distances == sorted(distances)
+    assert await ids(index, near=BORDEAUX, radius_km=60, sort="distance", filter=Eq("kind", "reseller")) == [
+        "micro", "arcachon"]
+
+
+async def test_distance_sort_without_radius_orders_everything(index):
+    assert (await ids(index, near=GeoPoint(45.75, 4.85), sort="distance"))[0] == "lyon"
+
+
+async def test_pagination_and_total(index):
+    first = await index.search(SearchQuery(limit=2, offset=0))
+    second = await index.search(SearchQuery(limit=2, offset=2))
+    assert first.total == second.total == 5
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+
+
+async def test_ranking_prefers_all_words_fewer_typos_better_fields_then_custom_ranking(index):
+    assert (await ids(index, text="agence pixel"))[0] == "pixel"  # both words first, then "agence" alone
+    assert (await ids(index, text="agence"))[:2] == ["pixel", "lyon"]  # in the name; completeness breaks the tie
+    assert (await ids(index, text="informatique"))[0] == "arcachon"  # in the name beats in the services
+
+
+async def test_updates_and_deletes_are_visible_at_once(index):
+    await index.upsert([{**DOCUMENTS[0], "name": "Agence Colibri"}])
+    assert await ids(index, text="colibri") == ["pixel"]
+    assert await ids(index, text="pixel") == []
+    await index.delete(["pixel", "unknown"])
+    assert await ids(index, text="colibri") == []
+    assert await index.ids() == {"galet", "micro", "lyon", "arcachon"}
+
+
+async def test_rebuild_replaces_the_whole_content(index):
+    await index.rebuild([DOCUMENTS[1]])
+    assert await index.ids() == {"galet"}
+    assert await ids(index, text="galet") == ["galet"]
+
+
+async def test_health_reports_the_engine_and_document_count(index):
+    health = await index.health()
+    assert health["engine"] == index.name and health["documents"] == 5
+
+
+async def test_filtering_on_a_field_that_is_not_filterable_is_an_error(index):
+    with pytest.raises(SearchError):
+        await index.search(SearchQuery(filter=Eq("commune", "Lyon")))

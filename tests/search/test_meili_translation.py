@@ -1,0 +1,66 @@
+"""The Meilisearch backend's translation to Meilisearch's documented API, without a server."""
+
+from search import Eq, GeoPoint, In, IndexSettings, Not, SearchQuery
+from search.meili import filter_expression, parse_result, search_parameters, settings_payload
+
+
+def test_filters_use_meilisearch_syntax_with_escaped_values():
+    assert filter_expression(Eq("kind", "reseller")) == 'kind = "reseller"'
+    assert filter_expression(Eq("remote", True)) == "remote = true"
+    assert filter_expression(In("services", ["site-vitrine", "e-commerce"])) == \
+        'services IN ["site-vitrine", "e-commerce"]'
+    assert filter_expression(Eq("kind", "a") & Not(Eq("services", 'x"y\\z'))) == \
+        '(kind = "a") AND (NOT (services = "x\\"y\\\\z"))'
+    assert filter_expression(Eq("kind", "a") | Eq("kind", "b")) == '(kind = "a") OR (kind = "b")'
+
+
+def test_settings_put_sort_first_add_geo_and_follow_the_typo_rule():
+    payload = settings_payload(IndexSettings(
+        searchable=("name", "description"), filterable=("kind",), facets=("services",), sortable=("completeness",),
+        synonyms={"site web": ("site internet",)}, custom_ranking=("completeness", True)))
+    assert payload["searchableAttributes"] == ["name", "description"]
+    assert payload["filterableAttributes"] == ["_geo", "kind", "services"]
+    assert payload["sortableAttributes"] == ["_geo", "completeness"]
+    assert payload["rankingRules"] == ["sort", "words", "typo", "proximity", "attribute", "exactness",
+                                       "completeness:desc"]
+    assert payload["synonyms"] == {"site web": ["site internet"]}
+    assert payload["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
+
+
+def test_search_parameters_for_a_geolocated_filtered_faceted_page():
+    params = search_parameters(SearchQuery(
+        text="agence web", filter=Eq("kind", "web_agency"), near=GeoPoint(44.84, -0.58), radius_km=30,
+        facets=("kind", "services"), sort="distance", offset=40, limit=20))
+    assert params == {
+        "filter": '(kind = "web_agency") AND (_geoRadius(44.84, -0.58, 30000))',
+        "facets": ["kind", "services"],
+        "sort": ["_geoPoint(44.84, -0.58):asc"],
+        "hitsPerPage": 20,
+        "page": 3,
+    }
+
+
+def test_relevance_order_keeps_the_radius_but_does_not_sort():
+    params = search_parameters(SearchQuery(near=GeoPoint(44.84, -0.58), radius_km=5, sort="relevance"))
+    assert params["filter"] == "_geoRadius(44.84, -0.58, 5000)" and "sort" not in params
+
+
+def test_parse_result_reads_hits_distances_totals_and_facets():
+    answer = {
+        "hits": [
+            {"id": "pixel", "name": "Agence Pixel", "_geo": {"lat": 44.84, "lng": -0.58}, "_geoDistance": 1234},
+            {"id": "galet", "name": "Studio Galet", "_geo": {"lat": 44.83, "lng": -0.64}},
+        ],
+        "query": "agence", "processingTimeMs": 1, "hitsPerPage": 20, "page": 1, "totalPages": 1, "totalHits": 2,
+        "facetDistribution": {"kind": {"web_agency": 2}},
+    }
+    result = parse_result(answer, SearchQuery(near=GeoPoint(44.84, -0.58)), distance_km=lambda *args: 4.9)
+    assert [h.id for h in result.hits] == ["pixel", "galet"]
+    assert result.hits[0].distance_km == 1.234 and "_geoDistance" not in result.hits[0].document
+    assert result.hits[1].distance_km == 4.9
+    assert (result.total, result.facets) == (2, {"kind": {"web_agency": 2}})
+
+
+def test_parse_result_with_an_estimated_total():
+    result = parse_result({"hits": [], "estimatedTotalHits": 7, "limit": 3, "offset": 1}, SearchQuery())
+    assert result.total == 7 and result.facets == {}
