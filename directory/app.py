@@ -10,6 +10,7 @@ import pluggy
 import swagger_ui_bundle
 from litestar import Litestar
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         ),
     ]
     manager.hook.register_routes(register=handlers.append)
+    template_folders: list[Path] = [HERE / "templates"]
+    manager.hook.register_templates(register=template_folders.append)
 
     async def on_startup(app: Litestar) -> None:
         if engine.engine_type == "postgres":
@@ -88,7 +91,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[SecurityHeadersMiddleware()],
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=template_folders, engine=JinjaTemplateEngine),
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
@@ -99,5 +102,5 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
         debug=settings.debug,
-        state={"settings": settings, "plugin_manager": manager},
+        state=State({"settings": settings, "plugin_manager": manager}),
     )

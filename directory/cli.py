@@ -23,7 +23,7 @@ def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coroutine)
 
 
-async def _prepare(settings: Settings) -> list[str]:
+async def prepare_database(settings: Settings) -> list[str]:
     """Create or upgrade the schema and the service catalogue; returns the migrations applied."""
     engine = engine_for(settings.database_url)
     bind(engine)
@@ -54,7 +54,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from directory.app import create_app
 
     settings = _settings(ctx)
-    _run(_prepare(settings))
+    _run(prepare_database(settings))
     app = create_app(settings, ctx.obj["plugin_manager"])
     click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
@@ -64,7 +64,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.pass_context
 def migrate_command(ctx: click.Context) -> None:
     """Create or upgrade the database schema in place."""
-    applied = _run(_prepare(_settings(ctx)))
+    applied = _run(prepare_database(_settings(ctx)))
     click.echo(f"Migrations appliquées : {', '.join(applied)}" if applied else "Base de données à jour.")
 
 
@@ -77,7 +77,7 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
     settings = _settings(ctx)
 
     async def run() -> None:
-        await _prepare(settings)
+        await prepare_database(settings)
         from directory.tables import Provider
 
         existing = await Provider.count()
@@ -123,7 +123,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         click.echo(f"{len(records)} lignes valides, {len(errors)} rejetées (aucune écriture).")
     else:
         async def run() -> tuple[list[str], list[str]]:
-            await _prepare(settings)
+            await prepare_database(settings)
             created, updated = await providers.save_records(records)
             await events.notify_saved(ctx.obj["plugin_manager"], created, updated)
             return created, updated
@@ -140,7 +140,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
 def remove(ctx: click.Context, slug: str) -> None:
     """Remove a provider from the directory for good (suspending it keeps its data)."""
     async def run() -> bool:
-        await _prepare(_settings(ctx))
+        await prepare_database(_settings(ctx))
         provider = await providers.get_provider(slug, Gazetteer.default(), state=None)
         if provider is None or not await providers.delete_provider(slug):
             return False
@@ -161,7 +161,7 @@ def remove(ctx: click.Context, slug: str) -> None:
 def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None) -> None:
     """Export providers as CSV (the import format) or GeoJSON."""
     async def run():
-        await _prepare(_settings(ctx))
+        await prepare_database(_settings(ctx))
         return await providers.export_records(state)
 
     records = _run(run())

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
     from litestar import Litestar
 
@@ -31,6 +33,14 @@ def register_routes(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_templates(register: Callable[[Path], None]) -> None:
+    """Add a folder of Jinja templates (searched after the core's own).
+
+    :param register: call it with the folder's path; templates extend ``base.html``.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 
@@ -39,9 +49,10 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def health_checks(register: Callable[[str, Callable[[], Any]], None]) -> None:
+def health_checks(app: Litestar, register: Callable[[str, Callable[[], Any]], None]) -> None:
     """Add a component to ``GET /health``.
 
+    :param app: the Litestar app (``app.state`` holds what ``startup`` prepared).
     :param register: call it with a name and a function of no argument that returns (or
         awaits to) a dict of details, and raises when the component is unusable.
     """

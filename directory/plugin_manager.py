@@ -17,7 +17,7 @@ from directory import hookspecs
 from directory.settings import Settings
 
 ENTRY_POINT_GROUP = "channel_expert"
-BUILTIN_PLUGINS = ("plugins.sitemap",)
+BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch")
 logger = logging.getLogger("directory.plugins")
 
 

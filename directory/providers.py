@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import msgspec
 
-from directory import catalogue, schemas
+from directory import catalogue, changes, schemas
 from directory.database import write_transaction
 from directory.records import ProviderRecord, slugify
 from directory.tables import Provider, ProviderService, Service
@@ -131,20 +131,31 @@ def to_schema(row: dict[str, Any], services: list[schemas.ServiceRef], gazetteer
 
 async def get_provider(slug: str, gazetteer: Gazetteer, state: str | None = catalogue.PUBLISHED) -> schemas.Provider | None:
     """One provider by slug (published only, unless ``state`` is None), or None."""
-    query = Provider.select().where(Provider.slug == slug)
+    found = await profiles(gazetteer, [slug], state)
+    return found[0] if found else None
+
+
+async def profiles(gazetteer: Gazetteer, slugs: list[str] | None = None, state: str | None = None,
+                   ) -> list[schemas.Provider]:
+    """Full profiles in two queries: those with ``slugs`` (all when None), of ``state`` if given."""
+    query = Provider.select().order_by(Provider.id)
+    if slugs is not None:
+        if not slugs:
+            return []
+        query = query.where(Provider.slug.is_in(slugs))
     if state:
         query = query.where(Provider.state == state)
-    row = await query.first()
-    if row is None:
-        return None
-    refs = (
-        await ProviderService.select(
-            ProviderService.service.slug.as_alias("slug"), ProviderService.service.label.as_alias("label")
-        )
-        .where(ProviderService.provider == row["id"])
-        .order_by(ProviderService.service.position)
-    )
-    return to_schema(row, [schemas.ServiceRef(r["slug"], r["label"]) for r in refs], gazetteer)
+    rows = await query
+    links = ProviderService.select(
+        ProviderService.provider, ProviderService.service.slug.as_alias("slug"),
+        ProviderService.service.label.as_alias("label"),
+    ).order_by(ProviderService.service.position)
+    if slugs is not None:
+        links = links.where(ProviderService.provider.is_in([row["id"] for row in rows] or [0]))
+    refs: dict[int, list[schemas.ServiceRef]] = defaultdict(list)
+    for link in await links:
+        refs[link["provider"]].append(schemas.ServiceRef(link["slug"], link["label"]))
+    return [to_schema(row, refs.get(row["id"], []), gazetteer) for row in rows]
 
 
 async def service_catalogue() -> list[schemas.CatalogueService]:
@@ -223,7 +234,9 @@ async def save_records(records: list[ProviderRecord]) -> tuple[list[str], list[s
             ]
             for link_start in range(0, len(links), INSERT_BATCH):
                 await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
-    return [values["slug"] for values, _ in new], updated
+        created = [values["slug"] for values, _ in new]
+        await changes.record(created + updated)
+    return created, updated
 
 
 async def _link_services(provider_id: int, services: list[str], service_ids: dict[str, int]) -> None:
@@ -255,13 +268,15 @@ async def delete_provider(slug: str) -> bool:
             return False
         await ProviderService.delete().where(ProviderService.provider == existing["id"])
         await Provider.delete().where(Provider.id == existing["id"])
+        await changes.record([slug])
     return True
 
 
 async def delete_all() -> int:
     """Remove every provider (the demo seed replaces the network); returns how many."""
     async with write_transaction(Provider._meta.db):
-        count = await Provider.count()
+        slugs = [row["slug"] for row in await Provider.select(Provider.slug)]
         await ProviderService.delete(force=True)
         await Provider.delete(force=True)
-    return count
+        await changes.record(slugs)
+    return len(slugs)

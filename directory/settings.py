@@ -7,7 +7,7 @@ every hosting platform already uses.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from geo import Gazetteer, Geocoder, build_geocoder
@@ -58,6 +58,10 @@ class Settings:
     nominatim_user_agent: str = ""
     geocode_cache: str = "var/geocode-cache.sqlite3"
     geocode_timeout_s: float = 5.0
+    search_backend: str = "embedded"
+    meilisearch_url: str = ""
+    meilisearch_api_key: str = field(default="", repr=False)
+    meilisearch_index: str = "providers"
 
     def geocoder(self, gazetteer: Gazetteer) -> Geocoder:
         """The geocoder these settings describe: offline unless ``GEOCODERS`` names services."""
@@ -76,6 +80,10 @@ class Settings:
             raise SettingsError(f"{PREFIX}GEOCODERS accepts 'ban' and 'nominatim', not {', '.join(unknown)}")
         if "nominatim" in self.geocoders and not self.nominatim_user_agent:
             raise SettingsError(f"{PREFIX}NOMINATIM_USER_AGENT must identify this deployment to use Nominatim")
+        if self.search_backend not in ("embedded", "meilisearch"):
+            raise SettingsError(f"{PREFIX}SEARCH_BACKEND must be 'embedded' or 'meilisearch'")
+        if self.search_backend == "meilisearch" and not self.meilisearch_url:
+            raise SettingsError(f"{PREFIX}MEILISEARCH_URL is required with the meilisearch search backend")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
@@ -98,4 +106,8 @@ class Settings:
             nominatim_user_agent=get("NOMINATIM_USER_AGENT"),
             geocode_cache=get("GEOCODE_CACHE", "var/geocode-cache.sqlite3"),
             geocode_timeout_s=_float(PREFIX + "GEOCODE_TIMEOUT_S", get("GEOCODE_TIMEOUT_S", "5")),
+            search_backend=get("SEARCH_BACKEND", "embedded").lower(),
+            meilisearch_url=get("MEILISEARCH_URL"),
+            meilisearch_api_key=get("MEILISEARCH_API_KEY"),
+            meilisearch_index=get("MEILISEARCH_INDEX", "providers"),
         )

@@ -70,4 +70,22 @@ class ProviderService(Table):
     service = ForeignKey(Service, on_delete=OnDelete.cascade, index=True)
 
 
-TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService)
+class ProviderChange(Table):
+    """The outbox: one row per provider written or removed, in the same transaction as the change.
+
+    Consumers (the search index, for one) read it in order from their ``ChangeCursor``, so
+    no change is lost when a consumer is down or the process restarts.
+    """
+
+    slug = Varchar(length=120)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChangeCursor(Table):
+    """How far each consumer has read the ``ProviderChange`` outbox."""
+
+    consumer = Varchar(length=60, unique=True)
+    position = Integer(default=0)
+
+
+TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService, ProviderChange, ChangeCursor)

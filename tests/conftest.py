@@ -17,7 +17,7 @@ import pytest
 
 from directory import providers
 from directory.app import create_app
-from directory.cli import _prepare
+from directory.cli import prepare_database
 from directory.plugin_manager import get_plugin_manager
 from directory.records import clean_record
 from directory.settings import Settings
@@ -37,7 +37,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 async def migrated(database_url: str) -> str:
-    await _prepare(Settings(database_url=database_url))
+    await prepare_database(Settings(database_url=database_url))
     return database_url
 
 
@@ -45,7 +45,7 @@ async def migrated(database_url: str) -> str:
 async def settings(migrated: str) -> Settings:
     """Settings on the test database, emptied of providers."""
     result = Settings(database_url=migrated)
-    await _prepare(result)
+    await prepare_database(result)
     await providers.delete_all()
     return result
 

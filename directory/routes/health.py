@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, Callable
 
 import pluggy
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -42,9 +42,11 @@ class HealthController(Controller):
         response_description="L'état de chaque composant",
         responses={503: ResponseSpec(schemas.Health, description="Un composant ne répond pas")},
     )
-    async def health(self, plugin_manager: NamedDependency[pluggy.PluginManager]) -> Response[schemas.Health]:
+    async def health(
+        self, request: Request, plugin_manager: NamedDependency[pluggy.PluginManager]
+    ) -> Response[schemas.Health]:
         checks: dict[str, Callable[[], Any]] = {"database": database_check}
-        plugin_manager.hook.health_checks(register=checks.__setitem__)
+        plugin_manager.hook.health_checks(app=request.app, register=checks.__setitem__)
         names = list(checks)
         results = await asyncio.gather(*(_run(checks[name]) for name in names))
         health = schemas.Health(

@@ -8,16 +8,20 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
 
 from tests.conftest import add_providers, provider_row
 
 EXAMPLES_PER_OPERATION = 60
+# Valid-looking input that the schema cannot rule out: a place that does not exist, or sorting
+# by distance without a place, is a 400 problem by design.
+SEMANTIC = {"GET /api/search": [positive_data_acceptance]}
 
 
 @pytest.fixture
 async def api_schema(app, network):
     await add_providers(provider_row(trade_name="Réseau Pro", kind="reseller", services="reseau-wifi"))
-    return schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    return schemathesis.openapi.from_asgi("/schema/openapi.json", app)  # it runs the app's lifespan itself
 
 
 def _operations(api_schema):
@@ -26,7 +30,8 @@ def _operations(api_schema):
 
 def test_the_document_lists_every_api_operation(api_schema):
     labels = {operation.label for operation in _operations(api_schema)}
-    assert labels == {"GET /api/providers", "GET /api/providers/{slug}", "GET /api/services", "GET /health"}
+    assert labels == {"GET /api/providers", "GET /api/providers/{slug}", "GET /api/services", "GET /health",
+                      "GET /api/search", "GET /api/places"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -40,6 +45,6 @@ def test_every_operation_matches_its_documentation(api_schema, mode):
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
-            case.call_and_validate()
+            case.call_and_validate(excluded_checks=SEMANTIC.get(operation.label, []))
 
         check()

@@ -1,0 +1,120 @@
+"""``/api/search``, ``/api/places`` and the French search page ``/recherche``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from directory import catalogue
+from directory.problems import ProblemError, problem_responses
+from directory.routes.providers import Kind, ServiceSlug
+
+from plugins.geosearch.schemas import PlaceSummary, SearchResponse
+from plugins.geosearch.service import DEFAULT_RADIUS_KM, SearchParameters, place_summary, run_search
+
+Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
+Sort = Literal["distance", "relevance"]
+RADII = (5, 10, 20, 30, 50, 100)
+
+
+class SearchController(Controller):
+    path = "/api"
+    tags = ["search"]
+
+    @get(
+        "/search",
+        summary="Recherche de prestataires",
+        description="Texte libre, lieu (code postal, commune ou « lat,lon »), rayon, filtres et facettes. "
+                    "Un lieu inconnu donne une erreur 400 avec des suggestions.",
+        responses=problem_responses(400, 503),
+    )
+    async def search(
+        self,
+        request: Request,
+        q: Annotated[str, QueryParameter(description="Ce que vous cherchez", max_length=200)] = "",
+        near: Annotated[str, QueryParameter(description="Code postal, commune ou « lat,lon »", max_length=100)] = "",
+        radius_km: Annotated[int | None, QueryParameter(description="Rayon autour du lieu (30 km par défaut)",
+                                                        ge=1, le=200)] = None,
+        kind: Annotated[Kind | None, QueryParameter(description="Type de prestataire")] = None,
+        services: Annotated[list[ServiceSlug] | None, QueryParameter(description="Services, tous exigés",
+                                                                     max_items=10)] = None,
+        languages: Annotated[list[Language] | None, QueryParameter(description="Langues, toutes exigées",
+                                                                   max_items=5)] = None,
+        on_site: Annotated[bool | None, QueryParameter(description="Intervient sur site")] = None,
+        remote: Annotated[bool | None, QueryParameter(description="Travaille à distance")] = None,
+        sort: Annotated[Sort | None, QueryParameter(
+            description="distance (par défaut avec un lieu et sans texte) ou relevance")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
+    ) -> SearchResponse:
+        return await run_search(request.app.state.search, SearchParameters(
+            q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services or ())),
+            languages=tuple(dict.fromkeys(languages or ())), on_site=on_site, remote=remote, sort=sort,
+            page=page, limit=limit,
+        ))
+
+    @get("/places", summary="Lieux pour l'autocomplétion",
+         description="Communes dont le nom ou le code postal commence par le texte, les plus peuplées d'abord.",
+         responses=problem_responses(400))
+    async def places(
+        self,
+        request: Request,
+        q: Annotated[str, QueryParameter(description="Début d'un nom de commune ou d'un code postal",
+                                         max_length=100)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=20)] = 8,
+    ) -> list[PlaceSummary]:
+        return [place_summary(p) for p in request.app.state.search.gazetteer.search(q, limit)]
+
+
+def _form_parameters(request: Request) -> SearchParameters:
+    """Read the page's form leniently: a value out of range is ignored, never an error page."""
+    query = request.query_params
+
+    def choice(name: str, allowed) -> str | None:
+        value = query.get(name) or None
+        return value if value in allowed else None
+
+    radius = query.get("radius_km", "")
+    page = query.get("page", "1")
+    return SearchParameters(
+        q=query.get("q", "")[:200],
+        near=query.get("near", "")[:100],
+        radius_km=int(radius) if radius.isdigit() and 1 <= int(radius) <= 200 else None,
+        kind=choice("kind", catalogue.KINDS),
+        services=tuple(s for s in dict.fromkeys(query.getall("services", [])) if s in catalogue.SERVICE_SLUGS)[:10],
+        on_site=True if query.get("on_site") == "1" else None,
+        remote=True if query.get("remote") == "1" else None,
+        sort=choice("sort", ("distance", "relevance")),
+        page=int(page) if page.isdigit() and 1 <= int(page) <= 500 else 1,
+    )
+
+
+@get("/recherche", name="search-page", include_in_schema=False)
+async def search_page(request: Request) -> Template:
+    """The search page: works as a plain form, and updates as one types when JavaScript runs."""
+    parameters = _form_parameters(request)
+    response, error = None, None
+    if parameters.q or parameters.near or parameters.kind or parameters.services:
+        try:
+            response = await run_search(request.app.state.search, parameters)
+        except ProblemError as problem:
+            error = problem.detail
+    pairs = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
+
+    def page_link(number: int) -> str:
+        return "?" + urlencode([*pairs, ("page", str(number))])
+
+    def near_link(place: PlaceSummary) -> str:
+        near = f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
+        return "?" + urlencode([(k, v) for k, v in pairs if k != "near"] + [("near", near)])
+
+    return Template(template_name="search.html", context={
+        "parameters": parameters, "response": response, "error": error, "radii": RADII,
+        "default_radius": DEFAULT_RADIUS_KM, "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
+        "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
+        "page_link": page_link, "near_link": near_link,
+    })

@@ -1,0 +1,52 @@
+"""What ``/api/search`` and ``/api/places`` answer."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class SearchHit(msgspec.Struct):
+    """A provider found, with its distance from the searched place when there is one."""
+
+    slug: str
+    kind: str
+    trade_name: str
+    commune: str
+    postal_code: str
+    departement: str
+    services: list[str]
+    url: str
+    distance_km: float | None
+
+
+class PlaceSummary(msgspec.Struct):
+    """A commune, as offered to a person who types a place."""
+
+    insee_code: str
+    name: str
+    label: str
+    postal_codes: list[str]
+    departement: str
+    lat: float
+    lon: float
+
+
+class ResolvedPlace(msgspec.Struct):
+    """What ``near`` was understood as; ``alternatives`` are the other places it could mean."""
+
+    query: str
+    kind: str
+    lat: float
+    lon: float
+    place: PlaceSummary | None
+    alternatives: list[PlaceSummary]
+
+
+class SearchResponse(msgspec.Struct):
+    hits: list[SearchHit]
+    total: int
+    page: int
+    limit: int
+    pages: int
+    facets: dict[str, dict[str, int]]
+    near: ResolvedPlace | None

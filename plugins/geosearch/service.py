@@ -1,0 +1,110 @@
+"""From search parameters to a search response: the place, the filters, the engine, the hits."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from directory.problems import ProblemError
+from directory.schemas import InvalidField
+from geo import Gazetteer, Place, Resolution, distance_km, resolve
+from search import And, Eq, Filter, GeoPoint, SearchQuery
+
+from plugins.geosearch.index import SearchIndex
+from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
+
+DEFAULT_RADIUS_KM = 30
+FACETS = ("kind", "services", "languages", "on_site", "remote")
+
+
+@dataclass(frozen=True)
+class SearchParameters:
+    """A search as the API and the page receive it, already checked for type and range."""
+
+    q: str = ""
+    near: str = ""
+    radius_km: int | None = None
+    kind: str | None = None
+    services: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    on_site: bool | None = None
+    remote: bool | None = None
+    sort: str | None = None
+    page: int = 1
+    limit: int = 20
+
+
+def place_summary(place: Place) -> PlaceSummary:
+    return PlaceSummary(place.insee_code, place.name, place.label, list(place.postal_codes), place.departement,
+                        place.lat, place.lon)
+
+
+def resolve_near(gazetteer: Gazetteer, text: str) -> Resolution:
+    """The place ``near`` names, or a 400 naming ``near`` with suggestions."""
+    resolution = resolve(gazetteer, text)
+    if not resolution.found:
+        suggestions = ", ".join(place.label for place in resolution.suggestions)
+        message = f"Lieu inconnu : « {text[:100]} »." + (f" Vouliez-vous dire : {suggestions} ?" if suggestions else "")
+        raise ProblemError(400, message, [InvalidField("near", "query", message)])
+    return resolution
+
+
+def _filter(parameters: SearchParameters) -> Filter | None:
+    clauses: list[Filter] = []
+    if parameters.kind:
+        clauses.append(Eq("kind", parameters.kind))
+    clauses += [Eq("services", service) for service in parameters.services]  # every service asked for
+    clauses += [Eq("languages", language) for language in parameters.languages]
+    if parameters.on_site is not None:
+        clauses.append(Eq("on_site", parameters.on_site))
+    if parameters.remote is not None:
+        clauses.append(Eq("remote", parameters.remote))
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else And(tuple(clauses))
+
+
+async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
+    """Run a search for a person: resolve the place, filter, rank, and measure distances for display."""
+    if not index.ready:
+        raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
+    near = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else None
+    sort = parameters.sort or ("distance" if near and not parameters.q.strip() else "relevance")
+    if sort == "distance" and near is None:
+        message = "Le tri par distance demande un lieu (paramètre near)."
+        raise ProblemError(400, message, [InvalidField("sort", "query", message)])
+    point = GeoPoint(near.lat, near.lon) if near else None
+    result = await index.backend.search(SearchQuery(
+        text=parameters.q.strip(),
+        filter=_filter(parameters),
+        near=point,
+        radius_km=(parameters.radius_km or DEFAULT_RADIUS_KM) if near else None,
+        facets=FACETS,
+        sort=sort,
+        offset=(parameters.page - 1) * parameters.limit,
+        limit=parameters.limit,
+    ))
+    hits = []
+    for hit in result.hits:
+        document = hit.document
+        distance = None
+        if point and "_geo" in document:
+            # geopy's great circle for what people read; the engine's own figure only ranks.
+            distance = round(distance_km(point.lat, point.lon, document["_geo"]["lat"], document["_geo"]["lng"]), 1)
+        hits.append(SearchHit(
+            slug=hit.id, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
+            postal_code=document["postal_code"], departement=document["departement"],
+            services=document["services"], url=document["url"], distance_km=distance,
+        ))
+    resolved = None
+    if near:
+        places = [place_summary(p) for p in near.places]
+        resolved = ResolvedPlace(
+            query=near.query, kind=near.kind, lat=near.lat, lon=near.lon,
+            place=places[0] if places else None,
+            alternatives=places[1:10] + [place_summary(p) for p in near.suggestions[:5]],
+        )
+    return SearchResponse(
+        hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
+        pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
+    )
