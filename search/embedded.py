@@ -238,6 +238,7 @@ class _Search:
         self.index = index
         self.query = query
         self.size = len(index.alive)
+        self.terms: list[set[str]] = []  # per query word, the index words that matched it
 
     def run(self) -> SearchResult:
         query, index = self.query, self.index
@@ -335,6 +336,7 @@ class _Search:
         budget = typo_budget(word)
         if budget:
             alternatives += [(t, d, False) for t, d in index.typo_matches(word, budget)]
+        self.terms.append({term for term, _, _ in alternatives})
         for term, typo, whole in alternatives:
             postings = index.postings.get(term)
             if postings is None:
@@ -376,13 +378,13 @@ class _Search:
         ranks = {"count": count[keep], "typos": typos[keep], "attribute": attribute[keep], "exact": exact[keep]}
         return slots, distances, ranks
 
-    def _proximity(self, slots: np.ndarray, words: list[str], candidates: np.ndarray) -> np.ndarray:
+    def _proximity(self, slots: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """Sum over consecutive query words of the gap between them in the document (capped at 8)."""
         proximity = np.zeros(len(slots), dtype=np.int16)
         for i in candidates:
             document_words = self.index.word_lists[slots[i]]
             total = 0
-            for first, second in zip(words, words[1:]):
+            for first, second in zip(self.terms, self.terms[1:]):
                 total += _gap(document_words, first, second)
             proximity[i] = total
         return proximity
@@ -415,7 +417,7 @@ class _Search:
                 best = np.flatnonzero(top & (ranks["typos"] == ranks["typos"][top].min()))
                 if len(best) <= PROXIMITY_LIMIT:
                     proximity = np.full(len(slots), 99, dtype=np.int16)
-                    proximity[best] = self._proximity(slots, words, best)[best]
+                    proximity[best] = self._proximity(slots, best)[best]
                     keys.append(proximity)
             keys += [ranks["typos"], -ranks["count"].astype(np.int16)]
         if self.query.sort == "distance" and distances is not None:
@@ -423,13 +425,13 @@ class _Search:
         return np.lexsort(keys)
 
 
-def _gap(words: list[str], first: str, second: str) -> int:
-    """The smallest distance from a word starting with ``first`` to one starting with ``second``."""
+def _gap(words: list[str], first: set[str], second: set[str]) -> int:
+    """The smallest distance from a word of ``first`` to a following word of ``second`` (8 at most)."""
     best = 8
     last_first = None
     for position, word in enumerate(words):
-        if word.startswith(first):
+        if word in first:
             last_first = position
-        elif last_first is not None and word.startswith(second):
+        elif last_first is not None and word in second:
             best = min(best, position - last_first)
     return best

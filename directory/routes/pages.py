@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 import pluggy
 from litestar import Controller, get
@@ -38,6 +39,8 @@ class PageController(Controller):
             departement=departement.upper() if departement.upper() in gazetteer.departements() else None,
         )
         results = await providers.list_providers(filters, sort="name", page=page, limit=PAGE_SIZE)
+        query = {"kind": filters.kind or "", "service": filters.service or "", "departement": filters.departement or ""}
+        kept = [(key, value) for key, value in query.items() if value]
         return Template(
             template_name="home.html",
             context={
@@ -47,6 +50,7 @@ class PageController(Controller):
                 "kinds": catalogue.KINDS,
                 "services": catalogue.SERVICES,
                 "departements": sorted(gazetteer.departements().items()),
+                "page_link": lambda number: "/?" + urlencode([*kept, ("page", number)]),
             },
         )
 
