@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +19,8 @@ HEADERS = {
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+_RAW = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
+_RAW_HSTS = (b"strict-transport-security", HSTS.encode())
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):
@@ -32,11 +33,12 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if https:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
+                # Raw header pairs: Litestar's header wrapper costs more than the search itself.
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                wanted = _RAW + [_RAW_HSTS] if https else _RAW
+                headers += [(name, value) for name, value in wanted if name not in present]
+                message["headers"] = headers
             await send(message)
 
         await next_app(scope, receive, send_with_headers)

@@ -33,7 +33,8 @@ from search.text import tokens, typo_budget
 
 EARTH_RADIUS_KM = 6371.0  # Meilisearch's haversine radius, so both engines agree on distances
 CELL_DEGREES = 0.25
-PROXIMITY_LIMIT = 300
+PROXIMITY_LIMIT = 50
+POSITION_CACHE = 20_000
 NO_MATCH = 127
 
 
@@ -79,7 +80,13 @@ class _Index:
         self.typo_cache: dict[tuple[str, int], list[tuple[str, int]]] = {}  # emptied when words are added
         self.version = 0
         self._grid: dict[tuple[int, int], np.ndarray] | None = None
+        self._positions: dict[int, dict[str, list[int]]] = {}
+        self._facet_matrix: tuple[int, dict[str, tuple[int, int]], list[str], np.ndarray] | None = None
         self._phrases = self._synonym_phrases()
+        self.word_synonyms: dict[str, list[str]] = defaultdict(list)
+        for phrase, equivalent in self._phrases:
+            if len(phrase) == 1:
+                self.word_synonyms[phrase[0]] += list(equivalent)
 
     def _value_fields(self) -> set[str]:
         return set(self.settings.filterable) | set(self.settings.facets) - {"_geo"}
@@ -128,8 +135,9 @@ class _Index:
                 for word in tokens(text):
                     words.append(word)
                     best_attribute.setdefault(word, rank)
+        present = set(words)
         for phrase, equivalent in self._phrases:
-            if _contains(words, phrase):
+            if phrase and phrase[0] in present and _contains(words, phrase):
                 for word in equivalent:
                     best_attribute.setdefault(word, len(self.settings.searchable))
         self.word_lists.append(words)
@@ -152,6 +160,37 @@ class _Index:
             self.docs[slot] = None
             self.version += 1
             self._grid = None
+
+    def positions(self, slot: int) -> dict[str, list[int]]:
+        """Where each word stands in a document, kept for the documents ranked lately."""
+        found = self._positions.get(slot)
+        if found is None:
+            if len(self._positions) >= POSITION_CACHE:
+                self._positions.clear()
+            found = defaultdict(list)
+            for position, word in enumerate(self.word_lists[slot]):
+                found[word].append(position)
+            found = self._positions[slot] = dict(found)
+        return found
+
+    def facet_matrix(self) -> tuple[dict[str, tuple[int, int]], list[str], np.ndarray]:
+        """Every facet value as a row of one (value × slot) boolean matrix, rebuilt after changes.
+
+        Returns each facet's row range, the value of each row, and the matrix: counting all
+        facets for a set of candidates is then one gather and one sum.
+        """
+        if self._facet_matrix is None or self._facet_matrix[0] != self.version:
+            ranges, values = {}, []
+            for field in self.settings.facets:
+                start = len(values)
+                values += sorted(self.values[field])
+                ranges[field] = (start, len(values))
+            matrix = np.zeros((len(values), len(self.alive)), dtype=bool)
+            for field, (start, end) in ranges.items():
+                for row in range(start, end):
+                    matrix[row, np.frombuffer(self.values[field][values[row]], dtype=np.int32)] = True
+            self._facet_matrix = (self.version, ranges, values, matrix)
+        return self._facet_matrix[1], self._facet_matrix[2], self._facet_matrix[3]
 
     def grid(self) -> dict[tuple[int, int], np.ndarray]:
         """Live slots by square cell of ``CELL_DEGREES``, rebuilt after changes."""
@@ -328,7 +367,7 @@ class _Search:
         attribute = np.full(self.size, NO_MATCH, dtype=np.int8)
         exact = np.zeros(self.size, dtype=bool)
         alternatives: list[tuple[str, int, bool]] = [(word, 0, True)]
-        alternatives += [(s, 0, True) for s in self._synonyms(word)]
+        alternatives += [(s, 0, True) for s in index.word_synonyms.get(word, ())]
         if prefix:
             start = bisect.bisect_left(index.vocabulary, word)
             end = bisect.bisect_left(index.vocabulary, word + "\uffff")
@@ -337,26 +376,19 @@ class _Search:
         if budget:
             alternatives += [(t, d, False) for t, d in index.typo_matches(word, budget)]
         self.terms.append({term for term, _, _ in alternatives})
+        # One scatter per (typos, whole word) group; more typos first, so fewer typos overwrite them.
+        groups: dict[tuple[int, bool], list[str]] = defaultdict(list)
         for term, typo, whole in alternatives:
-            postings = index.postings.get(term)
-            if postings is None:
-                continue
-            slots = np.frombuffer(postings, dtype=np.int32)
-            ranks = np.frombuffer(index.attributes[term], dtype=np.int8)
-            better = typos[slots] > typo
-            typos[slots[better]] = typo
-            attribute[slots] = np.minimum(attribute[slots], ranks)
+            if term in index.postings:
+                groups[(typo, whole)].append(term)
+        for (typo, whole), terms in sorted(groups.items(), key=lambda item: (-item[0][0], item[0][1])):
+            slots = np.concatenate([np.frombuffer(index.postings[t], dtype=np.int32) for t in terms])
+            ranks = np.concatenate([np.frombuffer(index.attributes[t], dtype=np.int8) for t in terms])
+            typos[slots] = typo
+            np.minimum.at(attribute, slots, ranks)
             if whole:
                 exact[slots] = True
         return typos, attribute, exact
-
-    def _synonyms(self, word: str) -> list[str]:
-        found = []
-        for phrase, equivalents in self.index.settings.synonyms.items():
-            if tokens(phrase) == [word]:
-                for equivalent in equivalents:
-                    found += tokens(equivalent)
-        return found
 
     def _match(self, words: list[str], slots: np.ndarray, distances):
         per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
@@ -382,26 +414,20 @@ class _Search:
         """Sum over consecutive query words of the gap between them in the document (capped at 8)."""
         proximity = np.zeros(len(slots), dtype=np.int16)
         for i in candidates:
-            document_words = self.index.word_lists[slots[i]]
-            total = 0
-            for first, second in zip(self.terms, self.terms[1:]):
-                total += _gap(document_words, first, second)
-            proximity[i] = total
+            where = self.index.positions(int(slots[i]))
+            proximity[i] = sum(_gap(where, first, second) for first, second in zip(self.terms, self.terms[1:]))
         return proximity
 
     def _facets(self, slots: np.ndarray) -> dict[str, dict[str, int]]:
         if not self.query.facets:
             return {}
-        mask = np.zeros(self.size, dtype=bool)
-        mask[slots] = True
+        ranges, values, matrix = self.index.facet_matrix()
+        per_row = np.count_nonzero(matrix[:, slots], axis=1).tolist()
         counts: dict[str, dict[str, int]] = {}
         for facet in self.query.facets:
-            values = {}
-            for value, facet_slots in self.index.values[facet].items():
-                n = int(np.count_nonzero(mask[np.frombuffer(facet_slots, dtype=np.int32)]))
-                if n:
-                    values[value] = n
-            counts[facet] = dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
+            start, end = ranges[facet]
+            found = [(values[row], per_row[row]) for row in range(start, end) if per_row[row]]
+            counts[facet] = dict(sorted(found, key=lambda item: (-item[1], item[0])))
         return counts
 
     def _order(self, slots: np.ndarray, distances, ranks, words: list[str]) -> np.ndarray:
@@ -425,13 +451,16 @@ class _Search:
         return np.lexsort(keys)
 
 
-def _gap(words: list[str], first: set[str], second: set[str]) -> int:
+def _gap(where: dict[str, list[int]], first: set[str], second: set[str]) -> int:
     """The smallest distance from a word of ``first`` to a following word of ``second`` (8 at most)."""
+    def spots(terms: set[str]) -> list[int]:
+        words = terms if len(terms) < len(where) else [w for w in where if w in terms]
+        return sorted(p for w in words for p in where.get(w, ()))
+
+    starts, ends = spots(first), spots(second)
     best = 8
-    last_first = None
-    for position, word in enumerate(words):
-        if word in first:
-            last_first = position
-        elif last_first is not None and word in second:
-            best = min(best, position - last_first)
+    for start in starts:
+        after = bisect.bisect_right(ends, start)
+        if after < len(ends):
+            best = min(best, ends[after] - start)
     return best

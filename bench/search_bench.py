@@ -1,0 +1,200 @@
+"""Search figures: the embedded engine in process, then /api/search over HTTP against a bare endpoint.
+
+Run: ``.venv/bin/python bench/search_bench.py`` (add ``--sizes 3000`` for a quick run,
+``--no-http`` to skip the HTTP part, which needs ``wrk`` from Debian).
+Targets: in process, p99 < 5 ms at 3,000 providers and < 50 ms at 100,000; over HTTP (server
+on core 0, wrk on core 1, 8 connections), /api/search at least 1/3 of a bare Litestar JSON
+endpoint's requests per second at 3,000 (p99 < 10 ms) and 1/10 at 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from directory import catalogue, schemas  # noqa: E402
+from directory.demo import demo_records  # noqa: E402
+from geo import Gazetteer  # noqa: E402
+from plugins.geosearch.documents import INDEX_SETTINGS, base_document  # noqa: E402
+from plugins.geosearch.service import FACETS  # noqa: E402
+from search import Eq, GeoPoint, SearchQuery, create_backend  # noqa: E402
+
+SEED = 7
+QUERIES = 2000
+TEXTS = ["", "", "agence web", "site vitrine", "e-commerce", "agance web", "maintenance informatique",
+         "maintenace", "cybersecurite", "referencement naturel", "reseau wifi", "telephonie", "formation"]
+
+
+def records(count: int, gazetteer: Gazetteer):
+    """``count`` demo providers: the demo network, then more networks from further seeds."""
+    found, seed = [], 1
+    while len(found) < count:
+        found += demo_records(gazetteer, seed=seed)
+        seed += 1
+    return found[:count]
+
+
+def as_provider(record, index: int, gazetteer: Gazetteer) -> schemas.Provider:
+    """A provider profile from a demo record, without a database, to build its search document."""
+    labels = {s.slug: s.label for s in catalogue.SERVICES}
+    place = gazetteer.commune(record.insee_code)
+    now = datetime.now(timezone.utc)
+    return schemas.Provider(
+        slug=f"p{index}", kind=record.kind, legal_name=record.legal_name, trade_name=record.trade_name,
+        siret=record.siret, description=record.description, website=record.website, email=record.email,
+        phone=record.phone,
+        address=schemas.Address(record.street, record.postal_code, record.commune, record.insee_code,
+                                record.departement, place.departement_name, record.region, place.region_name),
+        latitude=record.latitude, longitude=record.longitude,
+        service_area=schemas.ServiceArea(record.service_radius_km, record.service_departements, record.on_site,
+                                         record.remote),
+        services=[schemas.ServiceRef(s, labels[s]) for s in record.services], sectors=record.sectors,
+        team_size=record.team_size, languages=record.languages, year_founded=record.year_founded,
+        logo_url=record.logo_url, state=record.state, created_at=now, updated_at=now, url=f"/prestataires/p{index}",
+    )
+
+
+def documents(count: int, gazetteer: Gazetteer) -> list[dict]:
+    built = []
+    for index, record in enumerate(records(count, gazetteer)):
+        document = {"id": f"p{index}"}
+        base_document(as_provider(record, index, gazetteer), document)
+        built.append(document)
+    return built
+
+
+def typical_queries(gazetteer: Gazetteer, count: int) -> list[SearchQuery]:
+    """Text (sometimes none, sometimes misspelt) + a place weighted by population + 30 km + filters + facets."""
+    rng = random.Random(SEED)
+    places = [p for p in gazetteer.places() if p.kind != "city"]
+    weights = [p.population + 1 for p in places]
+    queries = []
+    for place in rng.choices(places, weights=weights, k=count):
+        text = rng.choice(TEXTS)
+        filters = rng.choice([None, Eq("kind", "web_agency"), Eq("kind", "reseller"),
+                              Eq("services", rng.choice(sorted(catalogue.SERVICE_SLUGS)))])
+        queries.append(SearchQuery(text=text, filter=filters, near=GeoPoint(place.lat, place.lon), radius_km=30,
+                                   facets=FACETS, sort="distance" if not text else "relevance", limit=20))
+    return queries
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def in_process(size: int, gazetteer: Gazetteer) -> None:
+    docs = documents(size, gazetteer)
+    backend = create_backend("embedded")
+    await backend.configure(INDEX_SETTINGS)
+    started = time.perf_counter()
+    await backend.rebuild(docs)
+    built = time.perf_counter() - started
+    queries = typical_queries(gazetteer, QUERIES)
+    for query in queries[:200]:  # warm the typo cache as a running server would be
+        await backend.search(query)
+    samples, hits = [], []
+    for query in queries:
+        started = time.perf_counter()
+        result = await backend.search(query)
+        samples.append((time.perf_counter() - started) * 1000)
+        hits.append(result.total)
+    target = 5 if size <= 3000 else 50
+    print(f"in process, {size:>7} providers: index built in {built:.1f} s; p50 {statistics.median(samples):.2f} ms, "
+          f"p99 {percentile(samples, .99):.2f} ms, max {max(samples):.1f} ms (target p99 < {target} ms); "
+          f"median {statistics.median(hits):.0f} hits per query")
+
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def wrk(url_or_script: tuple[str, str | None], seconds: int) -> tuple[float, float]:
+    """Requests per second and p99 latency (ms), wrk pinned to core 1."""
+    url, script = url_or_script
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return rps, p99
+
+
+def over_http(size: int, gazetteer: Gazetteer, seconds: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    database = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": database, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, str(Path(__file__).with_name("search_bench_data.py")), str(size)], env=env,
+                   check=True, cwd=ROOT)
+    server = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(Path(__file__).with_name("search_bench_server.py"))],
+                              env=env, cwd=ROOT)
+    try:
+        for _ in range(600):
+            if subprocess.run(["curl", "-sf", "http://127.0.0.1:8765/health"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.5)
+        rng = random.Random(SEED)
+        places = [p for p in gazetteer.places() if p.kind != "city" and p.postal_codes]
+        paths = workdir / "paths.txt"
+        lines = []
+        for place in rng.choices(places, weights=[p.population + 1 for p in places], k=2000):
+            text = rng.choice(TEXTS)
+            kind = rng.choice(["", "&kind=web_agency", "&kind=reseller"])
+            lines.append(f"/api/search?near={place.postal_codes[0]}&radius_km=30&q={text.replace(' ', '+')}{kind}")
+        paths.write_text("\n".join(lines) + "\n")
+        script = workdir / "paths.lua"
+        script.write_text(WRK_SCRIPT % paths)
+        wrk(("http://127.0.0.1:8765/bench/bare", None), 2)  # warm-up
+        wrk(("http://127.0.0.1:8765", str(script)), 2)
+        bare_rps, bare_p99 = wrk(("http://127.0.0.1:8765/bench/bare", None), seconds)
+        search_rps, search_p99 = wrk(("http://127.0.0.1:8765", str(script)), seconds)
+        target = 3 if size <= 3000 else 10
+        print(f"over HTTP, {size:>7} providers: bare endpoint {bare_rps:,.0f} req/s (p99 {bare_p99:.1f} ms); "
+              f"/api/search {search_rps:,.0f} req/s (p99 {search_p99:.1f} ms); ratio 1/{bare_rps / search_rps:.1f} "
+              f"(target better than 1/{target})")
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="3000,100000")
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--seconds", type=int, default=10)
+    arguments = parser.parse_args()
+    gazetteer = Gazetteer.default()
+    sizes = [int(size) for size in arguments.sizes.split(",")]
+    for size in sizes:
+        asyncio.run(in_process(size, gazetteer))
+    if not arguments.no_http:
+        for size in sizes:
+            over_http(size, gazetteer, arguments.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The search page in a real browser (Debian's chromium driven by Playwright): results follow the typing."""
+
+import asyncio
+import shutil
+import socket
+
+import pytest
+import uvicorn
+
+from directory.app import create_app
+from tests.conftest import add_providers, provider_row
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+async def server(settings, plugin_manager):
+    await add_providers(
+        provider_row(trade_name="Agence Pixel", services="site-vitrine;e-commerce", postal_code="33000"),
+        provider_row(trade_name="Studio Galet", services="referencement", postal_code="33700", commune="Mérignac"),
+        provider_row(trade_name="Agence Lumen", postal_code="69003", commune="Lyon 3e Arrondissement"),
+    )
+    port = free_port()
+    config = uvicorn.Config(create_app(settings, plugin_manager), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def page():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield await browser.new_page()
+        await browser.close()
+
+
+async def test_results_update_as_one_types_without_submitting(server, page):
+    await page.goto(f"{server}/recherche")
+    await page.fill("input[name=near]", "33000")
+    await page.fill("input[name=q]", "agence")
+    results = page.locator("#search-results")
+    await results.get_by_text("Agence Pixel").wait_for(timeout=5000)
+    text = await results.inner_text()
+    assert "autour de Bordeaux (33)" in text and " km" in text
+    assert "Agence Lumen" not in text
+    assert "near=33000" in page.url  # the address follows, so the search can be shared
+
+
+async def test_the_place_field_suggests_communes_larger_first(server, page):
+    await page.goto(f"{server}/recherche")
+    await page.locator("input[name=near]").press_sequentially("bord", delay=30)
+    options = page.locator("#places option")
+    await options.first.wait_for(state="attached", timeout=5000)
+    assert "Bordeaux" in await options.first.get_attribute("value")
+
+
+async def test_an_unknown_place_is_explained_in_french(server, page):
+    await page.goto(f"{server}/recherche")
+    await page.fill("input[name=near]", "Monpelier")
+    alert = page.locator("#search-results [role=alert]")
+    await alert.wait_for(timeout=5000)
+    assert "Lieu inconnu" in await alert.inner_text()
