@@ -118,7 +118,7 @@ def _of(name: str) -> str:
 
 def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> list[Place]:
     """``count`` places weighted by population, the first ones covering every région."""
-    places = gazetteer.places()
+    places = [p for p in gazetteer.places() if p.kind != "city"]  # the arrondissements stand for them
     by_region: dict[str, list[Place]] = {}
     for place in places:
         by_region.setdefault(place.region, []).append(place)

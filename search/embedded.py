@@ -33,7 +33,7 @@ from search.text import tokens, typo_budget
 
 EARTH_RADIUS_KM = 6371.0  # Meilisearch's haversine radius, so both engines agree on distances
 CELL_DEGREES = 0.25
-PROXIMITY_LIMIT = 50
+PROXIMITY_LIMIT = 20
 POSITION_CACHE = 20_000
 NO_MATCH = 127
 

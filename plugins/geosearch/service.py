@@ -101,7 +101,7 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
         ))
     resolved = None
     if near:
-        places = [place_summary(p) for p in near.places]
+        places = [place_summary(p) for p in near.places[:10]]
         resolved = ResolvedPlace(
             query=near.query, kind=near.kind, lat=near.lat, lon=near.lon,
             place=places[0] if places else None,

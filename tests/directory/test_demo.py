@@ -33,3 +33,8 @@ def test_demo_network_covers_every_region_weighted_by_population(gazetteer):
         by_region[record.region] = by_region.get(record.region, 0) + 1
     assert set(by_region) == set(gazetteer.regions())
     assert by_region["11"] > by_region["94"] * 10  # Île-de-France far ahead of Corsica
+
+
+def test_demo_providers_in_paris_lyon_and_marseille_sit_in_arrondissements(gazetteer):
+    kinds = {gazetteer.commune(r.insee_code).kind for r in demo_records(gazetteer)}
+    assert "city" not in kinds and "arrondissement" in kinds
