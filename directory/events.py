@@ -17,22 +17,16 @@ async def notify_saved(manager: pluggy.PluginManager, created: list[str], update
     """Call ``provider_saved`` for each provider just written (nothing is loaded if nobody listens)."""
     if not _listened(manager, "provider_saved"):
         return
-    gazetteer = Gazetteer.default()
     new = set(created)
-    for slug in created + updated:
-        provider = await providers.get_provider(slug, gazetteer, state=None)
-        if provider is not None:
-            await call_each(manager, "provider_saved", provider=provider, created=slug in new)
+    for provider in await providers.profiles(Gazetteer.default(), created + updated):
+        await call_each(manager, "provider_saved", provider=provider, created=provider.slug in new)
 
 
 async def snapshot_all(manager: pluggy.PluginManager) -> list[schemas.Provider]:
     """Every provider's profile, taken before a bulk delete, if a plugin listens to deletions."""
     if not _listened(manager, "provider_deleted"):
         return []
-    gazetteer = Gazetteer.default()
-    slugs = [record.slug for record in await providers.export_records()]
-    found = [await providers.get_provider(slug, gazetteer, state=None) for slug in slugs]
-    return [provider for provider in found if provider is not None]
+    return await providers.profiles(Gazetteer.default())
 
 
 async def notify_deleted(manager: pluggy.PluginManager, removed: list[schemas.Provider]) -> None:

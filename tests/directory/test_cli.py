@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from directory import providers
+from directory import hookimpl, providers
 from directory.cli import cli
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService
@@ -185,3 +185,24 @@ def test_geo_answers_an_unknown_place_with_suggestions_and_a_failure_status(invo
     result = invoke("geo", "Monpelier")
     assert result.exit_code == 1
     assert "Montpellier" in [p["name"] for p in json.loads(result.output)["suggestions"]]
+
+
+class DeletionRecorder:
+    def __init__(self):
+        self.deleted = []
+
+    @hookimpl
+    def provider_deleted(self, provider):
+        self.deleted.append(provider.slug)
+
+
+def test_remove_tells_plugins_after_the_commit(settings, plugin_manager, tmp_path):
+    recorder = DeletionRecorder()
+    plugin_manager.register(recorder, name="recorder")
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([provider_row()]))
+    runner = CliRunner()
+    obj = {"settings": settings, "plugin_manager": plugin_manager}
+    runner.invoke(cli, ["import", str(source)], obj=obj, catch_exceptions=False)
+    runner.invoke(cli, ["remove", "pixel-gironde-bordeaux"], obj=obj, catch_exceptions=False)
+    assert recorder.deleted == ["pixel-gironde-bordeaux"]
