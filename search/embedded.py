@@ -19,7 +19,7 @@ import asyncio
 import bisect
 import math
 from array import array
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from typing import Any, Iterable
 
 import numpy as np
@@ -35,6 +35,8 @@ EARTH_RADIUS_KM = 6371.0  # Meilisearch's haversine radius, so both engines agre
 CELL_DEGREES = 0.25
 PROXIMITY_LIMIT = 20
 POSITION_CACHE = 20_000
+WORD_CACHE_BYTES = 64 * 2**20
+FILTER_CACHE = 256
 NO_MATCH = 127
 
 
@@ -78,6 +80,10 @@ class _Index:
         self.values: dict[str, dict[str, array]] = {f: defaultdict(lambda: array("i")) for f in self._value_fields()}
         self.vocabulary: list[str] = []
         self.typo_cache: dict[tuple[str, int], list[tuple[str, int]]] = {}  # emptied when words are added
+        # Per query word and per filter value, arrays over slots; emptied by any change.
+        self.word_cache: OrderedDict[tuple[str, bool], tuple] = OrderedDict()
+        self.word_cache_size = WORD_CACHE_BYTES // max(1, 3 * 1000)
+        self.filter_cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self.version = 0
         self._grid: dict[tuple[int, int], np.ndarray] | None = None
         self._positions: dict[int, dict[str, list[int]]] = {}
@@ -150,16 +156,21 @@ class _Index:
         for field, by_value in self.values.items():
             for value in _values(document, field):
                 by_value[value].append(slot)
+        self._changed()
+
+    def _changed(self) -> None:
         self.version += 1
         self._grid = None
+        self.word_cache.clear()
+        self.filter_cache.clear()
+        self.word_cache_size = max(16, WORD_CACHE_BYTES // max(1, 3 * len(self.alive)))
 
     def remove(self, doc_id: str) -> None:
         slot = self.slot_of.pop(doc_id, None)
         if slot is not None:
             self.alive[slot] = 0
             self.docs[slot] = None
-            self.version += 1
-            self._grid = None
+            self._changed()
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""
@@ -330,6 +341,15 @@ class _Search:
         return combined
 
     def _value_mask(self, field: str, values) -> np.ndarray:
+        key = (field, tuple(sorted(_value_key(v) for v in values)))
+        cache = self.index.filter_cache
+        if key not in cache:
+            if len(cache) >= FILTER_CACHE:
+                cache.clear()
+            cache[key] = self._compute_value_mask(field, values)
+        return cache[key]
+
+    def _compute_value_mask(self, field: str, values) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         by_value = self.index.values[field]
         for value in values:
@@ -361,7 +381,23 @@ class _Search:
         return slots, distances
 
     def _word_ranks(self, word: str, prefix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per slot: typos (NO_MATCH if absent), best attribute, exact (no typo, whole word)."""
+        """Per slot: typos (NO_MATCH if absent), best attribute, exact (no typo, whole word).
+
+        Cached per word until the index changes: people search with few distinct words.
+        """
+        cache = self.index.word_cache
+        key = (word, prefix)
+        if key in cache:
+            cache.move_to_end(key)
+        else:
+            cache[key] = self._compute_word_ranks(word, prefix)
+            if len(cache) > self.index.word_cache_size:
+                cache.popitem(last=False)
+        terms, *ranks = cache[key]
+        self.terms.append(terms)
+        return tuple(ranks)  # type: ignore[return-value]
+
+    def _compute_word_ranks(self, word: str, prefix: bool):
         index = self.index
         typos = np.full(self.size, NO_MATCH, dtype=np.int8)
         attribute = np.full(self.size, NO_MATCH, dtype=np.int8)
@@ -375,7 +411,6 @@ class _Search:
         budget = typo_budget(word)
         if budget:
             alternatives += [(t, d, False) for t, d in index.typo_matches(word, budget)]
-        self.terms.append({term for term, _, _ in alternatives})
         # One scatter per (typos, whole word) group; more typos first, so fewer typos overwrite them.
         groups: dict[tuple[int, bool], list[str]] = defaultdict(list)
         for term, typo, whole in alternatives:
@@ -388,7 +423,7 @@ class _Search:
             np.minimum.at(attribute, slots, ranks)
             if whole:
                 exact[slots] = True
-        return typos, attribute, exact
+        return {term for term, _, _ in alternatives}, typos, attribute, exact
 
     def _match(self, words: list[str], slots: np.ndarray, distances):
         per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
