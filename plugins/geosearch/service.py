@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 from directory.problems import ProblemError
@@ -39,14 +40,29 @@ def place_summary(place: Place) -> PlaceSummary:
                         place.lat, place.lon)
 
 
-def resolve_near(gazetteer: Gazetteer, text: str) -> Resolution:
-    """The place ``near`` names, or a 400 naming ``near`` with suggestions."""
+@lru_cache(maxsize=8192)
+def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, ResolvedPlace | None]:
+    """What a place query means, and how the answer shows it; the gazetteer never changes."""
     resolution = resolve(gazetteer, text)
     if not resolution.found:
+        return resolution, None
+    places = [place_summary(p) for p in resolution.places[:10]]
+    shown = ResolvedPlace(
+        query=resolution.query, kind=resolution.kind, lat=resolution.lat, lon=resolution.lon,
+        place=places[0] if places else None,
+        alternatives=places[1:10] + [place_summary(p) for p in resolution.suggestions[:5]],
+    )
+    return resolution, shown
+
+
+def resolve_near(gazetteer: Gazetteer, text: str) -> tuple[Resolution, ResolvedPlace]:
+    """The place ``near`` names, or a 400 naming ``near`` with suggestions."""
+    resolution, shown = _understood(gazetteer, text)
+    if shown is None:
         suggestions = ", ".join(place.label for place in resolution.suggestions)
         message = f"Lieu inconnu : « {text[:100]} »." + (f" Vouliez-vous dire : {suggestions} ?" if suggestions else "")
         raise ProblemError(400, message, [InvalidField("near", "query", message)])
-    return resolution
+    return resolution, shown
 
 
 def _filter(parameters: SearchParameters) -> Filter | None:
@@ -68,7 +84,7 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display."""
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
-    near = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else None
+    near, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
     sort = parameters.sort or ("distance" if near and not parameters.q.strip() else "relevance")
     if sort == "distance" and near is None:
         message = "Le tri par distance demande un lieu (paramètre near)."
@@ -99,14 +115,6 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
             postal_code=document["postal_code"], departement=document["departement"],
             services=document["services"], url=document["url"], distance_km=distance,
         ))
-    resolved = None
-    if near:
-        places = [place_summary(p) for p in near.places[:10]]
-        resolved = ResolvedPlace(
-            query=near.query, kind=near.kind, lat=near.lat, lon=near.lon,
-            place=places[0] if places else None,
-            alternatives=places[1:10] + [place_summary(p) for p in near.suggestions[:5]],
-        )
     return SearchResponse(
         hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
