@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from click.testing import CliRunner
 
-from directory import changes, providers
+from directory import changes
 from directory.app import create_app
 from directory.cli import cli
 from directory.database import write_transaction
