@@ -106,13 +106,12 @@ class _Search:
         self._check()
         if not index.slot_of:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
-        mask = np.frombuffer(index.alive, dtype=np.int8).astype(bool)
-        if query.filter is not None:
-            mask &= self._filter(query.filter)
-        slots = np.flatnonzero(mask)
-        distances = None
+        # The grid holds live documents only: a circle needs no mask unless there is a filter.
+        mask = self._filter(query.filter) & self._alive() if query.filter is not None else None
         if query.near is not None:
             slots, distances = self._geo(mask)
+        else:
+            slots, distances = np.flatnonzero(self._alive() if mask is None else mask), None
         words = tokens(query.text)[:10]
         ranks = None
         if words:
@@ -169,13 +168,16 @@ class _Search:
                 mask[np.frombuffer(by_value[key], dtype=np.int32)] = True
         return mask
 
-    def _geo(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _alive(self) -> np.ndarray:
+        return np.frombuffer(self.index.alive, dtype=np.int8).astype(bool)
+
+    def _geo(self, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Candidates around the point and their distances: only the cells the circle touches."""
         index, near, radius = self.index, self.query.near, self.query.radius_km
         lats = np.frombuffer(index.lat, dtype=np.float64)
         lons = np.frombuffer(index.lon, dtype=np.float64)
         if radius is None:
-            slots = np.flatnonzero(mask & ~np.isnan(lats))
+            slots = np.flatnonzero((self._alive() if mask is None else mask) & ~np.isnan(lats))
         else:
             dlat = radius / 110.57
             dlon = min(radius / (110.57 * max(math.cos(math.radians(abs(near.lat) + dlat)), 1e-6)), 180.0)
@@ -184,7 +186,8 @@ class _Search:
             cols = range(math.floor((near.lon - dlon) / CELL_DEGREES), math.floor((near.lon + dlon) / CELL_DEGREES) + 1)
             parts = [grid[(r, c)] for r in rows for c in cols if (r, c) in grid]
             slots = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-            slots = slots[mask[slots]]
+            if mask is not None:
+                slots = slots[mask[slots]]
         distances = haversine_km(near.lat, near.lon, lats[slots], lons[slots])
         if radius is not None:
             inside = distances <= radius
