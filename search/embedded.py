@@ -169,7 +169,7 @@ class _Search:
         return mask
 
     def _alive(self) -> np.ndarray:
-        return np.frombuffer(self.index.alive, dtype=np.int8).astype(bool)
+        return self.index.alive_mask()
 
     def _geo(self, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Candidates around the point and their distances: only the cells the circle touches."""
@@ -188,6 +188,9 @@ class _Search:
             slots = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
             if mask is not None:
                 slots = slots[mask[slots]]
+            # The cells overhang the circle's box: trim to the box before the exact distance.
+            lat, lon = lats[slots], lons[slots]
+            slots = slots[(np.abs(lat - near.lat) <= dlat) & (np.abs(lon - near.lon) <= dlon)]
         distances = haversine_km(near.lat, near.lon, lats[slots], lons[slots])
         if radius is not None:
             inside = distances <= radius

@@ -67,6 +67,7 @@ class MemoryIndex:
         self.version = 0
         self._grid: dict[tuple[int, int], np.ndarray] | None = None
         self._positions: dict[int, dict[str, list[int]]] = {}
+        self._alive_mask: tuple[int, np.ndarray] | None = None
         self._facet_matrix: tuple[int, dict[str, tuple[int, int]], list[str], np.ndarray] | None = None
         self._phrases = self._synonym_phrases()
         self.word_synonyms: dict[str, list[str]] = defaultdict(list)
@@ -151,6 +152,12 @@ class MemoryIndex:
             self.alive[slot] = 0
             self.docs[slot] = None
             self._changed()
+
+    def alive_mask(self) -> np.ndarray:
+        """Which slots hold a live document, as booleans (shared: never modify it)."""
+        if self._alive_mask is None or self._alive_mask[0] != self.version:
+            self._alive_mask = (self.version, np.frombuffer(self.alive, dtype=np.int8).astype(bool))
+        return self._alive_mask[1]
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""
