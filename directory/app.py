@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
     manager.hook.register_routes(register=handlers.append)
     template_folders: list[Path] = [HERE / "templates"]
     manager.hook.register_templates(register=template_folders.append)
+    links: list[tuple[str, str]] = [("Annuaire", "/")]
+    manager.hook.navigation_links(register=lambda label, path: links.append((label, path)))
 
     async def on_startup(app: Litestar) -> None:
         if engine.engine_type == "postgres":
@@ -91,7 +93,11 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[SecurityHeadersMiddleware()],
-        template_config=TemplateConfig(directory=template_folders, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=template_folders,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.globals.update(navigation=links),
+        ),
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},

@@ -13,7 +13,7 @@ from typing import IO, Iterable
 
 import msgspec
 
-from directory.records import COLUMNS, ProviderRecord, RecordError, clean_record, record_to_row
+from directory.records import COLUMNS, REQUIRED, ProviderRecord, RecordError, clean_record, record_to_row
 from geo import Gazetteer, Geocoder
 
 
@@ -47,7 +47,7 @@ def read_csv(
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
         raise FileError(f"Colonnes inconnues : {', '.join(unknown)}. Colonnes possibles : {', '.join(COLUMNS)}.")
-    missing = [name for name in ("kind", "legal_name", "siret", "postal_code") if name not in header]
+    missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise FileError(f"Colonnes obligatoires absentes : {', '.join(missing)}.")
 

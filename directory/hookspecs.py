@@ -41,6 +41,14 @@ def register_templates(register: Callable[[Path], None]) -> None:
 
 
 @hookspec
+def navigation_links(register: Callable[[str, str], None]) -> None:
+    """Add links to the site's header, so people find a plugin's pages.
+
+    :param register: call it with a French label and a path.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 

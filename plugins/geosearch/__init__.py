@@ -8,7 +8,9 @@ process made it, and catches up after a restart. Documents are built through the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
+from typing import AsyncIterator
 
 import click
 from litestar import Litestar
@@ -31,6 +33,11 @@ def register_routes(register):
     register(search_page)
     register(create_static_files_router(path="/static/geosearch", directories=[HERE / "static"],
                                         include_in_schema=False))
+
+
+@hookimpl
+def navigation_links(register):
+    register("Rechercher", "/recherche")
 
 
 @hookimpl
@@ -64,6 +71,17 @@ def health_checks(app, register):
         register("search", index.backend.health)
 
 
+@contextlib.asynccontextmanager
+async def _command_index(ctx: click.Context) -> AsyncIterator[SearchIndex]:
+    """The search index as a command sees it: database ready, engine closed afterwards."""
+    await prepare_database(ctx.obj["settings"])
+    index = SearchIndex(backend_for(ctx.obj["settings"]), ctx.obj["plugin_manager"], Gazetteer.default())
+    try:
+        yield index
+    finally:
+        await index.backend.close()
+
+
 @hookimpl
 def register_commands(cli):
     @cli.command()
@@ -75,13 +93,9 @@ def register_commands(cli):
         command only checks that every document can be built.
         """
         async def run() -> int:
-            await prepare_database(ctx.obj["settings"])
-            index = SearchIndex(backend_for(ctx.obj["settings"]), ctx.obj["plugin_manager"], Gazetteer.default())
-            try:
+            async with _command_index(ctx) as index:
                 await index.configure()
                 return await index.rebuild()
-            finally:
-                await index.backend.close()
 
         count = asyncio.run(run())
         click.echo(f"{count} prestataires indexés.")
@@ -91,16 +105,12 @@ def register_commands(cli):
     def search_check(ctx: click.Context) -> None:
         """List providers missing from the search index, and indexed ones gone from the database."""
         async def run() -> tuple[list[str], list[str]]:
-            await prepare_database(ctx.obj["settings"])
-            index = SearchIndex(backend_for(ctx.obj["settings"]), ctx.obj["plugin_manager"], Gazetteer.default())
-            try:
+            async with _command_index(ctx) as index:
                 if index.backend.name == "embedded":
                     await index.open()  # an in-memory index is built from the database, as at start-up
                 else:
                     await index.configure()  # compare what the server holds now, before any catching up
                 return await index.check()
-            finally:
-                await index.backend.close()
 
         missing, extra = asyncio.run(run())
         for slug in missing:

@@ -2,7 +2,7 @@
 
 from directory import hookimpl
 from directory.app import create_app
-from tests.conftest import serve
+from tests.conftest import add_providers, provider_row, serve
 
 
 async def test_home_lists_providers_with_french_filters(client, network):
@@ -62,3 +62,15 @@ async def test_static_files_and_api_docs_are_served_locally(client):
     docs = await client.get("/schema")
     assert docs.status_code == 200 and "/static/swagger/swagger-ui-bundle.js" in docs.text
     assert (await client.get("/static/swagger/swagger-ui-bundle.js")).status_code == 200
+
+
+async def test_the_header_links_to_the_pages_plugins_add(client):
+    text = (await client.get("/")).text
+    assert '<a href="/">Annuaire</a>' in text and '<a href="/recherche">Rechercher</a>' in text
+
+
+async def test_home_pagination_keeps_the_filters(client, settings):
+    await add_providers(*[provider_row(trade_name=f"Agence {i:02d}") for i in range(30)])
+    text = (await client.get("/?kind=web_agency")).text
+    assert 'href="/?kind=web_agency&amp;page=2"' in text
+    assert "Agence 29" in (await client.get("/?kind=web_agency&page=2")).text
