@@ -17,26 +17,36 @@ import asyncio
 import bisect
 import math
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any, Iterable
 
 import numpy as np
 
 from search.backend import SearchBackend
 from search.filters import And, Eq, Filter, In, Not, fields
-from search.memory_index import CELL_DEGREES, FILTER_CACHE, MemoryIndex, build_index, value_key
+from search.memory_index import FILTER_CACHE, MemoryIndex, build_index, value_key
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
 from search.text import tokens, typo_budget
 
-EARTH_RADIUS_KM = 6371.0  # Meilisearch's haversine radius, so both engines agree on distances
+EARTH_RADIUS_KM = 6371.0  # Meilisearch's earth radius, so both engines agree on distances
 PROXIMITY_LIMIT = 20
+PROXIMITY_CACHE = 100_000
 NO_MATCH = 127
+MAX_WORDS = 10
+
+# The relevance key's bit fields, most significant first: words missing, typos, proximity,
+# attribute, inexactness, then the document's rank in the custom ranking (unique, so the key
+# orders every candidate). Each per-word field is summed over the query's words: typos are 2 at
+# most per word, attributes under 16 (ranks of searchable fields) and inexactness 1.
+COUNT_BIT, TYPO_BIT, PROXIMITY_BIT, ATTRIBUTE_BIT, INEXACT_BIT = 55, 49, 42, 28, 24
+PROXIMITY_UNMEASURED = 99
+MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
 
 
-def haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    lat1, lon1 = math.radians(lat), math.radians(lon)
-    lat2, lon2 = np.radians(lats), np.radians(lons)
-    a = np.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+@lru_cache(maxsize=4096)
+def query_words(text: str) -> tuple[str, ...]:
+    """The words searched for (folding costs more than the rest of a small query)."""
+    return tuple(tokens(text)[:MAX_WORDS])
 
 
 class EmbeddedBackend(SearchBackend):
@@ -93,36 +103,44 @@ class EmbeddedBackend(SearchBackend):
 
 
 class _Search:
-    """One query against one generation of the index."""
+    """One query against one generation of the index.
+
+    Candidates are slot arrays. Relevance is one int64 key per candidate whose bit fields
+    hold, from the most significant, the rules in order (see ``_relevance``), so ranking
+    is a single comparison; only the requested page is sorted.
+    """
 
     def __init__(self, index: MemoryIndex, query: SearchQuery) -> None:
         self.index = index
         self.query = query
         self.size = len(index.alive)
         self.terms: list[set[str]] = []  # per query word, the index words that matched it
+        self.words: list[tuple[str, bool]] = []
 
     def run(self) -> SearchResult:
         query, index = self.query, self.index
         self._check()
         if not index.slot_of:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
-        # The grid holds live documents only: a circle needs no mask unless there is a filter.
-        mask = self._filter(query.filter) & self._alive() if query.filter is not None else None
         if query.near is not None:
-            slots, distances = self._geo(mask)
+            slots, closeness = self._geo()
         else:
-            slots, distances = np.flatnonzero(self._alive() if mask is None else mask), None
-        words = tokens(query.text)[:10]
-        ranks = None
+            slots, closeness = index.live_slots(), None
+        if query.filter is not None:
+            keep = self._filter(query.filter, slots).nonzero()[0]
+            slots = slots[keep]
+            closeness = closeness[keep] if closeness is not None else None
+        key = index.custom_rank()[slots]
+        words = query_words(query.text)
         if words:
-            slots, distances, ranks = self._match(words, slots, distances)
+            slots, closeness, key = self._match(words, slots, closeness, key)
         facets = self._facets(slots)
-        order = self._order(slots, distances, ranks, words)
-        page = order[query.offset:query.offset + query.limit]
-        hits = [
-            Hit(index.ids[slots[i]], index.docs[slots[i]], float(distances[i]) if distances is not None else None)
-            for i in page
-        ]
+        page = self._page(key, closeness)
+        if closeness is None:
+            hits = [Hit(index.ids[slot], index.docs[slot]) for slot in slots[page].tolist()]
+        else:
+            distances = (EARTH_RADIUS_KM * np.arccos(np.minimum(closeness[page], 1.0))).tolist()
+            hits = [Hit(index.ids[slot], index.docs[slot], km) for slot, km in zip(slots[page].tolist(), distances)]
         return SearchResult(hits, int(len(slots)), facets)
 
     def _check(self) -> None:
@@ -137,15 +155,16 @@ class _Search:
         if query.sort == "distance" and query.near is None:
             raise SearchError("sorting by distance needs a point")
 
-    def _filter(self, node: Filter) -> np.ndarray:
+    def _filter(self, node: Filter, slots: np.ndarray) -> np.ndarray:
+        """Which of ``slots`` pass the filter, as booleans."""
         if isinstance(node, Eq):
-            return self._value_mask(node.field, [node.value])
+            return self._value_mask(node.field, [node.value])[slots]
         if isinstance(node, In):
-            return self._value_mask(node.field, node.values)
+            return self._value_mask(node.field, node.values)[slots]
         if isinstance(node, Not):
-            return ~self._filter(node.item)
-        masks = [self._filter(item) for item in node.items]  # type: ignore[attr-defined]
-        combined = masks[0].copy()
+            return ~self._filter(node.item, slots)
+        masks = [self._filter(item, slots) for item in node.items]  # type: ignore[attr-defined]
+        combined = masks[0]
         for mask in masks[1:]:
             combined = combined & mask if isinstance(node, And) else combined | mask
         return combined
@@ -168,37 +187,22 @@ class _Search:
                 mask[np.frombuffer(by_value[key], dtype=np.int32)] = True
         return mask
 
-    def _alive(self) -> np.ndarray:
-        return self.index.alive_mask()
-
-    def _geo(self, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Candidates around the point and their distances: only the cells the circle touches."""
-        index, near, radius = self.index, self.query.near, self.query.radius_km
-        lats = np.frombuffer(index.lat, dtype=np.float64)
-        lons = np.frombuffer(index.lon, dtype=np.float64)
+    def _geo(self) -> tuple[np.ndarray, np.ndarray]:
+        """Candidates in the circle with the cosine of their distance: the latitude band, then one product."""
+        table, near, radius = self.index.geo(), self.query.near, self.query.radius_km
+        phi, lam = math.radians(near.lat), math.radians(near.lon)
+        point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
         if radius is None:
-            slots = np.flatnonzero((self._alive() if mask is None else mask) & ~np.isnan(lats))
-        else:
-            dlat = radius / 110.57
-            dlon = min(radius / (110.57 * max(math.cos(math.radians(abs(near.lat) + dlat)), 1e-6)), 180.0)
-            grid = index.grid()
-            rows = range(math.floor((near.lat - dlat) / CELL_DEGREES), math.floor((near.lat + dlat) / CELL_DEGREES) + 1)
-            cols = range(math.floor((near.lon - dlon) / CELL_DEGREES), math.floor((near.lon + dlon) / CELL_DEGREES) + 1)
-            parts = [grid[(r, c)] for r in rows for c in cols if (r, c) in grid]
-            slots = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-            if mask is not None:
-                slots = slots[mask[slots]]
-            # The cells overhang the circle's box: trim to the box before the exact distance.
-            lat, lon = lats[slots], lons[slots]
-            slots = slots[(np.abs(lat - near.lat) <= dlat) & (np.abs(lon - near.lon) <= dlon)]
-        distances = haversine_km(near.lat, near.lon, lats[slots], lons[slots])
-        if radius is not None:
-            inside = distances <= radius
-            slots, distances = slots[inside], distances[inside]
-        return slots, distances
+            return table.slots, table.xyz @ point
+        angle = radius / EARTH_RADIUS_KM
+        band = math.degrees(angle) + 1e-9
+        start, end = table.lat.searchsorted(near.lat - band, "right"), table.lat.searchsorted(near.lat + band, "right")
+        closeness = table.xyz[start:end] @ point
+        inside = (closeness >= math.cos(angle)).nonzero()[0]
+        return table.slots[start:end][inside], closeness[inside]
 
-    def _word_ranks(self, word: str, prefix: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per slot: typos (NO_MATCH if absent), best attribute, exact (no typo, whole word).
+    def _word_ranks(self, word: str, prefix: bool) -> np.ndarray:
+        """Per slot, what the word adds to the relevance key where it matches, ``MISSING`` elsewhere.
 
         Cached per word until the index changes: people search with few distinct words.
         """
@@ -210,14 +214,15 @@ class _Search:
             cache[key] = self._compute_word_ranks(word, prefix)
             if len(cache) > self.index.word_cache_size:
                 cache.popitem(last=False)
-        terms, *ranks = cache[key]
+        terms, packed = cache[key]
         self.terms.append(terms)
-        return tuple(ranks)  # type: ignore[return-value]
+        self.words.append(key)
+        return packed
 
-    def _compute_word_ranks(self, word: str, prefix: bool):
+    def _compute_word_ranks(self, word: str, prefix: bool) -> tuple[set[str], np.ndarray]:
         index = self.index
-        typos = np.full(self.size, NO_MATCH, dtype=np.int8)
-        attribute = np.full(self.size, NO_MATCH, dtype=np.int8)
+        typos = np.full(self.size, NO_MATCH, dtype=np.int32)
+        attribute = np.full(self.size, NO_MATCH, dtype=np.int32)
         exact = np.zeros(self.size, dtype=bool)
         alternatives: list[tuple[str, int, bool]] = [(word, 0, True)]
         alternatives += [(s, 0, True) for s in index.word_synonyms.get(word, ())]
@@ -240,67 +245,80 @@ class _Search:
             np.minimum.at(attribute, slots, ranks)
             if whole:
                 exact[slots] = True
-        return {term for term, _, _ in alternatives}, typos, attribute, exact
+        fields = ((typos.astype(np.int64) << TYPO_BIT) + (attribute.astype(np.int64) << ATTRIBUTE_BIT)
+                  + ((~exact).astype(np.int64) << INEXACT_BIT) - (np.int64(1) << COUNT_BIT))
+        return {term for term, _, _ in alternatives}, np.where(typos == NO_MATCH, MISSING, fields)
 
-    def _match(self, words: list[str], slots: np.ndarray, distances):
+    def _match(self, words: list[str], slots: np.ndarray, closeness, key: np.ndarray):
+        """Keep the candidates that match the first word, and rank them by the words they match."""
         per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
-        matched = np.ones(len(slots), dtype=bool)
-        count = np.zeros(len(slots), dtype=np.int8)
-        typos = np.zeros(len(slots), dtype=np.int16)
-        attribute = np.zeros(len(slots), dtype=np.int16)
-        exact = np.zeros(len(slots), dtype=np.int16)
-        for word_typos, word_attribute, word_exact in per_word:
-            hit = word_typos[slots] != NO_MATCH
-            matched &= hit  # words count only while every earlier word matched ("last" strategy)
-            count += matched
-            typos += np.where(matched, word_typos[slots], 0)
-            attribute += np.where(matched, word_attribute[slots], 0)
-            exact += matched & word_exact[slots]
-        keep = count > 0
-        slots = slots[keep]
-        distances = distances[keep] if distances is not None else None
-        ranks = {"count": count[keep], "typos": typos[keep], "attribute": attribute[keep], "exact": exact[keep]}
-        return slots, distances, ranks
+        first = per_word[0][slots]
+        keep = (first != MISSING).nonzero()[0]
+        slots, key = slots[keep], key[keep] + first[keep] + (MAX_WORDS << COUNT_BIT)
+        closeness = closeness[keep] if closeness is not None else None
+        matched = None
+        for packed in per_word[1:]:
+            word = packed[slots]
+            # Words count only while every earlier word matched (Meilisearch's "last" strategy).
+            matched = word != MISSING if matched is None else matched & (word != MISSING)
+            key += word * matched
+        if len(words) > 1 and len(slots):
+            self._rank_proximity(slots, key)
+        return slots, closeness, key
 
-    def _proximity(self, slots: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Sum over consecutive query words of the gap between them in the document (capped at 8)."""
-        proximity = np.zeros(len(slots), dtype=np.int16)
-        for i in candidates:
-            where = self.index.positions(int(slots[i]))
-            proximity[i] = sum(_gap(where, first, second) for first, second in zip(self.terms, self.terms[1:]))
-        return proximity
+    def _rank_proximity(self, slots: np.ndarray, key: np.ndarray) -> None:
+        """Add proximity to the best (words, typos) bucket's keys when it is small enough."""
+        bucket = key >> PROXIMITY_BIT
+        best = (bucket == bucket.min()).nonzero()[0]
+        if len(best) > PROXIMITY_LIMIT:
+            return
+        cache = self.index.proximity_cache
+        if len(cache) > PROXIMITY_CACHE:
+            cache.clear()
+        words = tuple(self.words)
+        proximities = []
+        for slot in slots[best].tolist():
+            proximity = cache.get((words, slot))
+            if proximity is None:
+                where = self.index.positions(slot)
+                proximity = cache[(words, slot)] = sum(
+                    _gap(where, first, second) for first, second in zip(self.terms, self.terms[1:]))
+            proximities.append(proximity - PROXIMITY_UNMEASURED)
+        key += PROXIMITY_UNMEASURED << PROXIMITY_BIT
+        key[best] += np.array(proximities, dtype=np.int64) << PROXIMITY_BIT
 
     def _facets(self, slots: np.ndarray) -> dict[str, dict[str, int]]:
         if not self.query.facets:
             return {}
-        ranges, values, matrix = self.index.facet_matrix()
-        per_row = np.count_nonzero(matrix[:, slots], axis=1).tolist()
-        counts: dict[str, dict[str, int]] = {}
-        for facet in self.query.facets:
-            start, end = ranges[facet]
-            found = [(values[row], per_row[row]) for row in range(start, end) if per_row[row]]
-            counts[facet] = dict(sorted(found, key=lambda item: (-item[1], item[0])))
-        return counts
+        owners, values, table = self.index.facet_rows()
+        counts = np.bincount(table[slots].ravel(), minlength=len(values) + 1)[:-1]
+        rows = counts.nonzero()[0]
+        found: dict[str, list[tuple[str, int]]] = {facet: [] for facet in self.query.facets}
+        for row, count in zip(rows.tolist(), counts[rows].tolist()):
+            if owners[row] in found:
+                found[owners[row]].append((values[row], count))
+        return {facet: dict(sorted(pairs, key=_most_first)) for facet, pairs in found.items()}
 
-    def _order(self, slots: np.ndarray, distances, ranks, words: list[str]) -> np.ndarray:
-        if len(slots) == 0:
-            return np.empty(0, dtype=np.int64)
-        custom = np.frombuffer(self.index.custom, dtype=np.float64)[slots]
-        descending = self.index.settings.custom_ranking[1] if self.index.settings.custom_ranking else True
-        keys = [np.arange(len(slots)), -custom if descending else custom]  # least significant first
-        if ranks is not None:
-            keys += [-ranks["exact"], ranks["attribute"]]
-            if len(words) > 1:
-                top = ranks["count"] == ranks["count"].max()
-                best = np.flatnonzero(top & (ranks["typos"] == ranks["typos"][top].min()))
-                if len(best) <= PROXIMITY_LIMIT:
-                    proximity = np.full(len(slots), 99, dtype=np.int16)
-                    proximity[best] = self._proximity(slots, best)[best]
-                    keys.append(proximity)
-            keys += [ranks["typos"], -ranks["count"].astype(np.int16)]
-        if self.query.sort == "distance" and distances is not None:
-            keys.append(distances)
-        return np.lexsort(keys)
+    def _page(self, key: np.ndarray, closeness) -> np.ndarray:
+        """Positions of the requested page's candidates, in order; only the top of the list is sorted."""
+        query = self.query
+        wanted = query.offset + query.limit
+        if query.sort != "distance":
+            if len(key) > wanted:
+                top = np.argpartition(key, wanted - 1)[:wanted]
+                return top[np.argsort(key[top])][query.offset:]
+            return np.argsort(key)[query.offset:wanted]
+        farness = -closeness
+        if len(farness) > wanted:
+            # Everything up to the wanted-th distance, ties included, then relevance among equals.
+            limit = np.partition(farness, wanted - 1)[wanted - 1]
+            top = (farness <= limit).nonzero()[0]
+            return top[np.lexsort((key[top], farness[top]))][query.offset:wanted]
+        return np.lexsort((key, farness))[query.offset:wanted]
+
+
+def _most_first(pair: tuple[str, int]) -> tuple[int, str]:
+    return -pair[1], pair[0]
 
 
 def _gap(where: dict[str, list[int]], first: set[str], second: set[str]) -> int:

@@ -2,8 +2,8 @@
 
 Postings (which slots hold a word) are compact append-only arrays; a replaced or deleted
 document leaves a dead slot behind, swept by a rebuild when dead slots outnumber live
-ones. Derived arrays (facet matrix, geo grid, per-word matches, filter masks) are rebuilt
-lazily after any change.
+ones. Derived arrays (latitude-sorted coordinates, facet rows, custom ranking, per-word
+matches, filter masks, proximities) are rebuilt lazily after any change.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import bisect
 import math
 from array import array
 from collections import OrderedDict, defaultdict
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -21,10 +21,25 @@ from rapidfuzz.process import extract
 from search.model import IndexSettings, SearchError
 from search.text import tokens
 
-CELL_DEGREES = 0.25
+# The ranking key packs an attribute rank per query word in 4 bits and a slot's rank in 24.
+MAX_SEARCHABLE = 15
+MAX_SLOTS = 2**24
 POSITION_CACHE = 20_000
 WORD_CACHE_BYTES = 64 * 2**20
 FILTER_CACHE = 256
+
+
+class GeoTable(NamedTuple):
+    """Live documents with coordinates, sorted by latitude.
+
+    A circle of radius r around a point lies within r / R radians of its latitude: two
+    binary searches find that band, and one product with the point's unit vector gives the
+    cosine of every distance in it (larger is nearer), with no trigonometry per document.
+    """
+
+    slots: np.ndarray
+    lat: np.ndarray
+    xyz: np.ndarray
 
 
 def value_key(value: Any) -> str:
@@ -46,6 +61,8 @@ class MemoryIndex:
     """One generation of the index: documents, postings, facets and coordinates."""
 
     def __init__(self, settings: IndexSettings) -> None:
+        if len(settings.searchable) > MAX_SEARCHABLE:
+            raise SearchError(f"at most {MAX_SEARCHABLE} searchable fields")
         self.settings = settings
         self.ids: list[str] = []
         self.docs: list[dict[str, Any] | None] = []
@@ -62,13 +79,11 @@ class MemoryIndex:
         self.typo_cache: dict[tuple[str, int], list[tuple[str, int]]] = {}  # emptied when words are added
         # Per query word and per filter value, arrays over slots; emptied by any change.
         self.word_cache: OrderedDict[tuple[str, bool], tuple] = OrderedDict()
-        self.word_cache_size = WORD_CACHE_BYTES // max(1, 3 * 1000)
+        self.word_cache_size = WORD_CACHE_BYTES // max(1, 8 * 1000)
         self.filter_cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        self.version = 0
-        self._grid: dict[tuple[int, int], np.ndarray] | None = None
+        self.proximity_cache: dict[tuple[Any, int], int] = {}
+        self._cache: dict[str, Any] = {}
         self._positions: dict[int, dict[str, list[int]]] = {}
-        self._alive_mask: tuple[int, np.ndarray] | None = None
-        self._facet_matrix: tuple[int, dict[str, tuple[int, int]], list[str], np.ndarray] | None = None
         self._phrases = self._synonym_phrases()
         self.word_synonyms: dict[str, list[str]] = defaultdict(list)
         for phrase, equivalent in self._phrases:
@@ -106,6 +121,8 @@ class MemoryIndex:
         if doc_id in self.slot_of:
             self.alive[self.slot_of[doc_id]] = 0
         slot = len(self.ids)
+        if slot >= MAX_SLOTS:
+            raise SearchError("the index is full: rebuild it to reclaim the slots of replaced documents")
         self.ids.append(doc_id)
         self.docs.append(document)
         self.slot_of[doc_id] = slot
@@ -140,11 +157,11 @@ class MemoryIndex:
         self._changed()
 
     def _changed(self) -> None:
-        self.version += 1
-        self._grid = None
+        self._cache.clear()
         self.word_cache.clear()
         self.filter_cache.clear()
-        self.word_cache_size = max(16, WORD_CACHE_BYTES // max(1, 3 * len(self.alive)))
+        self.proximity_cache.clear()
+        self.word_cache_size = max(16, WORD_CACHE_BYTES // max(1, 8 * len(self.alive)))
 
     def remove(self, doc_id: str) -> None:
         slot = self.slot_of.pop(doc_id, None)
@@ -153,11 +170,69 @@ class MemoryIndex:
             self.docs[slot] = None
             self._changed()
 
+    def _derived(self, name: str, build: Callable[[], Any]) -> Any:
+        """An array derived from the documents, built on first use after each change."""
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
     def alive_mask(self) -> np.ndarray:
         """Which slots hold a live document, as booleans (shared: never modify it)."""
-        if self._alive_mask is None or self._alive_mask[0] != self.version:
-            self._alive_mask = (self.version, np.frombuffer(self.alive, dtype=np.int8).astype(bool))
-        return self._alive_mask[1]
+        return self._derived("alive", lambda: np.frombuffer(self.alive, dtype=np.int8).astype(bool))
+
+    def live_slots(self) -> np.ndarray:
+        """The slots that hold a live document, in slot order (shared: never modify it)."""
+        return self._derived("live", lambda: np.flatnonzero(self.alive_mask()))
+
+    def custom_rank(self) -> np.ndarray:
+        """Each slot's place in the custom ranking, ties broken by slot: a unique last ranking key."""
+        def build() -> np.ndarray:
+            custom = np.frombuffer(self.custom, dtype=np.float64)
+            descending = self.settings.custom_ranking[1] if self.settings.custom_ranking else True
+            order = np.lexsort((np.arange(len(custom)), -custom if descending else custom))
+            rank = np.empty(len(custom), dtype=np.int64)
+            rank[order] = np.arange(len(custom))
+            return rank
+        return self._derived("custom_rank", build)
+
+    def geo(self) -> GeoTable:
+        """Live documents with coordinates, by latitude, as unit vectors (see ``GeoTable``)."""
+        def build() -> GeoTable:
+            lat = np.frombuffer(self.lat, dtype=np.float64)
+            lon = np.frombuffer(self.lon, dtype=np.float64)
+            slots = np.flatnonzero(self.alive_mask() & ~np.isnan(lat))
+            slots = slots[np.argsort(lat[slots], kind="stable")]
+            phi, lam = np.radians(lat[slots]), np.radians(lon[slots])
+            xyz = np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+            return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
+        return self._derived("geo", build)
+
+    def facet_rows(self) -> tuple[list[str], list[str], np.ndarray]:
+        """Every facet value numbered as a row, and each slot's rows padded with the row count.
+
+        Returns the facet and the value of each row, and the (slot × rows) table:
+        counting every facet for a set of candidates is then one gather and one ``bincount``.
+        """
+        def build():
+            owners, values, slot_parts, row_parts = [], [], [], []
+            for field in self.settings.facets:
+                start = len(values)
+                values += sorted(self.values[field])
+                owners += [field] * (len(values) - start)
+                for row in range(start, len(values)):
+                    slots = np.unique(np.frombuffer(self.values[field][values[row]], dtype=np.int32))
+                    slot_parts.append(slots)
+                    row_parts.append(np.full(len(slots), row, dtype=np.int32))
+            table = np.full((len(self.alive), 1), len(values), dtype=np.int32)
+            if slot_parts:
+                slots, rows = np.concatenate(slot_parts), np.concatenate(row_parts)
+                order = np.argsort(slots, kind="stable")
+                slots, rows = slots[order], rows[order]
+                column = np.arange(len(slots)) - np.searchsorted(slots, slots)  # rank within its slot
+                table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=np.int32)
+                table[slots, column] = rows
+            return owners, values, table
+        return self._derived("facet_rows", build)
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""
@@ -170,35 +245,6 @@ class MemoryIndex:
                 found[word].append(position)
             found = self._positions[slot] = dict(found)
         return found
-
-    def facet_matrix(self) -> tuple[dict[str, tuple[int, int]], list[str], np.ndarray]:
-        """Every facet value as a row of one (value × slot) boolean matrix, rebuilt after changes.
-
-        Returns each facet's row range, the value of each row, and the matrix: counting all
-        facets for a set of candidates is then one gather and one sum.
-        """
-        if self._facet_matrix is None or self._facet_matrix[0] != self.version:
-            ranges, values = {}, []
-            for field in self.settings.facets:
-                start = len(values)
-                values += sorted(self.values[field])
-                ranges[field] = (start, len(values))
-            matrix = np.zeros((len(values), len(self.alive)), dtype=bool)
-            for field, (start, end) in ranges.items():
-                for row in range(start, end):
-                    matrix[row, np.frombuffer(self.values[field][values[row]], dtype=np.int32)] = True
-            self._facet_matrix = (self.version, ranges, values, matrix)
-        return self._facet_matrix[1], self._facet_matrix[2], self._facet_matrix[3]
-
-    def grid(self) -> dict[tuple[int, int], np.ndarray]:
-        """Live slots by square cell of ``CELL_DEGREES``, rebuilt after changes."""
-        if self._grid is None:
-            cells: dict[tuple[int, int], list[int]] = defaultdict(list)
-            for slot, (lat, lon, alive) in enumerate(zip(self.lat, self.lon, self.alive)):
-                if alive and not math.isnan(lat):
-                    cells[(math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES))].append(slot)
-            self._grid = {cell: np.array(slots, dtype=np.int64) for cell, slots in cells.items()}
-        return self._grid
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:

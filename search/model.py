@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from search.filters import Filter
 
@@ -51,9 +51,8 @@ class SearchQuery:
     limit: int = 20
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One document found; ``distance_km`` is set when the query had a point."""
+class Hit(NamedTuple):
+    """One document found; ``distance_km`` is set when the query had a point (a tuple: cheap to make)."""
 
     id: str
     document: dict[str, Any]

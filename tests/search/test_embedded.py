@@ -1,0 +1,98 @@
+"""The embedded engine's own shortcuts (latitude band, packed ranking key, partial sort) give exact answers."""
+
+import math
+import random
+
+import pytest
+from geopy.distance import great_circle
+
+from search import Eq, GeoPoint, IndexSettings, SearchQuery, create_backend
+
+SETTINGS = IndexSettings(
+    searchable=("name", "description"),
+    filterable=("kind", "services"),
+    facets=("kind", "services"),
+    custom_ranking=("completeness", True),
+)
+PARIS = GeoPoint(48.8566, 2.3522)
+
+
+@pytest.fixture
+async def engine():
+    backend = create_backend("embedded")
+    await backend.configure(SETTINGS)
+    return backend
+
+
+def document(number: int, lat: float, lon: float, **fields):
+    return {"id": f"d{number}", "name": f"Agence {number}", "kind": "web_agency", "completeness": 50,
+            "_geo": {"lat": lat, "lng": lon}, **fields}
+
+
+async def all_pages(engine, limit: int, **query) -> list[str]:
+    found, offset = [], 0
+    while True:
+        hits = (await engine.search(SearchQuery(offset=offset, limit=limit, **query))).hits
+        if not hits:
+            return found
+        found += [hit.id for hit in hits]
+        offset += limit
+
+
+async def test_the_circle_keeps_exactly_the_documents_within_the_radius(engine):
+    rng = random.Random(4)
+    points = [(PARIS.lat + rng.uniform(-0.5, 0.5), PARIS.lon + rng.uniform(-0.7, 0.7)) for _ in range(400)]
+    await engine.upsert([document(i, lat, lon) for i, (lat, lon) in enumerate(points)])
+    result = await engine.search(SearchQuery(near=PARIS, radius_km=30, sort="distance", limit=1000))
+    expected = {f"d{i}" for i, point in enumerate(points) if great_circle((PARIS.lat, PARIS.lon), point).km <= 30}
+    assert {hit.id for hit in result.hits} == expected and result.total == len(expected)
+    for hit in result.hits:
+        point = points[int(hit.id[1:])]
+        assert hit.distance_km == pytest.approx(great_circle((PARIS.lat, PARIS.lon), point).km, rel=1e-5)
+
+
+async def test_due_north_and_south_at_the_edge_of_the_radius(engine):
+    km_per_degree = math.pi * 6371.0 / 180
+    await engine.upsert([
+        document(1, PARIS.lat + 19.9 / km_per_degree, PARIS.lon),
+        document(2, PARIS.lat - 19.9 / km_per_degree, PARIS.lon),
+        document(3, PARIS.lat + 20.1 / km_per_degree, PARIS.lon),
+    ])
+    assert {hit.id for hit in (await engine.search(SearchQuery(near=PARIS, radius_km=20))).hits} == {"d1", "d2"}
+
+
+async def test_pages_of_a_large_result_follow_the_full_order_even_with_ties(engine):
+    # 120 documents on 6 points (equal distances) with 4 completeness levels (equal custom ranking).
+    documents = [document(i, PARIS.lat + (i % 6) * 0.01, PARIS.lon, completeness=(i % 4) * 10) for i in range(120)]
+    await engine.upsert(documents)
+    by_distance = await all_pages(engine, 7, near=PARIS, radius_km=50, sort="distance")
+    assert by_distance == await all_pages(engine, 200, near=PARIS, radius_km=50, sort="distance")
+    assert by_distance == [d["id"] for d in sorted(documents, key=lambda d: (
+        d["_geo"]["lat"], -d["completeness"], int(d["id"][1:])))]
+    by_relevance = await all_pages(engine, 7, text="agence")
+    assert by_relevance == [d["id"] for d in sorted(documents, key=lambda d: (-d["completeness"], int(d["id"][1:])))]
+
+
+async def test_ranking_rules_apply_in_order(engine):
+    await engine.upsert([
+        {"id": "typo", "name": "Agance web", "completeness": 100},
+        {"id": "far", "name": "Agence", "description": "un site web", "completeness": 90},
+        {"id": "near", "name": "Agence web", "completeness": 10},
+        {"id": "one", "name": "Agence", "completeness": 100},
+        {"id": "prefix", "name": "Agence webmaster", "completeness": 80},
+    ])
+    # Both words before one; then no typo before a typo; then adjacent words; then exact before prefix.
+    assert [hit.id for hit in (await engine.search(SearchQuery(text="agence web"))).hits] == [
+        "near", "prefix", "far", "typo", "one"]
+
+
+async def test_facets_count_each_document_once_and_only_the_matches(engine):
+    await engine.upsert([
+        document(1, 45.0, 5.0, services=["seo", "seo", "site"]),
+        document(2, 45.0, 5.0, services=["site"], kind="reseller"),
+        document(3, 45.0, 5.0, services=["hosting"], name="Autre"),
+    ])
+    result = await engine.search(SearchQuery(text="agence", facets=("kind", "services")))
+    assert result.facets == {"kind": {"web_agency": 1, "reseller": 1}, "services": {"site": 2, "seo": 1}}
+    filtered = await engine.search(SearchQuery(filter=Eq("kind", "reseller"), facets=("services",)))
+    assert filtered.facets == {"services": {"site": 1}}
