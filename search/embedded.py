@@ -24,7 +24,9 @@ import numpy as np
 
 from search.backend import SearchBackend
 from search.filters import And, Eq, Filter, In, Not, fields
-from search.memory_index import FILTER_CACHE, MemoryIndex, build_index, value_key
+from search.memory_index import (
+    ATTRIBUTE_BIT, COUNT_BIT, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex, build_index, value_key,
+)
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
 from search.text import tokens, typo_budget
 
@@ -32,13 +34,6 @@ EARTH_RADIUS_KM = 6371.0  # Meilisearch's earth radius, so both engines agree on
 PROXIMITY_LIMIT = 20
 PROXIMITY_CACHE = 100_000
 NO_MATCH = 127
-MAX_WORDS = 10
-
-# The relevance key's bit fields, most significant first: words missing, typos, proximity,
-# attribute, inexactness, then the document's rank in the custom ranking (unique, so the key
-# orders every candidate). Each per-word field is summed over the query's words: typos are 2 at
-# most per word, attributes under 16 (ranks of searchable fields) and inexactness 1.
-COUNT_BIT, TYPO_BIT, PROXIMITY_BIT, ATTRIBUTE_BIT, INEXACT_BIT = 55, 49, 42, 28, 24
 PROXIMITY_UNMEASURED = 99
 MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
 
@@ -122,34 +117,44 @@ class _Search:
         self._check()
         if not index.slot_of:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
+        words = query_words(query.text)
+        per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
+        # Every condition becomes one mask over a first set of slots, then a single selection.
         if query.near is not None:
-            slots, closeness = self._geo()
+            (slots, closeness), mask = self._geo(), None
         else:
-            slots, closeness = index.live_slots(), None
+            slots, closeness, mask = index.live_slots, None, None
         if query.filter is not None:
-            keep = self._filter(query.filter, slots).nonzero()[0]
+            mask = _both(mask, self._filter(query.filter, slots))
+        first = per_word[0][slots] if per_word else None
+        if first is not None:
+            mask = _both(mask, first != MISSING)
+        if mask is not None:
+            keep = mask.nonzero()[0]
             slots = slots[keep]
             closeness = closeness[keep] if closeness is not None else None
-        key = index.custom_rank()[slots]
-        words = query_words(query.text)
-        if words:
-            slots, closeness, key = self._match(words, slots, closeness, key)
+            first = first[keep] if first is not None else None
+        key = index.base_key[slots]
+        if first is not None:
+            key += first
+            self._rank_other_words(per_word[1:], slots, key)
         facets = self._facets(slots)
         page = self._page(key, closeness)
         if closeness is None:
             hits = [Hit(index.ids[slot], index.docs[slot]) for slot in slots[page].tolist()]
         else:
-            distances = (EARTH_RADIUS_KM * np.arccos(np.minimum(closeness[page], 1.0))).tolist()
-            hits = [Hit(index.ids[slot], index.docs[slot], km) for slot, km in zip(slots[page].tolist(), distances)]
+            hits = [Hit(index.ids[slot], index.docs[slot], EARTH_RADIUS_KM * math.acos(min(cosine, 1.0)))
+                    for slot, cosine in zip(slots[page].tolist(), closeness[page].tolist())]
         return SearchResult(hits, int(len(slots)), facets)
 
     def _check(self) -> None:
         settings, query = self.index.settings, self.query
-        unknown = fields(query.filter) - set(settings.filterable)
+        unknown = fields(query.filter).difference(settings.filterable)
         if unknown:
             raise SearchError(f"not filterable: {', '.join(sorted(unknown))}")
-        if set(query.facets) - set(settings.facets):
-            raise SearchError(f"not a facet: {', '.join(sorted(set(query.facets) - set(settings.facets)))}")
+        unknown = set(query.facets).difference(settings.facets)
+        if unknown:
+            raise SearchError(f"not a facet: {', '.join(sorted(unknown))}")
         if query.sort not in ("relevance", "distance"):
             raise SearchError(f"unknown sort {query.sort!r}")
         if query.sort == "distance" and query.near is None:
@@ -157,10 +162,8 @@ class _Search:
 
     def _filter(self, node: Filter, slots: np.ndarray) -> np.ndarray:
         """Which of ``slots`` pass the filter, as booleans."""
-        if isinstance(node, Eq):
-            return self._value_mask(node.field, [node.value])[slots]
-        if isinstance(node, In):
-            return self._value_mask(node.field, node.values)[slots]
+        if isinstance(node, (Eq, In)):
+            return self._value_mask(node)[slots]
         if isinstance(node, Not):
             return ~self._filter(node.item, slots)
         masks = [self._filter(item, slots) for item in node.items]  # type: ignore[attr-defined]
@@ -169,14 +172,14 @@ class _Search:
             combined = combined & mask if isinstance(node, And) else combined | mask
         return combined
 
-    def _value_mask(self, field: str, values) -> np.ndarray:
-        key = (field, tuple(sorted(value_key(v) for v in values)))
-        cache = self.index.filter_cache
-        if key not in cache:
-            if len(cache) >= FILTER_CACHE:
-                cache.clear()
-            cache[key] = self._compute_value_mask(field, values)
-        return cache[key]
+    def _value_mask(self, node: Eq | In) -> np.ndarray:
+        """Which slots hold one of the node's values; cached until the index changes."""
+        values = (node.value,) if isinstance(node, Eq) else node.values
+        key = (node.field, *sorted(value_key(value) for value in values))
+        found = self.index.filter_cache.get(key)
+        if found is None:
+            found = self.index.filter_cache.remember(key, self._compute_value_mask(node.field, values))
+        return found
 
     def _compute_value_mask(self, field: str, values) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -188,8 +191,18 @@ class _Search:
         return mask
 
     def _geo(self) -> tuple[np.ndarray, np.ndarray]:
-        """Candidates in the circle with the cosine of their distance: the latitude band, then one product."""
-        table, near, radius = self.index.geo(), self.query.near, self.query.radius_km
+        """The slots in the circle and the cosine of their distance (larger is nearer).
+
+        Cached per circle until the index changes: searches around a place come in runs, one
+        per keystroke, and people search around a limited number of places.
+        """
+        near, radius = self.query.near, self.query.radius_km
+        key = (near.lat, near.lon, radius)
+        return self.index.circle_cache.get(key) or self.index.circle_cache.remember(key, self._circle())
+
+    def _circle(self) -> tuple[np.ndarray, np.ndarray]:
+        """The latitude band that holds the circle (two binary searches), then one product with the point."""
+        table, near, radius = self.index.geo, self.query.near, self.query.radius_km
         phi, lam = math.radians(near.lat), math.radians(near.lon)
         point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
         if radius is None:
@@ -206,15 +219,9 @@ class _Search:
 
         Cached per word until the index changes: people search with few distinct words.
         """
-        cache = self.index.word_cache
         key = (word, prefix)
-        if key in cache:
-            cache.move_to_end(key)
-        else:
-            cache[key] = self._compute_word_ranks(word, prefix)
-            if len(cache) > self.index.word_cache_size:
-                cache.popitem(last=False)
-        terms, packed = cache[key]
+        terms, packed = self.index.word_cache.get(key) or self.index.word_cache.remember(
+            key, self._compute_word_ranks(word, prefix))
         self.terms.append(terms)
         self.words.append(key)
         return packed
@@ -249,27 +256,20 @@ class _Search:
                   + ((~exact).astype(np.int64) << INEXACT_BIT) - (np.int64(1) << COUNT_BIT))
         return {term for term, _, _ in alternatives}, np.where(typos == NO_MATCH, MISSING, fields)
 
-    def _match(self, words: list[str], slots: np.ndarray, closeness, key: np.ndarray):
-        """Keep the candidates that match the first word, and rank them by the words they match."""
-        per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
-        first = per_word[0][slots]
-        keep = (first != MISSING).nonzero()[0]
-        slots, key = slots[keep], key[keep] + first[keep] + (MAX_WORDS << COUNT_BIT)
-        closeness = closeness[keep] if closeness is not None else None
+    def _rank_other_words(self, per_word: list[np.ndarray], slots: np.ndarray, key: np.ndarray) -> None:
+        """Add the words after the first to the candidates' keys (they all match the first)."""
         matched = None
-        for packed in per_word[1:]:
+        for packed in per_word:
             word = packed[slots]
             # Words count only while every earlier word matched (Meilisearch's "last" strategy).
             matched = word != MISSING if matched is None else matched & (word != MISSING)
             key += word * matched
-        if len(words) > 1 and len(slots):
+        if per_word and len(slots):
             self._rank_proximity(slots, key)
-        return slots, closeness, key
 
     def _rank_proximity(self, slots: np.ndarray, key: np.ndarray) -> None:
         """Add proximity to the best (words, typos) bucket's keys when it is small enough."""
-        bucket = key >> PROXIMITY_BIT
-        best = (bucket == bucket.min()).nonzero()[0]
+        best = (key < ((int(key.min()) >> PROXIMITY_BIT) + 1 << PROXIMITY_BIT)).nonzero()[0]
         if len(best) > PROXIMITY_LIMIT:
             return
         cache = self.index.proximity_cache
@@ -290,14 +290,18 @@ class _Search:
     def _facets(self, slots: np.ndarray) -> dict[str, dict[str, int]]:
         if not self.query.facets:
             return {}
-        owners, values, table = self.index.facet_rows()
-        counts = np.bincount(table[slots].ravel(), minlength=len(values) + 1)[:-1]
-        rows = counts.nonzero()[0]
-        found: dict[str, list[tuple[str, int]]] = {facet: [] for facet in self.query.facets}
-        for row, count in zip(rows.tolist(), counts[rows].tolist()):
-            if owners[row] in found:
-                found[owners[row]].append((values[row], count))
-        return {facet: dict(sorted(pairs, key=_most_first)) for facet, pairs in found.items()}
+        rows = self.index.facet_rows
+        counts = np.bincount(rows.table[slots].ravel(), minlength=len(rows.values) + 1)[:-1]
+        found = counts.nonzero()[0]
+        counts = counts[found]
+        # By facet, then most frequent first, then in value order (rows run in value order).
+        order = np.lexsort((found, -counts, rows.facet[found]))
+        facets: dict[str, dict[str, int]] = {facet: {} for facet in self.query.facets}
+        for row, count in zip(found[order].tolist(), counts[order].tolist()):
+            values = facets.get(rows.owners[row])
+            if values is not None:
+                values[rows.values[row]] = count
+        return facets
 
     def _page(self, key: np.ndarray, closeness) -> np.ndarray:
         """Positions of the requested page's candidates, in order; only the top of the list is sorted."""
@@ -317,8 +321,8 @@ class _Search:
         return np.lexsort((key, farness))[query.offset:wanted]
 
 
-def _most_first(pair: tuple[str, int]) -> tuple[int, str]:
-    return -pair[1], pair[0]
+def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
+    return other if mask is None else mask & other
 
 
 def _gap(where: dict[str, list[int]], first: set[str], second: set[str]) -> int:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections import OrderedDict, defaultdict
-from typing import Any, Callable, NamedTuple
+from collections import defaultdict
+from functools import cached_property
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -21,12 +22,19 @@ from rapidfuzz.process import extract
 from search.model import IndexSettings, SearchError
 from search.text import tokens
 
-# The ranking key packs an attribute rank per query word in 4 bits and a slot's rank in 24.
-MAX_SEARCHABLE = 15
-MAX_SLOTS = 2**24
+MAX_SEARCHABLE = 15  # attribute ranks fit in 4 bits
+MAX_SLOTS = 2**24  # custom ranks fit under INEXACT_BIT
 POSITION_CACHE = 20_000
 WORD_CACHE_BYTES = 64 * 2**20
-FILTER_CACHE = 256
+CIRCLE_CACHE_BYTES = 32 * 2**20
+FILTER_CACHE_BYTES = 16 * 2**20
+# The ranking key's bit fields, most significant first: query words missing, typos, proximity,
+# attribute, inexactness, then the document's rank in the custom ranking (unique, so the key
+# orders every candidate). Each per-word field is summed over the query's words: typos are 2 at
+# most per word, attributes under 16 (ranks of searchable fields) and inexactness 1.
+MAX_WORDS = 10
+COUNT_BIT, TYPO_BIT, PROXIMITY_BIT, ATTRIBUTE_BIT, INEXACT_BIT = 55, 49, 42, 28, 24
+DERIVED = ("alive_mask", "live_slots", "base_key", "geo", "facet_rows")
 
 
 class GeoTable(NamedTuple):
@@ -40,6 +48,49 @@ class GeoTable(NamedTuple):
     slots: np.ndarray
     lat: np.ndarray
     xyz: np.ndarray
+
+
+class FacetRows(NamedTuple):
+    """Facet values numbered as rows, and each slot's rows padded with the row count.
+
+    Counting every facet for a set of candidates is one gather of ``table`` and one
+    ``bincount``; ``facet`` numbers each row's facet in the settings' order, to sort by.
+    """
+
+    owners: list[str]
+    values: list[str]
+    facet: np.ndarray
+    table: np.ndarray
+
+
+class ArrayCache(dict):
+    """Arrays that searches share, within a byte budget; emptied whole when full.
+
+    Every change to the index empties these caches anyway, so a least-recently-used order
+    would rarely matter, and a plain dict keeps a lookup at the cost of a dict lookup.
+    """
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.used = 0
+
+    def remember(self, key: Any, value: Any) -> Any:
+        """Cache ``value`` (an array or a tuple holding arrays), made read-only; return it."""
+        arrays = [part for part in (value if isinstance(value, tuple) else (value,)) if isinstance(part, np.ndarray)]
+        for part in arrays:
+            part.flags.writeable = False
+        size = sum(part.nbytes for part in arrays)
+        if size <= self.budget:
+            if self.used + size > self.budget:
+                self.clear()
+            self[key] = value
+            self.used += size
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self.used = 0
 
 
 def value_key(value: Any) -> str:
@@ -77,12 +128,11 @@ class MemoryIndex:
         self.values: dict[str, dict[str, array]] = {f: defaultdict(lambda: array("i")) for f in self._value_fields()}
         self.vocabulary: list[str] = []
         self.typo_cache: dict[tuple[str, int], list[tuple[str, int]]] = {}  # emptied when words are added
-        # Per query word and per filter value, arrays over slots; emptied by any change.
-        self.word_cache: OrderedDict[tuple[str, bool], tuple] = OrderedDict()
-        self.word_cache_size = WORD_CACHE_BYTES // max(1, 8 * 1000)
-        self.filter_cache: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        # Per query word, circle, filter value and word list: what queries share; emptied by any change.
+        self.word_cache = ArrayCache(WORD_CACHE_BYTES)
+        self.circle_cache = ArrayCache(CIRCLE_CACHE_BYTES)
+        self.filter_cache = ArrayCache(FILTER_CACHE_BYTES)
         self.proximity_cache: dict[tuple[Any, int], int] = {}
-        self._cache: dict[str, Any] = {}
         self._positions: dict[int, dict[str, list[int]]] = {}
         self._phrases = self._synonym_phrases()
         self.word_synonyms: dict[str, list[str]] = defaultdict(list)
@@ -157,11 +207,12 @@ class MemoryIndex:
         self._changed()
 
     def _changed(self) -> None:
-        self._cache.clear()
+        for name in DERIVED:
+            self.__dict__.pop(name, None)
         self.word_cache.clear()
+        self.circle_cache.clear()
         self.filter_cache.clear()
         self.proximity_cache.clear()
-        self.word_cache_size = max(16, WORD_CACHE_BYTES // max(1, 8 * len(self.alive)))
 
     def remove(self, doc_id: str) -> None:
         slot = self.slot_of.pop(doc_id, None)
@@ -170,69 +221,66 @@ class MemoryIndex:
             self.docs[slot] = None
             self._changed()
 
-    def _derived(self, name: str, build: Callable[[], Any]) -> Any:
-        """An array derived from the documents, built on first use after each change."""
-        if name not in self._cache:
-            self._cache[name] = build()
-        return self._cache[name]
+    # Arrays derived from the documents: built on first use after each change (``_changed``
+    # drops them), then read as plain attributes. Shared by every search: never modify them.
 
+    @cached_property
     def alive_mask(self) -> np.ndarray:
-        """Which slots hold a live document, as booleans (shared: never modify it)."""
-        return self._derived("alive", lambda: np.frombuffer(self.alive, dtype=np.int8).astype(bool))
+        """Which slots hold a live document, as booleans."""
+        return np.frombuffer(self.alive, dtype=np.int8).astype(bool)
 
+    @cached_property
     def live_slots(self) -> np.ndarray:
-        """The slots that hold a live document, in slot order (shared: never modify it)."""
-        return self._derived("live", lambda: np.flatnonzero(self.alive_mask()))
+        """The slots that hold a live document, in slot order."""
+        return np.flatnonzero(self.alive_mask)
 
-    def custom_rank(self) -> np.ndarray:
-        """Each slot's place in the custom ranking, ties broken by slot: a unique last ranking key."""
-        def build() -> np.ndarray:
-            custom = np.frombuffer(self.custom, dtype=np.float64)
-            descending = self.settings.custom_ranking[1] if self.settings.custom_ranking else True
-            order = np.lexsort((np.arange(len(custom)), -custom if descending else custom))
-            rank = np.empty(len(custom), dtype=np.int64)
-            rank[order] = np.arange(len(custom))
-            return rank
-        return self._derived("custom_rank", build)
+    @cached_property
+    def base_key(self) -> np.ndarray:
+        """Each slot's ranking key before any query word: the custom ranking's place, ties broken by slot.
 
+        Every query word is counted missing (``MAX_WORDS`` in the key's top field); a word
+        that matches takes one off. The rank is unique, so the key orders every candidate.
+        """
+        custom = np.frombuffer(self.custom, dtype=np.float64)
+        descending = self.settings.custom_ranking[1] if self.settings.custom_ranking else True
+        order = np.lexsort((np.arange(len(custom)), -custom if descending else custom))
+        key = np.empty(len(custom), dtype=np.int64)
+        key[order] = np.arange(len(custom), dtype=np.int64) + (MAX_WORDS << COUNT_BIT)
+        return key
+
+    @cached_property
     def geo(self) -> GeoTable:
         """Live documents with coordinates, by latitude, as unit vectors (see ``GeoTable``)."""
-        def build() -> GeoTable:
-            lat = np.frombuffer(self.lat, dtype=np.float64)
-            lon = np.frombuffer(self.lon, dtype=np.float64)
-            slots = np.flatnonzero(self.alive_mask() & ~np.isnan(lat))
-            slots = slots[np.argsort(lat[slots], kind="stable")]
-            phi, lam = np.radians(lat[slots]), np.radians(lon[slots])
-            xyz = np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
-            return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
-        return self._derived("geo", build)
+        lat = np.frombuffer(self.lat, dtype=np.float64)
+        lon = np.frombuffer(self.lon, dtype=np.float64)
+        slots = np.flatnonzero(self.alive_mask & ~np.isnan(lat))
+        slots = slots[np.argsort(lat[slots], kind="stable")]
+        phi, lam = np.radians(lat[slots]), np.radians(lon[slots])
+        xyz = np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+        return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
 
-    def facet_rows(self) -> tuple[list[str], list[str], np.ndarray]:
-        """Every facet value numbered as a row, and each slot's rows padded with the row count.
-
-        Returns the facet and the value of each row, and the (slot × rows) table:
-        counting every facet for a set of candidates is then one gather and one ``bincount``.
-        """
-        def build():
-            owners, values, slot_parts, row_parts = [], [], [], []
-            for field in self.settings.facets:
-                start = len(values)
-                values += sorted(self.values[field])
-                owners += [field] * (len(values) - start)
-                for row in range(start, len(values)):
-                    slots = np.unique(np.frombuffer(self.values[field][values[row]], dtype=np.int32))
-                    slot_parts.append(slots)
-                    row_parts.append(np.full(len(slots), row, dtype=np.int32))
-            table = np.full((len(self.alive), 1), len(values), dtype=np.int32)
-            if slot_parts:
-                slots, rows = np.concatenate(slot_parts), np.concatenate(row_parts)
-                order = np.argsort(slots, kind="stable")
-                slots, rows = slots[order], rows[order]
-                column = np.arange(len(slots)) - np.searchsorted(slots, slots)  # rank within its slot
-                table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=np.int32)
-                table[slots, column] = rows
-            return owners, values, table
-        return self._derived("facet_rows", build)
+    @cached_property
+    def facet_rows(self) -> FacetRows:
+        """Every facet value numbered as a row, and each slot's rows (see ``FacetRows``)."""
+        owners, values, slot_parts, row_parts = [], [], [], []
+        for field in self.settings.facets:
+            start = len(values)
+            values += sorted(self.values[field])
+            owners += [field] * (len(values) - start)
+            for row in range(start, len(values)):
+                slots = np.unique(np.frombuffer(self.values[field][values[row]], dtype=np.int32))
+                slot_parts.append(slots)
+                row_parts.append(np.full(len(slots), row, dtype=np.int32))
+        table = np.full((len(self.alive), 1), len(values), dtype=np.int32)
+        if slot_parts:
+            slots, rows = np.concatenate(slot_parts), np.concatenate(row_parts)
+            order = np.argsort(slots, kind="stable")
+            slots, rows = slots[order], rows[order]
+            column = np.arange(len(slots)) - np.searchsorted(slots, slots)  # rank within its slot
+            table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=np.int32)
+            table[slots, column] = rows
+        facet_of = {field: number for number, field in enumerate(self.settings.facets)}
+        return FacetRows(owners, values, np.array([facet_of[owner] for owner in owners], dtype=np.int64), table)
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""

@@ -15,6 +15,7 @@ from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
 from plugins.geosearch.documents import INDEX_SETTINGS
+from plugins.geosearch.schemas import SearchHit
 
 CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
@@ -39,6 +40,9 @@ class SearchIndex:
         self.gazetteer = gazetteer
         self._task: asyncio.Task | None = None
         self.ready = False
+        # Per provider, its document as the engine returned it and the hit shown for it:
+        # rebuilt when the engine returns another document object (the profile changed).
+        self.shown: dict[str, tuple[dict[str, Any], SearchHit]] = {}
 
     def document(self, provider: Provider) -> dict[str, Any]:
         """The search document of a provider: an id, then whatever the plugins add."""

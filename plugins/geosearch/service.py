@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from dataclasses import dataclass
+
+import msgspec
 
 from directory.problems import ProblemError
 from directory.schemas import InvalidField
 from geo import Gazetteer, Place, Resolution, distance_km, resolve
-from search import And, Eq, Filter, GeoPoint, SearchQuery
+from search import And, Eq, Filter, GeoPoint, Hit, SearchQuery
 
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
@@ -18,8 +19,7 @@ DEFAULT_RADIUS_KM = 30
 FACETS = ("kind", "services", "languages", "on_site", "remote")
 
 
-@dataclass(frozen=True)
-class SearchParameters:
+class SearchParameters(msgspec.Struct, frozen=True, kw_only=True):
     """A search as the API and the page receive it, already checked for type and range."""
 
     q: str = ""
@@ -80,6 +80,19 @@ def _filter(parameters: SearchParameters) -> Filter | None:
     return clauses[0] if len(clauses) == 1 else And(tuple(clauses))
 
 
+def _shown(index: SearchIndex, hit: Hit) -> SearchHit:
+    """The provider as a hit shows it, made once per document: most searches show known providers."""
+    known = index.shown.get(hit.id)
+    if known is None or known[0] is not hit.document:
+        document = hit.document
+        known = index.shown[hit.id] = (document, SearchHit(
+            slug=hit.id, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
+            postal_code=document["postal_code"], departement=document["departement"],
+            services=document["services"], url=document["url"], distance_km=None,
+        ))
+    return known[1]
+
+
 async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display."""
     if not index.ready:
@@ -102,19 +115,13 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     ))
     hits = []
     for hit in result.hits:
-        document = hit.document
         # Both engines measure the great circle (geopy's formula) already; geopy itself costs
         # 20 µs a pair, so it only fills in when an engine gave no distance.
         distance = hit.distance_km
-        if distance is None and point and "_geo" in document:
-            distance = distance_km(point.lat, point.lon, document["_geo"]["lat"], document["_geo"]["lng"])
-        if distance is not None:
-            distance = round(distance, 1)
-        hits.append(SearchHit(
-            slug=hit.id, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
-            postal_code=document["postal_code"], departement=document["departement"],
-            services=document["services"], url=document["url"], distance_km=distance,
-        ))
+        if distance is None and point and "_geo" in hit.document:
+            distance = distance_km(point.lat, point.lon, hit.document["_geo"]["lat"], hit.document["_geo"]["lng"])
+        shown = _shown(index, hit)
+        hits.append(shown if distance is None else msgspec.structs.replace(shown, distance_km=round(distance, 1)))
     return SearchResponse(
         hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
