@@ -35,7 +35,7 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     async def search(self, query: SearchQuery) -> SearchResult:
-        """Run ``query``."""
+        """Run ``query``; with a point, every hit of a document with ``_geo`` has its ``distance_km``."""
 
     @abc.abstractmethod
     async def ids(self) -> set[str]:

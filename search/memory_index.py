@@ -54,12 +54,11 @@ class FacetRows(NamedTuple):
     """Facet values numbered as rows, and each slot's rows padded with the row count.
 
     Counting every facet for a set of candidates is one gather of ``table`` and one
-    ``bincount``; ``facet`` numbers each row's facet in the settings' order, to sort by.
+    ``bincount``; ``by_facet`` gives each facet's (row, value) pairs in value order.
     """
 
-    owners: list[str]
+    by_facet: dict[str, list[tuple[int, str]]]
     values: list[str]
-    facet: np.ndarray
     table: np.ndarray
 
 
@@ -132,7 +131,7 @@ class MemoryIndex:
         self.word_cache = ArrayCache(WORD_CACHE_BYTES)
         self.circle_cache = ArrayCache(CIRCLE_CACHE_BYTES)
         self.filter_cache = ArrayCache(FILTER_CACHE_BYTES)
-        self.proximity_cache: dict[tuple[Any, int], int] = {}
+        self.proximity_cache: dict[tuple[Any, ...], dict[int, int]] = {}
         self._positions: dict[int, dict[str, list[int]]] = {}
         self._phrases = self._synonym_phrases()
         self.word_synonyms: dict[str, list[str]] = defaultdict(list)
@@ -262,25 +261,25 @@ class MemoryIndex:
     @cached_property
     def facet_rows(self) -> FacetRows:
         """Every facet value numbered as a row, and each slot's rows (see ``FacetRows``)."""
-        owners, values, slot_parts, row_parts = [], [], [], []
+        by_facet, values, slot_parts, row_parts = {}, [], [], []
         for field in self.settings.facets:
             start = len(values)
             values += sorted(self.values[field])
-            owners += [field] * (len(values) - start)
+            by_facet[field] = list(enumerate(values[start:], start))
             for row in range(start, len(values)):
                 slots = np.unique(np.frombuffer(self.values[field][values[row]], dtype=np.int32))
                 slot_parts.append(slots)
                 row_parts.append(np.full(len(slots), row, dtype=np.int32))
-        table = np.full((len(self.alive), 1), len(values), dtype=np.int32)
+        row_type = np.min_scalar_type(len(values))  # the smallest integers that number every row: fewer bytes read
+        table = np.full((len(self.alive), 1), len(values), dtype=row_type)
         if slot_parts:
             slots, rows = np.concatenate(slot_parts), np.concatenate(row_parts)
             order = np.argsort(slots, kind="stable")
             slots, rows = slots[order], rows[order]
             column = np.arange(len(slots)) - np.searchsorted(slots, slots)  # rank within its slot
-            table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=np.int32)
+            table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=row_type)
             table[slots, column] = rows
-        facet_of = {field: number for number, field in enumerate(self.settings.facets)}
-        return FacetRows(owners, values, np.array([facet_of[owner] for owner in owners], dtype=np.int64), table)
+        return FacetRows(by_facet, values, table)
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""

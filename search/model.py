@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -53,8 +53,8 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     limit: int = 20
 
 
-class Hit(NamedTuple):
-    """One document found; ``distance_km`` is set when the query had a point (a tuple: cheap to make)."""
+class Hit(msgspec.Struct, frozen=True):
+    """One document found; ``distance_km`` is set when the query had a point."""
 
     id: str
     document: dict[str, Any]

@@ -9,7 +9,7 @@ import msgspec
 
 from directory.problems import ProblemError
 from directory.schemas import InvalidField
-from geo import Gazetteer, Place, Resolution, distance_km, resolve
+from geo import Gazetteer, Place, Resolution, resolve
 from search import And, Eq, Filter, GeoPoint, Hit, SearchQuery
 
 from plugins.geosearch.index import SearchIndex
@@ -113,15 +113,10 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
         offset=(parameters.page - 1) * parameters.limit,
         limit=parameters.limit,
     ))
-    hits = []
-    for hit in result.hits:
-        # Both engines measure the great circle (geopy's formula) already; geopy itself costs
-        # 20 µs a pair, so it only fills in when an engine gave no distance.
-        distance = hit.distance_km
-        if distance is None and point and "_geo" in hit.document:
-            distance = distance_km(point.lat, point.lon, hit.document["_geo"]["lat"], hit.document["_geo"]["lng"])
-        shown = _shown(index, hit)
-        hits.append(shown if distance is None else msgspec.structs.replace(shown, distance_km=round(distance, 1)))
+    # Engines measure distances when there is a point (see ``SearchBackend.search``).
+    hits = [_shown(index, hit) if hit.distance_km is None
+            else msgspec.structs.replace(_shown(index, hit), distance_km=round(hit.distance_km, 1))
+            for hit in result.hits]
     return SearchResponse(
         hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
