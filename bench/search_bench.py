@@ -143,7 +143,7 @@ def wrk(url_or_script: tuple[str, str | None], seconds: int) -> tuple[float, flo
     return rps, p99
 
 
-def over_http(size: int, gazetteer: Gazetteer, seconds: int) -> None:
+def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": database, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING"}
@@ -167,14 +167,20 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int) -> None:
         paths.write_text("\n".join(lines) + "\n")
         script = workdir / "paths.lua"
         script.write_text(WRK_SCRIPT % paths)
-        wrk(("http://127.0.0.1:8765/bench/bare", None), 2)  # warm-up
-        wrk(("http://127.0.0.1:8765", str(script)), 2)
-        bare_rps, bare_p99 = wrk(("http://127.0.0.1:8765/bench/bare", None), seconds)
-        search_rps, search_p99 = wrk(("http://127.0.0.1:8765", str(script)), seconds)
+        bare, search = ("http://127.0.0.1:8765/bench/bare", None), ("http://127.0.0.1:8765", str(script))
+        wrk(bare, 2)  # warm-up
+        wrk(search, 2)
+        # This machine's speed drifts by tens of percent within a minute: alternate short runs
+        # and compare each search run with the bare run just before it.
+        runs = [(wrk(bare, seconds), wrk(search, seconds)) for _ in range(rounds)]
+        ratios = sorted(bare_run[0] / search_run[0] for bare_run, search_run in runs)
         target = 3 if size <= 3000 else 10
-        print(f"over HTTP, {size:>7} providers: bare endpoint {bare_rps:,.0f} req/s (p99 {bare_p99:.1f} ms); "
-              f"/api/search {search_rps:,.0f} req/s (p99 {search_p99:.1f} ms); ratio 1/{bare_rps / search_rps:.1f} "
-              f"(target better than 1/{target})")
+        print(f"over HTTP, {size:>7} providers, {rounds} alternating runs of {seconds} s: bare endpoint "
+              f"{statistics.median(b[0] for b, _ in runs):,.0f} req/s (p99 {statistics.median(b[1] for b, _ in runs):.1f} ms); "
+              f"/api/search {statistics.median(s[0] for _, s in runs):,.0f} req/s "
+              f"(p99 {statistics.median(s[1] for _, s in runs):.1f} ms, worst {max(s[1] for _, s in runs):.1f} ms); "
+              f"ratio 1/{statistics.median(ratios):.2f} (runs from 1/{ratios[0]:.2f} to 1/{ratios[-1]:.2f}; "
+              f"target better than 1/{target})")
     finally:
         server.terminate()
         server.wait()
@@ -185,7 +191,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="3000,100000")
     parser.add_argument("--no-http", action="store_true")
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating bare/search runs per size")
     arguments = parser.parse_args()
     gazetteer = Gazetteer.default()
     sizes = [int(size) for size in arguments.sizes.split(",")]
@@ -193,7 +200,7 @@ def main() -> None:
         asyncio.run(in_process(size, gazetteer))
     if not arguments.no_http:
         for size in sizes:
-            over_http(size, gazetteer, arguments.seconds)
+            over_http(size, gazetteer, arguments.seconds, arguments.rounds)
 
 
 if __name__ == "__main__":

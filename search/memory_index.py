@@ -54,10 +54,11 @@ class FacetRows(NamedTuple):
     """Facet values numbered as rows, and each slot's rows padded with the row count.
 
     Counting every facet for a set of candidates is one gather of ``table`` and one
-    ``bincount``; ``by_facet`` gives each facet's (row, value) pairs in value order.
+    ``bincount``. Rows run by facet, then in value order; ``facets`` and ``values`` give
+    each row's facet and value.
     """
 
-    by_facet: dict[str, list[tuple[int, str]]]
+    facets: list[str]
     values: list[str]
     table: np.ndarray
 
@@ -114,6 +115,7 @@ class MemoryIndex:
         if len(settings.searchable) > MAX_SEARCHABLE:
             raise SearchError(f"at most {MAX_SEARCHABLE} searchable fields")
         self.settings = settings
+        self.facet_names = frozenset(settings.facets)
         self.ids: list[str] = []
         self.docs: list[dict[str, Any] | None] = []
         self.slot_of: dict[str, int] = {}
@@ -261,25 +263,24 @@ class MemoryIndex:
     @cached_property
     def facet_rows(self) -> FacetRows:
         """Every facet value numbered as a row, and each slot's rows (see ``FacetRows``)."""
-        by_facet, values, slot_parts, row_parts = {}, [], [], []
+        facets, values, slot_parts, row_parts = [], [], [], []
         for field in self.settings.facets:
             start = len(values)
             values += sorted(self.values[field])
-            by_facet[field] = list(enumerate(values[start:], start))
+            facets += [field] * (len(values) - start)
             for row in range(start, len(values)):
                 slots = np.unique(np.frombuffer(self.values[field][values[row]], dtype=np.int32))
                 slot_parts.append(slots)
                 row_parts.append(np.full(len(slots), row, dtype=np.int32))
-        row_type = np.min_scalar_type(len(values))  # the smallest integers that number every row: fewer bytes read
-        table = np.full((len(self.alive), 1), len(values), dtype=row_type)
+        table = np.full((len(self.alive), 1), len(values), dtype=np.intp)  # what bincount reads without a cast
         if slot_parts:
             slots, rows = np.concatenate(slot_parts), np.concatenate(row_parts)
             order = np.argsort(slots, kind="stable")
             slots, rows = slots[order], rows[order]
             column = np.arange(len(slots)) - np.searchsorted(slots, slots)  # rank within its slot
-            table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=row_type)
+            table = np.full((len(self.alive), int(column.max(initial=0)) + 1), len(values), dtype=np.intp)
             table[slots, column] = rows
-        return FacetRows(by_facet, values, table)
+        return FacetRows(facets, values, table)
 
     def positions(self, slot: int) -> dict[str, list[int]]:
         """Where each word stands in a document, kept for the documents ranked lately."""
