@@ -139,11 +139,12 @@ class _Search:
             self._rank_other_words(per_word[1:], slots, key)
         facets = self._facets(slots)
         page = self._page(key, closeness)
+        ids, docs, shown = index.ids, index.docs, slots[page].tolist()
         if closeness is None:
-            hits = [Hit(index.ids[slot], index.docs[slot]) for slot in slots[page].tolist()]
+            hits = [Hit(ids[slot], docs[slot]) for slot in shown]
         else:
-            hits = [Hit(index.ids[slot], index.docs[slot], EARTH_RADIUS_KM * math.acos(min(cosine, 1.0)))
-                    for slot, cosine in zip(slots[page].tolist(), closeness[page].tolist())]
+            distances = (EARTH_RADIUS_KM * np.arccos(np.minimum(closeness[page], 1.0))).tolist()
+            hits = [Hit(ids[slot], docs[slot], km) for slot, km in zip(shown, distances)]
         return SearchResult(hits, int(len(slots)), facets)
 
     def _check(self) -> None:

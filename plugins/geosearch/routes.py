@@ -52,8 +52,8 @@ class SearchController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> SearchResponse:
         return await run_search(request.app.state.search, SearchParameters(
-            q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services or ())),
-            languages=tuple(dict.fromkeys(languages or ())), on_site=on_site, remote=remote, sort=sort,
+            q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services)) if services else (),
+            languages=tuple(dict.fromkeys(languages)) if languages else (), on_site=on_site, remote=remote, sort=sort,
             page=page, limit=limit,
         ))
 

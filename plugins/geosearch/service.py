@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
 from directory.problems import ProblemError
 from directory.schemas import InvalidField
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, Hit, SearchQuery
+from search import And, Eq, Filter, GeoPoint, SearchQuery
 
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
@@ -41,82 +42,85 @@ def place_summary(place: Place) -> PlaceSummary:
 
 
 @lru_cache(maxsize=8192)
-def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, ResolvedPlace | None]:
-    """What a place query means, and how the answer shows it; the gazetteer never changes."""
+def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, GeoPoint | None, ResolvedPlace | None]:
+    """What a place query means, its point, and how the answer shows it; the gazetteer never changes."""
     resolution = resolve(gazetteer, text)
     if not resolution.found:
-        return resolution, None
+        return resolution, None, None
     places = [place_summary(p) for p in resolution.places[:10]]
     shown = ResolvedPlace(
         query=resolution.query, kind=resolution.kind, lat=resolution.lat, lon=resolution.lon,
         place=places[0] if places else None,
         alternatives=places[1:10] + [place_summary(p) for p in resolution.suggestions[:5]],
     )
-    return resolution, shown
+    return resolution, GeoPoint(resolution.lat, resolution.lon), shown
 
 
-def resolve_near(gazetteer: Gazetteer, text: str) -> tuple[Resolution, ResolvedPlace]:
-    """The place ``near`` names, or a 400 naming ``near`` with suggestions."""
-    resolution, shown = _understood(gazetteer, text)
-    if shown is None:
+def resolve_near(gazetteer: Gazetteer, text: str) -> tuple[GeoPoint, ResolvedPlace]:
+    """The point and place ``near`` names, or a 400 naming ``near`` with suggestions."""
+    resolution, point, shown = _understood(gazetteer, text)
+    if point is None or shown is None:
         suggestions = ", ".join(place.label for place in resolution.suggestions)
         message = f"Lieu inconnu : « {text[:100]} »." + (f" Vouliez-vous dire : {suggestions} ?" if suggestions else "")
         raise ProblemError(400, message, [InvalidField("near", "query", message)])
-    return resolution, shown
+    return point, shown
 
 
-def _filter(parameters: SearchParameters) -> Filter | None:
+@lru_cache(maxsize=4096, typed=True)
+def _filter(kind: str | None, services: tuple[str, ...], languages: tuple[str, ...], on_site: bool | None,
+            remote: bool | None) -> Filter | None:
+    """The filter for these choices (remembered: people make few distinct choices)."""
     clauses: list[Filter] = []
-    if parameters.kind:
-        clauses.append(Eq("kind", parameters.kind))
-    clauses += [Eq("services", service) for service in parameters.services]  # every service asked for
-    clauses += [Eq("languages", language) for language in parameters.languages]
-    if parameters.on_site is not None:
-        clauses.append(Eq("on_site", parameters.on_site))
-    if parameters.remote is not None:
-        clauses.append(Eq("remote", parameters.remote))
+    if kind:
+        clauses.append(Eq("kind", kind))
+    clauses += [Eq("services", service) for service in services]  # every service asked for
+    clauses += [Eq("languages", language) for language in languages]
+    if on_site is not None:
+        clauses.append(Eq("on_site", on_site))
+    if remote is not None:
+        clauses.append(Eq("remote", remote))
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else And(tuple(clauses))
 
 
-def _shown(index: SearchIndex, hit: Hit) -> SearchHit:
-    """The provider as a hit shows it, made once per document: most searches show known providers."""
-    known = index.shown.get(hit.id)
-    if known is None or known[0] is not hit.document:
-        document = hit.document
-        known = index.shown[hit.id] = (document, SearchHit(
-            slug=hit.id, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
-            postal_code=document["postal_code"], departement=document["departement"],
-            services=document["services"], url=document["url"], distance_km=None,
-        ))
-    return known[1]
+def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
+    return SearchHit(
+        slug=provider, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
+        postal_code=document["postal_code"], departement=document["departement"],
+        services=document["services"], url=document["url"], distance_km=None,
+    )
 
 
 async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display."""
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
-    near, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
-    sort = parameters.sort or ("distance" if near and not parameters.q.strip() else "relevance")
-    if sort == "distance" and near is None:
+    point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
+    sort = parameters.sort or ("distance" if point and not parameters.q.strip() else "relevance")
+    if sort == "distance" and point is None:
         message = "Le tri par distance demande un lieu (paramètre near)."
         raise ProblemError(400, message, [InvalidField("sort", "query", message)])
-    point = GeoPoint(near.lat, near.lon) if near else None
     result = await index.backend.search(SearchQuery(
         text=parameters.q.strip(),
-        filter=_filter(parameters),
+        filter=_filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site,
+                       parameters.remote),
         near=point,
-        radius_km=(parameters.radius_km or DEFAULT_RADIUS_KM) if near else None,
+        radius_km=(parameters.radius_km or DEFAULT_RADIUS_KM) if point else None,
         facets=FACETS,
         sort=sort,
         offset=(parameters.page - 1) * parameters.limit,
         limit=parameters.limit,
     ))
-    # Engines measure distances when there is a point (see ``SearchBackend.search``).
-    hits = [_shown(index, hit) if hit.distance_km is None
-            else msgspec.structs.replace(_shown(index, hit), distance_km=round(hit.distance_km, 1))
-            for hit in result.hits]
+    # Each provider's hit is made once per document (most searches show known providers);
+    # engines measure distances when there is a point (see ``SearchBackend.search``).
+    shown, hits = index.shown, []
+    for hit in result.hits:
+        known = shown.get(hit.id)
+        if known is None or known[0] is not hit.document:
+            known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document))
+        hits.append(known[1] if hit.distance_km is None
+                    else msgspec.structs.replace(known[1], distance_km=round(hit.distance_km, 1)))
     return SearchResponse(
         hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
