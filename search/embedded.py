@@ -143,8 +143,8 @@ class _Search:
         if closeness is None:
             hits = [Hit(ids[slot], docs[slot]) for slot in shown]
         else:
-            distances = (EARTH_RADIUS_KM * np.arccos(np.minimum(closeness[page], 1.0))).tolist()
-            hits = [Hit(ids[slot], docs[slot], km) for slot, km in zip(shown, distances)]
+            hits = [Hit(ids[slot], docs[slot], EARTH_RADIUS_KM * math.acos(cosine) if cosine < 1.0 else 0.0)
+                    for slot, cosine in zip(shown, closeness[page].tolist())]
         return SearchResult(hits, int(len(slots)), facets)
 
     def _check(self) -> None:
@@ -297,10 +297,11 @@ class _Search:
         found = counts.nonzero()[0]
         facets: dict[str, dict[str, int]] = {facet: {} for facet in self.query.facets}
         # Rows run by facet, then in value order: the order Meilisearch answers in by default.
+        owners, values = rows.facets, rows.values
         for row, count in zip(found.tolist(), counts[found].tolist()):
-            values = facets.get(rows.facets[row])
-            if values is not None:
-                values[rows.values[row]] = count
+            counted = facets.get(owners[row])
+            if counted is not None:
+                counted[values[row]] = count
         return facets
 
     def _page(self, key: np.ndarray, closeness) -> np.ndarray:
