@@ -271,7 +271,7 @@ class _Search:
 
     def _rank_proximity(self, slots: np.ndarray, key: np.ndarray) -> None:
         """Add proximity to the best (words, typos) bucket's keys when it is small enough."""
-        best = (key < ((int(key.min()) >> PROXIMITY_BIT) + 1 << PROXIMITY_BIT)).nonzero()[0]
+        best = (key < ((int(np.minimum.reduce(key)) >> PROXIMITY_BIT) + 1 << PROXIMITY_BIT)).nonzero()[0]
         if len(best) > PROXIMITY_LIMIT:
             return
         caches = self.index.proximity_cache
