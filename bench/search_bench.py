@@ -4,7 +4,8 @@ Run: ``.venv/bin/python bench/search_bench.py`` (add ``--sizes 3000`` for a quic
 ``--no-http`` to skip the HTTP part, which needs ``wrk`` from Debian).
 Targets: in process, p99 < 5 ms at 3,000 providers and < 50 ms at 100,000; over HTTP (server
 on core 0, wrk on core 1, 8 connections), /api/search at least 1/3 of a bare Litestar JSON
-endpoint's requests per second at 3,000 (p99 < 10 ms) and 1/10 at 100,000.
+endpoint's requests per second at 3,000 (p99 < 10 ms) and 1/10 at 100,000. The HTTP figures
+alternate short bare and search runs and print the median ratio with the spread of the runs.
 """
 
 from __future__ import annotations
