@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import re
@@ -105,6 +106,8 @@ async def in_process(size: int, gazetteer: Gazetteer) -> None:
     started = time.perf_counter()
     await backend.rebuild(docs)
     built = time.perf_counter() - started
+    gc.collect()
+    gc.freeze()  # as the app does once started (see directory.app)
     queries = typical_queries(gazetteer, QUERIES)
     for query in queries[:200]:  # warm the typo cache as a running server would be
         await backend.search(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,14 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         if engine.engine_type == "postgres":
             await engine.start_connection_pool()
         await call_each(manager, "startup", app=app)
+        # What start-up loaded (the gazetteer, an in-memory search index) lives as long as the
+        # app: frozen, it is left out of full garbage collections, which otherwise walk millions
+        # of objects and stall every request (80 ms at 3,000 providers, over 0.5 s at 100,000).
+        gc.collect()
+        gc.freeze()
 
     async def on_shutdown(app: Litestar) -> None:
+        gc.unfreeze()  # the app's objects may be collected again once it is gone
         await call_each(manager, "shutdown", app=app)
         if engine.engine_type == "postgres":
             await engine.close_connection_pool()
