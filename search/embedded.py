@@ -100,8 +100,9 @@ class _Search:
     """One query against one generation of the index.
 
     Candidates are slot arrays. Relevance is one int64 key per candidate whose bit fields
-    hold, from the most significant, the rules in order (see ``_relevance``), so ranking
-    is a single comparison; only the requested page is sorted.
+    hold, from the most significant, the ranking rules in order (the layout is in
+    ``search.memory_index``), so ranking is a single comparison; only the requested page
+    is sorted.
     """
 
     def __init__(self, index: MemoryIndex, query: SearchQuery) -> None:
