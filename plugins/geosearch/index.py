@@ -66,6 +66,7 @@ class SearchIndex:
         position = await changes.latest()
         published = await providers.profiles(self.gazetteer, state=catalogue.PUBLISHED)
         await self.backend.rebuild(self.document(provider) for provider in published)
+        self.shown.clear()
         await changes.advance(CONSUMER, position)
         return len(published)
 
@@ -80,6 +81,8 @@ class SearchIndex:
             await self.backend.upsert([self.document(provider) for provider in published])
             gone = set(slugs) - {provider.slug for provider in published}
             await self.backend.delete(sorted(gone))
+            for slug in gone:
+                self.shown.pop(slug, None)
             await changes.advance(CONSUMER, position)  # only once the engine has them
             touched += len(slugs)
 

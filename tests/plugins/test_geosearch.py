@@ -113,6 +113,19 @@ async def test_an_edit_is_searchable_within_a_second(bordeaux, client):
     assert time.monotonic() - started < 1
 
 
+async def test_a_provider_already_shown_shows_its_edit(bordeaux, client):
+    shown = (await search(client, q="pixel"))["hits"][0]
+    siret = next(r.siret for r in await providers.export_records() if r.trade_name == "Agence Pixel")
+    row = provider_row(trade_name="Studio Pixel", siret=siret, services="site-vitrine;e-commerce", postal_code="33000")
+    await providers.save_records([clean_record(row, Gazetteer.default())])
+    for _ in range(40):
+        if (await search(client, q="pixel"))["hits"][0]["trade_name"] == "Studio Pixel":
+            break
+        await asyncio.sleep(0.05)
+    edited = (await search(client, q="pixel"))["hits"][0]
+    assert edited["slug"] == shown["slug"] and edited["trade_name"] == "Studio Pixel"
+
+
 async def test_a_removed_provider_leaves_the_index(bordeaux, client):
     await providers.delete_provider("agence-lumen-lyon-3e-arrondissement")
     for _ in range(40):
