@@ -177,8 +177,7 @@ class _Search:
     def _value_mask(self, node: Eq | In) -> np.ndarray:
         """Which slots hold one of the node's values; cached until the index changes."""
         values = (node.value,) if isinstance(node, Eq) else node.values
-        key = (node.field, value_key(node.value)) if isinstance(node, Eq) else (
-            node.field, *sorted(value_key(value) for value in values))
+        key = (node.field, *sorted(map(value_key, values)))
         found = self.index.filter_cache.get(key)
         if found is None:
             found = self.index.filter_cache.remember(key, self._compute_value_mask(node.field, values))

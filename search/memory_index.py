@@ -34,7 +34,6 @@ FILTER_CACHE_BYTES = 16 * 2**20
 # most per word, attributes under 16 (ranks of searchable fields) and inexactness 1.
 MAX_WORDS = 10
 COUNT_BIT, TYPO_BIT, PROXIMITY_BIT, ATTRIBUTE_BIT, INEXACT_BIT = 55, 49, 42, 28, 24
-DERIVED = ("alive_mask", "live_slots", "base_key", "geo", "facet_rows")
 
 
 class GeoTable(NamedTuple):
@@ -208,7 +207,7 @@ class MemoryIndex:
         self._changed()
 
     def _changed(self) -> None:
-        for name in DERIVED:
+        for name in _DERIVED:
             self.__dict__.pop(name, None)
         self.word_cache.clear()
         self.circle_cache.clear()
@@ -293,6 +292,10 @@ class MemoryIndex:
                 found[word].append(position)
             found = self._positions[slot] = dict(found)
         return found
+
+
+# The cached properties above, dropped by ``_changed``: the class is the one list of them.
+_DERIVED = tuple(name for name, value in vars(MemoryIndex).items() if isinstance(value, cached_property))
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
