@@ -51,14 +51,25 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.engine_type == "sqlite"
 
 
+# The key of the PostgreSQL advisory lock that provider writers hold until they commit.
+WRITE_LOCK_KEY = 0x43_45_5F_57  # "CE_W"
+
+
 @contextlib.asynccontextmanager
 async def write_transaction(engine: Engine) -> AsyncIterator[object]:
-    """A transaction that takes the write lock at once, so SQLite writers queue instead of failing."""
+    """A transaction that takes the write lock at once, so writers queue instead of failing.
+
+    SQLite has one write lock per database (``BEGIN IMMEDIATE``). PostgreSQL writers take a
+    transaction-level advisory lock: they commit in the order they allocate outbox ids (see
+    ``directory.changes``), and concurrent imports of the same rows queue instead of colliding
+    on a unique index. Both waits are bounded by the engine's lock timeout.
+    """
     if is_sqlite(engine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
             yield transaction
     else:
         async with engine.transaction() as transaction:
+            await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
             yield transaction
 
 

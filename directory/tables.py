@@ -88,4 +88,23 @@ class ChangeCursor(Table):
     position = Integer(default=0)
 
 
-TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService, ProviderChange, ChangeCursor)
+class ChangeFollower(Table):
+    """A running process that follows the outbox from a position of its own, as it reports itself.
+
+    A process holding an in-memory copy (the embedded search index) cannot share a cursor:
+    each applies every change itself. It reports here how far it has read and a digest of
+    what it holds, so an operator's check can compare every running copy with the database.
+    """
+
+    instance = Varchar(length=40, unique=True)
+    consumer = Varchar(length=60, index=True)
+    host = Varchar(length=200)
+    pid = Integer()
+    position = Integer(default=0)
+    documents = Integer(default=0)
+    digest = Varchar(length=40, default="")
+    started_at = Timestamptz(default=TimestamptzNow())
+    seen_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService, ProviderChange, ChangeCursor, ChangeFollower)

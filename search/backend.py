@@ -16,6 +16,9 @@ class SearchBackend(abc.ABC):
     """
 
     name: str
+    # Whether every process that opens this engine sees the same index (a server such as
+    # Meilisearch) or each holds its own copy (the embedded engine, in the process's memory).
+    shared: bool
 
     @abc.abstractmethod
     async def configure(self, settings: IndexSettings) -> None:

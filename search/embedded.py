@@ -47,6 +47,7 @@ class EmbeddedBackend(SearchBackend):
     """The default engine: nothing to install, everything in this process."""
 
     name = "embedded"
+    shared = False
 
     def __init__(self) -> None:
         self._index: MemoryIndex | None = None

@@ -108,6 +108,7 @@ class MeilisearchBackend(SearchBackend):
     """Meilisearch over HTTP; keep the master key on the server and a search-only key in browsers."""
 
     name = "meilisearch"
+    shared = True
 
     def __init__(self, url: str, api_key: str = "", index: str = "providers", timeout_s: float = 10,
                  distance_km=None) -> None:

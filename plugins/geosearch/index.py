@@ -1,11 +1,22 @@
-"""Keeping the search index in step with the database, through the provider change outbox."""
+"""Keeping the search index in step with the database, through the provider change outbox.
+
+Where the index lives decides how its position in the outbox is kept. Meilisearch is one
+index for every process: its position is the shared cursor ``search-index``. The embedded
+engine is a copy in each server's memory: each server follows the outbox from the position
+of its own last rebuild, and reports that position with a digest of its documents (a
+``ChangeFollower``), which ``channel-expert search-check`` compares with the database.
+Commands (``reindex``, ``search-check``) never move the shared cursor.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
+import msgspec
 import pluggy
 
 from directory import catalogue, changes, providers
@@ -19,8 +30,11 @@ from plugins.geosearch.schemas import SearchHit
 
 CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
+# A server reports itself at least this often, even when nothing changes.
+REPORT_EVERY = timedelta(seconds=5)
 BATCH = 500
 logger = logging.getLogger("plugins.geosearch")
+_encode = msgspec.json.Encoder(order="sorted").encode
 
 
 def backend_for(settings: Settings) -> SearchBackend:
@@ -31,13 +45,40 @@ def backend_for(settings: Settings) -> SearchBackend:
     return create_backend("embedded")
 
 
-class SearchIndex:
-    """The providers' search index: documents built through hooks, fed from the outbox."""
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
-    def __init__(self, backend: SearchBackend, manager: pluggy.PluginManager, gazetteer: Gazetteer) -> None:
+
+def document_hash(document: dict[str, Any]) -> int:
+    """A 64-bit fingerprint of one document, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(_encode(document), digest_size=8).digest(), "big")
+
+
+def digest_of(hashes: dict[str, int]) -> str:
+    """The digest of a set of documents: the XOR of their fingerprints, kept up to date per change."""
+    combined = 0
+    for value in hashes.values():
+        combined ^= value
+    return f"{combined:016x}"
+
+
+class SearchIndex:
+    """The providers' search index: documents built through hooks, fed from the outbox.
+
+    ``cursor`` is the shared cursor that this index advances, or None: a server using a
+    shared engine passes ``CONSUMER``; commands and in-memory indexes pass None.
+    """
+
+    def __init__(self, backend: SearchBackend, manager: pluggy.PluginManager, gazetteer: Gazetteer,
+                 cursor: str | None = None, clock: Callable[[], datetime] = utc_now) -> None:
         self.backend = backend
         self.manager = manager
         self.gazetteer = gazetteer
+        self.cursor = cursor
+        self.clock = clock
+        self.position = 0
+        self.hashes: dict[str, int] = {}  # per indexed provider, its document's fingerprint
+        self.follower: changes.Follower | None = None
         self._task: asyncio.Task | None = None
         self.ready = False
         # Per provider, its document as the engine returned it and the hit shown for it:
@@ -56,41 +97,72 @@ class SearchIndex:
     async def open(self) -> None:
         """Configure the engine and bring it up to date (a full build if it is empty or in memory)."""
         await self.configure()
-        if self.backend.name == "embedded" or not await self.backend.ids():
+        if not self.backend.shared or not await self.backend.ids():
             await self.rebuild()
         else:
+            self.position = await changes.position(self.cursor) if self.cursor else 0
             await self.sync()
 
-    async def rebuild(self) -> int:
-        """Rebuild from the database; changes made meanwhile are applied by the next ``sync``."""
-        position = await changes.latest()
+    async def documents(self) -> tuple[int, list[dict[str, Any]]]:
+        """Every published provider's document, and the outbox position they reflect."""
+        position = await changes.latest()  # changes made meanwhile are applied again by ``sync``
         published = await providers.profiles(self.gazetteer, state=catalogue.PUBLISHED)
-        await self.backend.rebuild(self.document(provider) for provider in published)
+        return position, [self.document(provider) for provider in published]
+
+    async def rebuild(self) -> int:
+        """Rebuild from the database, then follow the outbox from there."""
+        position, documents = await self.documents()
+        hashes = {document["id"]: document_hash(document) for document in documents}
+        await self.backend.rebuild(documents)
+        self.hashes = hashes
         self.shown.clear()
-        await changes.advance(CONSUMER, position)
-        return len(published)
+        await self._reached(position)
+        return len(documents)
 
     async def sync(self) -> int:
         """Apply the pending changes in order; returns how many providers were touched."""
         touched = 0
         while True:
-            slugs, position = await changes.pending(CONSUMER, BATCH)
+            slugs, position = await changes.since(self.position, BATCH)
             if not slugs:
                 return touched
             published = await providers.profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
-            await self.backend.upsert([self.document(provider) for provider in published])
-            gone = set(slugs) - {provider.slug for provider in published}
+            documents = [self.document(provider) for provider in published]
+            hashes = {document["id"]: document_hash(document) for document in documents}
+            await self.backend.upsert(documents)
+            gone = set(slugs) - hashes.keys()
             await self.backend.delete(sorted(gone))
             for slug in gone:
                 self.shown.pop(slug, None)
-            await changes.advance(CONSUMER, position)  # only once the engine has them
+                self.hashes.pop(slug, None)
+            self.hashes.update(hashes)
+            await self._reached(position)  # only once the engine has them
             touched += len(slugs)
+
+    async def _reached(self, position: int) -> None:
+        self.position = position
+        if self.cursor:
+            await changes.advance(self.cursor, position)
 
     async def check(self) -> tuple[list[str], list[str]]:
         """(published providers missing from the index, indexed ids gone from the database)."""
         published = {p.slug for p in await providers.profiles(self.gazetteer, state=catalogue.PUBLISHED)}
         indexed = await self.backend.ids()
         return sorted(published - indexed), sorted(indexed - published)
+
+    async def report(self) -> None:
+        """Tell operators' checks where this in-memory copy stands (servers only)."""
+        now = self.clock()
+        if self.follower is None:
+            self.follower = changes.new_follower(CONSUMER, now)
+        digest = digest_of(self.hashes)
+        state = (self.position, len(self.hashes), digest)
+        if state == (self.follower.position, self.follower.documents, self.follower.digest) \
+                and now - self.follower.seen_at < REPORT_EVERY:
+            return
+        self.follower.position, self.follower.documents, self.follower.digest = state
+        self.follower.seen_at = now
+        await changes.report(self.follower)
 
     async def start(self) -> None:
         """Open the index now if the engine answers, else keep trying in the background."""
@@ -105,6 +177,11 @@ class SearchIndex:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self.follower is not None:
+            try:
+                await changes.forget(self.follower.instance)
+            except Exception:
+                logger.exception("could not remove this server from the search followers")
         await self.backend.close()
 
     async def _follow(self) -> None:
@@ -115,6 +192,8 @@ class SearchIndex:
                     await self.open()
                     self.ready = True
                 await self.sync()
+                if not self.backend.shared:
+                    await self.report()
             except asyncio.CancelledError:
                 raise
             except Exception:

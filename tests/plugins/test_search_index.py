@@ -5,7 +5,8 @@ import asyncio
 import pytest
 from click.testing import CliRunner
 
-from directory import changes
+from directory import changes, hookimpl
+from directory.plugin_manager import get_plugin_manager
 from directory.app import create_app
 from directory.cli import cli
 from directory.database import write_transaction
@@ -18,9 +19,8 @@ from tests.conftest import add_providers, provider_row, serve
 
 async def test_every_write_records_a_change_in_the_same_transaction(settings):
     before = await changes.latest()
-    await changes.advance("probe", before)
     [slug] = await add_providers(provider_row())
-    slugs, position = await changes.pending("probe")
+    slugs, position = await changes.since(before)
     assert slugs == [slug] and position > before
     with pytest.raises(RuntimeError):
         async with write_transaction(Provider._meta.db):
@@ -49,14 +49,14 @@ class FlakyBackend:
 async def test_changes_wait_in_the_outbox_until_the_engine_takes_them(settings, plugin_manager):
     index = SearchIndex(FlakyBackend(), plugin_manager, Gazetteer.default())
     await index.configure()
-    await changes.advance(CONSUMER, await changes.latest())
+    index.position = await changes.latest()
     await add_providers(provider_row(trade_name="Agence Colibri"))
     with pytest.raises(SearchError):
         await index.sync()
-    assert (await changes.pending(CONSUMER))[0] == ["agence-colibri-bordeaux"]  # nothing lost
+    assert (await changes.since(index.position))[0] == ["agence-colibri-bordeaux"]  # nothing lost
     index.backend.failing = False
     assert await index.sync() == 1
-    assert (await changes.pending(CONSUMER))[0] == []
+    assert (await changes.since(index.position))[0] == []
     assert [h.id for h in (await index.backend.search(SearchQuery(text="colibri"))).hits] == ["agence-colibri-bordeaux"]
 
 
@@ -70,15 +70,66 @@ async def test_changes_made_while_the_server_is_down_are_there_after_a_restart(s
     assert names == {"Agence Avant", "Agence Pendant"}
 
 
-def test_reindex_and_search_check_commands(settings, plugin_manager):
-    asyncio.run(add_providers(provider_row(), provider_row(trade_name="Studio Galet")))
-    runner = CliRunner()
-    obj = {"settings": settings, "plugin_manager": plugin_manager}
+@pytest.fixture
+def run_command(settings, plugin_manager):
     plugin_manager.hook.register_commands(cli=cli)
-    reindexed = runner.invoke(cli, ["reindex"], obj=obj, catch_exceptions=False)
+    obj = {"settings": settings, "plugin_manager": plugin_manager}
+    return lambda *args: CliRunner().invoke(cli, list(args), obj=obj, catch_exceptions=False)
+
+
+def test_reindex_and_search_check_never_move_the_shared_cursor(settings, run_command):
+    asyncio.run(add_providers(provider_row(), provider_row(trade_name="Studio Galet")))
+    asyncio.run(changes.advance(CONSUMER, 1))
+    reindexed = run_command("reindex")
     assert reindexed.exit_code == 0 and "2 prestataires indexés" in reindexed.output
-    checked = runner.invoke(cli, ["search-check"], obj=obj, catch_exceptions=False)
-    assert checked.exit_code == 0 and "0 absents, 0 en trop" in checked.output
+    checked = run_command("search-check", "--wait", "0")
+    assert checked.exit_code == 0 and "Aucun serveur en marche" in checked.output
+    assert asyncio.run(changes.position(CONSUMER)) == 1
+
+
+async def _server(plugin_manager) -> SearchIndex:
+    """An in-memory index as a server holds it, reported to the followers' table."""
+    index = SearchIndex(create_backend("embedded"), plugin_manager, Gazetteer.default())
+    await index.open()
+    await index.report()
+    return index
+
+
+async def test_search_check_fails_while_a_server_is_behind_and_passes_once_it_caught_up(settings, plugin_manager,
+                                                                                         run_command):
+    await add_providers(provider_row())
+    first, second = await _server(plugin_manager), await _server(plugin_manager)
+    await add_providers(provider_row(trade_name="Studio Galet"))
+    await first.sync()
+    await first.report()
+    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    assert checked.exit_code == 1
+    assert checked.output.count("à jour") == 1 and checked.output.count("en retard") == 1
+    await second.sync()
+    await second.report()
+    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    assert checked.exit_code == 0 and checked.output.count("à jour") == 2, checked.output
+    for index in (first, second):
+        await index.stop()
+    assert "Aucun serveur" in (await asyncio.to_thread(run_command, "search-check")).output
+
+
+class ExtraField:
+    """A plugin that the other server does not run: its documents differ."""
+
+    @hookimpl
+    def provider_document(self, provider, document):
+        document["extra"] = 1
+
+
+async def test_search_check_tells_a_server_whose_documents_differ(settings, plugin_manager, run_command):
+    await add_providers(provider_row())
+    other = get_plugin_manager(settings)
+    other.register(ExtraField(), name="extra-field")
+    server = await _server(other)
+    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    assert checked.exit_code == 1 and "index différent" in checked.output
+    await server.stop()
 
 
 async def test_search_check_finds_drift_both_ways(settings, plugin_manager):
@@ -88,3 +139,59 @@ async def test_search_check_finds_drift_both_ways(settings, plugin_manager):
     await index.backend.delete(["studio-galet-bordeaux"])
     await index.backend.upsert([{"id": "ghost", "kind": "reseller", "trade_name": "Fantôme"}])
     assert await index.check() == (["studio-galet-bordeaux"], ["ghost"])
+
+
+async def test_a_reader_never_passes_a_change_committed_after_a_larger_one(settings):
+    """Outbox ids are handed out before commit: writers must commit in the order they take ids."""
+    engine = Provider._meta.db
+    start = await changes.latest()
+    first_open, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with write_transaction(engine):
+            await changes.record(["first"])
+            first_open.set()
+            await release.wait()
+
+    async def fast_writer() -> None:
+        await first_open.wait()
+        async with write_transaction(engine):
+            await changes.record(["second"])
+
+    slow, fast = asyncio.create_task(slow_writer()), asyncio.create_task(fast_writer())
+    await first_open.wait()
+    for _ in range(20):  # give the second writer every chance to commit first
+        await asyncio.sleep(0.01)
+    seen, position = await changes.since(start)
+    release.set()
+    await asyncio.gather(slow, fast)
+    rest, _ = await changes.since(position)
+    assert seen == [] and rest == ["first", "second"]
+
+
+async def test_concurrent_writers_lose_no_change_for_a_reader_that_follows_them(settings):
+    start = position = await changes.latest()
+    seen: list[str] = []
+    writers_done = asyncio.Event()
+
+    async def writer(number: int) -> None:
+        for batch in range(5):
+            async with write_transaction(Provider._meta.db):
+                await changes.record([f"w{number}-{batch}-{item}" for item in range(3)])
+                await asyncio.sleep(0)
+
+    async def reader() -> None:
+        nonlocal position
+        while True:
+            done = writers_done.is_set()
+            slugs, position = await changes.since(position, 7)
+            seen.extend(slugs)
+            if done and not slugs:
+                return
+            await asyncio.sleep(0)
+
+    reading = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(number) for number in range(8)))
+    writers_done.set()
+    await reading
+    assert len(seen) == 8 * 5 * 3 == len(set(seen)) and position > start

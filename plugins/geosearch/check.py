@@ -1,0 +1,65 @@
+"""``search-check``: does every running copy of the index hold what the database says?
+
+A shared engine (Meilisearch) is compared id by id with the published providers. Embedded
+indexes live in the servers' memory, out of a command's reach: each server reports its
+outbox position and a digest of its documents (``SearchIndex.report``); the check builds
+the same digest from the database at one outbox position and compares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import msgspec
+
+from directory import changes
+
+from plugins.geosearch.index import CONSUMER, REPORT_EVERY, SearchIndex, digest_of, document_hash
+
+# A server that has not reported for this long is taken as stopped.
+ALIVE_WITHIN = REPORT_EVERY * 3
+RECHECK_S = 0.2
+
+
+class Expected(msgspec.Struct, frozen=True):
+    """The database's side: the digest every up-to-date server must hold at ``position``."""
+
+    position: int
+    documents: int
+    digest: str
+
+
+class ServerState(msgspec.Struct, frozen=True):
+    """One server as the check found it: ``state`` is ``ok``, ``behind`` or ``different``."""
+
+    follower: changes.Follower
+    state: str
+
+
+async def expected(index: SearchIndex) -> Expected:
+    """The documents the database holds at one outbox position (read again if a write slips in)."""
+    while True:
+        position, documents = await index.documents()
+        if await changes.latest() == position:
+            hashes = {document["id"]: document_hash(document) for document in documents}
+            return Expected(position, len(hashes), digest_of(hashes))
+
+
+async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, list[ServerState]]:
+    """Compare every running server with the database, giving a lagging one ``wait_s`` to catch up."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        truth = await expected(index)
+        servers = await changes.followers(CONSUMER, index.clock(), ALIVE_WITHIN)
+        if any(server.position > truth.position for server in servers):
+            continue  # the database moved on meanwhile: compare with its new state
+        states = [ServerState(server, _state(server, truth)) for server in servers]
+        if all(state.state != "behind" for state in states) or time.monotonic() >= deadline:
+            return truth, states
+        await asyncio.sleep(RECHECK_S)
+
+
+def _state(server: changes.Follower, truth: Expected) -> str:
+    if server.position < truth.position:
+        return "behind"
+    return "ok" if server.digest == truth.digest else "different"

@@ -1,0 +1,99 @@
+"""Several servers on one database: each in-memory index follows every write, wherever it comes from."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from tests.directory.test_cli import _csv
+from tests.conftest import provider_row
+
+FRESH_WITHIN_S = 2.0
+START_WITHIN_S = 60.0
+COMMAND = [sys.executable, "-c", "from directory.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def environment(settings, tmp_path) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING",
+            "CHANNEL_EXPERT_GEOCODE_CACHE": str(tmp_path / "geocode.sqlite3")}
+
+
+@contextlib.contextmanager
+def running_servers(environment: dict[str, str], count: int) -> Iterator[list[tuple[subprocess.Popen, str]]]:
+    servers = []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            process = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], env=environment,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            servers.append((process, f"http://127.0.0.1:{port}"))
+        for process, url in servers:
+            _wait_until(lambda: _answers(url), START_WITHIN_S, f"{url} did not start")
+        yield servers
+    finally:
+        for process, _ in servers:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+        for process, _ in servers:
+            process.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    return False
+
+
+def _wait_until(condition, within_s: float, message: str) -> float:
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within_s:
+            raise AssertionError(message)
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def _finds(url: str, word: str) -> bool:
+    return httpx.get(f"{url}/api/search", params={"q": word}, timeout=5).json()["total"] > 0
+
+
+def _command(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*COMMAND, *args], env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(environment, tmp_path: Path):
+    source = tmp_path / "import.csv"
+    source.write_text(_csv([provider_row(trade_name="Agence Zéphyrine")]), encoding="utf-8")
+    with running_servers(environment, 2) as [(first, first_url), (second, second_url)]:
+        second.send_signal(signal.SIGSTOP)  # paused during the import
+        imported = _command(environment, "import", str(source))
+        assert imported.returncode == 0, imported.stderr
+        _wait_until(lambda: _finds(first_url, "zephyrine"), FRESH_WITHIN_S, "the first server is stale")
+        checked = _command(environment, "search-check", "--wait", "0")
+        assert checked.returncode == 1 and "en retard" in checked.stdout, checked.stdout
+        second.send_signal(signal.SIGCONT)
+        _wait_until(lambda: _finds(second_url, "zephyrine"), FRESH_WITHIN_S, "the paused server never caught up")
+        checked = _command(environment, "search-check")
+        assert checked.returncode == 0 and checked.stdout.count("à jour") == 2, checked.stdout
+        source.write_text(_csv([provider_row(trade_name="Studio Quetzal")]), encoding="utf-8")
+        assert _command(environment, "import", str(source)).returncode == 0
+        for url in (first_url, second_url):
+            _wait_until(lambda: _finds(url, "quetzal"), FRESH_WITHIN_S, f"{url} is stale")
