@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
     """Build the directory app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
     manager = plugin_manager or get_plugin_manager(settings)
-    engine = engine_for(settings.database_url)
+    engine = settings.engine()
     bind(engine)
     gazetteer = Gazetteer.default()
 

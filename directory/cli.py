@@ -13,10 +13,26 @@ from typing import Any, Coroutine
 import click
 
 from directory import demo, events, exchange, providers
-from directory.database import bind, engine_for, migrate
+from directory.database import bind, failure_message, migrate
 from directory.plugin_manager import describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
 from geo import Gazetteer, resolve
+
+
+# Exit statuses: a file that cannot be read at all; the database busy past the lock timeout or unreachable.
+EXIT_UNREADABLE = 2
+EXIT_DATABASE = 3
+
+
+class Failure(click.ClickException):
+    """A command's failure explained in French, with its exit status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -25,7 +41,7 @@ def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
 
 async def prepare_database(settings: Settings) -> list[str]:
     """Create or upgrade the schema and the service catalogue; returns the migrations applied."""
-    engine = engine_for(settings.database_url)
+    engine = settings.engine()
     bind(engine)
     applied = await migrate(engine)
     await providers.sync_catalogue()
@@ -91,7 +107,7 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
         removed = await events.snapshot_all(manager)
         await providers.delete_all()
         await events.notify_deleted(manager, removed)
-        created, _ = await providers.save_records(records)
+        created = (await providers.save_records(records)).created
         await events.notify_saved(manager, created, [])
         counts = ", ".join(f"{n} {kind}" for kind, n in demo.iter_kinds(records))
         click.echo(f"{len(created)} prestataires créés ({counts}). Empreinte : {demo.checksum(records)}")
@@ -100,36 +116,42 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
 
 
 @cli.command(name="import")
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Vérifier le fichier sans rien écrire.")
 @click.pass_context
 def import_command(ctx: click.Context, source, dry_run: bool) -> None:
     """Import providers from a CSV file (see the README for the columns).
 
     Bad rows are reported with their line number and skipped; good rows are written in one
-    transaction. Exit status: 0 all rows imported, 1 some rows rejected, 2 file unreadable.
+    transaction. A dry run writes and rolls back, so it reports what a real run would.
+    Exit status: 0 all rows imported, 1 some rows rejected, 2 file unreadable, 3 database busy.
     """
     settings = _settings(ctx)
     gazetteer = Gazetteer.default()
     try:
-        records, errors = exchange.read_csv(source, gazetteer, settings.geocoder(gazetteer))
+        text, note = exchange.decode(source.read())
+        if note:
+            click.echo(note, err=True)
+        rows, errors = exchange.read_csv(text, gazetteer, settings.geocoder(gazetteer))
     except exchange.FileError as error:
-        unreadable = click.ClickException(str(error))
-        unreadable.exit_code = 2
-        raise unreadable from None
-    for error in errors:
+        raise Failure(str(error), EXIT_UNREADABLE) from None
+
+    async def run() -> providers.Saved:
+        await prepare_database(settings)
+        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run)
+        if not dry_run:
+            await events.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
+        return saved
+
+    saved = _run(run())
+    errors += [exchange.RowError(rows[position].line, reason) for position, reason in saved.refused.items()]
+    for error in sorted(errors, key=lambda error: error.line):
         click.echo(f"ligne {error.line} : {error.reason}", err=True)
     if dry_run:
-        click.echo(f"{len(records)} lignes valides, {len(errors)} rejetées (aucune écriture).")
+        click.echo(f"{len(rows) - len(saved.refused)} lignes valides ({len(saved.created)} à créer, "
+                   f"{len(saved.updated)} à mettre à jour), {len(errors)} rejetées (aucune écriture).")
     else:
-        async def run() -> tuple[list[str], list[str]]:
-            await prepare_database(settings)
-            created, updated = await providers.save_records(records)
-            await events.notify_saved(ctx.obj["plugin_manager"], created, updated)
-            return created, updated
-
-        created, updated = _run(run())
-        click.echo(f"{len(created)} créés, {len(updated)} mis à jour, {len(errors)} lignes rejetées.")
+        click.echo(f"{len(saved.created)} créés, {len(saved.updated)} mis à jour, {len(errors)} lignes rejetées.")
     if errors:
         ctx.exit(1)
 
@@ -148,7 +170,7 @@ def remove(ctx: click.Context, slug: str) -> None:
         return True
 
     if not _run(run()):
-        raise click.ClickException(f"Aucun prestataire « {slug} ».")
+        raise Failure(f"Aucun prestataire « {slug} ».")
     click.echo(f"Prestataire {slug} supprimé.")
 
 
@@ -218,4 +240,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"Configuration invalide : {error}") from None
     manager = get_plugin_manager(settings)
     manager.hook.register_commands(cli=cli)
-    cli.main(args=argv, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")
+    try:
+        cli.main(args=argv, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")
+    except Exception as error:
+        message = failure_message(error)
+        if message is None:
+            raise
+        click.echo(f"Erreur : {message}", err=True)
+        sys.exit(EXIT_DATABASE)

@@ -5,32 +5,80 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
-SQLITE_BUSY_TIMEOUT_S = 10
+DEFAULT_LOCK_TIMEOUT_S = 10.0
+LOCK_TIMEOUT_VARIABLE = "CHANNEL_EXPERT_LOCK_TIMEOUT_S"
+
+
+class ClosingSQLiteTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction, closing its connection when ``BEGIN`` fails.
+
+    A failed ``BEGIN IMMEDIATE`` (the lock wait ran out) otherwise leaves the connection's
+    worker thread waiting for ever, and the process never exits.
+    """
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        try:
+            return await super().__aenter__()
+        except BaseException:
+            connection = getattr(self, "connection", None)
+            if connection is not None:
+                await connection.close()
+            raise
 
 
 class DurableSQLiteEngine(SQLiteEngine):
-    """SQLite that waits for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
+    """SQLite that waits a bounded time for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
+
+    def __init__(self, path: str, lock_timeout_s: float) -> None:
+        super().__init__(path=path, timeout=lock_timeout_s)
+        self.lock_timeout_s = lock_timeout_s
 
     async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout_s * 1000)}")
         return connection
 
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
+                    allow_nested: bool = True) -> SQLiteTransaction:
+        return ClosingSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
-def engine_for(database_url: str) -> Engine:
-    """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``)."""
+
+def engine_for(database_url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Engine:
+    """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``).
+
+    ``lock_timeout_s`` bounds every wait for another writer's lock; then the query fails
+    (see ``busy_message``) instead of waiting for ever.
+    """
     if database_url.startswith("sqlite:"):
         path = database_url.removeprefix("sqlite:").removeprefix("///")
-        return DurableSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
-    return PostgresEngine(config={"dsn": database_url}, log_queries=False)
+        return DurableSQLiteEngine(path=path, lock_timeout_s=lock_timeout_s)
+    server_settings = {"lock_timeout": str(int(lock_timeout_s * 1000))}
+    return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False)
+
+
+def failure_message(error: BaseException) -> str | None:
+    """What to tell a person, in French, about a database failure that is not a bug; else None."""
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error) \
+            or isinstance(error, asyncpg.exceptions.LockNotAvailableError):
+        return ("La base de données est occupée par une autre écriture depuis trop longtemps : rien n'a été "
+                f"écrit. Réessayez quand elle sera terminée (attente réglée par {LOCK_TIMEOUT_VARIABLE}).")
+    if isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error) \
+            or isinstance(error, asyncpg.exceptions.UniqueViolationError):
+        return ("Une autre écriture a enregistré les mêmes prestataires au même moment : rien n'a été écrit. "
+                "Relancez la commande.")
+    if isinstance(error, (OSError, asyncpg.exceptions.PostgresConnectionError)) and not isinstance(error, sqlite3.Error):
+        return f"Base de données injoignable : {error}."
+    return None
 
 
 def bind(engine: Engine) -> None:

@@ -14,7 +14,7 @@ import msgspec
 
 from directory import catalogue
 from directory.records import ProviderRecord
-from directory.validation import luhn_ok
+from directory.validation import luhn_key
 from geo import Gazetteer, Place
 from geo.names import fold
 
@@ -69,9 +69,7 @@ def _siret(rng: random.Random, used: set[str]) -> str:
     """A fresh SIRET whose SIREN and SIRET both pass the Luhn check."""
     while True:
         body = str(rng.randint(30_000_000, 99_999_999))
-        siren = next(body + d for d in "0123456789" if luhn_ok(body + d))
-        nic = "000" + str(rng.randint(1, 9))
-        siret = next(siren + nic + d for d in "0123456789" if luhn_ok(siren + nic + d))
+        siret = luhn_key(luhn_key(body) + "000" + str(rng.randint(1, 9)))
         if siret not in used:
             used.add(siret)
             return siret

@@ -9,16 +9,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import IO, Iterable
 
+import charset_normalizer
 import msgspec
 
 from directory.records import COLUMNS, REQUIRED, ProviderRecord, RecordError, clean_record, record_to_row
 from geo import Gazetteer, Geocoder
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP), and the quote that disarms it.
+FORMULA_STARTS = frozenset("=+-@\t\r'")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
 class FileError(ValueError):
     """The file as a whole cannot be read (no header, unknown columns…)."""
+
+
+class ImportedRow(msgspec.Struct):
+    """A valid row: its line in the file and its record."""
+
+    line: int
+    record: ProviderRecord
 
 
 class RowError(msgspec.Struct):
@@ -29,17 +43,55 @@ class RowError(msgspec.Struct):
     fields: dict[str, str] = {}
 
 
+# What spreadsheets save when not asked for UTF-8: Excel on Windows, then Excel on a Mac.
+LEGACY_ENCODINGS = ("cp1252", "mac_roman")
+ENCODING_NAMES = {"cp1252": "Windows-1252 (Excel sous Windows)", "mac_roman": "Mac Roman (Excel sous macOS)"}
+ZIP_SIGNATURE = b"PK\x03\x04"  # what .xlsx and .ods files are
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SAVE_AS_UTF8 = "Dans Excel : Fichier > Enregistrer sous > « CSV UTF-8 (délimité par des virgules) »."
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """The text of a CSV file, and a note when it was not UTF-8 but a spreadsheet's legacy encoding.
+
+    UTF-8 (with or without a byte order mark) is read as is; otherwise charset-normalizer
+    chooses between the legacy encodings spreadsheets write, and anything else is refused.
+    """
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+    if data.startswith(ZIP_SIGNATURE):
+        raise FileError(f"Ce fichier est un classeur (.xlsx ou .ods), pas un fichier CSV. {SAVE_AS_UTF8}")
+    guess = charset_normalizer.from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)).best()
+    # Mac Roman gives a character to every byte: binary data "decodes", with control characters.
+    if guess is None or guess.encoding not in ENCODING_NAMES or _BINARY.search(str(guess)):
+        raise FileError(f"Le fichier n'est pas en UTF-8 (octet invalide ligne {line}) et son encodage n'a pas pu "
+                        f"être reconnu. {SAVE_AS_UTF8}")
+    return str(guess), (f"Fichier lu comme {ENCODING_NAMES[guess.encoding]} : vérifiez les accents, ou "
+                        f"enregistrez-le en UTF-8. {SAVE_AS_UTF8}")
+
+
 def _dialect(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
 def read_csv(
-    stream: IO[str], gazetteer: Gazetteer, geocoder: Geocoder | None = None
-) -> tuple[list[ProviderRecord], list[RowError]]:
+    text: str, gazetteer: Gazetteer, geocoder: Geocoder | None = None
+) -> tuple[list[ImportedRow], list[RowError]]:
     """Validate every row of a providers CSV: the good records and the rejected rows."""
-    text = stream.read().lstrip("\ufeff")
+    text = text.lstrip("\ufeff")
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=_dialect(header_line))
+    try:
+        return _read_rows(reader, gazetteer, geocoder)
+    except csv.Error as error:
+        reason = f"cellule de plus de {csv.field_size_limit():,} caractères".replace(",", " ") \
+            if "field limit" in str(error) else str(error)
+        raise FileError(f"Fichier CSV illisible ligne {reader.line_num} : {reason}.") from None
+
+
+def _read_rows(reader, gazetteer: Gazetteer, geocoder: Geocoder | None) -> tuple[list[ImportedRow], list[RowError]]:
     try:
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
@@ -51,7 +103,7 @@ def read_csv(
     if missing:
         raise FileError(f"Colonnes obligatoires absentes : {', '.join(missing)}.")
 
-    records: list[ProviderRecord] = []
+    rows: list[ImportedRow] = []
     errors: list[RowError] = []
     first_seen: dict[tuple[str, str], int] = {}
     line = reader.line_num
@@ -63,7 +115,7 @@ def read_csv(
             errors.append(RowError(start, f"{len(cells)} colonnes au lieu de {len(header)}."))
             continue
         try:
-            record = clean_record(dict(zip(header, cells)), gazetteer, geocoder)
+            record = clean_record(dict(zip(header, map(from_cell, cells))), gazetteer, geocoder)
         except RecordError as error:
             errors.append(RowError(start, str(error), error.errors))
             continue
@@ -71,8 +123,8 @@ def read_csv(
         if duplicate:
             errors.append(duplicate)
             continue
-        records.append(record)
-    return records, errors
+        rows.append(ImportedRow(start, record))
+    return rows, errors
 
 
 def _duplicate(record: ProviderRecord, line: int, first_seen: dict[tuple[str, str], int]) -> RowError | None:
@@ -91,9 +143,27 @@ def write_csv(records: Iterable[ProviderRecord], stream: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow(record_to_row(record))
+        writer.writerow({column: to_cell(value) for column, value in record_to_row(record).items()})
         count += 1
     return count
+
+
+def to_cell(value: str) -> str:
+    """A value as a spreadsheet may open it safely: never read as a formula (OWASP's CSV injection advice).
+
+    A value that a spreadsheet would take for a formula (or that starts with the quote this
+    adds) gets a leading ``'``; ``from_cell`` takes it off, so export then import changes nothing.
+    """
+    if value[:1] in FORMULA_STARTS and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def from_cell(value: str) -> str:
+    """The value ``to_cell`` wrote."""
+    if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
 
 
 def write_geojson(records: Iterable[ProviderRecord], stream: IO[str]) -> int:

@@ -6,9 +6,8 @@ replaces ``DB`` when the app is built with other settings (the test suite does).
 
 from piccolo.conf.apps import AppRegistry
 
-from directory.database import engine_for
 from directory.settings import Settings
 
-DB = engine_for(Settings.from_env().database_url)
+DB = Settings.from_env().engine()
 
 APP_REGISTRY = AppRegistry(apps=["directory.piccolo_app"])

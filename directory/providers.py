@@ -194,49 +194,83 @@ def _unique_slug(record: ProviderRecord, taken: set[str]) -> str:
     return slug
 
 
-async def save_records(records: list[ProviderRecord]) -> tuple[list[str], list[str]]:
+class Saved(msgspec.Struct):
+    """What ``save_records`` did: slugs created and updated, and records refused, by position."""
+
+    created: list[str]
+    updated: list[str]
+    refused: dict[int, str] = {}
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll its transaction back."""
+
+    def __init__(self, saved: Saved) -> None:
+        super().__init__("dry run")
+        self.saved = saved
+
+
+async def save_records(records: list[ProviderRecord], dry_run: bool = False) -> Saved:
     """Insert or update providers in one transaction: all are written or none is.
 
     A record updates the provider with its slug, else the one with its SIRET, else it is
-    new. Returns the slugs created and the slugs updated.
+    new. A record whose SIRET belongs to another provider is refused (an establishment has
+    one SIRET) and the others are written. A dry run does everything, then rolls back, so
+    it reports exactly what the real run would.
     """
+    try:
+        async with write_transaction(Provider._meta.db):
+            saved = await _save(records)
+            if dry_run:
+                raise _DryRun(saved)
+    except _DryRun as rolled_back:
+        return rolled_back.saved
+    return saved
+
+
+async def _save(records: list[ProviderRecord]) -> Saved:
     now = datetime.now(timezone.utc)
-    async with write_transaction(Provider._meta.db):
-        service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
-        rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
-        by_slug = {row["slug"]: row["id"] for row in rows}
-        by_siret = {row["siret"]: row["slug"] for row in rows}
-        taken = set(by_slug)
-        new: list[tuple[dict[str, Any], list[str]]] = []
-        updated: list[str] = []
-        for record in records:
-            values = {field: getattr(record, field) for field in _RECORD_FIELDS}
-            slug = record.slug if record.slug in by_slug else by_siret.get(record.siret)
-            if slug is None:
-                values["slug"] = _unique_slug(record, taken)
-                taken.add(values["slug"])
-                new.append((values, record.services))
-                continue
-            values["slug"] = slug
-            await Provider.update({**values, "updated_at": now}).where(Provider.id == by_slug[slug])
-            await ProviderService.delete().where(ProviderService.provider == by_slug[slug])
-            await _link_services(by_slug[slug], record.services, service_ids)
-            updated.append(slug)
-        for start in range(0, len(new), INSERT_BATCH):
-            batch = new[start:start + INSERT_BATCH]
-            inserted = await Provider.insert(
-                *(Provider(**values, created_at=now, updated_at=now) for values, _ in batch)
-            ).returning(Provider.id)
-            links = [
-                ProviderService(provider=row["id"], service=service_ids[slug])
-                for row, (_, services) in zip(inserted, batch)
-                for slug in services
-            ]
-            for link_start in range(0, len(links), INSERT_BATCH):
-                await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
-        created = [values["slug"] for values, _ in new]
-        await changes.record(created + updated)
-    return created, updated
+    service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
+    rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
+    by_slug = {row["slug"]: row["id"] for row in rows}
+    by_siret = {row["siret"]: row["slug"] for row in rows}
+    taken = set(by_slug)
+    new: list[tuple[dict[str, Any], list[str]]] = []
+    updated: list[str] = []
+    refused: dict[int, str] = {}
+    for position, record in enumerate(records):
+        values = {field: getattr(record, field) for field in _RECORD_FIELDS}
+        slug = record.slug if record.slug in by_slug else by_siret.get(record.siret)
+        owner = by_siret.get(record.siret)
+        if slug is not None and owner not in (None, slug):
+            refused[position] = f"siret: Ce SIRET est déjà celui du prestataire {owner}."
+            continue
+        if slug is None:
+            values["slug"] = _unique_slug(record, taken)
+            taken.add(values["slug"])
+            new.append((values, record.services))
+            continue
+        values["slug"] = slug
+        await Provider.update({**values, "updated_at": now}).where(Provider.id == by_slug[slug])
+        await ProviderService.delete().where(ProviderService.provider == by_slug[slug])
+        await _link_services(by_slug[slug], record.services, service_ids)
+        by_siret[record.siret] = slug
+        updated.append(slug)
+    for start in range(0, len(new), INSERT_BATCH):
+        batch = new[start:start + INSERT_BATCH]
+        inserted = await Provider.insert(
+            *(Provider(**values, created_at=now, updated_at=now) for values, _ in batch)
+        ).returning(Provider.id)
+        links = [
+            ProviderService(provider=row["id"], service=service_ids[slug])
+            for row, (_, services) in zip(inserted, batch)
+            for slug in services
+        ]
+        for link_start in range(0, len(links), INSERT_BATCH):
+            await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
+    created = [values["slug"] for values, _ in new]
+    await changes.record(created + updated)
+    return Saved(created, updated, refused)
 
 
 async def _link_services(provider_id: int, services: list[str], service_ids: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Mapping
 
 import msgspec
+from rapidfuzz.distance import Levenshtein
 
 from directory import catalogue, validation
 from directory.validation import InvalidValue
@@ -24,8 +25,10 @@ COLUMNS = (
     "year_founded", "logo_url", "state",
 )
 REQUIRED = ("kind", "legal_name", "siret", "postal_code")
+MULTILINE = frozenset({"description"})
 LIST_SEPARATOR = ";"
 MAX_RADIUS_KM = 1000
+TYPOS_IN_COMMUNE = 2
 
 
 class ProviderRecord(msgspec.Struct, kw_only=True):
@@ -138,14 +141,30 @@ def resolve_place(postal_code: str, commune: str, insee_code: str, gazetteer: Ga
     candidates = gazetteer.postal_code(postal_code)
     if not candidates:
         raise InvalidValue(f"Code postal {postal_code} inconnu.")
-    if len(candidates) == 1:
-        return candidates[0]
-    wanted = normalize(commune)
-    named = [place for place in candidates if normalize(place.name) == wanted]
+    if not commune.strip():
+        if len(candidates) == 1:
+            return candidates[0]
+        names = ", ".join(place.name for place in candidates[:8])
+        raise InvalidValue(f"Plusieurs communes ont le code postal {postal_code} : précisez la commune ({names}).")
+    named = [place for place in candidates if _names(place, commune, gazetteer)]
     if len(named) == 1:
         return named[0]
     names = ", ".join(place.name for place in candidates[:8])
-    raise InvalidValue(f"Plusieurs communes ont le code postal {postal_code} : précisez la commune ({names}).")
+    raise InvalidValue(f"La commune « {commune.strip()[:60]} » n'a pas le code postal {postal_code} ({names}).")
+
+
+def _names(place: Place, commune: str, gazetteer: Gazetteer) -> bool:
+    """Whether ``commune`` names ``place``: its name or a former one, with a slip of a letter or two.
+
+    "Paris", "Lyon" and "Marseille" name each of their arrondissements.
+    """
+    for named in gazetteer.named(commune):
+        if named.insee_code == place.insee_code:
+            return True
+        if named.kind == "city" and place.kind == "arrondissement" and place.name.startswith(named.name):
+            return True
+    wanted, name = normalize(commune), normalize(place.name)
+    return len(name) >= 5 and Levenshtein.distance(wanted, name, score_cutoff=TYPOS_IN_COMMUNE) <= TYPOS_IN_COMMUNE
 
 
 def clean_record(row: Mapping[str, str], gazetteer: Gazetteer, geocoder: Geocoder | None = None) -> ProviderRecord:
@@ -157,7 +176,15 @@ def clean_record(row: Mapping[str, str], gazetteer: Gazetteer, geocoder: Geocode
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
 
+    for field, value in row.items():
+        try:
+            validation.plain_text(value or "", multiline=field in MULTILINE)
+        except InvalidValue as error:
+            errors[field] = str(error)
+
     def take(field: str, check) -> None:
+        if field in errors:
+            return
         try:
             values[field] = check((row.get(field) or "").strip())
         except InvalidValue as error:
@@ -165,7 +192,7 @@ def clean_record(row: Mapping[str, str], gazetteer: Gazetteer, geocoder: Geocode
 
     for field in REQUIRED:
         if not (row.get(field) or "").strip():
-            errors[field] = "Champ obligatoire."
+            errors.setdefault(field, "Champ obligatoire.")
 
     take("kind", _one_of(catalogue.KINDS, "Type inconnu : reseller ou web_agency."))
     take("legal_name", lambda v: _length(v, 200))
@@ -193,7 +220,7 @@ def clean_record(row: Mapping[str, str], gazetteer: Gazetteer, geocoder: Geocode
     take("slug", lambda v: _slug(v) if v else "")
 
     place = None
-    if "postal_code" not in errors and values.get("postal_code"):
+    if not errors.keys() & {"postal_code", "commune", "insee_code"} and values.get("postal_code"):
         try:
             place = resolve_place(values["postal_code"], row.get("commune") or "", row.get("insee_code") or "",
                                   gazetteer)

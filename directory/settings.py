@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from piccolo.engine.base import Engine
+
+from directory.database import DEFAULT_LOCK_TIMEOUT_S, engine_for
 from geo import Gazetteer, Geocoder, build_geocoder
 from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN
 
@@ -49,6 +52,7 @@ class Settings:
     """Everything that changes between a laptop, the test suite and production."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     debug: bool = False
     disabled_plugins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -62,6 +66,10 @@ class Settings:
     meilisearch_url: str = ""
     meilisearch_api_key: str = field(default="", repr=False)
     meilisearch_index: str = "providers"
+
+    def engine(self) -> Engine:
+        """The database engine these settings name, with their lock timeout."""
+        return engine_for(self.database_url, self.lock_timeout_s)
 
     def geocoder(self, gazetteer: Gazetteer) -> Geocoder:
         """The geocoder these settings describe: offline unless ``GEOCODERS`` names services."""
@@ -97,6 +105,7 @@ class Settings:
 
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            lock_timeout_s=_float(PREFIX + "LOCK_TIMEOUT_S", get("LOCK_TIMEOUT_S", str(DEFAULT_LOCK_TIMEOUT_S))),
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),

@@ -35,6 +35,8 @@ class Provider(Table):
     legal_name = Varchar(length=200)
     trade_name = Varchar(length=200)
     slug = Varchar(length=120, unique=True)
+    # An establishment has one SIRET, so one listing: the index is made unique by a migration
+    # (Piccolo cannot alter a column to unique on SQLite).
     siret = Varchar(length=14, index=True)
     description = Text(default="")
     website = Varchar(length=300, default="")

@@ -2,72 +2,110 @@
 
 Each function returns the cleaned value or raises ``InvalidValue`` with a French message,
 so the API, the web forms and the CSV import report the same thing in the same words.
+Identifiers, phone numbers and e-mail addresses are checked by maintained libraries
+(python-stdnum, phonenumbers, email-validator); the messages are ours.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
-# Many of La Poste's establishments fail the Luhn check: INSEE documents that their digits add up to a multiple of 5.
-LA_POSTE_SIREN = "356000000"
+import email_validator
+import phonenumbers
+from stdnum import luhn
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.fr import siret as stdnum_siret
 
-# France and its overseas départements: +33, +262 (La Réunion, Mayotte), +590, +594, +596.
-_INTERNATIONAL_PHONE = re.compile(r"^(?:\+|00)(?:33|262|590|594|596)(\d{9})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# Where a French number may come from: France, then the overseas départements and
+# collectivities, each with its own country code (+590, +262, +508, +687, +689, +681…).
+PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "WF", "PF", "NC")
+# Numbers dialled from France with a leading 0 (France and the overseas départements);
+# the collectivities' numbers are written in international form.
+NATIONAL_PHONE_REGIONS = frozenset({"FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"})
 _POSTAL_CODE = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
 _INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+# Characters that change how text displays without being seen: bidirectional embeddings,
+# overrides and isolates (the "Trojan Source" characters).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class InvalidValue(ValueError):
     """A value a person typed is not acceptable; ``str()`` is the French message."""
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+def plain_text(value: str, multiline: bool = False) -> str:
+    """``value`` unchanged if it holds no control character (line breaks and tabs allowed when ``multiline``)."""
+    allowed = "\n\t" if multiline else ""
+    for char in value:
+        if char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in allowed):
+            raise InvalidValue(f"Caractère de contrôle interdit (U+{ord(char):04X}).")
+    return value
+
+
+def luhn_key(digits: str) -> str:
+    """``digits`` followed by its Luhn check digit (SIREN and SIRET keys)."""
+    return digits + luhn.calc_check_digit(digits)
 
 
 def siret(value: str) -> str:
-    """A SIRET: 14 digits (spaces allowed) that pass the Luhn check, or La Poste's exception."""
+    """A SIRET: 14 digits (spaces allowed) with a valid key; python-stdnum knows La Poste's exception."""
     digits = re.sub(r"[\s.]", "", value or "")
     if not re.fullmatch(r"\d{14}", digits):
         raise InvalidValue("Le SIRET doit comporter 14 chiffres.")
-    if luhn_ok(digits):
-        return digits
-    if digits.startswith(LA_POSTE_SIREN) and sum(int(c) for c in digits) % 5 == 0:
-        return digits
-    raise InvalidValue("Ce SIRET n'est pas valide (clé de contrôle incorrecte).")
+    try:
+        return stdnum_siret.validate(digits)
+    except InvalidChecksum:
+        raise InvalidValue("Ce SIRET n'est pas valide (clé de contrôle incorrecte).") from None
+    except ValidationError:
+        raise InvalidValue("Ce SIRET n'est pas valide.") from None
 
 
 def phone(value: str) -> str:
-    """A French phone number, metropolitan or overseas, written ``01 23 45 67 89``; empty stays empty."""
-    raw = re.sub(r"[\s.\-()/]", "", value or "")
+    """A French phone number, of France or overseas; empty stays empty.
+
+    Numbers dialled with a leading 0 are written ``05 56 00 00 00``; those of the overseas
+    collectivities (Saint-Pierre-et-Miquelon, Wallis-et-Futuna, Polynesia, New Caledonia)
+    in international form, ``+687 28.12.34``.
+    """
+    raw = (value or "").strip()
     if not raw:
         return ""
-    international = _INTERNATIONAL_PHONE.match(raw)
-    if international:
-        raw = "0" + international.group(1)
-    if not re.fullmatch(r"0[1-9]\d{8}", raw):
-        raise InvalidValue("Le numéro de téléphone doit comporter 10 chiffres et commencer par 0.")
-    return " ".join(raw[i:i + 2] for i in range(0, 10, 2))
+    number = _french_number(raw)
+    region = phonenumbers.region_code_for_number(number) if number else None
+    if number is None or region not in PHONE_REGIONS:
+        raise InvalidValue("Ce numéro de téléphone n'est pas un numéro français valide (métropole ou outre-mer).")
+    if region in NATIONAL_PHONE_REGIONS:
+        digits = "0" + str(number.national_number)
+        return " ".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _french_number(raw: str) -> phonenumbers.PhoneNumber | None:
+    """The valid number ``raw`` stands for, read as dialled from France or from each territory."""
+    for region in PHONE_REGIONS:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
 
 
 def email(value: str) -> str:
-    """An e-mail address, lower-cased; empty stays empty."""
+    """An e-mail address, checked by email-validator (syntax only: no network) and lower-cased."""
     cleaned = (value or "").strip()
     if not cleaned:
         return ""
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
-        raise InvalidValue("L'adresse e-mail n'est pas valide.")
-    return cleaned.lower()
+    try:
+        checked = email_validator.validate_email(cleaned, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise InvalidValue("L'adresse e-mail n'est pas valide.") from None
+    if len(checked.normalized) > 254:
+        raise InvalidValue("L'adresse e-mail est trop longue.")
+    return checked.normalized.lower()
 
 
 def website(value: str) -> str:

@@ -7,24 +7,30 @@ The suite runs on a temporary SQLite file, or on the PostgreSQL database named b
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
 import os
+import sys
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from directory import providers
 from directory.app import create_app
-from directory.cli import prepare_database
+from directory.cli import cli, prepare_database
 from directory.plugin_manager import get_plugin_manager
-from directory.records import clean_record
+from directory.records import COLUMNS, clean_record
 from directory.settings import Settings
-from directory.validation import luhn_ok
+from directory.validation import luhn_key
 from geo import Gazetteer
 
 TEST_DATABASE_ENV = "CHANNEL_EXPERT_TEST_DATABASE_URL"
+# ``channel-expert`` as a process of its own, whatever the PATH.
+COMMAND = [sys.executable, "-c", "from directory.cli import main; main()"]
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +54,13 @@ async def settings(migrated: str) -> Settings:
     await prepare_database(result)
     await providers.delete_all()
     return result
+
+
+@pytest.fixture
+def environment(settings: Settings, tmp_path) -> dict[str, str]:
+    """The environment of a ``channel-expert`` process on the test database."""
+    return {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING",
+            "CHANNEL_EXPERT_GEOCODE_CACHE": str(tmp_path / "geocode.sqlite3")}
 
 
 @pytest.fixture
@@ -106,16 +119,7 @@ _serial = itertools.count(10_000_000)
 
 def make_siret() -> str:
     """A fresh valid SIRET for each call."""
-    while True:
-        body = f"{next(_serial):08d}"
-        for digit in "0123456789":
-            siren = body + digit
-            if luhn_ok(siren):
-                break
-        for digit in "0123456789":
-            siret = siren + "0001" + digit
-            if luhn_ok(siret):
-                return siret
+    return luhn_key(luhn_key(f"{next(_serial):08d}") + "0001")
 
 
 def provider_row(**overrides: Any) -> dict[str, str]:
@@ -142,10 +146,32 @@ def provider_row(**overrides: Any) -> dict[str, str]:
     return row
 
 
+def csv_text(rows: list[dict[str, str]], delimiter: str = ",") -> str:
+    """A providers CSV file's text, in the import format."""
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({column: row.get(column, "") for column in COLUMNS})
+    return stream.getvalue()
+
+
+@pytest.fixture
+def invoke(settings: Settings, plugin_manager):
+    """Run a ``channel-expert`` command in this process, on the test database."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(cli, list(args), obj={"settings": settings, "plugin_manager": plugin_manager},
+                             input=input, catch_exceptions=False)
+
+    return run
+
+
 async def add_providers(*rows: dict[str, str]) -> list[str]:
     """Validate and save rows; returns the slugs created."""
     gazetteer = Gazetteer.default()
-    created, _ = await providers.save_records([clean_record(row, gazetteer) for row in rows])
+    created = (await providers.save_records([clean_record(row, gazetteer) for row in rows])).created
     return created
 
 

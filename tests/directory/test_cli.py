@@ -1,8 +1,6 @@
 """The ``channel-expert`` command line: seed, import, export, remove, plugins, migrate."""
 
 import asyncio
-import csv
-import io
 import json
 
 import pytest
@@ -12,7 +10,7 @@ from directory import hookimpl, providers
 from directory.cli import cli
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService
-from tests.conftest import provider_row
+from tests.conftest import csv_text, provider_row
 
 
 def asyncio_run(awaitable):
@@ -23,26 +21,6 @@ def asyncio_run(awaitable):
     return asyncio.run(wrap())
 
 
-@pytest.fixture
-def invoke(settings, plugin_manager):
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(cli, list(args), obj={"settings": settings, "plugin_manager": plugin_manager},
-                             input=input, catch_exceptions=False)
-
-    return run
-
-
-def _csv(rows, delimiter=","):
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: row.get(column, "") for column in COLUMNS})
-    return stream.getvalue()
-
-
 def test_migrate_is_idempotent(invoke):
     result = invoke("migrate")
     assert result.exit_code == 0
@@ -51,7 +29,7 @@ def test_migrate_is_idempotent(invoke):
 
 def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(invoke, tmp_path):
     source = tmp_path / "prestataires.csv"
-    source.write_text(_csv([
+    source.write_text(csv_text([
         provider_row(trade_name="Bonne Agence"),
         provider_row(trade_name="SIRET faux", siret="12345678901234"),
         provider_row(trade_name="Autre Bonne Agence", postal_code="69003", commune=""),
@@ -69,9 +47,9 @@ def test_import_reports_bad_rows_by_line_and_imports_the_good_ones(invoke, tmp_p
 def test_import_accepts_semicolon_files_and_updates_by_siret(invoke, tmp_path):
     row = provider_row(trade_name="Studio Galet")
     source = tmp_path / "a.csv"
-    source.write_text(_csv([row], delimiter=";"), encoding="utf-8-sig")
+    source.write_text(csv_text([row], delimiter=";"), encoding="utf-8-sig")
     assert invoke("import", str(source)).exit_code == 0
-    source.write_text(_csv([{**row, "description": "Nouvelle description"}], delimiter=";"), encoding="utf-8")
+    source.write_text(csv_text([{**row, "description": "Nouvelle description"}], delimiter=";"), encoding="utf-8")
     result = invoke("import", str(source))
     assert "0 créés, 1 mis à jour" in result.output
     records = asyncio_run(providers.export_records())
@@ -81,7 +59,7 @@ def test_import_accepts_semicolon_files_and_updates_by_siret(invoke, tmp_path):
 def test_duplicate_siret_in_one_file_is_a_bad_row(invoke, tmp_path):
     row = provider_row()
     source = tmp_path / "a.csv"
-    source.write_text(_csv([row, {**row, "trade_name": "Doublon"}]), encoding="utf-8")
+    source.write_text(csv_text([row, {**row, "trade_name": "Doublon"}]), encoding="utf-8")
     result = invoke("import", str(source))
     assert result.exit_code == 1
     assert "ligne 3 : siret" in result.output and "déjà présent ligne 2" in result.output
@@ -97,7 +75,7 @@ def test_a_file_with_unknown_columns_is_refused_whole(invoke, tmp_path):
 
 def test_a_failed_import_leaves_nothing_half_written(invoke, tmp_path, monkeypatch):
     source = tmp_path / "a.csv"
-    source.write_text(_csv([provider_row(trade_name=f"Agence {i}") for i in range(3)]), encoding="utf-8")
+    source.write_text(csv_text([provider_row(trade_name=f"Agence {i}") for i in range(3)]), encoding="utf-8")
     original = ProviderService.insert
 
     def failing_insert(*rows):
@@ -112,7 +90,7 @@ def test_a_failed_import_leaves_nothing_half_written(invoke, tmp_path, monkeypat
 
 def test_export_writes_the_import_format_and_round_trips(invoke, tmp_path):
     source = tmp_path / "in.csv"
-    source.write_text(_csv([provider_row(trade_name="Agence Un"), provider_row(trade_name="Agence Deux",
+    source.write_text(csv_text([provider_row(trade_name="Agence Un"), provider_row(trade_name="Agence Deux",
                                                                                  state="draft")]))
     invoke("import", str(source))
     first = invoke("export").output
@@ -128,7 +106,7 @@ def test_export_writes_the_import_format_and_round_trips(invoke, tmp_path):
 
 def test_export_geojson(invoke, tmp_path):
     source = tmp_path / "in.csv"
-    source.write_text(_csv([provider_row()]))
+    source.write_text(csv_text([provider_row()]))
     invoke("import", str(source))
     output = tmp_path / "out.geojson"
     assert invoke("export", "--format", "geojson", "-o", str(output)).exit_code == 0
@@ -142,7 +120,7 @@ def test_export_geojson(invoke, tmp_path):
 
 def test_remove_deletes_a_provider(invoke, tmp_path):
     source = tmp_path / "in.csv"
-    source.write_text(_csv([provider_row()]))
+    source.write_text(csv_text([provider_row()]))
     invoke("import", str(source))
     assert invoke("remove", "pixel-gironde-bordeaux").exit_code == 0
     assert asyncio_run(Provider.count()) == 0
@@ -200,7 +178,7 @@ def test_remove_tells_plugins_after_the_commit(settings, plugin_manager, tmp_pat
     recorder = DeletionRecorder()
     plugin_manager.register(recorder, name="recorder")
     source = tmp_path / "in.csv"
-    source.write_text(_csv([provider_row()]))
+    source.write_text(csv_text([provider_row()]))
     runner = CliRunner()
     obj = {"settings": settings, "plugin_manager": plugin_manager}
     runner.invoke(cli, ["import", str(source)], obj=obj, catch_exceptions=False)

@@ -1,4 +1,5 @@
 import pytest
+from stdnum import luhn
 
 from directory import validation
 from directory.validation import InvalidValue
@@ -11,7 +12,7 @@ def test_valid_sirets_are_accepted_and_normalised(value):
 
 def test_la_poste_siret_failing_luhn_is_accepted_when_digits_sum_to_a_multiple_of_five():
     siret = "35600000049837"
-    assert not validation.luhn_ok(siret)
+    assert not luhn.is_valid(siret)
     assert validation.siret(siret) == siret
 
 
@@ -31,15 +32,21 @@ def test_invalid_sirets_are_rejected_with_a_french_reason(value, message):
     ("+33 5 56 00 00 00", "05 56 00 00 00"),
     ("0033556000000", "05 56 00 00 00"),
     ("+262 262 12 34 56", "02 62 12 34 56"),
-    ("+590 590 12 34 56", "05 90 12 34 56"),
+    ("0692 12 34 56", "06 92 12 34 56"),
+    ("+590 590 27 12 34", "05 90 27 12 34"),
+    ("0594 29 12 34", "05 94 29 12 34"),
     ("06.12.34.56.78", "06 12 34 56 78"),
+    ("+508 41 12 34", "+508 41 12 34"),
+    ("+681 72 12 34", "+681 72 12 34"),
+    ("+687 28 12 34", "+687 28.12.34"),
+    ("+689 87 12 34 56", "+689 87 12 34 56"),
     ("", ""),
 ])
-def test_french_phone_numbers_are_normalised(value, expected):
+def test_phone_numbers_of_france_and_every_overseas_territory_are_normalised(value, expected):
     assert validation.phone(value) == expected
 
 
-@pytest.mark.parametrize("value", ["+44 20 7946 0958", "12345", "0012345678"])
+@pytest.mark.parametrize("value", ["+44 20 7946 0958", "12345", "0012345678", "+1 212 555 0100", "appelez-nous"])
 def test_foreign_or_malformed_phone_numbers_are_rejected(value):
     with pytest.raises(InvalidValue):
         validation.phone(value)
@@ -47,8 +54,21 @@ def test_foreign_or_malformed_phone_numbers_are_rejected(value):
 
 def test_email_is_lower_cased_and_checked():
     assert validation.email(" Contact@Agence.FR ") == "contact@agence.fr"
+    for value in ("pas-une-adresse", "contact@localhost", "a b@agence.fr", "contact@agence..fr"):
+        with pytest.raises(InvalidValue):
+            validation.email(value)
+
+
+@pytest.mark.parametrize("value", ["A\x00B", "\x1b[31mrouge", "abc\u202egnp.exe", "Agence\u2066cachée", "\x7f", "\x85"])
+def test_control_and_bidirectional_characters_are_refused(value):
+    with pytest.raises(InvalidValue, match="contrôle"):
+        validation.plain_text(value, multiline=True)
+
+
+def test_line_breaks_and_tabs_are_text_only_where_several_lines_are_expected():
+    assert validation.plain_text("Ligne 1\n\tLigne 2", multiline=True) == "Ligne 1\n\tLigne 2"
     with pytest.raises(InvalidValue):
-        validation.email("pas-une-adresse")
+        validation.plain_text("Ligne 1\nLigne 2")
 
 
 def test_website_gets_a_scheme_and_rejects_other_protocols():

@@ -4,36 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
 
 import httpx
-import pytest
-
-from tests.directory.test_cli import _csv
-from tests.conftest import provider_row
+from tests.conftest import COMMAND, csv_text, provider_row
 
 FRESH_WITHIN_S = 2.0
 START_WITHIN_S = 60.0
-COMMAND = [sys.executable, "-c", "from directory.cli import main; main()"]
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def environment(settings, tmp_path) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING",
-            "CHANNEL_EXPERT_GEOCODE_CACHE": str(tmp_path / "geocode.sqlite3")}
 
 
 @contextlib.contextmanager
@@ -81,7 +69,7 @@ def _command(environment: dict[str, str], *args: str) -> subprocess.CompletedPro
 
 def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(environment, tmp_path: Path):
     source = tmp_path / "import.csv"
-    source.write_text(_csv([provider_row(trade_name="Agence Zéphyrine")]), encoding="utf-8")
+    source.write_text(csv_text([provider_row(trade_name="Agence Zéphyrine")]), encoding="utf-8")
     with running_servers(environment, 2) as [(first, first_url), (second, second_url)]:
         second.send_signal(signal.SIGSTOP)  # paused during the import
         imported = _command(environment, "import", str(source))
@@ -93,7 +81,7 @@ def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(envi
         _wait_until(lambda: _finds(second_url, "zephyrine"), FRESH_WITHIN_S, "the paused server never caught up")
         checked = _command(environment, "search-check")
         assert checked.returncode == 0 and checked.stdout.count("à jour") == 2, checked.stdout
-        source.write_text(_csv([provider_row(trade_name="Studio Quetzal")]), encoding="utf-8")
+        source.write_text(csv_text([provider_row(trade_name="Studio Quetzal")]), encoding="utf-8")
         assert _command(environment, "import", str(source)).returncode == 0
         for url in (first_url, second_url):
             _wait_until(lambda: _finds(url, "quetzal"), FRESH_WITHIN_S, f"{url} is stale")

@@ -1,0 +1,25 @@
+"""Commands never hang and never end in a traceback: a busy database is waited for, then explained."""
+
+from __future__ import annotations
+
+import asyncio
+
+from directory import changes
+from directory.database import write_transaction
+from directory.tables import Provider
+from tests.conftest import COMMAND, csv_text, provider_row
+
+
+async def test_an_import_waits_for_another_writer_a_bounded_time_then_exits_with_a_french_message(
+        environment, tmp_path):
+    source = tmp_path / "import.csv"
+    source.write_text(csv_text([provider_row()]), encoding="utf-8")
+    async with write_transaction(Provider._meta.db):  # another writer holds the lock
+        await changes.record(["held"])
+        process = await asyncio.create_subprocess_exec(
+            *COMMAND, "import", str(source), env={**environment, "CHANNEL_EXPERT_LOCK_TIMEOUT_S": "1"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 3
+    assert "occupée par une autre écriture" in stderr.decode() and "Traceback" not in stderr.decode()
+    assert await Provider.count() == 0
