@@ -9,30 +9,39 @@ from typing import Any
 
 import pluggy
 import swagger_ui_bundle
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
+from litestar.response import Redirect
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from directory import __version__
-from directory.database import bind, engine_for
+from directory.assets import static_files_router, url_maker
+from directory.database import bind
+from directory.edges import Edges, EscapingFormatter
 from directory.plugin_manager import call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
 from directory.routes.providers import ProviderController
 from directory.routes.services import ServiceController
-from directory.security import SecurityHeadersMiddleware
 from directory.settings import Settings
 from geo import Gazetteer
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1024 * 1024
+LOG_FORMAT = "%(levelname)s - %(asctime)s - %(name)s - %(message)s"
+
+
+@get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Redirect:
+    """Browsers and crawlers that ask for the old name get the page icon."""
+    return Redirect("/static/favicon.svg", status_code=301)
 
 
 def _openapi_config() -> OpenAPIConfig:
@@ -64,16 +73,16 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         ServiceController,
         HealthController,
         PageController,
-        create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False),
-        create_static_files_router(
-            path="/static/swagger", directories=[swagger_ui_bundle.swagger_ui_path], include_in_schema=False
-        ),
+        static_files_router("/static", HERE / "static"),
+        static_files_router("/static/swagger", Path(swagger_ui_bundle.swagger_ui_path), name="swagger-static"),
+        favicon,
     ]
     manager.hook.register_routes(register=handlers.append)
     template_folders: list[Path] = [HERE / "templates"]
     manager.hook.register_templates(register=template_folders.append)
     links: list[tuple[str, str]] = [("Annuaire", "/")]
     manager.hook.navigation_links(register=lambda label, path: links.append((label, path)))
+    static_url = url_maker(handlers)
 
     async def on_startup(app: Litestar) -> None:
         if engine.engine_type == "postgres":
@@ -91,7 +100,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         if engine.engine_type == "postgres":
             await engine.close_connection_pool()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -99,15 +108,16 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
             "gazetteer": Provide(lambda: gazetteer, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[SecurityHeadersMiddleware()],
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
             directory=template_folders,
             engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: engine.engine.globals.update(navigation=links),
+            engine_callback=lambda engine: engine.engine.globals.update(navigation=links, static_url=static_url),
         ),
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
+            formatters={"standard": {"()": EscapingFormatter, "format": LOG_FORMAT}},
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",
         ),
@@ -117,3 +127,6 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         debug=settings.debug,
         state=State({"settings": settings, "plugin_manager": manager}),
     )
+    # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
+    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log)
+    return app

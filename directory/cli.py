@@ -73,7 +73,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     _run(prepare_database(settings))
     app = create_app(settings, ctx.obj["plugin_manager"])
     click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
+    # The app writes its own access log, with request ids and escaped paths.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
+                access_log=False)
 
 
 @cli.command(name="migrate")

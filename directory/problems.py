@@ -8,7 +8,6 @@ request id that the answer repeats, so a user's report leads straight to the tra
 from __future__ import annotations
 
 import logging
-import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -17,10 +16,21 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
+from directory.edges import request_id
 from directory.schemas import InvalidField, Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("directory.errors")
+# What people read when a handler gave no detail of its own.
+FRENCH_DETAILS = {
+    400: "La demande est incorrecte.",
+    404: "Cette adresse ne correspond à aucune page.",
+    405: "Cette action n'est pas possible à cette adresse.",
+    413: "La demande est trop volumineuse.",
+    415: "Ce type de contenu n'est pas accepté.",
+    429: "Trop de demandes : réessayez dans un instant.",
+    503: "Le service est momentanément indisponible. Réessayez dans un instant.",
+}
 
 
 class ProblemError(HTTPException):
@@ -66,6 +76,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
     status = exc.status_code
     invalid = _invalid_fields(exc)
     detail = exc.detail
+    if detail == HTTPStatus(status).phrase:  # Litestar's English default
+        detail = FRENCH_DETAILS.get(status, f"La demande n'a pas pu aboutir (erreur {status}).")
     if isinstance(exc, ValidationException):
         names = ", ".join(sorted({field.name for field in invalid if field.name})) or "requête"
         detail = f"Paramètre invalide : {names}."
@@ -76,23 +88,24 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
         detail=detail,
         instance=request.url.path,
         invalid_params=invalid,
+        request_id=request_id(request.scope),
     )
     return _answer(request, problem, headers=exc.headers)
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[Any]:
     """Log an unexpected error once, with its traceback, and answer a 500 that carries its request id."""
-    request_id = uuid.uuid4().hex
-    logger.error("unhandled error, request id %s, %s %s", request_id, request.method, request.url.path, exc_info=exc)
+    rid = request_id(request.scope)
+    logger.error("unhandled error, request id %s, %s %s", rid, request.method, request.url.path, exc_info=exc)
     problem = Problem(
         type="about:blank",
         title=HTTPStatus.INTERNAL_SERVER_ERROR.phrase,
         status=500,
-        detail=f"Une erreur inattendue s'est produite. Référence : {request_id}.",
+        detail=f"Une erreur inattendue s'est produite. Référence : {rid}.",
         instance=request.url.path,
-        request_id=request_id,
+        request_id=rid,
     )
-    return _answer(request, problem, headers={"X-Request-ID": request_id})
+    return _answer(request, problem)
 
 
 EXCEPTION_HANDLERS = {HTTPException: http_exception_handler, Exception: internal_error_handler}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
 
@@ -18,6 +19,7 @@ from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN
 
 PREFIX = "CHANNEL_EXPERT_"
 DEFAULT_DATABASE_URL = "sqlite:///var/channel-expert.sqlite3"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class SettingsError(ValueError):
@@ -54,6 +56,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     debug: bool = False
+    public_url: str = DEFAULT_PUBLIC_URL
+    access_log: bool = True
     disabled_plugins: tuple[str, ...] = ()
     log_level: str = "INFO"
     geocoders: tuple[str, ...] = ()
@@ -92,6 +96,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}SEARCH_BACKEND must be 'embedded' or 'meilisearch'")
         if self.search_backend == "meilisearch" and not self.meilisearch_url:
             raise SettingsError(f"{PREFIX}MEILISEARCH_URL is required with the meilisearch search backend")
+        public = urlsplit(self.public_url)
+        if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
+            raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
@@ -107,6 +114,8 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             lock_timeout_s=_float(PREFIX + "LOCK_TIMEOUT_S", get("LOCK_TIMEOUT_S", str(DEFAULT_LOCK_TIMEOUT_S))),
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
+            public_url=get("PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
+            access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             geocoders=_list(get("GEOCODERS").lower()),

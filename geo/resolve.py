@@ -15,6 +15,8 @@ from geo.names import normalize
 
 _POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _POSTAL_CODE = re.compile(r"\b(\d{5})\b")
+# The shortest start of a name taken as that place ("bor" is Bordeaux; "b" is a suggestion list).
+MIN_PREFIX = 3
 _INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$", re.IGNORECASE)
 
 
@@ -79,10 +81,16 @@ def resolve(gazetteer: Gazetteer, text: str, suggestions: int = 5) -> Resolution
         if place:
             return _with_point(query, "insee_code", (place,), ambiguous=False)
 
+    key = normalize(query)
+    if not any(char.isalpha() for char in key):
+        # Digits that are no postal code ("0", "330"), or punctuation (","): not a place.
+        return Resolution(query, "unknown", suggestions=tuple(gazetteer.search(key, suggestions)) if key else ())
     named = gazetteer.named(query)
     if named:
         return _with_point(query, "name", named, ambiguous=len(named) > 1)
     started = tuple(gazetteer.search(query, suggestions))
+    if started and len(key) < MIN_PREFIX:
+        return Resolution(query, "unknown", suggestions=started)
     if started:
         # Only the start of a name: the largest such place, with the others offered.
         return Resolution(query, "name", started[:1], started[1:], started[0].lat, started[0].lon)

@@ -13,7 +13,7 @@ from directory.tables import Provider
 
 @get("/sitemap.xml", include_in_schema=False, media_type="application/xml")
 async def sitemap(request: Request) -> Response[str]:
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.public_url  # never the Host header, which any client can set
     rows = await Provider.select(Provider.slug, Provider.updated_at).where(Provider.state == catalogue.PUBLISHED).order_by(
         Provider.slug
     )
@@ -31,7 +31,7 @@ async def sitemap(request: Request) -> Response[str]:
 
 @get("/robots.txt", include_in_schema=False, media_type="text/plain")
 async def robots(request: Request) -> str:
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.public_url
     return f"User-agent: *\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
 
 

@@ -39,6 +39,8 @@ class PageController(Controller):
             departement=departement.upper() if departement.upper() in gazetteer.departements() else None,
         )
         results = await providers.list_providers(filters, sort="name", page=page, limit=PAGE_SIZE)
+        if page > max(results.pages, 1):
+            raise ProblemError(404, f"Cette page n'existe pas : la liste compte {max(results.pages, 1)} page(s).")
         query = {"kind": filters.kind or "", "service": filters.service or "", "departement": filters.departement or ""}
         kept = [(key, value) for key, value in query.items() if value]
         return Template(

@@ -14,9 +14,9 @@ from typing import AsyncIterator
 
 import click
 from litestar import Litestar
-from litestar.static_files import create_static_files_router
 
 from directory import hookimpl
+from directory.assets import static_files_router
 from directory.cli import prepare_database
 from geo import Gazetteer
 
@@ -32,8 +32,7 @@ HERE = Path(__file__).parent
 def register_routes(register):
     register(SearchController)
     register(search_page)
-    register(create_static_files_router(path="/static/geosearch", directories=[HERE / "static"],
-                                        include_in_schema=False))
+    register(static_files_router("/static/geosearch", HERE / "static", name="geosearch-static"))
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from plugins.geosearch.service import DEFAULT_RADIUS_KM, SearchParameters, place
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 Sort = Literal["distance", "relevance"]
 RADII = (5, 10, 20, 30, 50, 100)
+_DIGITS = re.compile(r"[0-9]{1,6}")
 
 
 class SearchController(Controller):
@@ -47,7 +49,8 @@ class SearchController(Controller):
         on_site: Annotated[bool | None, QueryParameter(description="Intervient sur site")] = None,
         remote: Annotated[bool | None, QueryParameter(description="Travaille à distance")] = None,
         sort: Annotated[Sort | None, QueryParameter(
-            description="distance (par défaut avec un lieu et sans texte) ou relevance")] = None,
+            description="distance (par défaut avec un lieu et sans texte ; sans lieu, l'ordre est celui de la "
+                        "pertinence) ou relevance")] = None,
         page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> SearchResponse:
@@ -70,6 +73,14 @@ class SearchController(Controller):
         return [place_summary(p) for p in request.app.state.search.gazetteer.search(q, limit)]
 
 
+def _number(text: str, low: int, high: int) -> int | None:
+    """A whole number typed in ASCII digits within [low, high], else None ("²" and 5,000 digits included)."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
 def _form_parameters(request: Request) -> SearchParameters:
     """Read the page's form leniently: a value out of range is ignored, never an error page."""
     query = request.query_params
@@ -78,18 +89,16 @@ def _form_parameters(request: Request) -> SearchParameters:
         value = query.get(name) or None
         return value if value in allowed else None
 
-    radius = query.get("radius_km", "")
-    page = query.get("page", "1")
     return SearchParameters(
         q=query.get("q", "")[:200],
         near=query.get("near", "")[:100],
-        radius_km=int(radius) if radius.isdigit() and 1 <= int(radius) <= 200 else None,
+        radius_km=_number(query.get("radius_km", ""), 1, 200),
         kind=choice("kind", catalogue.KINDS),
         services=tuple(s for s in dict.fromkeys(query.getall("services", [])) if s in catalogue.SERVICE_SLUGS)[:10],
         on_site=True if query.get("on_site") == "1" else None,
         remote=True if query.get("remote") == "1" else None,
         sort=choice("sort", ("distance", "relevance")),
-        page=int(page) if page.isdigit() and 1 <= int(page) <= 500 else 1,
+        page=_number(query.get("page", ""), 1, 500) or 1,
     )
 
 

@@ -102,10 +102,9 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
-    sort = parameters.sort or ("distance" if point and not parameters.q.strip() else "relevance")
-    if sort == "distance" and point is None:
-        message = "Le tri par distance demande un lieu (paramètre near)."
-        raise ProblemError(400, message, [InvalidField("sort", "query", message)])
+    # Without a place there is no distance to sort by: relevance it is.
+    sort = parameters.sort if point else "relevance"
+    sort = sort or ("relevance" if parameters.q.strip() else "distance")
     result = await index.backend.search(SearchQuery(
         text=parameters.q.strip(),
         filter=_filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site,

@@ -47,3 +47,15 @@ def test_a_misspelt_name_comes_back_with_suggestions(gazetteer):
     found = resolve(gazetteer, "Monpelier")
     assert not found.found
     assert "Montpellier" in [p.name for p in found.suggestions]
+
+
+@pytest.mark.parametrize("query", [",", "0", "330", " - ", "b", "12345678"])
+def test_what_is_no_place_name_or_postal_code_resolves_to_nothing(gazetteer, query):
+    found = resolve(gazetteer, query)
+    assert not found.found and found.kind == "unknown" and not found.places
+
+
+def test_a_partial_postal_code_suggests_the_places_it_starts(gazetteer):
+    found = resolve(gazetteer, "330")
+    assert found.suggestions and all(any(code.startswith("330") for code in p.postal_codes)
+                                     for p in found.suggestions)

@@ -86,13 +86,24 @@ async def test_an_unknown_place_is_a_400_with_suggestions(bordeaux, client):
     ({"kind": "plombier"}, "kind"),
     ({"services": "plomberie"}, "services"),
     ({"sort": "price"}, "sort"),
-    ({"sort": "distance"}, "sort"),
     ({"limit": "500"}, "limit"),
 ])
 async def test_bad_parameters_are_400_problems_naming_them(bordeaux, client, params, name):
     response = await client.get("/api/search", params=params)
     assert response.status_code == 400
     assert [p["name"] for p in response.json()["invalid-params"]] == [name]
+
+
+async def test_sorting_by_distance_without_a_place_answers_by_relevance(bordeaux, client):
+    response = await client.get("/api/search", params={"sort": "distance", "q": "pixel"})
+    assert response.status_code == 200 and response.json()["hits"][0]["distance_km"] is None
+
+
+@pytest.mark.parametrize("near", [",", "0", "330", "b"])
+async def test_what_is_not_a_place_is_a_400_not_some_city(bordeaux, client, near):
+    response = await client.get("/api/search", params={"near": near})
+    assert response.status_code == 400
+    assert [p["name"] for p in response.json()["invalid-params"]] == ["near"]
 
 
 async def test_places_autocomplete_puts_larger_places_first(client):
