@@ -31,7 +31,7 @@ from directory.routes.pages import PageController
 from directory.routes.providers import ProviderController
 from directory.routes.services import ServiceController
 from directory.settings import Settings
-from geo import Gazetteer
+from geo import Gazetteer, of_place
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1024 * 1024
@@ -58,6 +58,12 @@ def _openapi_config() -> OpenAPIConfig:
         path="/schema",
         render_plugins=[swagger],
     )
+
+
+def _template_helpers(engine: JinjaTemplateEngine, **values: Any) -> None:
+    """What every template may use: the navigation, ``static_url``, and the ``de`` filter ("d'Aurillac")."""
+    engine.engine.globals.update(values)
+    engine.engine.filters["de"] = of_place
 
 
 def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Litestar:
@@ -112,7 +118,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         template_config=TemplateConfig(
             directory=template_folders,
             engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: engine.engine.globals.update(navigation=links, static_url=static_url),
+            engine_callback=lambda engine: _template_helpers(engine, navigation=links, static_url=static_url),
         ),
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(

@@ -15,7 +15,7 @@ import msgspec
 from directory import catalogue
 from directory.records import ProviderRecord
 from directory.validation import luhn_key
-from geo import Gazetteer, Place
+from geo import Gazetteer, Place, of_place
 from geo.names import fold
 
 SEED = 20261126
@@ -84,18 +84,19 @@ def _phone(rng: random.Random, region: str) -> str:
 SERVICE_LABELS = {s.slug: s.label for s in catalogue.SERVICES}
 
 
-def _description(rng: random.Random, kind: str, name: str, place: Place, services: list[str], sectors: list[str]) -> str:
+def _description(rng: random.Random, kind: str, name: str, place: Place, of_departement: str, services: list[str],
+                 sectors: list[str]) -> str:
     offered = ", ".join(_lower_first(SERVICE_LABELS[s]) for s in services[:3])
     clients = ", ".join(_lower_first(catalogue.SECTORS[s]) for s in sectors[:3])
     if kind == catalogue.RESELLER:
         opening = rng.choice((
-            f"{name} équipe et dépanne les TPE {_of(place.name)} et des environs.",
+            f"{name} équipe et dépanne les TPE {of_place(place.name)} et des environs.",
             f"Revendeur informatique installé à {place.name}, {name} accompagne artisans et commerçants au quotidien.",
             f"Depuis {place.name}, {name} installe, sécurise et entretient le parc informatique des petites entreprises.",
         ))
     else:
         opening = rng.choice((
-            f"{name} conçoit des sites web clairs et efficaces pour les petites entreprises de {place.departement_name}.",
+            f"{name} conçoit des sites web clairs et efficaces pour les petites entreprises {of_departement}.",
             f"Agence web basée à {place.name}, {name} aide les TPE à se faire connaître en ligne.",
             f"{name} met le numérique à la portée des indépendants : un site, une présence en ligne, des clients.",
         ))
@@ -104,14 +105,6 @@ def _description(rng: random.Random, kind: str, name: str, place: Place, service
 
 def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
-
-
-def _of(name: str) -> str:
-    """French "de" before a place name: "de Lyon", "d'Arles", "du Havre", "des Sables-d'Olonne"."""
-    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
-        if name.startswith(article):
-            return contracted + name[len(article):]
-    return f"d'{name}" if fold(name[:1]) in "aeiouy" else f"de {name}"
 
 
 def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> list[Place]:
@@ -152,13 +145,15 @@ def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, u
     if place.region in REGIONAL_LANGUAGES and rng.random() < 0.3:
         languages.append(REGIONAL_LANGUAGES[place.region])
     domain = "".join(c for c in fold(trade_name) if c.isalnum())[:30] or "contact"
+    on_site = kind == catalogue.RESELLER or rng.random() < 0.5
     return ProviderRecord(
         slug="",
         kind=kind,
         legal_name=f"{trade_name.upper()} {rng.choice(LEGAL_FORMS)}",
         trade_name=trade_name,
         siret=_siret(rng, used),
-        description=_description(rng, kind, trade_name, place, services, sectors),
+        description=_description(rng, kind, trade_name, place, gazetteer.of_departement(place.departement), services,
+                                 sectors),
         website=f"https://www.{domain}.fr",
         email=f"contact@{domain}.fr",
         phone=_phone(rng, place.region),
@@ -170,9 +165,10 @@ def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, u
         region=place.region,
         latitude=place.lat,
         longitude=place.lon,
-        service_radius_km=rng.choice((10, 15, 20, 30, 40, 50, 80)) if rng.random() < 0.7 else None,
+        # Only providers that come on site have a radius around their office.
+        service_radius_km=rng.choice((10, 15, 20, 30, 40, 50, 80)) if on_site and rng.random() < 0.7 else None,
         service_departements=departements,
-        on_site=kind == catalogue.RESELLER or rng.random() < 0.5,
+        on_site=on_site,
         remote=kind == catalogue.WEB_AGENCY or rng.random() < 0.6,
         services=services,
         sectors=sectors,

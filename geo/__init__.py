@@ -6,9 +6,10 @@ This package knows nothing about the directory; it can be used on its own.
 from geo.distance import bounding_box, distance_km
 from geo.gazetteer import Gazetteer, Place
 from geo.geocoding import Address, Geocoder, Location, build_geocoder
+from geo.names import of_place
 from geo.resolve import Resolution, resolve
 
 __all__ = [
     "Address", "Gazetteer", "Geocoder", "Location", "Place", "Resolution",
-    "bounding_box", "build_geocoder", "distance_km", "resolve",
+    "bounding_box", "build_geocoder", "distance_km", "of_place", "resolve",
 ]

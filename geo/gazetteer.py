@@ -24,6 +24,11 @@ from geo.names import keys, normalize_query
 _CELL_DEGREES = 0.1
 
 
+# "de" followed by a name of each INSEE name type: 0 no article (consonant), 1 no article
+# (vowel), 2 "Le", 3 "La", 4 "Les", 5 "L'".
+DE_BY_NAME_TYPE = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'"}
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """A commune (or a Paris, Lyon or Marseille arrondissement) and where it lies.
@@ -53,11 +58,14 @@ class Place:
 class Gazetteer:
     """Find French places by INSEE code, postal code, name, name prefix or coordinates."""
 
-    def __init__(self, places: list[Place], aliases: list[tuple[str, str]], attribution: str) -> None:
+    def __init__(self, places: list[Place], aliases: list[tuple[str, str]], attribution: str,
+                 name_types: dict[str, int] | None = None) -> None:
         self.attribution = attribution
         self._places = places
         self._by_insee = {place.insee_code: place for place in places}
         self._departements = {p.departement: (p.departement_name, p.region) for p in places}
+        # INSEE's "type de nom en clair" of each département: which article its name takes.
+        self._name_types = name_types or {}
         self._regions = {p.region: p.region_name for p in places}
 
         by_postal_code: dict[str, list[Place]] = defaultdict(list)
@@ -90,11 +98,12 @@ class Gazetteer:
         departements = data["departements"]
         places = []
         for insee, name, codes, dep, population, lat, lon, kind in data["communes"]:
-            dep_name, region = departements[dep]
+            dep_name, region, _ = departements[dep]
             places.append(
                 Place(insee, name, tuple(codes), dep, dep_name, region, regions[region], population, lat, lon, kind)
             )
-        return cls(places, [tuple(alias) for alias in data["aliases"]], data["attribution"])
+        name_types = {code: name_type for code, (_, _, name_type) in departements.items()}
+        return cls(places, [tuple(alias) for alias in data["aliases"]], data["attribution"], name_types)
 
     def places(self) -> list[Place]:
         """Every place, in INSEE code order."""
@@ -103,6 +112,11 @@ class Gazetteer:
     def departements(self) -> dict[str, tuple[str, str]]:
         """Each département code with its name and its région code."""
         return dict(self._departements)
+
+    def of_departement(self, code: str) -> str:
+        """A département's name after "de", with its article: "du Finistère", "de l'Ain", "des Deux-Sèvres"."""
+        name, _ = self._departements[code]
+        return DE_BY_NAME_TYPE.get(self._name_types.get(code, 0), "de ") + name
 
     def regions(self) -> dict[str, str]:
         """Each région code with its name."""

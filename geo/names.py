@@ -40,3 +40,11 @@ def keys(name: str) -> list[str]:
 def normalize_query(text: str) -> str:
     """A typed query folded like names, with "3e", "3ème", "1er" shortened to the number, as in ``keys``."""
     return re.sub(r"\b(\d{1,2})(?:eme|ieme|e|er)\b", r"\1", normalize(text))
+
+
+def of_place(name: str) -> str:
+    """A place name after French "de": "de Lyon", "d'Aurillac", "du Havre", "des Sables-d'Olonne"."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
+        if name.startswith(article):
+            return contracted + name[len(article):]
+    return f"d'{name}" if fold(name[:1]) in ("a", "e", "i", "o", "u", "y") and name[:1] else f"de {name}"

@@ -148,7 +148,7 @@ def build() -> dict:
         "attribution": ATTRIBUTION,
         "regions": {r["code"]: r["nom"] for r in regions.values()},
         "departements": {
-            d["code"]: [d["nom"], regions[d["region_id"]]["code"]] for d in departements.values()
+            d["code"]: [d["nom"], regions[d["region_id"]]["code"], int(d["type_nom"])] for d in departements.values()
         },
         "columns": ["insee_code", "name", "postal_codes", "departement", "population", "lat", "lon", "kind"],
         "communes": rows,

@@ -1,8 +1,13 @@
 """The demo network is realistic and the same everywhere."""
 
+import re
+
 from directory import catalogue
 from directory.demo import demo_records, checksum
 from directory.validation import siret
+
+# "de" where French says "du", "de l'", "des", "de la" or "d'".
+WRONG_DE = re.compile(r"\bde (Finistère|Nord|Ain|Aisne|Deux-Sèvres|Gironde|Rhône|Var|Landes|Hérault|[AEIOUYÉÎ])")
 
 
 def test_demo_network_is_identical_on_every_run(gazetteer):
@@ -38,3 +43,16 @@ def test_demo_network_covers_every_region_weighted_by_population(gazetteer):
 def test_demo_providers_in_paris_lyon_and_marseille_sit_in_arrondissements(gazetteer):
     kinds = {gazetteer.commune(r.insee_code).kind for r in demo_records(gazetteer)}
     assert "city" not in kinds and "arrondissement" in kinds
+
+
+def test_demo_descriptions_speak_proper_french(gazetteer):
+    records = demo_records(gazetteer)
+    wrong = [r.description for r in records if WRONG_DE.search(r.description)]
+    assert wrong == []
+    finistere = [r for r in records if r.departement == "29" and "sites web clairs" in r.description]
+    assert finistere and all("petites entreprises du Finistère" in r.description for r in finistere)
+
+
+def test_remote_only_demo_providers_have_no_radius(gazetteer):
+    remote_only = [r for r in demo_records(gazetteer) if r.remote and not r.on_site]
+    assert remote_only and all(r.service_radius_km is None for r in remote_only)

@@ -74,3 +74,15 @@ async def test_home_pagination_keeps_the_filters(client, settings):
     text = (await client.get("/?kind=web_agency")).text
     assert 'href="/?kind=web_agency&amp;page=2"' in text
     assert "Agence 29" in (await client.get("/?kind=web_agency&page=2")).text
+
+
+async def test_the_service_area_reads_as_french_and_says_no_radius_for_remote_work(settings, client):
+    await add_providers(
+        provider_row(trade_name="Cantal Info", postal_code="15000", commune="Aurillac", service_radius_km="80"),
+        provider_row(trade_name="Web Distance", postal_code="15000", commune="Aurillac", service_radius_km="10",
+                     on_site="non", remote="oui"),
+    )
+    on_site = (await client.get("/prestataires/cantal-info-aurillac")).text.replace("&#39;", "'")
+    assert "Dans un rayon de 80 km autour d'Aurillac." in on_site
+    remote = (await client.get("/prestataires/web-distance-aurillac")).text
+    assert "À distance uniquement" in remote and "rayon" not in remote

@@ -2,7 +2,7 @@
 
 import pytest
 
-from geo import Gazetteer
+from geo import Gazetteer, of_place
 from geo.names import normalize
 
 
@@ -122,3 +122,16 @@ def test_reverse_turns_a_point_into_its_commune(gazetteer, lat, lon, expected):
 def test_reverse_far_from_france_finds_nothing(gazetteer):
     assert gazetteer.reverse(0.0, 0.0) is None
     assert gazetteer.reverse(40.0, -30.0) is None
+
+
+@pytest.mark.parametrize("code, phrase", [("29", "du Finistère"), ("01", "de l'Ain"), ("79", "des Deux-Sèvres"),
+                                          ("33", "de la Gironde"), ("35", "d'Ille-et-Vilaine"), ("75", "de Paris"),
+                                          ("974", "de La Réunion")])
+def test_a_departement_takes_its_own_article_after_de(gazetteer, code, phrase):
+    assert gazetteer.of_departement(code) == phrase
+
+
+@pytest.mark.parametrize("name, phrase", [("Aurillac", "d'Aurillac"), ("Le Havre", "du Havre"), ("Lyon", "de Lyon"),
+                                          ("Les Sables-d'Olonne", "des Sables-d'Olonne"), ("Yerres", "d'Yerres")])
+def test_a_place_name_after_de_is_elided_or_contracted(name, phrase):
+    assert of_place(name) == phrase

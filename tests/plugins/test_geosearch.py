@@ -156,9 +156,16 @@ async def test_the_search_page_works_without_javascript(bordeaux, client):
     response = await client.get("/recherche", params={"q": "site", "near": "33000", "radius_km": "20"})
     assert response.status_code == 200
     text = response.text
-    assert "Rechercher un prestataire" in text and "autour de <strong>Bordeaux (33)</strong>" in text
+    assert "<title>Rechercher un prestataire près de Bordeaux (33)" in text
+    assert "autour <strong>de Bordeaux (33)</strong>" in text
     assert "Agence Pixel" in text and "à 0,3 km" in text or "à 0," in text
     assert "Agence Lumen" not in text
+
+
+async def test_the_search_page_names_the_place_in_french_not_its_postal_code(bordeaux, client):
+    text = (await client.get("/recherche", params={"near": "15000"})).text
+    assert "<title>Rechercher un prestataire près d'Aurillac (15)" in text.replace("&#39;", "'")
+    assert "15000" not in text.split("</title>")[0]
 
 
 async def test_the_search_page_explains_an_unknown_place_in_french(bordeaux, client):

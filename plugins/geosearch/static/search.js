@@ -27,6 +27,13 @@
     return api;
   }
 
+  // A place name after "de", as the page writes it: "de Lyon", "d'Aurillac", "du Havre", "des Sables-d'Olonne".
+  function ofPlace(name) {
+    if (name.startsWith("Le ")) return "du " + name.slice(3);
+    if (name.startsWith("Les ")) return "des " + name.slice(4);
+    return /^[aeiouyàâäéèêëîïôöùûüÿ]/i.test(name) ? "d'" + name : "de " + name;
+  }
+
   function element(tag, attributes, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
@@ -42,7 +49,7 @@
     const fragment = document.createDocumentFragment();
     const count = element("p", { class: "count" }, element("strong", {}, String(data.total)),
       data.total > 1 ? " prestataires" : " prestataire");
-    if (data.near && data.near.place) count.append(" autour de ", element("strong", {}, data.near.place.label));
+    if (data.near && data.near.place) count.append(" autour ", element("strong", {}, ofPlace(data.near.place.label)));
     fragment.append(count);
     const list = element("ul", { class: "results" });
     for (const hit of data.hits) {
