@@ -14,7 +14,7 @@ import msgspec
 
 from directory import catalogue
 from directory.records import ProviderRecord
-from directory.validation import luhn_key
+from directory.validation import InvalidValue, luhn_key, phone
 from geo import Gazetteer, Place, of_place
 from geo.names import fold
 
@@ -76,9 +76,14 @@ def _siret(rng: random.Random, used: set[str]) -> str:
 
 
 def _phone(rng: random.Random, region: str) -> str:
+    """A number of the région's prefix in a range actually allocated (as the import checks)."""
     prefix = PHONE_PREFIX_BY_REGION.get(region, "09")
-    digits = prefix + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(prefix)))
-    return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+    while True:
+        digits = prefix + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(prefix)))
+        try:
+            return phone(digits)
+        except InvalidValue:
+            continue
 
 
 SERVICE_LABELS = {s.slug: s.label for s in catalogue.SERVICES}

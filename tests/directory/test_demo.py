@@ -2,8 +2,11 @@
 
 import re
 
+import msgspec
+
 from directory import catalogue
 from directory.demo import demo_records, checksum
+from directory.records import clean_record, record_to_row
 from directory.validation import siret
 
 # "de" where French says "du", "de l'", "des", "de la" or "d'".
@@ -56,3 +59,9 @@ def test_demo_descriptions_speak_proper_french(gazetteer):
 def test_remote_only_demo_providers_have_no_radius(gazetteer):
     remote_only = [r for r in demo_records(gazetteer) if r.remote and not r.on_site]
     assert remote_only and all(r.service_radius_km is None for r in remote_only)
+
+
+def test_every_demo_provider_passes_the_import_checks(gazetteer):
+    for record in demo_records(gazetteer):
+        cleaned = clean_record(record_to_row(record), gazetteer)
+        assert msgspec.structs.replace(cleaned, slug=record.slug) == record
