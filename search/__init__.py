@@ -5,7 +5,7 @@ with ``create_backend``; every backend implements ``SearchBackend``.
 """
 
 from search.backend import SearchBackend
-from search.filters import And, Eq, Filter, In, Not, Or
+from search.filters import REACH_FIELD, And, Eq, Filter, In, Not, Or, Reaches
 from search.model import GeoPoint, Hit, IndexSettings, SearchError, SearchQuery, SearchResult
 
 BACKENDS = ("embedded", "meilisearch")
@@ -25,6 +25,6 @@ def create_backend(name: str = "embedded", **options) -> SearchBackend:
 
 
 __all__ = [
-    "And", "BACKENDS", "Eq", "Filter", "GeoPoint", "Hit", "In", "IndexSettings", "Not", "Or", "SearchBackend",
-    "SearchError", "SearchQuery", "SearchResult", "create_backend",
+    "And", "BACKENDS", "Eq", "Filter", "GeoPoint", "Hit", "In", "IndexSettings", "Not", "Or", "REACH_FIELD",
+    "Reaches", "SearchBackend", "SearchError", "SearchQuery", "SearchResult", "create_backend",
 ]

@@ -23,14 +23,14 @@ from typing import Any, Iterable
 import numpy as np
 
 from search.backend import SearchBackend
-from search.filters import And, Eq, Filter, In, Not, fields
+from search.filters import And, Eq, Filter, In, Not, Reaches, fields
 from search.memory_index import (
-    ATTRIBUTE_BIT, COUNT_BIT, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex, build_index, value_key,
+    ATTRIBUTE_BIT, COUNT_BIT, EARTH_RADIUS_KM, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex,
+    build_index, value_key,
 )
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
 from search.text import tokens, typo_budget
 
-EARTH_RADIUS_KM = 6371.0  # Meilisearch's earth radius, so both engines agree on distances
 PROXIMITY_LIMIT = 20
 PROXIMITY_CACHE = 10_000  # query word sequences
 NO_MATCH = 127
@@ -167,6 +167,8 @@ class _Search:
         """Which of ``slots`` pass the filter, as booleans."""
         if isinstance(node, (Eq, In)):
             return self._value_mask(node)[slots]
+        if isinstance(node, Reaches):
+            return self._reach_mask(node)[slots]
         if isinstance(node, Not):
             return ~self._filter(node.item, slots)
         masks = [self._filter(item, slots) for item in node.items]  # type: ignore[attr-defined]
@@ -182,6 +184,19 @@ class _Search:
         found = self.index.filter_cache.get(key)
         if found is None:
             found = self.index.filter_cache.remember(key, self._compute_value_mask(node.field, values))
+        return found
+
+    def _reach_mask(self, node: Reaches) -> np.ndarray:
+        """Which slots' reach covers the point; cached until the index changes, like a circle."""
+        key = ("_reach", node.lat, node.lon)
+        found = self.index.filter_cache.get(key)
+        if found is None:
+            table = self.index.reach_table
+            phi, lam = math.radians(node.lat), math.radians(node.lon)
+            point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
+            found = np.zeros(self.size, dtype=bool)
+            found[table.slots[table.xyz @ point >= table.cos_reach]] = True
+            found = self.index.filter_cache.remember(key, found)
         return found
 
     def _compute_value_mask(self, field: str, values) -> np.ndarray:

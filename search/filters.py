@@ -43,6 +43,21 @@ class In(Filter):
 
 
 @dataclass(frozen=True)
+class Reaches(Filter):
+    """The document's reach covers the point: it lies within ``_reach_km`` of the document's ``_geo``.
+
+    A service area ("we come within 80 km of our office") is a circle per document, whose
+    radius is the document's own: documents without ``_reach_km`` or ``_geo`` never match.
+    """
+
+    lat: float
+    lon: float
+
+
+REACH_FIELD = "_reach_km"
+
+
+@dataclass(frozen=True)
 class And(Filter):
     items: tuple[Filter, ...]
 
@@ -63,6 +78,8 @@ def fields(node: Filter | None) -> set[str]:
         return set()
     if isinstance(node, (Eq, In)):
         return {node.field}
+    if isinstance(node, Reaches):
+        return {REACH_FIELD}
     if isinstance(node, Not):
         return fields(node.item)
     return set().union(*(fields(item) for item in node.items))  # type: ignore[attr-defined]

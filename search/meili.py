@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import meilisearch
 from meilisearch.errors import MeilisearchError
 
 from search.backend import SearchBackend
-from search.filters import And, Eq, Filter, In, Not, Or
+from search.filters import REACH_FIELD, And, Eq, Filter, In, Not, Or, Reaches, fields
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
 
 BATCH = 1000
@@ -31,18 +31,38 @@ def _literal(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # double quotes, with " and \ escaped
 
 
-def filter_expression(node: Filter) -> str:
-    """A filter in Meilisearch's filter syntax."""
+def filter_expression(node: Filter, reaches: Sequence[float] = ()) -> str:
+    """A filter in Meilisearch's filter syntax; ``reaches`` are the distinct ``_reach_km`` values indexed.
+
+    Meilisearch's ``_geoRadius`` takes one radius per filter, not a field of each document.
+    ``Reaches`` becomes one exact clause per distinct reach in the index: documents of that
+    reach within that distance. The cost grows with the number of distinct reaches (a few
+    dozen in practice: people choose round figures), not with the number of documents.
+    """
     if isinstance(node, Eq):
         return f"{node.field} = {_literal(node.value)}"
     if isinstance(node, In):
         return f"{node.field} IN [{', '.join(_literal(v) for v in node.values)}]"
+    if isinstance(node, Reaches):
+        if not reaches:
+            return f"{REACH_FIELD} < 0"  # no document has a reach: nothing can match
+        return " OR ".join(f"({REACH_FIELD} = {_literal(reach)} AND _geoRadius({node.lat}, {node.lon}, "
+                           f"{round(reach * 1000)}))" for reach in sorted(reaches))
     if isinstance(node, Not):
-        return f"NOT ({filter_expression(node.item)})"
+        return f"NOT ({filter_expression(node.item, reaches)})"
     if isinstance(node, (And, Or)):
         joiner = " AND " if isinstance(node, And) else " OR "
-        return joiner.join(f"({filter_expression(item)})" for item in node.items)
+        return joiner.join(f"({filter_expression(item, reaches)})" for item in node.items)
     raise TypeError(f"not a filter: {node!r}")
+
+
+def reach_values(facet_distribution: dict[str, dict[str, int]]) -> list[float]:
+    """The distinct reaches an index holds, from a facet distribution of ``_reach_km``."""
+    values = []
+    for text in facet_distribution.get(REACH_FIELD, {}):
+        number = float(text)
+        values.append(int(number) if number.is_integer() else number)
+    return sorted(values)
 
 
 def settings_payload(settings: IndexSettings) -> dict[str, Any]:
@@ -58,16 +78,16 @@ def settings_payload(settings: IndexSettings) -> dict[str, Any]:
         "rankingRules": ranking,
         "synonyms": {phrase: list(equivalents) for phrase, equivalents in settings.synonyms.items()},
         "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
-        "faceting": {"maxValuesPerFacet": 100},
+        "faceting": {"maxValuesPerFacet": 1000},  # every distinct reach (see filter_expression)
         "pagination": {"maxTotalHits": 100_000},
     }
 
 
-def search_parameters(query: SearchQuery) -> dict[str, Any]:
-    """The body of a Meilisearch search for ``query`` (without ``q``)."""
+def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict[str, Any]:
+    """The body of a Meilisearch search for ``query`` (without ``q``); see ``filter_expression`` for ``reaches``."""
     filters = []
     if query.filter is not None:
-        filters.append(filter_expression(query.filter))
+        filters.append(filter_expression(query.filter, reaches))
     if query.near is not None and query.radius_km is not None:
         filters.append(f"_geoRadius({query.near.lat}, {query.near.lon}, {round(query.radius_km * 1000)})")
     params: dict[str, Any] = {}
@@ -172,7 +192,13 @@ class MeilisearchBackend(SearchBackend):
             await self._wait(await self._call(self._client.delete_index, temporary))
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        answer = await self._call(self._client.index(self._uid).search, query.text, search_parameters(query))
+        index = self._client.index(self._uid)
+        reaches: list[float] = []
+        if REACH_FIELD in fields(query.filter):
+            # Read at each search, so a reach another process just indexed is never missed.
+            counted = await self._call(index.search, "", {"limit": 0, "facets": [REACH_FIELD]})
+            reaches = reach_values(counted.get("facetDistribution") or {})
+        answer = await self._call(index.search, query.text, search_parameters(query, reaches))
         return parse_result(answer, query, self._distance_km)
 
     async def ids(self) -> set[str]:

@@ -19,9 +19,11 @@ import numpy as np
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
+from search.filters import REACH_FIELD
 from search.model import IndexSettings, SearchError
 from search.text import tokens
 
+EARTH_RADIUS_KM = 6371.0  # Meilisearch's earth radius, so both engines agree on distances
 MAX_SEARCHABLE = 15  # attribute ranks fit in 4 bits
 MAX_SLOTS = 2**24  # custom ranks fit under INEXACT_BIT
 POSITION_CACHE = 20_000
@@ -47,6 +49,16 @@ class GeoTable(NamedTuple):
     slots: np.ndarray
     lat: np.ndarray
     xyz: np.ndarray
+
+
+class ReachTable(NamedTuple):
+    """Live documents that have a reach: a point lies in a document's reach when the cosine of
+    its distance to the document (one product with the point's unit vector) is at least ``cos_reach``.
+    """
+
+    slots: np.ndarray
+    xyz: np.ndarray
+    cos_reach: np.ndarray
 
 
 class FacetRows(NamedTuple):
@@ -122,6 +134,7 @@ class MemoryIndex:
         self.lat = array("d")
         self.lon = array("d")
         self.custom = array("d")
+        self.reach = array("d")  # each document's ``_reach_km``, NaN without one
         self.postings: dict[str, array] = defaultdict(lambda: array("i"))
         self.attributes: dict[str, array] = defaultdict(lambda: array("b"))
         self.word_lists: list[list[str]] = []
@@ -141,7 +154,7 @@ class MemoryIndex:
                 self.word_synonyms[phrase[0]] += list(equivalent)
 
     def _value_fields(self) -> set[str]:
-        return set(self.settings.filterable) | set(self.settings.facets) - {"_geo"}
+        return set(self.settings.filterable) | set(self.settings.facets) - {"_geo", REACH_FIELD}
 
     def _synonym_phrases(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         """(phrase, equivalent) pairs as word tuples, for synonyms of several words."""
@@ -180,6 +193,8 @@ class MemoryIndex:
         geo = document.get("_geo") or {}
         self.lat.append(float(geo.get("lat", math.nan)))
         self.lon.append(float(geo.get("lng", math.nan)))
+        reach = document.get(REACH_FIELD)
+        self.reach.append(float(reach) if isinstance(reach, (int, float)) and reach > 0 else math.nan)
         custom_field = self.settings.custom_ranking[0] if self.settings.custom_ranking else None
         self.custom.append(float(document.get(custom_field) or 0) if custom_field else 0.0)
         words: list[str] = []
@@ -258,6 +273,15 @@ class MemoryIndex:
         phi, lam = np.radians(lat[slots]), np.radians(lon[slots])
         xyz = np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
         return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
+
+    @cached_property
+    def reach_table(self) -> ReachTable:
+        """Live documents with a point and a reach, as unit vectors and the cosine of their reach."""
+        reach = np.frombuffer(self.reach, dtype=np.float64)
+        geo = self.geo
+        keep = ~np.isnan(reach[geo.slots])
+        angles = np.minimum(reach[geo.slots][keep] / EARTH_RADIUS_KM, math.pi)
+        return ReachTable(geo.slots[keep], np.ascontiguousarray(geo.xyz[keep]), np.cos(angles))
 
     @cached_property
     def facet_rows(self) -> FacetRows:

@@ -2,11 +2,11 @@
 
 import pytest
 
-from search import Eq, GeoPoint, In, IndexSettings, Not, SearchError, SearchQuery
+from search import Eq, GeoPoint, In, IndexSettings, Not, Reaches, SearchError, SearchQuery
 
 SETTINGS = IndexSettings(
     searchable=("name", "services", "commune", "description"),
-    filterable=("kind", "services", "remote"),
+    filterable=("kind", "services", "remote", "_reach_km"),
     facets=("kind", "services"),
     sortable=("completeness",),
     synonyms={"site web": ("site internet",), "site internet": ("site web",), "seo": ("referencement",),
@@ -14,23 +14,24 @@ SETTINGS = IndexSettings(
     custom_ranking=("completeness", True),
 )
 BORDEAUX = GeoPoint(44.8378, -0.5792)
+LIBOURNE = GeoPoint(44.9153, -0.2439)  # 28 km from Pixel, 31 from Micro, 76 from Arcachon
 
 DOCUMENTS = [
     {"id": "pixel", "kind": "web_agency", "name": "Agence Pixel", "services": ["Site web", "E-commerce"],
      "commune": "Bordeaux", "description": "Boutiques en ligne pour commerçants.", "remote": True,
-     "completeness": 90, "_geo": {"lat": 44.8378, "lng": -0.5792}},
+     "completeness": 90, "_geo": {"lat": 44.8378, "lng": -0.5792}, "_reach_km": 10},
     {"id": "galet", "kind": "web_agency", "name": "Studio Galet", "services": ["Référencement"],
      "commune": "Mérignac", "description": "Une agence web qui soigne le référencement naturel.", "remote": True,
      "completeness": 80, "_geo": {"lat": 44.8386, "lng": -0.6436}},
     {"id": "micro", "kind": "reseller", "name": "Micro Services Talence", "services": ["Maintenance informatique"],
      "commune": "Talence", "description": "Dépannage et cybersécurité des postes.", "remote": False,
-     "completeness": 70, "_geo": {"lat": 44.8080, "lng": -0.5890}},
+     "completeness": 70, "_geo": {"lat": 44.8080, "lng": -0.5890}, "_reach_km": 80},
     {"id": "lyon", "kind": "web_agency", "name": "Agence Lumen", "services": ["Site web"],
      "commune": "Lyon", "description": "Sites internet pour artisans.", "remote": True,
      "completeness": 60, "_geo": {"lat": 45.7640, "lng": 4.8357}},
     {"id": "arcachon", "kind": "reseller", "name": "Bassin Informatique", "services": ["Maintenance informatique"],
      "commune": "Arcachon", "description": "Le parc informatique des commerces du bassin.", "remote": False,
-     "completeness": 50, "_geo": {"lat": 44.6586, "lng": -1.1689}},
+     "completeness": 50, "_geo": {"lat": 44.6586, "lng": -1.1689}, "_reach_km": 60},
 ]
 
 
@@ -99,6 +100,27 @@ async def test_geo_radius_and_nearest_first_with_distances(index):
     assert distances[1] == pytest.approx(3.3, abs=0.2) and distances == sorted(distances)
     assert await ids(index, near=BORDEAUX, radius_km=60, sort="distance", filter=Eq("kind", "reseller")) == [
         "micro", "arcachon"]
+
+
+async def test_reaches_finds_the_documents_whose_own_radius_covers_the_point(index):
+    assert await ids(index, filter=Reaches(LIBOURNE.lat, LIBOURNE.lon)) == ["micro"]  # 80 km covers 31 km
+    assert set(await ids(index, filter=Reaches(BORDEAUX.lat, BORDEAUX.lon))) == {"pixel", "micro", "arcachon"}
+    assert await ids(index, filter=Reaches(45.75, 4.85)) == []  # Lyon: nobody comes that far, nor has a reach
+
+
+async def test_reaches_combines_with_other_filters_text_and_distances(index):
+    served = Reaches(LIBOURNE.lat, LIBOURNE.lon) | Eq("remote", True)
+    assert set(await ids(index, filter=served)) == {"micro", "pixel", "galet", "lyon"}
+    assert await ids(index, filter=served & Not(Eq("remote", True))) == ["micro"]
+    result = await index.search(SearchQuery(text="maintenance", filter=Reaches(LIBOURNE.lat, LIBOURNE.lon),
+                                            near=LIBOURNE, facets=("kind",)))
+    assert [hit.id for hit in result.hits] == ["micro"] and result.facets["kind"] == {"reseller": 1}
+    assert result.hits[0].distance_km == pytest.approx(30.6, abs=1.5)
+
+
+async def test_a_reach_follows_updates(index):
+    await index.upsert([{**DOCUMENTS[4], "_reach_km": 90}])  # Arcachon now comes to Libourne
+    assert set(await ids(index, filter=Reaches(LIBOURNE.lat, LIBOURNE.lon))) == {"micro", "arcachon"}
 
 
 async def test_distance_sort_without_radius_orders_everything(index):

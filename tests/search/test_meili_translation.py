@@ -1,7 +1,7 @@
 """The Meilisearch backend's translation to Meilisearch's documented API, without a server."""
 
-from search import Eq, GeoPoint, In, IndexSettings, Not, SearchQuery
-from search.meili import filter_expression, parse_result, search_parameters, settings_payload
+from search import Eq, GeoPoint, In, IndexSettings, Not, Reaches, SearchQuery
+from search.meili import filter_expression, parse_result, reach_values, search_parameters, settings_payload
 
 
 def test_filters_use_meilisearch_syntax_with_escaped_values():
@@ -64,3 +64,16 @@ def test_parse_result_reads_hits_distances_totals_and_facets():
 def test_parse_result_with_an_estimated_total():
     result = parse_result({"hits": [], "estimatedTotalHits": 7, "limit": 3, "offset": 1}, SearchQuery())
     assert result.total == 7 and result.facets == {}
+
+
+def test_a_reach_is_one_exact_geo_clause_per_distinct_radius_indexed():
+    served = Reaches(44.92, -0.24) | Eq("remote", True)
+    assert filter_expression(served, reaches=[10, 80]) == (
+        "((_reach_km = 10 AND _geoRadius(44.92, -0.24, 10000)) OR (_reach_km = 80 AND _geoRadius(44.92, -0.24, 80000)))"
+        " OR (remote = true)")
+    assert filter_expression(Reaches(44.92, -0.24)) == "_reach_km < 0"  # no reach indexed: nothing matches
+
+
+def test_the_distinct_reaches_come_from_a_facet_distribution():
+    assert reach_values({"_reach_km": {"80": 3, "10": 1, "12.5": 2}}) == [10, 12.5, 80]
+    assert reach_values({}) == []
