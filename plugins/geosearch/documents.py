@@ -6,7 +6,7 @@ from typing import Any
 
 from directory import catalogue
 from directory.schemas import Provider
-from search import IndexSettings
+from search import REACH_FIELD, IndexSettings
 
 # Mutual synonyms of the trade: either wording finds the other.
 SYNONYM_GROUPS = (
@@ -27,7 +27,8 @@ SYNONYMS = {
 
 INDEX_SETTINGS = IndexSettings(
     searchable=("trade_name", "service_labels", "commune", "sector_labels", "description", "legal_name"),
-    filterable=("kind", "services", "languages", "on_site", "remote", "departement", "region"),
+    filterable=("kind", "services", "languages", "on_site", "remote", "departement", "region",
+                "service_departements", REACH_FIELD),
     facets=("kind", "services", "languages", "on_site", "remote"),
     sortable=("completeness",),
     synonyms=SYNONYMS,
@@ -75,3 +76,11 @@ def base_document(provider: Provider, document: dict[str, Any]) -> None:
     )
     if provider.latitude is not None and provider.longitude is not None:
         document["_geo"] = {"lat": provider.latitude, "lng": provider.longitude}
+    # Where the provider comes on site: a radius around its office, and whole départements;
+    # a provider that comes on site and says nothing more covers its own département.
+    area = provider.service_area
+    if area.on_site:
+        document["service_departements"] = list(area.departements) or (
+            [] if area.radius_km else [provider.address.departement])
+        if area.radius_km and "_geo" in document:
+            document[REACH_FIELD] = area.radius_km

@@ -15,7 +15,7 @@ from directory.problems import ProblemError, problem_responses
 from directory.routes.providers import Kind, ServiceSlug
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
-from plugins.geosearch.service import DEFAULT_RADIUS_KM, SearchParameters, place_summary, run_search
+from plugins.geosearch.service import SearchParameters, place_summary, run_search
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 Sort = Literal["distance", "relevance"]
@@ -39,8 +39,11 @@ class SearchController(Controller):
         request: Request,
         q: Annotated[str, QueryParameter(description="Ce que vous cherchez", max_length=200)] = "",
         near: Annotated[str, QueryParameter(description="Code postal, commune ou « lat,lon »", max_length=100)] = "",
-        radius_km: Annotated[int | None, QueryParameter(description="Rayon autour du lieu (30 km par défaut)",
-                                                        ge=1, le=200)] = None,
+        radius_km: Annotated[int | None, QueryParameter(
+            description="Tous les prestataires à moins de ce rayon du lieu ; sans rayon, ceux qui interviennent à "
+                        "cet endroit (leur rayon d'intervention ou leurs départements le couvrent), et à part ceux qui "
+                        "travaillent seulement à distance",
+            ge=1, le=200)] = None,
         kind: Annotated[Kind | None, QueryParameter(description="Type de prestataire")] = None,
         services: Annotated[list[ServiceSlug] | None, QueryParameter(description="Services, tous exigés",
                                                                      max_items=10)] = None,
@@ -121,9 +124,12 @@ async def search_page(request: Request) -> Template:
         near = f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
         return "?" + urlencode([(k, v) for k, v in pairs if k != "near"] + [("near", near)])
 
+    def remote_link() -> str:
+        return "?" + urlencode([(k, v) for k, v in pairs if k not in ("remote", "on_site")] + [("remote", "1")])
+
     return Template(template_name="search.html", context={
         "parameters": parameters, "response": response, "error": error, "radii": RADII,
-        "default_radius": DEFAULT_RADIUS_KM, "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
+        "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
-        "page_link": page_link, "near_link": near_link,
+        "page_link": page_link, "near_link": near_link, "remote_link": remote_link,
     })

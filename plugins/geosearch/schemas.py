@@ -43,6 +43,13 @@ class ResolvedPlace(msgspec.Struct):
 
 
 class SearchResponse(msgspec.Struct):
+    """A page of results.
+
+    ``area`` says which question was answered: ``serves`` (with a place and no radius: who
+    comes on site there, in ``hits``; who works remotely only, apart in ``remote_hits``),
+    ``radius`` (everyone within ``radius_km`` of the place) or ``anywhere`` (no place).
+    """
+
     hits: list[SearchHit]
     total: int
     page: int
@@ -50,3 +57,6 @@ class SearchResponse(msgspec.Struct):
     pages: int
     facets: dict[str, dict[str, int]]
     near: ResolvedPlace | None
+    area: str = "anywhere"
+    remote_hits: list[SearchHit] = []
+    remote_total: int = 0

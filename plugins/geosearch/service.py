@@ -11,12 +11,13 @@ import msgspec
 from directory.problems import ProblemError
 from directory.schemas import InvalidField
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, SearchQuery
+from search import And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
 
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
 
-DEFAULT_RADIUS_KM = 30
+# Remote-only providers shown below those who come on site (the rest: ``remote=true``).
+REMOTE_SHOWN = 5
 FACETS = ("kind", "services", "languages", "on_site", "remote")
 
 
@@ -97,27 +98,67 @@ def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
     )
 
 
+def _serving(point: GeoPoint, departement: str | None) -> Filter:
+    """Providers who come on site at ``point``: within their own radius, or in one of their départements."""
+    where: Filter = Reaches(point.lat, point.lon)
+    if departement:
+        where = where | Eq("service_departements", departement)
+    return Eq("on_site", True) & where
+
+
+def _combined(*filters: Filter | None) -> Filter | None:
+    present = [item for item in filters if item is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else And(tuple(present))
+
+
 async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
-    """Run a search for a person: resolve the place, filter, rank, and measure distances for display."""
+    """Run a search for a person: resolve the place, filter, rank, and measure distances for display.
+
+    With a place and no radius, the question is "who serves me": providers who come on site
+    there (their radius around their office covers the place, or they cover its département),
+    and apart, below them, those who only work remotely. With a radius it is "who is within
+    R km". Distances are always from the provider's office to the place.
+    """
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
     # Without a place there is no distance to sort by: relevance it is.
     sort = parameters.sort if point else "relevance"
     sort = sort or ("relevance" if parameters.q.strip() else "distance")
-    result = await index.backend.search(SearchQuery(
-        text=parameters.q.strip(),
-        filter=_filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site,
-                       parameters.remote),
-        near=point,
-        radius_km=(parameters.radius_km or DEFAULT_RADIUS_KM) if point else None,
-        facets=FACETS,
-        sort=sort,
-        offset=(parameters.page - 1) * parameters.limit,
-        limit=parameters.limit,
-    ))
-    # Each provider's hit is made once per document (most searches show known providers);
-    # engines measure distances when there is a point (see ``SearchBackend.search``).
+    chosen = _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote)
+    area = "anywhere" if point is None else "radius" if parameters.radius_km else "serves"
+    main, remote_only = chosen, None
+    if area == "serves":
+        serving = _serving(point, resolved.place.departement if resolved and resolved.place else None)
+        if parameters.remote:
+            main = chosen  # remote work, asked for as such: wherever the provider is
+        else:
+            main = _combined(chosen, serving)
+            if not parameters.on_site:
+                remote_only = _combined(chosen, Eq("remote", True), Not(serving))
+    query = SearchQuery(
+        text=parameters.q.strip(), filter=main, near=point,
+        radius_km=parameters.radius_km if area == "radius" else None, facets=FACETS, sort=sort,
+        offset=(parameters.page - 1) * parameters.limit, limit=parameters.limit,
+    )
+    result = await index.backend.search(query)
+    response = SearchResponse(
+        hits=_hits(index, result), total=result.total, page=parameters.page, limit=parameters.limit,
+        pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved, area=area,
+    )
+    if remote_only is not None:
+        remote = await index.backend.search(msgspec.structs.replace(
+            query, filter=remote_only, facets=(), sort="relevance", offset=0, limit=REMOTE_SHOWN))
+        response.remote_hits, response.remote_total = _hits(index, remote), remote.total
+    return response
+
+
+def _hits(index: SearchIndex, result: SearchResult) -> list[SearchHit]:
+    """The hits to show. Each provider's hit is made once per document (most searches show
+    known providers); engines measure distances when there is a point (see ``SearchBackend.search``).
+    """
     shown, hits = index.shown, []
     for hit in result.hits:
         known = shown.get(hit.id)
@@ -125,7 +166,4 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
             known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document))
         hits.append(known[1] if hit.distance_km is None
                     else msgspec.structs.replace(known[1], distance_km=_tenths(hit.distance_km)))
-    return SearchResponse(
-        hits=hits, total=result.total, page=parameters.page, limit=parameters.limit,
-        pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
-    )
+    return hits

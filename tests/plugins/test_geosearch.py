@@ -157,7 +157,7 @@ async def test_the_search_page_works_without_javascript(bordeaux, client):
     assert response.status_code == 200
     text = response.text
     assert "<title>Rechercher un prestataire près de Bordeaux (33)" in text
-    assert "autour <strong>de Bordeaux (33)</strong>" in text
+    assert "à moins de 20 km <strong>de Bordeaux (33)</strong>" in text
     assert "Agence Pixel" in text and "à 0,3 km" in text or "à 0," in text
     assert "Agence Lumen" not in text
 

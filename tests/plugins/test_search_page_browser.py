@@ -57,7 +57,7 @@ async def test_results_update_as_one_types_without_submitting(server, page):
     results = page.locator("#search-results")
     await results.get_by_text("Agence Pixel").wait_for(timeout=5000)
     text = await results.inner_text()
-    assert "autour de Bordeaux (33)" in text and " km" in text
+    assert "intervient sur site à Bordeaux (33)" in text and " km" in text
     assert "Agence Lumen" not in text
     assert "near=33000" in page.url  # the address follows, so the search can be shared
 

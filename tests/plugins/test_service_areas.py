@@ -1,0 +1,67 @@
+"""Who serves my place: a provider's own radius, its départements, and remote work shown apart."""
+
+import pytest
+
+from tests.conftest import add_providers, provider_row
+
+
+@pytest.fixture
+async def cantal(settings):
+    """Around Aurillac (15000): providers 43 km away in Murat with wide and narrow radii, and others."""
+    return await add_providers(
+        provider_row(trade_name="Murat Informatique", kind="reseller", postal_code="15300", commune="Murat",
+                     services="maintenance-infogerance", service_radius_km="80", on_site="oui", remote="non"),
+        provider_row(trade_name="Murat Proximité", kind="reseller", postal_code="15300", commune="Murat",
+                     services="maintenance-infogerance", service_radius_km="10", service_departements="15",
+                     on_site="oui", remote="non"),
+        provider_row(trade_name="Brive Dépannage", kind="reseller", postal_code="19100", commune="Brive-la-Gaillarde",
+                     services="maintenance-infogerance", service_radius_km="20", on_site="oui", remote="non"),
+        provider_row(trade_name="Clermont Réseaux", kind="reseller", postal_code="63000", commune="Clermont-Ferrand",
+                     services="maintenance-infogerance", service_departements="63;15", on_site="oui", remote="oui"),
+        provider_row(trade_name="Agence En Ligne", postal_code="69003", commune="Lyon 3e Arrondissement",
+                     services="maintenance-infogerance", service_radius_km="15", on_site="non", remote="oui"),
+    )
+
+
+async def search(client, **params):
+    response = await client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_place_finds_who_comes_there_by_radius_or_departement_with_office_distances(cantal, client):
+    body = await search(client, q="maintenance", near="15000")
+    assert body["area"] == "serves"
+    hits = {hit["trade_name"]: hit["distance_km"] for hit in body["hits"]}
+    # Murat (39 km) with 80 km covers Aurillac; the other Murat office covers the Cantal (15);
+    # Clermont covers the 15 too; Brive (76 km) comes only 20 km around.
+    assert set(hits) == {"Murat Informatique", "Murat Proximité", "Clermont Réseaux"}
+    assert 35 < hits["Murat Informatique"] < 50 and hits["Clermont Réseaux"] > 100
+    assert [hit["trade_name"] for hit in body["remote_hits"]] == ["Agence En Ligne"]
+    assert body["remote_total"] == 1
+
+
+async def test_the_old_within_a_radius_question_is_still_there(cantal, client):
+    body = await search(client, q="maintenance", near="15000", radius_km=30)
+    assert body["area"] == "radius" and body["hits"] == [] and body["remote_hits"] == []
+    wide = await search(client, q="maintenance", near="15000", radius_km=80)
+    assert {hit["trade_name"] for hit in wide["hits"]} == {"Murat Informatique", "Murat Proximité",
+                                                           "Brive Dépannage"}
+
+
+async def test_remote_work_can_be_asked_for_or_left_out(cantal, client):
+    remote = await search(client, near="15000", remote="true")
+    assert {hit["trade_name"] for hit in remote["hits"]} == {"Clermont Réseaux", "Agence En Ligne"}
+    assert remote["remote_hits"] == []
+    on_site = await search(client, near="15000", on_site="true")
+    assert "Agence En Ligne" not in {hit["trade_name"] for hit in on_site["hits"]}
+    assert on_site["remote_total"] == 0
+
+
+async def test_the_page_shows_remote_providers_apart_below_those_who_come(cantal, client):
+    text = (await client.get("/recherche", params={"q": "maintenance", "near": "15000"})).text
+    assert "<strong>3</strong> prestataires interviennent sur site à <strong>Aurillac (15)</strong>" in text
+    on_site, remote = text.split("Ils travaillent aussi à distance (1)")
+    assert "Murat Informatique" in on_site and "Agence En Ligne" not in on_site
+    assert "Agence En Ligne" in remote and "Murat Informatique" not in remote
+
