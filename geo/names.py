@@ -38,8 +38,12 @@ def keys(name: str) -> list[str]:
 
 
 def normalize_query(text: str) -> str:
-    """A typed query folded like names, with "3e", "3ème", "1er" shortened to the number, as in ``keys``."""
-    return re.sub(r"\b(\d{1,2})(?:eme|ieme|e|er)\b", r"\1", normalize(text))
+    """A typed query folded like names, "3e", "3ème", "1er" shortened to the number, as in ``keys``.
+
+    "Paris 12e Arrondissement", the place's own name, becomes "paris 12" as well.
+    """
+    shortened = re.sub(r"\b(\d{1,2})(?:eme|ieme|e|er)\b", r"\1", normalize(text))
+    return re.sub(r"\b(\d{1,2}) arrondissement$", r"\1", shortened)
 
 
 def of_place(name: str) -> str:

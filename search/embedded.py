@@ -7,7 +7,9 @@ ranking are vectorised.
 Ranking follows Meilisearch's rules: documents matching all query words first, then those
 matching fewer (dropping words from the end), then fewer typos, words closer together,
 words in more important attributes, exact words rather than prefixes or typos, then the
-custom ranking. With ``sort="distance"`` the distance comes first and relevance breaks ties.
+custom ranking. With a point, the distance comes right after words and typos: a close good
+match beats a far equally good one. ``sort="distance"`` keeps only the documents that match
+every word, so that among them the nearest come first.
 Proximity is measured only when the best bucket holds at most ``PROXIMITY_LIMIT`` documents.
 """
 
@@ -35,6 +37,8 @@ PROXIMITY_LIMIT = 20
 PROXIMITY_CACHE = 10_000  # query word sequences
 NO_MATCH = 127
 MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
+DISTANCE_BITS = 21  # tens of metres: half the earth's circumference fits
+AFTER_TYPOS = (np.int64(1) << TYPO_BIT) - 1  # the key's fields after words and typos
 
 
 @lru_cache(maxsize=4096)
@@ -139,6 +143,11 @@ class _Search:
         if first is not None:
             key += first
             self._rank_other_words(per_word[1:], slots, key)
+            if query.sort == "distance":
+                # Nearest first among the documents that match every word (Meilisearch's "all").
+                full = (key >> COUNT_BIT == MAX_WORDS - len(words)).nonzero()[0]
+                slots, key = slots[full], key[full]
+                closeness = closeness[full] if closeness is not None else None
         facets = self._facets(slots)
         page = self._page(key, closeness)
         ids, docs, shown = index.ids, index.docs, slots[page].tolist()
@@ -321,21 +330,28 @@ class _Search:
         return facets
 
     def _page(self, key: np.ndarray, closeness) -> np.ndarray:
-        """Positions of the requested page's candidates, in order; only the top of the list is sorted."""
+        """Positions of the requested page's candidates, in order; only the top of the list is sorted.
+
+        With a point, the order is Meilisearch's with its "sort" rule after "words" and "typo":
+        matched words, then typos, then distance (to 10 m), then the other rules. The first
+        three are packed into one number; the rest of the key breaks its ties.
+        """
         query = self.query
         wanted = query.offset + query.limit
-        if query.sort != "distance":
+        if closeness is None:
             if len(key) > wanted:
                 top = np.argpartition(key, wanted - 1)[:wanted]
                 return top[np.argsort(key[top])][query.offset:]
             return np.argsort(key)[query.offset:wanted]
-        farness = -closeness
-        if len(farness) > wanted:
-            # Everything up to the wanted-th distance, ties included, then relevance among equals.
-            limit = np.partition(farness, wanted - 1)[wanted - 1]
-            top = (farness <= limit).nonzero()[0]
-            return top[np.lexsort((key[top], farness[top]))][query.offset:wanted]
-        return np.lexsort((key, farness))[query.offset:wanted]
+        tens_of_metres = np.arccos(np.clip(closeness, -1.0, 1.0)) * (EARTH_RADIUS_KM * 100)
+        first = ((key >> TYPO_BIT) << DISTANCE_BITS) + tens_of_metres.astype(np.int64)
+        rest = key & AFTER_TYPOS
+        if len(first) > wanted:
+            # Everything up to the wanted-th, ties included, then the other rules among equals.
+            limit = np.partition(first, wanted - 1)[wanted - 1]
+            top = (first <= limit).nonzero()[0]
+            return top[np.lexsort((rest[top], first[top]))][query.offset:wanted]
+        return np.lexsort((rest, first))[query.offset:wanted]
 
 
 def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:

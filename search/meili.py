@@ -66,8 +66,12 @@ def reach_values(facet_distribution: dict[str, dict[str, int]]) -> list[float]:
 
 
 def settings_payload(settings: IndexSettings) -> dict[str, Any]:
-    """Meilisearch index settings equivalent to ``settings``; "sort" first, so distance leads when asked."""
-    ranking = ["sort", "words", "typo", "proximity", "attribute", "exactness"]
+    """Meilisearch index settings equivalent to ``settings``.
+
+    "sort" (the distance, when a search has a point) comes after "words" and "typo", as
+    Meilisearch advises for geosearch: a close good match beats a far equally good one.
+    """
+    ranking = ["words", "typo", "sort", "proximity", "attribute", "exactness"]
     if settings.custom_ranking:
         field, descending = settings.custom_ranking
         ranking.append(f"{field}:{'desc' if descending else 'asc'}")
@@ -95,8 +99,10 @@ def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict
         params["filter"] = " AND ".join(f"({f})" for f in filters) if len(filters) > 1 else filters[0]
     if query.facets:
         params["facets"] = list(query.facets)
-    if query.near is not None and query.sort == "distance":
+    if query.near is not None:
         params["sort"] = [f"_geoPoint({query.near.lat}, {query.near.lon}):asc"]
+        if query.sort == "distance":
+            params["matchingStrategy"] = "all"  # nearest first among the documents that match every word
     if query.limit and query.offset % query.limit == 0:
         params["hitsPerPage"] = query.limit
         params["page"] = query.offset // query.limit + 1  # pages give an exact total

@@ -48,6 +48,8 @@ class SearchResponse(msgspec.Struct):
     ``area`` says which question was answered: ``serves`` (with a place and no radius: who
     comes on site there, in ``hits``; who works remotely only, apart in ``remote_hits``),
     ``radius`` (everyone within ``radius_km`` of the place) or ``anywhere`` (no place).
+    ``sort`` is the order applied: ``relevance`` (with a place, distance right after matched
+    words and typos) or ``distance`` (nearest first among providers matching every word).
     """
 
     hits: list[SearchHit]
@@ -58,5 +60,6 @@ class SearchResponse(msgspec.Struct):
     facets: dict[str, dict[str, int]]
     near: ResolvedPlace | None
     area: str = "anywhere"
+    sort: str = "relevance"
     remote_hits: list[SearchHit] = []
     remote_total: int = 0

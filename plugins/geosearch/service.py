@@ -113,6 +113,38 @@ def _combined(*filters: Filter | None) -> Filter | None:
     return present[0] if len(present) == 1 else And(tuple(present))
 
 
+class Plan(msgspec.Struct, frozen=True):
+    """The engine queries one search needs: see ``run_search`` for the questions they answer."""
+
+    area: str
+    query: SearchQuery
+    remote_only: SearchQuery | None = None
+
+
+def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None) -> Plan:
+    """The queries for ``parameters`` around ``point`` (in ``departement``), or anywhere without a point."""
+    # Without a place there is no distance to sort by: relevance it is.
+    sort = parameters.sort if point else "relevance"
+    sort = sort or ("relevance" if parameters.q.strip() else "distance")
+    chosen = _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote)
+    area = "anywhere" if point is None else "radius" if parameters.radius_km else "serves"
+    main, remote_only = chosen, None
+    if point is not None and area == "serves":
+        serving = _serving(point, departement)
+        if not parameters.remote:  # remote work asked for as such: wherever the provider is
+            main = _combined(chosen, serving)
+            if not parameters.on_site:
+                remote_only = _combined(chosen, Eq("remote", True), Not(serving))
+    query = SearchQuery(
+        text=parameters.q.strip(), filter=main, near=point,
+        radius_km=parameters.radius_km if area == "radius" else None, facets=FACETS, sort=sort,
+        offset=(parameters.page - 1) * parameters.limit, limit=parameters.limit,
+    )
+    remote = None if remote_only is None else msgspec.structs.replace(
+        query, filter=remote_only, facets=(), offset=0, limit=REMOTE_SHOWN)
+    return Plan(area, query, remote)
+
+
 async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display.
 
@@ -124,33 +156,15 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
-    # Without a place there is no distance to sort by: relevance it is.
-    sort = parameters.sort if point else "relevance"
-    sort = sort or ("relevance" if parameters.q.strip() else "distance")
-    chosen = _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote)
-    area = "anywhere" if point is None else "radius" if parameters.radius_km else "serves"
-    main, remote_only = chosen, None
-    if area == "serves":
-        serving = _serving(point, resolved.place.departement if resolved and resolved.place else None)
-        if parameters.remote:
-            main = chosen  # remote work, asked for as such: wherever the provider is
-        else:
-            main = _combined(chosen, serving)
-            if not parameters.on_site:
-                remote_only = _combined(chosen, Eq("remote", True), Not(serving))
-    query = SearchQuery(
-        text=parameters.q.strip(), filter=main, near=point,
-        radius_km=parameters.radius_km if area == "radius" else None, facets=FACETS, sort=sort,
-        offset=(parameters.page - 1) * parameters.limit, limit=parameters.limit,
-    )
-    result = await index.backend.search(query)
+    planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None)
+    result = await index.backend.search(planned.query)
     response = SearchResponse(
         hits=_hits(index, result), total=result.total, page=parameters.page, limit=parameters.limit,
-        pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved, area=area,
+        pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
+        area=planned.area, sort=planned.query.sort,
     )
-    if remote_only is not None:
-        remote = await index.backend.search(msgspec.structs.replace(
-            query, filter=remote_only, facets=(), sort="relevance", offset=0, limit=REMOTE_SHOWN))
+    if planned.remote_only is not None:
+        remote = await index.backend.search(planned.remote_only)
         response.remote_hits, response.remote_total = _hits(index, remote), remote.total
     return response
 

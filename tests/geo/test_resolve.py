@@ -59,3 +59,10 @@ def test_a_partial_postal_code_suggests_the_places_it_starts(gazetteer):
     found = resolve(gazetteer, "330")
     assert found.suggestions and all(any(code.startswith("330") for code in p.postal_codes)
                                      for p in found.suggestions)
+
+
+@pytest.mark.parametrize("query, name", [("Paris 12e Arrondissement", "Paris 12e Arrondissement"),
+                                         ("Marseille 1er Arrondissement", "Marseille 1er Arrondissement"),
+                                         ("lyon 3ème arrondissement", "Lyon 3e Arrondissement")])
+def test_an_arrondissement_resolves_by_its_own_full_name(gazetteer, query, name):
+    assert resolve(gazetteer, query).places[0].name == name

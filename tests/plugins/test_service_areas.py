@@ -65,3 +65,33 @@ async def test_the_page_shows_remote_providers_apart_below_those_who_come(cantal
     assert "Murat Informatique" in on_site and "Agence En Ligne" not in on_site
     assert "Agence En Ligne" in remote and "Murat Informatique" not in remote
 
+
+
+@pytest.fixture
+async def quimper(settings):
+    """The only agency in Quimper, and three agencies 16 to 29 km away whose names say e-commerce."""
+    return await add_providers(
+        provider_row(trade_name="Studio Odet", postal_code="29000", commune="Quimper", services="e-commerce",
+                     description="Sites et boutiques pour les commerces de Cornouaille."),
+        provider_row(trade_name="E-commerce Douarnenez", postal_code="29100", commune="Douarnenez",
+                     services="e-commerce", service_departements="29"),
+        provider_row(trade_name="E-commerce Concarneau", postal_code="29900", commune="Concarneau",
+                     services="e-commerce", service_departements="29"),
+        provider_row(trade_name="E-commerce Châteaulin", postal_code="29150", commune="Châteaulin",
+                     services="e-commerce", service_departements="29"),
+    )
+
+
+async def test_with_a_place_a_close_good_match_comes_before_far_ones(quimper, client):
+    anywhere = await search(client, q="e-commerce")
+    assert anywhere["hits"][0]["trade_name"] != "Studio Odet"  # without a place, names weigh more
+    body = await search(client, q="e-commerce", near="29000")
+    assert body["sort"] == "relevance" and body["hits"][0]["trade_name"] == "Studio Odet"
+    distances = [hit["distance_km"] for hit in body["hits"]]
+    assert distances == sorted(distances)
+
+
+async def test_the_sort_is_a_visible_choice_kept_in_the_address(quimper, client):
+    text = (await client.get("/recherche", params={"q": "e-commerce", "near": "29000", "sort": "distance"})).text
+    assert '<option value="distance" selected>Distance</option>' in text
+    assert '<option value="relevance" >Pertinence</option>' in text

@@ -123,6 +123,20 @@ async def test_a_reach_follows_updates(index):
     assert set(await ids(index, filter=Reaches(LIBOURNE.lat, LIBOURNE.lon))) == {"micro", "arcachon"}
 
 
+async def test_with_a_point_a_close_good_match_beats_a_far_equally_good_one(index):
+    # Both match "informatique" without typo; Arcachon has it in its name, Talence in its services.
+    assert (await ids(index, text="informatique"))[0] == "arcachon"  # no place: the better field wins
+    assert await ids(index, text="informatique", near=BORDEAUX) == ["micro", "arcachon"]  # 3 km before 56 km
+    assert await ids(index, text="informatique", near=GeoPoint(44.66, -1.17)) == ["arcachon", "micro"]
+
+
+async def test_sorting_by_distance_keeps_the_documents_that_match_every_word(index):
+    assert await ids(index, text="agence web", near=BORDEAUX) == ["pixel", "galet", "lyon"]
+    assert await ids(index, text="agence web", near=BORDEAUX, sort="distance") == ["pixel", "galet", "lyon"]
+    assert await ids(index, text="maintenance lyon", near=BORDEAUX) == ["micro", "arcachon"]  # "lyon" dropped
+    assert await ids(index, text="maintenance lyon", near=BORDEAUX, sort="distance") == []
+
+
 async def test_distance_sort_without_radius_orders_everything(index):
     assert (await ids(index, near=GeoPoint(45.75, 4.85), sort="distance"))[0] == "lyon"
 

@@ -14,14 +14,14 @@ def test_filters_use_meilisearch_syntax_with_escaped_values():
     assert filter_expression(Eq("kind", "a") | Eq("kind", "b")) == '(kind = "a") OR (kind = "b")'
 
 
-def test_settings_put_sort_first_add_geo_and_follow_the_typo_rule():
+def test_settings_put_distance_after_words_and_typos_add_geo_and_follow_the_typo_rule():
     payload = settings_payload(IndexSettings(
         searchable=("name", "description"), filterable=("kind",), facets=("services",), sortable=("completeness",),
         synonyms={"site web": ("site internet",)}, custom_ranking=("completeness", True)))
     assert payload["searchableAttributes"] == ["name", "description"]
     assert payload["filterableAttributes"] == ["_geo", "kind", "services"]
     assert payload["sortableAttributes"] == ["_geo", "completeness"]
-    assert payload["rankingRules"] == ["sort", "words", "typo", "proximity", "attribute", "exactness",
+    assert payload["rankingRules"] == ["words", "typo", "sort", "proximity", "attribute", "exactness",
                                        "completeness:desc"]
     assert payload["synonyms"] == {"site web": ["site internet"]}
     assert payload["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
@@ -35,14 +35,18 @@ def test_search_parameters_for_a_geolocated_filtered_faceted_page():
         "filter": '(kind = "web_agency") AND (_geoRadius(44.84, -0.58, 30000))',
         "facets": ["kind", "services"],
         "sort": ["_geoPoint(44.84, -0.58):asc"],
+        "matchingStrategy": "all",
         "hitsPerPage": 20,
         "page": 3,
     }
+    relevance = search_parameters(SearchQuery(text="agence", near=GeoPoint(44.84, -0.58)))
+    assert relevance["sort"] == ["_geoPoint(44.84, -0.58):asc"] and "matchingStrategy" not in relevance
 
 
-def test_relevance_order_keeps_the_radius_but_does_not_sort():
+def test_relevance_order_keeps_the_radius_and_ranks_distance_after_words_and_typos():
     params = search_parameters(SearchQuery(near=GeoPoint(44.84, -0.58), radius_km=5, sort="relevance"))
-    assert params["filter"] == "_geoRadius(44.84, -0.58, 5000)" and "sort" not in params
+    assert params["filter"] == "_geoRadius(44.84, -0.58, 5000)"
+    assert params["sort"] == ["_geoPoint(44.84, -0.58):asc"] and "matchingStrategy" not in params
 
 
 def test_parse_result_reads_hits_distances_totals_and_facets():
