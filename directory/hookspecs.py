@@ -122,3 +122,13 @@ def provider_page_sections(provider: Provider, register: Callable[[str, str, int
     :param register: call it with a French title, an HTML fragment (escape what you
         interpolate) and an order (lower comes first).
     """
+
+
+@hookspec
+def home_page_templates(register: Callable[[str, int], None]) -> None:
+    """Add fragments to the home page, above the list of providers.
+
+    :param register: call it with the name of a template in a folder your plugin registered
+        (see ``register_templates``) and an order (lower comes first). The fragment is
+        rendered with the page's context: ``static_url``, ``navigation`` and the page's data.
+    """

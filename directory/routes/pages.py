@@ -27,6 +27,7 @@ class PageController(Controller):
     async def home(
         self,
         gazetteer: NamedDependency[Gazetteer],
+        plugin_manager: NamedDependency[pluggy.PluginManager],
         kind: FromQuery[str] = "",
         service: FromQuery[str] = "",
         departement: FromQuery[str] = "",
@@ -43,9 +44,12 @@ class PageController(Controller):
             raise ProblemError(404, f"Cette page n'existe pas : la liste compte {max(results.pages, 1)} page(s).")
         query = {"kind": filters.kind or "", "service": filters.service or "", "departement": filters.departement or ""}
         kept = [(key, value) for key, value in query.items() if value]
+        fragments: list[tuple[int, str]] = []
+        plugin_manager.hook.home_page_templates(register=lambda name, order=100: fragments.append((order, name)))
         return Template(
             template_name="home.html",
             context={
+                "fragments": [name for _, name in sorted(fragments)],
                 "results": results,
                 "filters": {"kind": filters.kind or "", "service": filters.service or "",
                             "departement": filters.departement or ""},

@@ -45,6 +45,11 @@ def register_templates(register):
     register(HERE / "templates")
 
 
+@hookimpl
+def home_page_templates(register):
+    register("home_search.html", 10)
+
+
 @hookimpl(tryfirst=True)
 def provider_document(provider, document):
     base_document(provider, document)

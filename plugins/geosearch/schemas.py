@@ -6,7 +6,12 @@ import msgspec
 
 
 class SearchHit(msgspec.Struct):
-    """A provider found, with its distance from the searched place when there is one."""
+    """A provider found, with its distance from the searched place when there is one.
+
+    ``on_site``: it comes to its clients, within ``radius_km`` of its office and in its
+    ``service_departements``; ``remote``: it also works remotely. ``matched_services``: the
+    services the search asked for, by name or by filter.
+    """
 
     slug: str
     kind: str
@@ -17,6 +22,11 @@ class SearchHit(msgspec.Struct):
     services: list[str]
     url: str
     distance_km: float | None
+    on_site: bool = False
+    remote: bool = False
+    radius_km: int | None = None
+    service_departements: list[str] = []
+    matched_services: list[str] = []
 
 
 class PlaceSummary(msgspec.Struct):

@@ -8,10 +8,12 @@ from typing import Any
 
 import msgspec
 
+from directory import catalogue
 from directory.problems import ProblemError
 from directory.schemas import InvalidField
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
+from search import REACH_FIELD, And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
+from search.text import tokens
 
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
@@ -95,7 +97,21 @@ def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
         slug=provider, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
         postal_code=document["postal_code"], departement=document["departement"],
         services=document["services"], url=document["url"], distance_km=None,
+        on_site=document.get("on_site", False), remote=document.get("remote", False),
+        radius_km=document.get(REACH_FIELD), service_departements=document.get("service_departements", []),
     )
+
+
+@lru_cache(maxsize=4096)
+def wanted_services(text: str, chosen: tuple[str, ...]) -> frozenset[str]:
+    """The services a search asks for: chosen as filters, or named by a word of its text ("e-commerce")."""
+    words = [word for word in tokens(text) if len(word) >= 3]
+    named = {slug for slug, label_words in _SERVICE_WORDS.items()
+             if any(label.startswith(word) for word in words for label in label_words)}
+    return frozenset(named | set(chosen))
+
+
+_SERVICE_WORDS = {s.slug: tokens(f"{s.label} {s.slug}") for s in catalogue.SERVICES}
 
 
 def _serving(point: GeoPoint, departement: str | None) -> Filter:
@@ -158,18 +174,19 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
     planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None)
     result = await index.backend.search(planned.query)
+    wanted = wanted_services(parameters.q, parameters.services)
     response = SearchResponse(
-        hits=_hits(index, result), total=result.total, page=parameters.page, limit=parameters.limit,
+        hits=_hits(index, result, wanted), total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
         area=planned.area, sort=planned.query.sort,
     )
     if planned.remote_only is not None:
         remote = await index.backend.search(planned.remote_only)
-        response.remote_hits, response.remote_total = _hits(index, remote), remote.total
+        response.remote_hits, response.remote_total = _hits(index, remote, wanted), remote.total
     return response
 
 
-def _hits(index: SearchIndex, result: SearchResult) -> list[SearchHit]:
+def _hits(index: SearchIndex, result: SearchResult, wanted: frozenset[str]) -> list[SearchHit]:
     """The hits to show. Each provider's hit is made once per document (most searches show
     known providers); engines measure distances when there is a point (see ``SearchBackend.search``).
     """
@@ -178,6 +195,11 @@ def _hits(index: SearchIndex, result: SearchResult) -> list[SearchHit]:
         known = shown.get(hit.id)
         if known is None or known[0] is not hit.document:
             known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document))
-        hits.append(known[1] if hit.distance_km is None
-                    else msgspec.structs.replace(known[1], distance_km=_tenths(hit.distance_km)))
+        summary = known[1]
+        matched = [service for service in summary.services if service in wanted] if wanted else []
+        if hit.distance_km is not None or matched:
+            summary = msgspec.structs.replace(
+                summary, distance_km=None if hit.distance_km is None else _tenths(hit.distance_km),
+                matched_services=matched)
+        hits.append(summary)
     return hits

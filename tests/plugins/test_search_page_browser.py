@@ -3,6 +3,7 @@
 import asyncio
 import shutil
 import socket
+from urllib.parse import parse_qs
 
 import pytest
 import uvicorn
@@ -41,13 +42,21 @@ async def server(settings, plugin_manager):
 
 
 @pytest.fixture
-async def page():
+async def browser():
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield await browser.new_page()
-        await browser.close()
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser):
+    return await browser.new_page()
+
+
+QUIMPER = {"latitude": 47.996, "longitude": -4.102}
 
 
 async def test_results_update_as_one_types_without_submitting(server, page):
@@ -76,3 +85,52 @@ async def test_an_unknown_place_is_explained_in_french(server, page):
     alert = page.locator("#search-results [role=alert]")
     await alert.wait_for(timeout=5000)
     assert "Lieu inconnu" in await alert.inner_text()
+
+
+async def test_around_me_searches_around_the_position_the_browser_gives(server, browser):
+    context = await browser.new_context(geolocation=QUIMPER, permissions=["geolocation"])
+    page = await context.new_page()
+    await page.goto(f"{server}/")
+    await page.get_by_role("button", name="Autour de moi").click()
+    await page.wait_for_url("**/recherche?*")
+    located = page.locator("#search-results .located")
+    await located.wait_for(timeout=5000)
+    assert await located.inner_text() == "Votre position : près de Quimper (29)"
+    await context.close()
+
+
+async def test_around_me_explains_a_refusal_in_french(server, browser):
+    context = await browser.new_context()  # the permission is not granted
+    page = await context.new_page()
+    await page.goto(f"{server}/recherche")
+    await page.get_by_role("button", name="Autour de moi").click()
+    status = page.locator(".around-me-status")
+    await status.get_by_text("autorisé").wait_for(timeout=5000)
+    assert "Indiquez votre code postal ou votre commune" in await status.inner_text()
+    await context.close()
+
+
+async def test_without_javascript_there_is_no_around_me_button_and_the_place_field_works(server, browser):
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}/")
+    assert not await page.get_by_role("button", name="Autour de moi").is_visible()
+    await page.fill(".home-search input[name=near]", "33000")
+    await page.click(".home-search button[type=submit]")
+    await page.wait_for_url("**/recherche?*")
+    assert "Agence Pixel" in await page.locator("#search-results").inner_text()
+    await context.close()
+
+
+async def test_other_places_are_links_that_search_in_place(server, page):
+    await page.goto(f"{server}/recherche")
+    await page.fill("input[name=near]", "Saint-Martin")
+    alternatives = page.locator("#search-results .alternatives a")
+    await alternatives.first.wait_for(timeout=5000)
+    assert await alternatives.count() >= 3
+    chosen = await alternatives.nth(1).inner_text()  # another Saint-Martin
+    href = await alternatives.nth(1).get_attribute("href")
+    await alternatives.nth(1).click()
+    wanted = parse_qs(href[1:])["near"][0]
+    await page.wait_for_function("wanted => document.querySelector('input[name=near]').value === wanted", arg=wanted)
+    await page.locator("#search-results .count").get_by_text(chosen).wait_for(timeout=5000)

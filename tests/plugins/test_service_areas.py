@@ -95,3 +95,28 @@ async def test_the_sort_is_a_visible_choice_kept_in_the_address(quimper, client)
     text = (await client.get("/recherche", params={"q": "e-commerce", "near": "29000", "sort": "distance"})).text
     assert '<option value="distance" selected>Distance</option>' in text
     assert '<option value="relevance" >Pertinence</option>' in text
+
+
+async def test_each_card_tells_distance_matched_services_and_the_service_area(cantal, client):
+    body = await search(client, q="maintenance", near="15000")
+    murat = next(hit for hit in body["hits"] if hit["trade_name"] == "Murat Informatique")
+    assert murat["matched_services"] == ["maintenance-infogerance"]
+    assert (murat["on_site"], murat["remote"], murat["radius_km"]) == (True, False, 80)
+    text = (await client.get("/recherche", params={"q": "maintenance", "near": "15000"})).text.replace("&#39;", "'")
+    assert "<mark>Maintenance et infogérance</mark>" in text
+    assert "Se déplace jusqu'à 80 km<" in text and "Se déplace jusqu'à 10 km · département 15<" in text
+    assert "Se déplace · départements 63, 15 · aussi à distance" in text
+    assert "À distance uniquement" in text
+
+
+async def test_the_home_page_offers_the_one_line_search(client):
+    text = (await client.get("/")).text
+    form = text.split('class="search-form home-search"')[1].split("</form>")[0]
+    assert 'action="/recherche"' in form and 'name="q"' in form and 'name="near"' in form
+    assert 'class="around-me" hidden' in form  # shown by the script only where geolocation exists
+
+
+async def test_a_position_is_named_after_its_commune(cantal, client):
+    text = (await client.get("/recherche", params={"near": "44.9264,2.4400"})).text.replace("&#39;", "'")
+    assert "Votre position : près d'Aurillac (15)" in text
+
