@@ -2,7 +2,7 @@
 
 Loaded once per process from ``geo/data/communes.json.gz`` (built by
 ``scripts/build_gazetteer.py``); lookups are dictionary and sorted-list operations, so
-they take microseconds and need no network and no dependency.
+they take microseconds and need no network.
 """
 
 from __future__ import annotations
@@ -15,11 +15,19 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 
-from geo.names import keys, normalize_query
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extract
 
+from geo.names import keys, normalize_query
+from geo.phonetic import french_key
+
+# Phonetic keys shorter than these say too little: "n1" (Nîmes) is found only as it sounds
+# exactly; a key one sound away from another is a suggestion from four sounds on.
+MIN_SOUND_KEY = 2
+MIN_NEAR_SOUND_KEY = 4
 # Reverse lookups look in square cells of this many degrees around the point.
 _CELL_DEGREES = 0.1
 
@@ -175,6 +183,40 @@ class Gazetteer:
                     scored[place.insee_code] = (ratio, place)
         ranked = sorted(scored.values(), key=lambda item: (-item[0], -item[1].population))
         return [place for _, place in ranked[:limit]]
+
+    def sounds_like(self, text: str, limit: int = 5) -> tuple[list[Place], bool]:
+        """Places whose name sounds like ``text`` (see ``geo.phonetic``), larger first.
+
+        Returns the places and whether they sound exactly alike; otherwise they are the
+        names one sound away (an edit of the phonetic key), for suggestions.
+        """
+        key = french_key(text)
+        if len(key) < MIN_SOUND_KEY:
+            return [], False
+        exact = self._by_sound.get(key)
+        if exact:
+            return list(exact[:limit]), True
+        if len(key) < MIN_NEAR_SOUND_KEY:
+            return [], False
+        near = extract(key, self._sound_keys, scorer=Levenshtein.distance, score_cutoff=1, limit=limit * 3)
+        places = {p.insee_code: p for found, _, _ in near for p in self._by_sound[found]}
+        return heapq.nlargest(limit, places.values(), key=lambda p: p.population), False
+
+    def warm(self) -> None:
+        """Build now what is otherwise built on first use (the phonetic index), so no request waits for it."""
+        self._sound_keys  # noqa: B018 - computed on access
+
+    @cached_property
+    def _by_sound(self) -> dict[str, tuple[Place, ...]]:
+        """Places by the phonetic key of their name, built on first use (a third of a second)."""
+        found: dict[str, list[Place]] = defaultdict(list)
+        for place in self._places:
+            found[french_key(place.name)].append(place)
+        return {key: tuple(_by_population(places)) for key, places in found.items()}
+
+    @cached_property
+    def _sound_keys(self) -> list[str]:
+        return sorted(self._by_sound)
 
     def reverse(self, lat: float, lon: float) -> Place | None:
         """The commune whose point is nearest to (lat, lon), or None if nothing lies within ~30 km."""

@@ -7,6 +7,7 @@ input: an unknown place comes back with no match and suggestions.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ class Resolution:
     """
 
     query: str
-    kind: str  # "point", "postal_code", "insee_code", "name" or "unknown"
+    kind: str  # "point", "postal_code", "insee_code", "name", "sounds_like" or "unknown"
     places: tuple[Place, ...] = ()
     suggestions: tuple[Place, ...] = ()
     lat: float | None = None
@@ -87,11 +88,24 @@ def resolve(gazetteer: Gazetteer, text: str, suggestions: int = 5) -> Resolution
         return Resolution(query, "unknown", suggestions=tuple(gazetteer.search(key, suggestions)) if key else ())
     named = gazetteer.named(query)
     if named:
-        return _with_point(query, "name", named, ambiguous=len(named) > 1)
+        found = _with_point(query, "name", named, ambiguous=len(named) > 1)
+        # "Ruan" is a village, but whoever typed it may have meant Rouen: offer larger places that sound so.
+        louder = [p for p in gazetteer.sounds_like(query, suggestions)[0] if p.population > named[0].population]
+        return dataclasses.replace(found, suggestions=_unique(louder)) if louder else found
     started = tuple(gazetteer.search(query, suggestions))
     if started and len(key) < MIN_PREFIX:
         return Resolution(query, "unknown", suggestions=started)
-    if started:
+    sounding, alike = gazetteer.sounds_like(query, suggestions)
+    if started and not (alike and sounding[0].population > started[0].population):
         # Only the start of a name: the largest such place, with the others offered.
         return Resolution(query, "name", started[:1], started[1:], started[0].lat, started[0].lon)
-    return Resolution(query, "unknown", suggestions=tuple(gazetteer.suggest(query, suggestions)))
+    if alike:
+        # Written as it sounds ("Kimper", "Anjé"): the largest place that sounds so, the others offered.
+        others = _unique([*sounding[1:], *started])[:suggestions]
+        return Resolution(query, "sounds_like", tuple(sounding[:1]), others, sounding[0].lat, sounding[0].lon)
+    close = _unique([*sounding, *gazetteer.suggest(query, suggestions)])
+    return Resolution(query, "unknown", suggestions=close[:suggestions])
+
+
+def _unique(places: list[Place]) -> tuple[Place, ...]:
+    return tuple({place.insee_code: place for place in places}.values())

@@ -62,6 +62,7 @@ async def startup(app: Litestar):
     index = SearchIndex(backend, app.state.plugin_manager, Gazetteer.default(),
                         cursor=CONSUMER if backend.shared else None)
     app.state.search = index
+    await asyncio.to_thread(index.gazetteer.warm)
     await index.start()
 
 

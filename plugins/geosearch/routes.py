@@ -15,11 +15,11 @@ from directory.problems import ProblemError, problem_responses
 from directory.routes.providers import Kind, ServiceSlug
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
-from plugins.geosearch.service import SearchParameters, place_summary, run_search
+from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 Sort = Literal["distance", "relevance"]
-RADII = (5, 10, 20, 30, 50, 100)
+RADII = (5, 10, 20, 30, 50, 100, 200)
 _DIGITS = re.compile(r"[0-9]{1,6}")
 
 
@@ -109,10 +109,12 @@ def _form_parameters(request: Request) -> SearchParameters:
 async def search_page(request: Request) -> Template:
     """The search page: works as a plain form, and updates as one types when JavaScript runs."""
     parameters = _form_parameters(request)
-    response, error = None, None
+    response, error, suggestions = None, None, []
     if parameters.q or parameters.near or parameters.kind or parameters.services:
         try:
             response = await run_search(request.app.state.search, parameters)
+        except UnknownPlace as unknown:
+            error, suggestions = unknown.unknown, unknown.suggestions
         except ProblemError as problem:
             error = problem.detail
     pairs = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
@@ -124,12 +126,15 @@ async def search_page(request: Request) -> Template:
         near = f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
         return "?" + urlencode([(k, v) for k, v in pairs if k != "near"] + [("near", near)])
 
+    def radius_link(radius: int) -> str:
+        return "?" + urlencode([(k, v) for k, v in pairs if k != "radius_km"] + [("radius_km", str(radius))])
+
     def remote_link() -> str:
         return "?" + urlencode([(k, v) for k, v in pairs if k not in ("remote", "on_site")] + [("remote", "1")])
 
     return Template(template_name="search.html", context={
-        "parameters": parameters, "response": response, "error": error, "radii": RADII,
+        "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
-        "page_link": page_link, "near_link": near_link, "remote_link": remote_link,
+        "page_link": page_link, "near_link": near_link, "remote_link": remote_link, "radius_link": radius_link,
     })

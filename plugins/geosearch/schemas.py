@@ -58,7 +58,8 @@ class SearchResponse(msgspec.Struct):
     ``area`` says which question was answered: ``serves`` (with a place and no radius: who
     comes on site there, in ``hits``; who works remotely only, apart in ``remote_hits``),
     ``radius`` (everyone within ``radius_km`` of the place) or ``anywhere`` (no place).
-    ``sort`` is the order applied: ``relevance`` (with a place, distance right after matched
+    When nothing answers around a place, ``nearest`` holds the nearest providers that match
+    the words and filters, wherever they are. ``sort`` is the order applied: ``relevance`` (with a place, distance right after matched
     words and typos) or ``distance`` (nearest first among providers matching every word).
     """
 
@@ -73,3 +74,4 @@ class SearchResponse(msgspec.Struct):
     sort: str = "relevance"
     remote_hits: list[SearchHit] = []
     remote_total: int = 0
+    nearest: list[SearchHit] = []

@@ -20,6 +20,7 @@ from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, Se
 
 # Remote-only providers shown below those who come on site (the rest: ``remote=true``).
 REMOTE_SHOWN = 5
+NEAREST_SHOWN = 3  # offered when nobody answers around the place
 FACETS = ("kind", "services", "languages", "on_site", "remote")
 
 
@@ -59,13 +60,22 @@ def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, GeoPoint |
     return resolution, GeoPoint(resolution.lat, resolution.lon), shown
 
 
+class UnknownPlace(ProblemError):
+    """``near`` names no place: a 400 whose detail lists the suggestions, which pages show as links."""
+
+    def __init__(self, text: str, suggestions: list[PlaceSummary]) -> None:
+        self.unknown = f"Lieu inconnu : « {text[:100]} »."
+        labels = ", ".join(place.label for place in suggestions)
+        message = self.unknown + (f" Vouliez-vous dire : {labels} ?" if labels else "")
+        super().__init__(400, message, [InvalidField("near", "query", message)])
+        self.suggestions = suggestions
+
+
 def resolve_near(gazetteer: Gazetteer, text: str) -> tuple[GeoPoint, ResolvedPlace]:
-    """The point and place ``near`` names, or a 400 naming ``near`` with suggestions."""
+    """The point and place ``near`` names, or ``UnknownPlace``."""
     resolution, point, shown = _understood(gazetteer, text)
     if point is None or shown is None:
-        suggestions = ", ".join(place.label for place in resolution.suggestions)
-        message = f"Lieu inconnu : « {text[:100]} »." + (f" Vouliez-vous dire : {suggestions} ?" if suggestions else "")
-        raise ProblemError(400, message, [InvalidField("near", "query", message)])
+        raise UnknownPlace(text, [place_summary(place) for place in resolution.suggestions])
     return point, shown
 
 
@@ -135,6 +145,7 @@ class Plan(msgspec.Struct, frozen=True):
     area: str
     query: SearchQuery
     remote_only: SearchQuery | None = None
+    nearest: SearchQuery | None = None
 
 
 def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None) -> Plan:
@@ -158,7 +169,10 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
     )
     remote = None if remote_only is None else msgspec.structs.replace(
         query, filter=remote_only, facets=(), offset=0, limit=REMOTE_SHOWN)
-    return Plan(area, query, remote)
+    # Asked only when nothing answers: the nearest offices that match, whatever their area.
+    nearest = None if point is None else msgspec.structs.replace(
+        query, filter=chosen, radius_km=None, facets=(), sort="distance", offset=0, limit=NEAREST_SHOWN)
+    return Plan(area, query, remote, nearest)
 
 
 async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
@@ -183,6 +197,8 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     if planned.remote_only is not None:
         remote = await index.backend.search(planned.remote_only)
         response.remote_hits, response.remote_total = _hits(index, remote, wanted), remote.total
+    if planned.nearest is not None and not result.total and not response.remote_total:
+        response.nearest = _hits(index, await index.backend.search(planned.nearest), wanted)
     return response
 
 

@@ -160,7 +160,7 @@ def test_geo_understands_names_and_coordinates(invoke):
 
 
 def test_geo_answers_an_unknown_place_with_suggestions_and_a_failure_status(invoke):
-    result = invoke("geo", "Monpelier")
+    result = invoke("geo", "Montpelloer")
     assert result.exit_code == 1
     assert "Montpellier" in [p["name"] for p in json.loads(result.output)["suggestions"]]
 

@@ -3,6 +3,7 @@
 import pytest
 
 from geo import Gazetteer, of_place
+from geo.phonetic import french_key
 from geo.names import normalize
 
 
@@ -135,3 +136,9 @@ def test_a_departement_takes_its_own_article_after_de(gazetteer, code, phrase):
                                           ("Les Sables-d'Olonne", "des Sables-d'Olonne"), ("Yerres", "d'Yerres")])
 def test_a_place_name_after_de_is_elided_or_contracted(name, phrase):
     assert of_place(name) == phrase
+
+
+@pytest.mark.parametrize("typed, name", [("Kimper", "Quimper"), ("Nisse", "Nice"), ("Sinte Etienne", "Saint-Étienne"),
+                                         ("Shamonix", "Chamonix"), ("Perpinian", "Perpignan"), ("Lemans", "Le Mans")])
+def test_names_that_sound_alike_share_a_phonetic_key(typed, name):
+    assert french_key(typed) == french_key(name)

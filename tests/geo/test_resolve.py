@@ -44,7 +44,7 @@ def test_nonsense_resolves_to_nothing_without_raising(gazetteer, query):
 
 
 def test_a_misspelt_name_comes_back_with_suggestions(gazetteer):
-    found = resolve(gazetteer, "Monpelier")
+    found = resolve(gazetteer, "Montpelloer")
     assert not found.found
     assert "Montpellier" in [p.name for p in found.suggestions]
 
@@ -66,3 +66,11 @@ def test_a_partial_postal_code_suggests_the_places_it_starts(gazetteer):
                                          ("lyon 3ème arrondissement", "Lyon 3e Arrondissement")])
 def test_an_arrondissement_resolves_by_its_own_full_name(gazetteer, query, name):
     assert resolve(gazetteer, query).places[0].name == name
+
+
+@pytest.mark.parametrize("query, name", [("Kimper", "Quimper"), ("Sin Malo", "Saint-Malo"),
+                                         ("Bourg en Bress", "Bourg-en-Bresse"), ("Marseye", "Marseille"),
+                                         ("Anjé", "Angers"), ("Monpelier", "Montpellier"), ("Bordo", "Bordeaux")])
+def test_a_place_typed_as_it_sounds_is_found(gazetteer, query, name):
+    found = resolve(gazetteer, query)
+    assert found.found and found.places[0].name == name

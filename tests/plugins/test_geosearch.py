@@ -74,7 +74,7 @@ async def test_unpublished_providers_are_never_found(bordeaux, client):
 
 
 async def test_an_unknown_place_is_a_400_with_suggestions(bordeaux, client):
-    response = await client.get("/api/search", params={"near": "Monpelier"})
+    response = await client.get("/api/search", params={"near": "Montpelloer"})
     assert response.status_code == 400
     problem = response.json()
     assert problem["invalid-params"][0]["name"] == "near"
@@ -169,5 +169,5 @@ async def test_the_search_page_names_the_place_in_french_not_its_postal_code(bor
 
 
 async def test_the_search_page_explains_an_unknown_place_in_french(bordeaux, client):
-    text = (await client.get("/recherche", params={"near": "Monpelier"})).text
-    assert "Lieu inconnu" in text and "Montpellier (34)" in text
+    text = (await client.get("/recherche", params={"near": "Montpelloer"})).text
+    assert "Lieu inconnu" in text and ">Montpellier (34)</a>" in text

@@ -81,7 +81,7 @@ async def test_the_place_field_suggests_communes_larger_first(server, page):
 
 async def test_an_unknown_place_is_explained_in_french(server, page):
     await page.goto(f"{server}/recherche")
-    await page.fill("input[name=near]", "Monpelier")
+    await page.fill("input[name=near]", "Montpelloer")
     alert = page.locator("#search-results [role=alert]")
     await alert.wait_for(timeout=5000)
     assert "Lieu inconnu" in await alert.inner_text()

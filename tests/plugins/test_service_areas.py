@@ -120,3 +120,13 @@ async def test_a_position_is_named_after_its_commune(cantal, client):
     text = (await client.get("/recherche", params={"near": "44.9264,2.4400"})).text.replace("&#39;", "'")
     assert "Votre position : près d'Aurillac (15)" in text
 
+
+
+async def test_nobody_around_offers_wider_radii_and_the_nearest_beyond(cantal, client):
+    body = await search(client, q="maintenance", near="29000", on_site="true")
+    assert body["total"] == 0 and body["remote_total"] == 0
+    assert body["nearest"] and body["nearest"][0]["distance_km"] > 400
+    text = (await client.get("/recherche", params={"q": "maintenance", "near": "29000", "on_site": "1"})).text
+    widen = text.split('class="widen"')[1].split("</section>")[0]
+    assert "radius_km=50" in widen and "radius_km=200" in widen and "Les plus proches" in widen
+    assert body["nearest"][0]["trade_name"] in widen
