@@ -12,9 +12,10 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 from markupsafe import Markup
 
-from directory import catalogue, providers
+from directory import catalogue, providers, structured_data
 from directory.problems import ProblemError
 from directory.routes.providers import SLUG
+from directory.settings import Settings
 from geo import Gazetteer
 
 PAGE_SIZE = 24
@@ -63,12 +64,13 @@ class PageController(Controller):
     @get("/prestataires/{slug:str}", name="provider")
     async def provider(
         self, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
-        plugin_manager: NamedDependency[pluggy.PluginManager],
+        plugin_manager: NamedDependency[pluggy.PluginManager], settings: NamedDependency[Settings],
     ) -> Template:
         """A provider's public page, with the sections that plugins add."""
         provider = await providers.get_provider(slug, gazetteer) if SLUG.match(slug) else None
         if provider is None:
             raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+        page_url = settings.public_url + provider.url
         sections: list[tuple[int, str, Markup]] = []
         plugin_manager.hook.provider_page_sections(
             provider=provider,
@@ -78,6 +80,9 @@ class PageController(Controller):
             template_name="provider.html",
             context={
                 "provider": provider,
+                "structured_data": structured_data.local_business(provider, page_url, gazetteer),
+                "open_graph": structured_data.open_graph(provider, page_url),
+                "page_url": page_url,
                 "kinds": catalogue.KINDS,
                 "sectors": catalogue.SECTORS,
                 "team_sizes": catalogue.TEAM_SIZES,
