@@ -2,7 +2,8 @@
 """One command for newcomers: ``python3 dev.py serve`` or ``python3 dev.py test``.
 
 It creates ``.venv`` on first use, installs the pinned dependencies from
-``requirements-dev.lock`` (again only when the lock file changes), then serves the
+``requirements-dev.lock`` and the front-end packages from ``package-lock.json`` (again only
+when a lock file changes), then serves the
 directory with the demo network loaded, or runs the test suite. Needs only Python 3.11+.
 """
 
@@ -42,6 +43,20 @@ def ensure_environment() -> None:
     STAMP.write_text(fingerprint)
 
 
+def ensure_assets() -> None:
+    """Install the locked front-end packages (the map) when ``package-lock.json`` changes."""
+    lock = ROOT / "package-lock.json"
+    stamp = ROOT / "node_modules" / ".vendored-lock"
+    fingerprint = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    print("Installing front-end packages (package-lock.json) …", flush=True)
+    if subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_assets.py")]).returncode:
+        print("The results map is unavailable until the front-end packages are installed.", file=sys.stderr)
+        return
+    stamp.write_text(fingerprint)
+
+
 def run(*command: str) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
@@ -51,6 +66,7 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     ensure_environment()
+    ensure_assets()
     if argv[0] == "serve":
         seeded = run(str(BIN / "channel-expert"), "seed", "--if-empty")
         if seeded:

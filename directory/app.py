@@ -30,6 +30,7 @@ from directory.routes.health import HealthController
 from directory.routes.pages import PageController
 from directory.routes.providers import ProviderController
 from directory.routes.services import ServiceController
+from directory.security import SecurityHeaders
 from directory.settings import Settings
 from geo import Gazetteer, of_place
 
@@ -134,5 +135,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         state=State({"settings": settings, "plugin_manager": manager}),
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
-    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log)
+    image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()
+    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log,
+                             security=SecurityHeaders(image_origins))
     return app

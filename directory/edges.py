@@ -18,7 +18,7 @@ import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.schemas import Problem
-from directory.security import security_headers
+from directory.security import SecurityHeaders
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming request id (from a proxy) is kept when it looks like one; else a new one is made.
@@ -37,9 +37,10 @@ def request_id(scope: Scope) -> str:
 class Edges:
     """Wrap an ASGI app with the behaviour every HTTP request gets (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, access_log: bool) -> None:
+    def __init__(self, app: ASGIApp, access_log: bool, security: SecurityHeaders) -> None:
         self.app = app
         self.access_log = access_log
+        self.security = security
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +52,8 @@ class Edges:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}  # answered as GET, without the body
-        added = [*security_headers(scope["path"], scope.get("scheme") == "https"), (REQUEST_ID_HEADER, rid.encode())]
+        added = [*self.security.for_response(scope["path"], scope.get("scheme") == "https"),
+                 (REQUEST_ID_HEADER, rid.encode())]
         started = time.perf_counter()
         status = 0
 

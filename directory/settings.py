@@ -70,6 +70,14 @@ class Settings:
     meilisearch_url: str = ""
     meilisearch_api_key: str = field(default="", repr=False)
     meilisearch_index: str = "providers"
+    map_tiles_url: str = ""
+    map_attribution: str = ""
+
+    @property
+    def map_tiles_origin(self) -> str:
+        """The origin the map's tiles come from ("" without tiles), which pages must allow images from."""
+        parts = urlsplit(self.map_tiles_url)
+        return f"{parts.scheme}://{parts.netloc}" if self.map_tiles_url else ""
 
     def engine(self) -> Engine:
         """The database engine these settings name, with their lock timeout."""
@@ -99,6 +107,8 @@ class Settings:
         public = urlsplit(self.public_url)
         if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
+        if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
+            raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
@@ -128,4 +138,6 @@ class Settings:
             meilisearch_url=get("MEILISEARCH_URL"),
             meilisearch_api_key=get("MEILISEARCH_API_KEY"),
             meilisearch_index=get("MEILISEARCH_INDEX", "providers"),
+            map_tiles_url=get("MAP_TILES_URL"),
+            map_attribution=get("MAP_ATTRIBUTION"),
         )

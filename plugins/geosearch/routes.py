@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -20,6 +21,8 @@ from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summ
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 Sort = Literal["distance", "relevance"]
 RADII = (5, 10, 20, 30, 50, 100, 200)
+# Built by scripts/vendor_assets.py from the locked npm packages; without them the page has no map.
+MAP_ASSETS = Path(__file__).parent / "static" / "vendor" / "leaflet" / "leaflet.js"
 _DIGITS = re.compile(r"[0-9]{1,6}")
 
 
@@ -137,4 +140,6 @@ async def search_page(request: Request) -> Template:
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
         "page_link": page_link, "near_link": near_link, "remote_link": remote_link, "radius_link": radius_link,
+        "map": {"available": MAP_ASSETS.exists(), "tiles": request.app.state.settings.map_tiles_url,
+                "attribution": request.app.state.settings.map_attribution},
     })

@@ -27,6 +27,8 @@ class SearchHit(msgspec.Struct):
     radius_km: int | None = None
     service_departements: list[str] = []
     matched_services: list[str] = []
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class PlaceSummary(msgspec.Struct):

@@ -109,6 +109,7 @@ def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
         services=document["services"], url=document["url"], distance_km=None,
         on_site=document.get("on_site", False), remote=document.get("remote", False),
         radius_km=document.get(REACH_FIELD), service_departements=document.get("service_departements", []),
+        latitude=(document.get("_geo") or {}).get("lat"), longitude=(document.get("_geo") or {}).get("lng"),
     )
 
 

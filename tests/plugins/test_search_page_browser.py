@@ -3,12 +3,14 @@
 import asyncio
 import shutil
 import socket
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 import uvicorn
 
 from directory.app import create_app
+from plugins.geosearch.routes import MAP_ASSETS
 from tests.conftest import add_providers, provider_row
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,6 +59,11 @@ async def page(browser):
 
 
 QUIMPER = {"latitude": 47.996, "longitude": -4.102}
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+needs_front_end = pytest.mark.skipif(not MAP_ASSETS.exists() or not AXE.exists(),
+                                     reason="front-end packages not installed: python scripts/vendor_assets.py")
 
 
 async def test_results_update_as_one_types_without_submitting(server, page):
@@ -134,3 +141,38 @@ async def test_other_places_are_links_that_search_in_place(server, page):
     wanted = parse_qs(href[1:])["near"][0]
     await page.wait_for_function("wanted => document.querySelector('input[name=near]').value === wanted", arg=wanted)
     await page.locator("#search-results .count").get_by_text(chosen).wait_for(timeout=5000)
+
+
+@needs_front_end
+async def test_results_show_on_a_map_with_clustered_markers_that_follow_the_list(server, page):
+    await page.goto(f"{server}/recherche?near=33000")
+    markers = page.locator("#results-map .leaflet-marker-icon")
+    await markers.first.wait_for(timeout=5000)
+    listed = await page.locator("#search-results [data-list=main] li[data-lat]").count()
+    clusters = page.locator("#results-map .marker-cluster")
+    shown = await clusters.count()
+    # Pixel and Galet are 5 km apart: at the zoom that fits them, one cluster holds both.
+    assert listed == 2 and (shown == 1 or await markers.count() == 2)
+    await page.fill("input[name=near]", "69003")
+    await page.locator("#search-results").get_by_text("Agence Lumen").wait_for(timeout=5000)
+    await page.wait_for_function("() => document.querySelectorAll('#results-map .leaflet-marker-icon').length === 1")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "results-map.png", full_page=True)
+
+
+@needs_front_end
+@pytest.mark.parametrize("name, path", [("home", "/"), ("results", "/recherche?q=agence&near=33000"),
+                                        ("provider", "/prestataires/agence-pixel-bordeaux")])
+async def test_pages_have_no_serious_accessibility_violation(server, browser, name, path):
+    context = await browser.new_context(bypass_csp=True)  # to inject axe-core, as a browser extension would
+    page = await context.new_page()
+    await page.goto(f"{server}{path}")
+    await page.wait_for_load_state("networkidle")
+    await page.add_script_tag(path=str(AXE))
+    report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    serious = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+               for v in report["violations"] if v["impact"] in ("serious", "critical")]
+    await context.close()
+    assert serious == []

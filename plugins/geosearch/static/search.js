@@ -36,6 +36,7 @@
     }
     document.title = page.title;
     history.replaceState(null, "", "?" + params.toString());
+    results.dispatchEvent(new CustomEvent("results:updated"));
   }
 
   function renderError(message) {
