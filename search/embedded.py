@@ -174,17 +174,27 @@ class _Search:
 
     def _filter(self, node: Filter, slots: np.ndarray) -> np.ndarray:
         """Which of ``slots`` pass the filter, as booleans."""
+        return self._mask(node)[slots]
+
+    def _mask(self, node: Filter) -> np.ndarray:
+        """Which slots pass ``node``, over the whole index; cached per node until the index changes.
+
+        Searches repeat their filters (the same choices, the same place's service area), so
+        a combination is computed once, not once per search.
+        """
         if isinstance(node, (Eq, In)):
-            return self._value_mask(node)[slots]
+            return self._value_mask(node)
         if isinstance(node, Reaches):
-            return self._reach_mask(node)[slots]
-        if isinstance(node, Not):
-            return ~self._filter(node.item, slots)
-        masks = [self._filter(item, slots) for item in node.items]  # type: ignore[attr-defined]
-        combined = masks[0]
-        for mask in masks[1:]:
-            combined = combined & mask if isinstance(node, And) else combined | mask
-        return combined
+            return self._reach_mask(node)
+        found = self.index.filter_cache.get(node)
+        if found is None:
+            if isinstance(node, Not):
+                found = ~self._mask(node.item)
+            else:
+                masks = [self._mask(item) for item in node.items]  # type: ignore[attr-defined]
+                found = np.logical_and.reduce(masks) if isinstance(node, And) else np.logical_or.reduce(masks)
+            found = self.index.filter_cache.remember(node, found)
+        return found
 
     def _value_mask(self, node: Eq | In) -> np.ndarray:
         """Which slots hold one of the node's values; cached until the index changes."""

@@ -6,14 +6,20 @@ that offer e-commerce or a site vitrine". Multi-valued fields match when any val
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
+
+import msgspec
 
 Value = Union[str, int, bool]
 
 
-class Filter:
-    """Base of every filter node; ``&`` and ``|`` combine them."""
+class Filter(msgspec.Struct, frozen=True, cache_hash=True):
+    """Base of every filter node; ``&`` and ``|`` combine them.
+
+    Nodes are immutable and keep their hash: engines remember what they computed per node
+    (the same choices and places come back search after search).
+    """
 
     def __and__(self, other: Filter) -> Filter:
         return And((self, other))
@@ -22,28 +28,24 @@ class Filter:
         return Or((self, other))
 
 
-@dataclass(frozen=True)
-class Eq(Filter):
+class Eq(Filter, frozen=True):
     """The field equals ``value`` (for a list field: contains it)."""
 
     field: str
     value: Value
 
 
-@dataclass(frozen=True)
-class In(Filter):
+class In(Filter, frozen=True):
     """The field equals one of ``values`` (for a list field: contains one of them)."""
 
     field: str
     values: tuple[Value, ...]
 
-    def __init__(self, field: str, values) -> None:
-        object.__setattr__(self, "field", field)
-        object.__setattr__(self, "values", tuple(values))
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "values", tuple(self.values))
 
 
-@dataclass(frozen=True)
-class Reaches(Filter):
+class Reaches(Filter, frozen=True):
     """The document's reach covers the point: it lies within ``_reach_km`` of the document's ``_geo``.
 
     A service area ("we come within 80 km of our office") is a circle per document, whose
@@ -57,29 +59,27 @@ class Reaches(Filter):
 REACH_FIELD = "_reach_km"
 
 
-@dataclass(frozen=True)
-class And(Filter):
+class And(Filter, frozen=True):
     items: tuple[Filter, ...]
 
 
-@dataclass(frozen=True)
-class Or(Filter):
+class Or(Filter, frozen=True):
     items: tuple[Filter, ...]
 
 
-@dataclass(frozen=True)
-class Not(Filter):
+class Not(Filter, frozen=True):
     item: Filter
 
 
-def fields(node: Filter | None) -> set[str]:
-    """The fields a filter reads, to check them against the filterable ones."""
+@lru_cache(maxsize=4096)
+def fields(node: Filter | None) -> frozenset[str]:
+    """The fields a filter reads, to check them against the filterable ones (remembered per filter)."""
     if node is None:
-        return set()
+        return frozenset()
     if isinstance(node, (Eq, In)):
-        return {node.field}
+        return frozenset({node.field})
     if isinstance(node, Reaches):
-        return {REACH_FIELD}
+        return frozenset({REACH_FIELD})
     if isinstance(node, Not):
         return fields(node.item)
-    return set().union(*(fields(item) for item in node.items))  # type: ignore[attr-defined]
+    return frozenset().union(*(fields(item) for item in node.items))  # type: ignore[attr-defined]

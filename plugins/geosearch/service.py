@@ -161,7 +161,7 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
         serving = _serving(point, departement)
         if not parameters.remote:  # remote work asked for as such: wherever the provider is
             main = _combined(chosen, serving)
-            if not parameters.on_site:
+            if not parameters.on_site and parameters.page == 1:  # shown below the first page only
                 remote_only = _combined(chosen, Eq("remote", True), Not(serving))
     query = SearchQuery(
         text=parameters.q.strip(), filter=main, near=point,
