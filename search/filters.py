@@ -74,12 +74,16 @@ class Not(Filter, frozen=True):
 @lru_cache(maxsize=4096)
 def fields(node: Filter | None) -> frozenset[str]:
     """The fields a filter reads, to check them against the filterable ones (remembered per filter)."""
-    if node is None:
-        return frozenset()
-    if isinstance(node, (Eq, In)):
-        return frozenset({node.field})
-    if isinstance(node, Reaches):
-        return frozenset({REACH_FIELD})
-    if isinstance(node, Not):
-        return fields(node.item)
-    return frozenset().union(*(fields(item) for item in node.items))  # type: ignore[attr-defined]
+    found: set[str] = set()
+    pending = [node] if node is not None else []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (Eq, In)):
+            found.add(item.field)
+        elif isinstance(item, Reaches):
+            found.add(REACH_FIELD)
+        elif isinstance(item, Not):
+            pending.append(item.item)
+        else:
+            pending.extend(item.items)  # type: ignore[attr-defined]
+    return frozenset(found)

@@ -125,8 +125,13 @@ def wanted_services(text: str, chosen: tuple[str, ...]) -> frozenset[str]:
 _SERVICE_WORDS = {s.slug: tokens(f"{s.label} {s.slug}") for s in catalogue.SERVICES}
 
 
+@lru_cache(maxsize=8192)
 def _serving(point: GeoPoint, departement: str | None) -> Filter:
-    """Providers who come on site at ``point``: within their own radius, or in one of their départements."""
+    """Providers who come on site at ``point``: within their own radius, or in one of their départements.
+
+    Remembered per place: the same filter object comes back, and engines find what they
+    computed for it.
+    """
     where: Filter = Reaches(point.lat, point.lon)
     if departement:
         where = where | Eq("service_departements", departement)
