@@ -125,10 +125,12 @@ class _Search:
         words = query_words(query.text)
         per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
         # Every condition becomes one mask over a first set of slots, then a single selection.
-        if query.near is not None:
+        # Without a radius, distances are measured after filtering, for the slots that remain.
+        whole_map = query.near is not None and query.radius_km is None
+        if query.near is not None and not whole_map:
             (slots, closeness), mask = self._geo(), None
         else:
-            slots, closeness, mask = index.live_slots, None, None
+            slots, closeness, mask = index.located_slots if whole_map else index.live_slots, None, None
         if query.filter is not None:
             mask = _both(mask, self._filter(query.filter, slots))
         first = per_word[0][slots] if per_word else None
@@ -139,6 +141,8 @@ class _Search:
             slots = slots[keep]
             closeness = closeness[keep] if closeness is not None else None
             first = first[keep] if first is not None else None
+        if whole_map:
+            closeness = index.unit_vectors[slots] @ _unit_vector(query.near.lat, query.near.lon)
         key = index.base_key[slots]
         if first is not None:
             key += first
@@ -211,10 +215,8 @@ class _Search:
         found = self.index.filter_cache.get(key)
         if found is None:
             table = self.index.reach_table
-            phi, lam = math.radians(node.lat), math.radians(node.lon)
-            point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
             found = np.zeros(self.size, dtype=bool)
-            found[table.slots[table.xyz @ point >= table.cos_reach]] = True
+            found[table.slots[table.xyz @ _unit_vector(node.lat, node.lon) >= table.cos_reach]] = True
             found = self.index.filter_cache.remember(key, found)
         return found
 
@@ -240,10 +242,7 @@ class _Search:
     def _circle(self) -> tuple[np.ndarray, np.ndarray]:
         """The latitude band that holds the circle (two binary searches), then one product with the point."""
         table, near, radius = self.index.geo, self.query.near, self.query.radius_km
-        phi, lam = math.radians(near.lat), math.radians(near.lon)
-        point = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
-        if radius is None:
-            return table.slots, table.xyz @ point
+        point = _unit_vector(near.lat, near.lon)
         angle = radius / EARTH_RADIUS_KM
         band = math.degrees(angle) + 1e-9
         start, end = table.lat.searchsorted(near.lat - band, "right"), table.lat.searchsorted(near.lat + band, "right")
@@ -362,6 +361,12 @@ class _Search:
             top = (first <= limit).nonzero()[0]
             return top[np.lexsort((rest[top], first[top]))][query.offset:wanted]
         return np.lexsort((rest, first))[query.offset:wanted]
+
+
+def _unit_vector(lat: float, lon: float) -> np.ndarray:
+    """A point on the unit sphere: the cosine of two points' distance is their vectors' product."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
 
 
 def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:

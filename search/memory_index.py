@@ -275,6 +275,18 @@ class MemoryIndex:
         return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
 
     @cached_property
+    def located_slots(self) -> np.ndarray:
+        """The live slots that have coordinates, in slot order."""
+        return np.sort(self.geo.slots)
+
+    @cached_property
+    def unit_vectors(self) -> np.ndarray:
+        """Each slot's point as a unit vector (zeros where a slot has none): one row per slot."""
+        vectors = np.zeros((len(self.alive), 3))
+        vectors[self.geo.slots] = self.geo.xyz
+        return vectors
+
+    @cached_property
     def reach_table(self) -> ReachTable:
         """Live documents with a point and a reach, as unit vectors and the cosine of their reach."""
         reach = np.frombuffer(self.reach, dtype=np.float64)
