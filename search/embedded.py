@@ -37,7 +37,7 @@ PROXIMITY_LIMIT = 20
 PROXIMITY_CACHE = 10_000  # query word sequences
 NO_MATCH = 127
 MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
-DISTANCE_BITS = 21  # tens of metres: half the earth's circumference fits
+DISTANCE_BITS = 21  # tens of metres: the earth's diameter fits
 AFTER_TYPOS = (np.int64(1) << TYPO_BIT) - 1  # the key's fields after words and typos
 
 
@@ -142,7 +142,7 @@ class _Search:
             closeness = closeness[keep] if closeness is not None else None
             first = first[keep] if first is not None else None
         if whole_map:
-            closeness = index.unit_vectors[slots] @ _unit_vector(query.near.lat, query.near.lon)
+            closeness = index.closeness(slots, _unit_vector(query.near.lat, query.near.lon))
         key = index.base_key[slots]
         if first is not None:
             key += first
@@ -342,8 +342,8 @@ class _Search:
         """Positions of the requested page's candidates, in order; only the top of the list is sorted.
 
         With a point, the order is Meilisearch's with its "sort" rule after "words" and "typo":
-        matched words, then typos, then distance (to 10 m), then the other rules. The first
-        three are packed into one number; the rest of the key breaks its ties.
+        matched words, then typos, then distance (to about 10 m), then the other rules. The
+        first three are packed into one number; the rest of the key breaks its ties.
         """
         query = self.query
         wanted = query.offset + query.limit
@@ -352,8 +352,9 @@ class _Search:
                 top = np.argpartition(key, wanted - 1)[:wanted]
                 return top[np.argsort(key[top])][query.offset:]
             return np.argsort(key)[query.offset:wanted]
-        tens_of_metres = np.arccos(np.clip(closeness, -1.0, 1.0)) * (EARTH_RADIUS_KM * 100)
-        first = ((key >> TYPO_BIT) << DISTANCE_BITS) + tens_of_metres.astype(np.int64)
+        # The chord through the earth grows with the distance and costs a square root, not an arccosine.
+        chord = np.sqrt(np.maximum(2.0 - 2.0 * closeness, 0.0)) * (EARTH_RADIUS_KM * 100)  # tens of metres
+        first = ((key >> TYPO_BIT) << DISTANCE_BITS) + chord.astype(np.int64)
         rest = key & AFTER_TYPOS
         if len(first) > wanted:
             # Everything up to the wanted-th, ties included, then the other rules among equals.
