@@ -45,10 +45,13 @@ TEXTS = ["", "", "agence web", "site vitrine", "e-commerce", "agance web", "main
 
 
 def records(count: int, gazetteer: Gazetteer):
-    """``count`` demo providers: the demo network, then more networks from further seeds."""
-    found, seed = [], 1
+    """``count`` demo providers: the demo network, then more networks from further seeds (one per SIRET)."""
+    found, seed, sirets = [], 1, set()
     while len(found) < count:
-        found += demo_records(gazetteer, seed=seed)
+        for record in demo_records(gazetteer, seed=seed):
+            if record.siret not in sirets:
+                sirets.add(record.siret)
+                found.append(record)
         seed += 1
     return found[:count]
 

@@ -238,7 +238,11 @@ async def _save(records: list[ProviderRecord]) -> Saved:
     new: list[tuple[dict[str, Any], list[str]]] = []
     updated: list[str] = []
     refused: dict[int, str] = {}
+    pending: dict[str, str] = {}  # the SIRETs of the records created by this call
     for position, record in enumerate(records):
+        if record.siret in pending:
+            refused[position] = f"siret: Ce SIRET est déjà celui du prestataire {pending[record.siret]}."
+            continue
         values = {field: getattr(record, field) for field in _RECORD_FIELDS}
         slug = record.slug if record.slug in by_slug else by_siret.get(record.siret)
         owner = by_siret.get(record.siret)
@@ -248,6 +252,7 @@ async def _save(records: list[ProviderRecord]) -> Saved:
         if slug is None:
             values["slug"] = _unique_slug(record, taken)
             taken.add(values["slug"])
+            pending[record.siret] = values["slug"]  # a later record with this SIRET is refused
             new.append((values, record.services))
             continue
         values["slug"] = slug

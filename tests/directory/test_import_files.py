@@ -149,3 +149,14 @@ def test_a_spreadsheet_given_instead_of_a_csv_is_named_as_such(invoke, tmp_path)
     source.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xa5\x8c")
     result = invoke("import", str(source))
     assert result.exit_code == 2 and "classeur" in result.output
+
+
+async def test_two_new_records_with_one_siret_in_a_batch_keep_the_first(settings):
+    from directory.records import clean_record
+    from geo import Gazetteer
+
+    first = provider_row(trade_name="Agence Première")
+    second = provider_row(trade_name="Agence Seconde", siret=first["siret"])
+    saved = await providers.save_records([clean_record(row, Gazetteer.default()) for row in (first, second)])
+    assert saved.created == ["agence-premiere-bordeaux"]
+    assert saved.refused == {1: "siret: Ce SIRET est déjà celui du prestataire agence-premiere-bordeaux."}
