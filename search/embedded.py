@@ -39,6 +39,7 @@ NO_MATCH = 127
 MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
 DISTANCE_BITS = 21  # tens of metres: the earth's diameter fits
 AFTER_TYPOS = (np.int64(1) << TYPO_BIT) - 1  # the key's fields after words and typos
+NEAREST_RADII_KM = (25, 100, 400, 1600)  # circles tried, in turn, for the nearest documents
 
 
 @lru_cache(maxsize=4096)
@@ -127,11 +128,14 @@ class _Search:
         # Every condition becomes one mask over a first set of slots, then a single selection.
         # Without a radius, distances are measured after filtering, for the slots that remain.
         whole_map = query.near is not None and query.radius_km is None
-        if query.near is not None and not whole_map:
+        nearest = self._nearest_only() if whole_map and not words else None
+        if nearest is not None:
+            (slots, closeness), mask, whole_map = nearest, None, False
+        elif query.near is not None and not whole_map:
             (slots, closeness), mask = self._geo(), None
         else:
             slots, closeness, mask = index.located_slots if whole_map else index.live_slots, None, None
-        if query.filter is not None:
+        if query.filter is not None and nearest is None:
             mask = _both(mask, self._filter(query.filter, slots))
         first = per_word[0][slots] if per_word else None
         if first is not None:
@@ -160,7 +164,8 @@ class _Search:
         else:
             hits = [Hit(ids[slot], docs[slot], EARTH_RADIUS_KM * math.acos(cosine) if cosine < 1.0 else 0.0)
                     for slot, cosine in zip(shown, closeness[page].tolist())]
-        return SearchResult(hits, int(len(slots)), facets)
+        total = len(slots) if nearest is None else int(np.count_nonzero(self._mask(query.filter)[index.located_slots]))
+        return SearchResult(hits, total, facets)
 
     def _check(self) -> None:
         settings, query = self.index.settings, self.query
@@ -239,9 +244,29 @@ class _Search:
         key = (near.lat, near.lon, radius)
         return self.index.circle_cache.get(key) or self.index.circle_cache.remember(key, self._circle())
 
-    def _circle(self) -> tuple[np.ndarray, np.ndarray]:
+    def _nearest_only(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The filtered documents in the smallest circle that holds the page, or None to look everywhere.
+
+        Without words the order is the distance (then the other rules), so the page's documents
+        are the nearest ones: growing circles find them without measuring the whole map. Only
+        for searches without facets, which would need every document; the total is counted
+        from the filter alone.
+        """
+        query = self.query
+        if query.filter is None or query.facets:
+            return None
+        passing, wanted = self._mask(query.filter), query.offset + query.limit
+        for radius in NEAREST_RADII_KM:
+            slots, closeness = self._circle(radius)
+            keep = passing[slots].nonzero()[0]
+            if len(keep) >= wanted:
+                return slots[keep], closeness[keep]
+        return None
+
+    def _circle(self, radius: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The latitude band that holds the circle (two binary searches), then one product with the point."""
-        table, near, radius = self.index.geo, self.query.near, self.query.radius_km
+        table, near = self.index.geo, self.query.near
+        radius = self.query.radius_km if radius is None else radius
         point = _unit_vector(near.lat, near.lon)
         angle = radius / EARTH_RADIUS_KM
         band = math.degrees(angle) + 1e-9

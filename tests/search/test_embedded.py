@@ -96,3 +96,17 @@ async def test_facets_count_each_document_once_and_only_the_matches(engine):
     assert result.facets == {"kind": {"web_agency": 1, "reseller": 1}, "services": {"site": 2, "seo": 1}}
     filtered = await engine.search(SearchQuery(filter=Eq("kind", "reseller"), facets=("services",)))
     assert filtered.facets == {"services": {"site": 1}}
+
+
+async def test_the_nearest_documents_of_a_filtered_search_are_those_of_the_whole_map(engine):
+    rng = random.Random(9)
+    await engine.upsert([document(i, rng.uniform(42, 51), rng.uniform(-4, 8), kind=rng.choice(["a", "b", "c"]))
+                         for i in range(3000)])
+    for _ in range(40):
+        point = GeoPoint(rng.uniform(42, 51), rng.uniform(-4, 8))
+        wanted = Eq("kind", rng.choice(["a", "b"]))
+        for offset in (0, 40, 1500):
+            found = await engine.search(SearchQuery(filter=wanted, near=point, sort="distance", offset=offset, limit=20))
+            everywhere = await engine.search(SearchQuery(filter=wanted, near=point, sort="distance", offset=offset,
+                                                         limit=20, facets=("kind",)))  # facets: the whole map
+            assert [h.id for h in found.hits] == [h.id for h in everywhere.hits] and found.total == everywhere.total
