@@ -131,14 +131,20 @@ class _Search:
         nearest = self._nearest_only() if whole_map and not words else None
         if nearest is not None:
             (slots, closeness), mask, whole_map = nearest, None, False
-        elif query.near is not None and not whole_map:
+        elif whole_map:
+            # Over the whole index at once: cached masks combine without gathering every slot.
+            passing = index.located_mask if query.filter is None else index.located_mask & self._mask(query.filter)
+            if per_word:
+                passing = passing & (per_word[0] != MISSING)
+            slots, closeness, mask = np.flatnonzero(passing), None, None
+        elif query.near is not None:
             (slots, closeness), mask = self._geo(), None
         else:
-            slots, closeness, mask = index.located_slots if whole_map else index.live_slots, None, None
-        if query.filter is not None and nearest is None:
+            slots, closeness, mask = index.live_slots, None, None
+        if query.filter is not None and nearest is None and not whole_map:
             mask = _both(mask, self._filter(query.filter, slots))
         first = per_word[0][slots] if per_word else None
-        if first is not None:
+        if first is not None and not whole_map:
             mask = _both(mask, first != MISSING)
         if mask is not None:
             keep = mask.nonzero()[0]
@@ -164,7 +170,7 @@ class _Search:
         else:
             hits = [Hit(ids[slot], docs[slot], EARTH_RADIUS_KM * math.acos(cosine) if cosine < 1.0 else 0.0)
                     for slot, cosine in zip(shown, closeness[page].tolist())]
-        total = len(slots) if nearest is None else int(np.count_nonzero(self._mask(query.filter)[index.located_slots]))
+        total = len(slots) if nearest is None else int(np.count_nonzero(self._mask(query.filter) & index.located_mask))
         return SearchResult(hits, total, facets)
 
     def _check(self) -> None:
@@ -220,8 +226,11 @@ class _Search:
         found = self.index.filter_cache.get(key)
         if found is None:
             table = self.index.reach_table
+            band = table.widest + 1e-9
+            start, end = table.lat.searchsorted(node.lat - band), table.lat.searchsorted(node.lat + band, "right")
+            reached = table.xyz[start:end] @ _unit_vector(node.lat, node.lon) >= table.cos_reach[start:end]
             found = np.zeros(self.size, dtype=bool)
-            found[table.slots[table.xyz @ _unit_vector(node.lat, node.lon) >= table.cos_reach]] = True
+            found[table.slots[start:end][reached]] = True
             found = self.index.filter_cache.remember(key, found)
         return found
 

@@ -52,13 +52,16 @@ class GeoTable(NamedTuple):
 
 
 class ReachTable(NamedTuple):
-    """Live documents that have a reach: a point lies in a document's reach when the cosine of
-    its distance to the document (one product with the point's unit vector) is at least ``cos_reach``.
+    """Live documents that have a reach, by latitude: a point lies in a document's reach when the
+    cosine of its distance to the document (one product with the point's unit vector) is at
+    least ``cos_reach``. Only documents within ``widest`` degrees of latitude can reach a point.
     """
 
     slots: np.ndarray
     xyz: np.ndarray
     cos_reach: np.ndarray
+    lat: np.ndarray
+    widest: float
 
 
 class FacetRows(NamedTuple):
@@ -280,6 +283,13 @@ class MemoryIndex:
         return np.sort(self.geo.slots)
 
     @cached_property
+    def located_mask(self) -> np.ndarray:
+        """Which slots hold a live document with coordinates, as booleans."""
+        mask = np.zeros(len(self.alive), dtype=bool)
+        mask[self.geo.slots] = True
+        return mask
+
+    @cached_property
     def unit_vectors(self) -> np.ndarray:
         """Each slot's point as a unit vector (zeros where a slot has none): one row per slot."""
         vectors = np.zeros((len(self.alive), 3))
@@ -309,7 +319,8 @@ class MemoryIndex:
         geo = self.geo
         keep = ~np.isnan(reach[geo.slots])
         angles = np.minimum(reach[geo.slots][keep] / EARTH_RADIUS_KM, math.pi)
-        return ReachTable(geo.slots[keep], np.ascontiguousarray(geo.xyz[keep]), np.cos(angles))
+        widest = math.degrees(float(angles.max())) if len(angles) else 0.0
+        return ReachTable(geo.slots[keep], np.ascontiguousarray(geo.xyz[keep]), np.cos(angles), geo.lat[keep], widest)
 
     @cached_property
     def facet_rows(self) -> FacetRows:

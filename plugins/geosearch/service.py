@@ -218,7 +218,7 @@ def _hits(index: SearchIndex, result: SearchResult, wanted: frozenset[str]) -> l
         if known is None or known[0] is not hit.document:
             known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document))
         summary = known[1]
-        matched = [service for service in summary.services if service in wanted] if wanted else []
+        matched = [] if wanted.isdisjoint(summary.services) else [s for s in summary.services if s in wanted]
         if hit.distance_km is not None or matched:
             summary = msgspec.structs.replace(
                 summary, distance_km=None if hit.distance_km is None else _tenths(hit.distance_km),

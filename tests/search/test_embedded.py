@@ -6,7 +6,7 @@ import random
 import pytest
 from geopy.distance import great_circle
 
-from search import Eq, GeoPoint, IndexSettings, SearchQuery, create_backend
+from search import Eq, GeoPoint, IndexSettings, Reaches, SearchQuery, create_backend
 
 SETTINGS = IndexSettings(
     searchable=("name", "description"),
@@ -110,3 +110,19 @@ async def test_the_nearest_documents_of_a_filtered_search_are_those_of_the_whole
             everywhere = await engine.search(SearchQuery(filter=wanted, near=point, sort="distance", offset=offset,
                                                          limit=20, facets=("kind",)))  # facets: the whole map
             assert [h.id for h in found.hits] == [h.id for h in everywhere.hits] and found.total == everywhere.total
+
+
+async def test_reaches_finds_exactly_the_documents_whose_own_radius_covers_the_point(engine):
+    rng = random.Random(12)
+    docs = [document(i, rng.uniform(42, 51), rng.uniform(-4, 8), _reach_km=rng.choice([5, 20, 80, 300]))
+            for i in range(2000)]
+    await engine.configure(IndexSettings(searchable=("name",), filterable=("_reach_km",)))
+    await engine.upsert(docs)
+    for _ in range(30):
+        lat, lon = rng.uniform(42, 51), rng.uniform(-4, 8)
+        found = await all_pages(engine, 500, filter=Reaches(lat, lon))
+        expected = {d["id"] for d in docs if great_circle((lat, lon), (d["_geo"]["lat"], d["_geo"]["lng"])).km
+                    <= d["_reach_km"] * (1 - 1e-9)}
+        near_edge = {d["id"] for d in docs if abs(great_circle((lat, lon), (d["_geo"]["lat"], d["_geo"]["lng"])).km
+                                                  - d["_reach_km"]) < 0.01}
+        assert expected - near_edge <= set(found) <= expected | near_edge
