@@ -11,6 +11,7 @@ import csv
 import io
 import itertools
 import os
+import socket
 import sys
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -144,6 +145,13 @@ def provider_row(**overrides: Any) -> dict[str, str]:
     }
     row.update({key: str(value) for key, value in overrides.items()})
     return row
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def csv_text(rows: list[dict[str, str]], delimiter: str = ",") -> str:

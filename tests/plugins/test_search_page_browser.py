@@ -2,7 +2,6 @@
 
 import asyncio
 import shutil
-import socket
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -11,18 +10,12 @@ import uvicorn
 
 from directory.app import create_app
 from plugins.geosearch.routes import MAP_ASSETS
-from tests.conftest import add_providers, provider_row
+from tests.conftest import add_providers, free_port, provider_row
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
 
 import httpx
-from tests.conftest import COMMAND, csv_text, provider_row
+
+from tests.conftest import COMMAND, csv_text, free_port, provider_row
 
 FRESH_WITHIN_S = 2.0
 START_WITHIN_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -29,7 +22,7 @@ def running_servers(environment: dict[str, str], count: int) -> Iterator[list[tu
     servers = []
     try:
         for _ in range(count):
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], env=environment,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             servers.append((process, f"http://127.0.0.1:{port}"))
