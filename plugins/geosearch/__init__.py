@@ -144,6 +144,7 @@ def _report_ids(missing: list[str], extra: list[str]) -> bool:
 SERVER_STATES = {
     "ok": "à jour",
     "behind": "en retard",
+    "ahead": "en avance sur la base lue (des écritures ont lieu pendant la vérification : relancez-la)",
     "different": "index différent de la base (redémarrez ce serveur pour reconstruire son index)",
 }
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+
 import msgspec
 
 from directory import changes
 
-from plugins.geosearch.index import CONSUMER, REPORT_EVERY, SearchIndex, digest_of, document_hash
+from plugins.geosearch.index import CONSUMER, REPORT_EVERY, Digest, SearchIndex
 
 # A server that has not reported for this long is taken as stopped.
 ALIVE_WITHIN = REPORT_EVERY * 3
@@ -30,7 +31,7 @@ class Expected(msgspec.Struct, frozen=True):
 
 
 class ServerState(msgspec.Struct, frozen=True):
-    """One server as the check found it: ``state`` is ``ok``, ``behind`` or ``different``."""
+    """One server as the check found it: ``state`` is ``ok``, ``behind``, ``ahead`` or ``different``."""
 
     follower: changes.Follower
     state: str
@@ -41,8 +42,8 @@ async def expected(index: SearchIndex) -> Expected:
     while True:
         position, documents = await index.documents()
         if await changes.latest() == position:
-            hashes = {document["id"]: document_hash(document) for document in documents}
-            return Expected(position, len(hashes), digest_of(hashes))
+            digest = Digest(documents)
+            return Expected(position, len(digest), digest.value)
 
 
 async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, list[ServerState]]:
@@ -51,15 +52,14 @@ async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, li
     while True:
         truth = await expected(index)
         servers = await changes.followers(CONSUMER, index.clock(), ALIVE_WITHIN)
-        if any(server.position > truth.position for server in servers):
-            continue  # the database moved on meanwhile: compare with its new state
         states = [ServerState(server, _state(server, truth)) for server in servers]
-        if all(state.state != "behind" for state in states) or time.monotonic() >= deadline:
+        # A server behind may catch up; one ahead means the database moved on since it was read.
+        if all(state.state in ("ok", "different") for state in states) or time.monotonic() >= deadline:
             return truth, states
         await asyncio.sleep(RECHECK_S)
 
 
 def _state(server: changes.Follower, truth: Expected) -> str:
-    if server.position < truth.position:
-        return "behind"
+    if server.position != truth.position:
+        return "behind" if server.position < truth.position else "ahead"
     return "ok" if server.digest == truth.digest else "different"

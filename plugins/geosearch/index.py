@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import msgspec
 import pluggy
@@ -49,17 +49,35 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def document_hash(document: dict[str, Any]) -> int:
-    """A 64-bit fingerprint of one document, the same in every process."""
-    return int.from_bytes(hashlib.blake2b(_encode(document), digest_size=8).digest(), "big")
+class Digest:
+    """A fingerprint of a set of documents, the same in every process that holds the same set.
 
+    It is the XOR of each document's 64-bit hash, so a change updates it in constant time:
+    XOR out the old document, XOR in the new one.
+    """
 
-def digest_of(hashes: dict[str, int]) -> str:
-    """The digest of a set of documents: the XOR of their fingerprints, kept up to date per change."""
-    combined = 0
-    for value in hashes.values():
-        combined ^= value
-    return f"{combined:016x}"
+    def __init__(self, documents: Iterable[dict[str, Any]] = ()) -> None:
+        self._hashes: dict[str, int] = {}
+        self._combined = 0
+        self.put(documents)
+
+    def put(self, documents: Iterable[dict[str, Any]]) -> None:
+        """Add documents, or replace those with the same id."""
+        for document in documents:
+            new = int.from_bytes(hashlib.blake2b(_encode(document), digest_size=8).digest(), "big")
+            self._combined ^= self._hashes.get(document["id"], 0) ^ new
+            self._hashes[document["id"]] = new
+
+    def remove(self, ids: Iterable[str]) -> None:
+        for doc_id in ids:
+            self._combined ^= self._hashes.pop(doc_id, 0)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    @property
+    def value(self) -> str:
+        return f"{self._combined:016x}"
 
 
 class SearchIndex:
@@ -77,7 +95,7 @@ class SearchIndex:
         self.cursor = cursor
         self.clock = clock
         self.position = 0
-        self.hashes: dict[str, int] = {}  # per indexed provider, its document's fingerprint
+        self.digest = Digest()  # of the documents this index holds, for operators' checks
         self.follower: changes.Follower | None = None
         self._task: asyncio.Task | None = None
         self.ready = False
@@ -112,9 +130,9 @@ class SearchIndex:
     async def rebuild(self) -> int:
         """Rebuild from the database, then follow the outbox from there."""
         position, documents = await self.documents()
-        hashes = {document["id"]: document_hash(document) for document in documents}
+        digest = Digest(documents)
         await self.backend.rebuild(documents)
-        self.hashes = hashes
+        self.digest = digest
         self.shown.clear()
         await self._reached(position)
         return len(documents)
@@ -128,14 +146,13 @@ class SearchIndex:
                 return touched
             published = await providers.profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
             documents = [self.document(provider) for provider in published]
-            hashes = {document["id"]: document_hash(document) for document in documents}
             await self.backend.upsert(documents)
-            gone = set(slugs) - hashes.keys()
+            gone = set(slugs) - {document["id"] for document in documents}
             await self.backend.delete(sorted(gone))
             for slug in gone:
                 self.shown.pop(slug, None)
-                self.hashes.pop(slug, None)
-            self.hashes.update(hashes)
+            self.digest.remove(gone)
+            self.digest.put(documents)
             await self._reached(position)  # only once the engine has them
             touched += len(slugs)
 
@@ -155,8 +172,7 @@ class SearchIndex:
         now = self.clock()
         if self.follower is None:
             self.follower = changes.new_follower(CONSUMER, now)
-        digest = digest_of(self.hashes)
-        state = (self.position, len(self.hashes), digest)
+        state = (self.position, len(self.digest), self.digest.value)
         if state == (self.follower.position, self.follower.documents, self.follower.digest) \
                 and now - self.follower.seen_at < REPORT_EVERY:
             return
