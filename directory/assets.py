@@ -44,22 +44,18 @@ def static_files_router(path: str, directory: Path, name: str = "static") -> Rou
                                       middleware=[_cache_lifetime], opt={_MOUNT: (path.rstrip("/"), directory)})
 
 
-@lru_cache(maxsize=512)
-def _fingerprint(file: Path) -> str:
-    return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
-
-
 def url_maker(handlers: Iterable[Any]) -> Callable[[str], str]:
     """The ``static_url`` function for an app made of ``handlers`` (its static routers' files)."""
     mounts = sorted((handler.opt[_MOUNT] for handler in handlers
                      if isinstance(handler, Router) and _MOUNT in handler.opt), key=lambda m: -len(m[0]))
 
+    @lru_cache(maxsize=1024)  # the files do not change while the app runs
     def static_url(url: str) -> str:
         for prefix, directory in mounts:
             if url.startswith(prefix + "/"):
                 file = directory / url[len(prefix) + 1:]
                 if file.is_file():
-                    return f"{url}?v={_fingerprint(file)}"
+                    return f"{url}?v={hashlib.sha256(file.read_bytes()).hexdigest()[:12]}"
         return url
 
     return static_url

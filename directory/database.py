@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import socket
 import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
@@ -57,7 +58,7 @@ def engine_for(database_url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``).
 
     ``lock_timeout_s`` bounds every wait for another writer's lock; then the query fails
-    (see ``busy_message``) instead of waiting for ever.
+    (see ``failure_message``) instead of waiting for ever.
     """
     if database_url.startswith("sqlite:"):
         path = database_url.removeprefix("sqlite:").removeprefix("///")
@@ -76,7 +77,8 @@ def failure_message(error: BaseException) -> str | None:
             or isinstance(error, asyncpg.exceptions.UniqueViolationError):
         return ("Une autre écriture a enregistré les mêmes prestataires au même moment : rien n'a été écrit. "
                 "Relancez la commande.")
-    if isinstance(error, (OSError, asyncpg.exceptions.PostgresConnectionError)) and not isinstance(error, sqlite3.Error):
+    # Only what connecting raises: a file a command writes (an export) fails with its own OSError.
+    if isinstance(error, (ConnectionError, socket.gaierror, asyncpg.exceptions.PostgresConnectionError)):
         return f"Base de données injoignable : {error}."
     return None
 

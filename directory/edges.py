@@ -14,9 +14,9 @@ import time
 import uuid
 
 import msgspec
-
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY
 from directory.schemas import Problem
 from directory.security import SecurityHeaders
 
@@ -27,11 +27,6 @@ _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 # What a terminal or a log viewer may take for a line break, a colour or a change of direction.
 _UNSAFE_IN_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 access_logger = logging.getLogger("directory.access")
-
-
-def request_id(scope: Scope) -> str:
-    """The id of the request ``scope`` belongs to (the one its response and log lines carry)."""
-    return scope.get("state", {}).get("request_id", "")
 
 
 class Edges:
@@ -48,7 +43,7 @@ class Edges:
             return
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
         rid = incoming.decode() if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = rid
+        scope.setdefault("state", {})[REQUEST_ID_KEY] = rid
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}  # answered as GET, without the body
@@ -84,10 +79,10 @@ class Edges:
 
 async def _not_found(scope: Scope, send: Send, rid: str) -> None:
     """A 404 problem for a path no route can match (one with a NUL or another control character)."""
-    body = msgspec.json.encode(Problem(type="about:blank", title="Not Found", status=404,
-                                       detail="Cette adresse ne correspond à aucune page.", request_id=rid))
+    body = msgspec.json.encode(Problem(type="about:blank", title="Not Found", status=404, detail=FRENCH_DETAILS[404],
+                                       request_id=rid))
     await send({"type": "http.response.start", "status": 404,
-                "headers": [(b"content-type", b"application/problem+json"),
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

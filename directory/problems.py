@@ -16,10 +16,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
-from directory.edges import request_id
 from directory.schemas import InvalidField, Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Where the request id lives in the ASGI scope's state (``directory.edges`` sets it).
+REQUEST_ID_KEY = "request_id"
 logger = logging.getLogger("directory.errors")
 # What people read when a handler gave no detail of its own.
 FRENCH_DETAILS = {
@@ -31,6 +32,11 @@ FRENCH_DETAILS = {
     429: "Trop de demandes : réessayez dans un instant.",
     503: "Le service est momentanément indisponible. Réessayez dans un instant.",
 }
+
+
+def request_id(scope: Any) -> str:
+    """The id of the request ``scope`` belongs to (the one its response and log lines carry)."""
+    return scope.get("state", {}).get(REQUEST_ID_KEY, "")
 
 
 class ProblemError(HTTPException):

@@ -234,6 +234,7 @@ async def _save(records: list[ProviderRecord]) -> Saved:
     rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
     by_slug = {row["slug"]: row["id"] for row in rows}
     by_siret = {row["siret"]: row["slug"] for row in rows}
+    siret_of = {row["slug"]: row["siret"] for row in rows}
     taken = set(by_slug)
     new: list[tuple[dict[str, Any], list[str]]] = []
     updated: list[str] = []
@@ -259,7 +260,8 @@ async def _save(records: list[ProviderRecord]) -> Saved:
         await Provider.update({**values, "updated_at": now}).where(Provider.id == by_slug[slug])
         await ProviderService.delete().where(ProviderService.provider == by_slug[slug])
         await _link_services(by_slug[slug], record.services, service_ids)
-        by_siret[record.siret] = slug
+        by_siret.pop(siret_of[slug], None)  # its former SIRET, free again
+        by_siret[record.siret], siret_of[slug] = slug, record.siret
         updated.append(slug)
     for start in range(0, len(new), INSERT_BATCH):
         batch = new[start:start + INSERT_BATCH]

@@ -104,6 +104,7 @@ class Settings:
             raise SettingsError(f"{PREFIX}SEARCH_BACKEND must be 'embedded' or 'meilisearch'")
         if self.search_backend == "meilisearch" and not self.meilisearch_url:
             raise SettingsError(f"{PREFIX}MEILISEARCH_URL is required with the meilisearch search backend")
+        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))  # pages append "/prestataires/…"
         public = urlsplit(self.public_url)
         if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
@@ -124,7 +125,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             lock_timeout_s=_float(PREFIX + "LOCK_TIMEOUT_S", get("LOCK_TIMEOUT_S", str(DEFAULT_LOCK_TIMEOUT_S))),
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
-            public_url=get("PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
+            public_url=get("PUBLIC_URL", DEFAULT_PUBLIC_URL),
             access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),

@@ -278,11 +278,6 @@ class MemoryIndex:
         return GeoTable(slots, lat[slots], np.ascontiguousarray(xyz))
 
     @cached_property
-    def located_slots(self) -> np.ndarray:
-        """The live slots that have coordinates, in slot order."""
-        return np.sort(self.geo.slots)
-
-    @cached_property
     def located_mask(self) -> np.ndarray:
         """Which slots hold a live document with coordinates, as booleans."""
         mask = np.zeros(len(self.alive), dtype=bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from directory import changes
-from directory.database import write_transaction
+from directory.database import failure_message, write_transaction
 from directory.tables import Provider
 from tests.conftest import COMMAND, csv_text, provider_row
 
@@ -23,3 +23,8 @@ async def test_an_import_waits_for_another_writer_a_bounded_time_then_exits_with
     assert process.returncode == 3
     assert "occupée par une autre écriture" in stderr.decode() and "Traceback" not in stderr.decode()
     assert await Provider.count() == 0
+
+
+def test_only_connection_failures_are_blamed_on_the_database():
+    assert "injoignable" in failure_message(ConnectionRefusedError("refused"))
+    assert failure_message(PermissionError("export.csv")) is None  # a file the command writes

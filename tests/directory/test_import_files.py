@@ -160,3 +160,15 @@ async def test_two_new_records_with_one_siret_in_a_batch_keep_the_first(settings
     saved = await providers.save_records([clean_record(row, Gazetteer.default()) for row in (first, second)])
     assert saved.created == ["agence-premiere-bordeaux"]
     assert saved.refused == {1: "siret: Ce SIRET est déjà celui du prestataire agence-premiere-bordeaux."}
+
+
+async def test_a_siret_given_up_by_one_provider_can_go_to_a_new_one_in_the_same_batch(settings):
+    from directory.records import clean_record
+    from geo import Gazetteer
+
+    first = provider_row(trade_name="Agence Première")
+    [slug] = (await providers.save_records([clean_record(first, Gazetteer.default())])).created
+    moved = {**first, "slug": slug, "siret": provider_row()["siret"]}
+    newcomer = provider_row(trade_name="Agence Nouvelle", siret=first["siret"])
+    saved = await providers.save_records([clean_record(row, Gazetteer.default()) for row in (moved, newcomer)])
+    assert (saved.updated, saved.created, saved.refused) == ([slug], ["agence-nouvelle-bordeaux"], {})

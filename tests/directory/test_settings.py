@@ -47,3 +47,7 @@ def test_geocoding_is_offline_unless_services_are_named():
 def test_bad_geocoding_settings_are_refused(environ):
     with pytest.raises(SettingsError):
         Settings.from_env(environ)
+
+
+def test_the_public_address_is_kept_without_a_trailing_slash():
+    assert Settings(public_url="https://annuaire.example.fr/").public_url == "https://annuaire.example.fr"
