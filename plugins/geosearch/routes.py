@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -122,24 +123,26 @@ async def search_page(request: Request) -> Template:
             error = problem.detail
     pairs = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
 
-    def page_link(number: int) -> str:
-        return "?" + urlencode([*pairs, ("page", str(number))])
+    def link(**changed: object) -> str:
+        """This search's address with ``changed`` parameters (None drops one), on its first page."""
+        kept = [(key, value) for key, value in pairs if key not in changed]
+        return "?" + urlencode(kept + [(key, value) for key, value in changed.items() if value is not None])
 
     def near_link(place: PlaceSummary) -> str:
-        near = f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
-        return "?" + urlencode([(k, v) for k, v in pairs if k != "near"] + [("near", near)])
+        return link(near=f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name)
 
-    def radius_link(radius: int) -> str:
-        return "?" + urlencode([(k, v) for k, v in pairs if k != "radius_km"] + [("radius_km", str(radius))])
-
-    def remote_link() -> str:
-        return "?" + urlencode([(k, v) for k, v in pairs if k not in ("remote", "on_site")] + [("remote", "1")])
-
+    settings = request.app.state.settings
     return Template(template_name="search.html", context={
         "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
-        "page_link": page_link, "near_link": near_link, "remote_link": remote_link, "radius_link": radius_link,
-        "map": {"available": MAP_ASSETS.exists(), "tiles": request.app.state.settings.map_tiles_url,
-                "attribution": request.app.state.settings.map_attribution},
+        "link": link, "page_link": lambda number: link(page=number), "near_link": near_link,
+        "map": {"available": map_available(), "tiles": settings.map_tiles_url,
+                "attribution": settings.map_attribution},
     })
+
+
+@cache
+def map_available() -> bool:
+    """Whether the map's files were built (scripts/vendor_assets.py); looked at once per process."""
+    return MAP_ASSETS.exists()

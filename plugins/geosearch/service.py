@@ -156,13 +156,14 @@ class Plan(msgspec.Struct, frozen=True):
 
 def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None) -> Plan:
     """The queries for ``parameters`` around ``point`` (in ``departement``), or anywhere without a point."""
-    # Without a place there is no distance to sort by: relevance it is.
-    sort = parameters.sort if point else "relevance"
-    sort = sort or ("relevance" if parameters.q.strip() else "distance")
+    if point is None:
+        area, sort = "anywhere", "relevance"  # no distance to sort by
+    else:
+        area = "radius" if parameters.radius_km else "serves"
+        sort = parameters.sort or ("relevance" if parameters.q.strip() else "distance")
     chosen = _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote)
-    area = "anywhere" if point is None else "radius" if parameters.radius_km else "serves"
     main, remote_only = chosen, None
-    if point is not None and area == "serves":
+    if area == "serves":
         serving = _serving(point, departement)
         if not parameters.remote:  # remote work asked for as such: wherever the provider is
             main = _combined(chosen, serving)
