@@ -50,10 +50,14 @@ STREETS = (
     "rue Pasteur", "place de la Mairie", "rue des Écoles", "avenue de la Gare", "rue du Commerce",
     "zone artisanale des Prés", "rue de la Liberté", "chemin des Vignes", "rue Nationale", "allée des Tilleuls",
 )
-PHONE_PREFIX_BY_REGION = {
-    "11": "01", "24": "02", "28": "02", "52": "02", "53": "02", "27": "03", "32": "03", "44": "03",
-    "84": "04", "93": "04", "94": "04", "75": "05", "76": "05",
-    "01": "0590", "02": "0596", "03": "0594", "04": "0262", "06": "0269",
+# The start of a région's numbers and how many digits follow; the overseas collectivities
+# with a country code of their own are dialled in international form.
+PHONE_PLAN_BY_REGION = {
+    "11": ("01", 8), "24": ("02", 8), "28": ("02", 8), "52": ("02", 8), "53": ("02", 8), "27": ("03", 8),
+    "32": ("03", 8), "44": ("03", 8), "84": ("04", 8), "93": ("04", 8), "94": ("04", 8), "75": ("05", 8),
+    "76": ("05", 8), "01": ("0590", 6), "02": ("0596", 6), "03": ("0594", 6), "04": ("0262", 6),
+    "06": ("0269", 6), "975": ("+508 41", 4), "977": ("0590 27", 4), "978": ("0590 87", 4),
+    "986": ("+681 72", 4), "987": ("+689 40", 6), "988": ("+687 2", 5),
 }
 SECTOR_SLUGS = tuple(catalogue.SECTORS)
 REGIONAL_LANGUAGES = {"53": "br", "76": "oc", "94": "co", "04": "rcf", "01": "gcf"}
@@ -77,9 +81,9 @@ def _siret(rng: random.Random, used: set[str]) -> str:
 
 def _phone(rng: random.Random, region: str) -> str:
     """A number of the région's prefix in a range actually allocated (as the import checks)."""
-    prefix = PHONE_PREFIX_BY_REGION.get(region, "09")
+    prefix, length = PHONE_PLAN_BY_REGION.get(region, ("09", 8))
     while True:
-        digits = prefix + "".join(str(rng.randint(0, 9)) for _ in range(10 - len(prefix)))
+        digits = prefix + "".join(str(rng.randint(0, 9)) for _ in range(length))
         try:
             return phone(digits)
         except InvalidValue:
@@ -113,15 +117,16 @@ def _lower_first(label: str) -> str:
 
 
 def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> list[Place]:
-    """``count`` places weighted by population, the first ones covering every région."""
-    places = [p for p in gazetteer.places() if p.kind != "city"]  # the arrondissements stand for them
+    """``count`` inhabited places weighted by population, the first ones covering every région."""
+    # The arrondissements stand for their cities; nobody runs a business where nobody lives.
+    places = [p for p in gazetteer.places() if p.kind != "city" and p.population]
     by_region: dict[str, list[Place]] = {}
     for place in places:
         by_region.setdefault(place.region, []).append(place)
     chosen = []
     for region in sorted(by_region):
         candidates = by_region[region]
-        weights = [p.population + 1 for p in candidates]
+        weights = [p.population for p in candidates]
         chosen.append(rng.choices(candidates, weights=weights)[0])
     weights = [p.population for p in places]
     chosen.extend(rng.choices(places, weights=weights, k=count - len(chosen)))

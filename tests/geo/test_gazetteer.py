@@ -2,7 +2,7 @@
 
 import pytest
 
-from geo import Gazetteer, of_place
+from geo import Gazetteer, distance_km, of_place
 from geo.phonetic import french_key
 from geo.names import normalize
 
@@ -14,12 +14,38 @@ def gazetteer():
 
 def test_every_place_and_every_postal_code_resolves_to_a_point(gazetteer):
     places = gazetteer.places()
-    assert len(places) > 34_900
+    assert len(places) > 35_000
     for place in places:
-        assert -22 < place.lat < 51.2 and -62 < place.lon < 56, place
+        assert -28 < place.lat < 51.2 and -180 <= place.lon <= 180, place
     for code in gazetteer.postal_codes():
         assert gazetteer.postal_code(code), code
     assert len(gazetteer.postal_codes()) > 6_000
+
+
+@pytest.mark.parametrize("postal_code, communes, departement, de", [
+    ("97500", {"Saint-Pierre", "Miquelon-Langlade"}, "975", "de Saint-Pierre-et-Miquelon"),
+    ("97133", {"Saint-Barthélemy"}, "977", "de Saint-Barthélemy"),
+    ("97150", {"Saint-Martin"}, "978", "de Saint-Martin"),
+    ("98610", {"Alo"}, "986", "de Wallis et Futuna"),
+    ("98714", {"Papeete"}, "987", "de la Polynésie française"),
+    ("98800", {"Nouméa"}, "988", "de la Nouvelle-Calédonie"),
+])
+def test_the_overseas_collectivities_resolve(gazetteer, postal_code, communes, departement, de):
+    found = gazetteer.postal_code(postal_code)
+    assert {place.name for place in found} == communes
+    assert {place.departement for place in found} == {departement}
+    assert gazetteer.of_departement(departement) == de
+
+
+def test_overseas_points_stand_where_their_communes_are(gazetteer):
+    # Reference points: the town halls, within the few kilometres a commune's point may be off.
+    for postal_code, lat, lon in [("97133", 17.896, -62.850), ("98800", -22.275, 166.458),
+                                  ("98714", -17.535, -149.569), ("98600", -13.282, -176.174)]:
+        place = gazetteer.postal_code(postal_code)[0]
+        assert distance_km(place.lat, place.lon, lat, lon) < 15, place
+    # A postal code shared by many atolls resolves to each of their communes.
+    assert len(gazetteer.postal_code("98790")) == 7
+    assert gazetteer.reverse(-17.54, -149.57).name == "Papeete"
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -68,12 +94,13 @@ def test_corsica_and_overseas_departements(gazetteer):
     assert gazetteer.commune("2B033").name == "Bastia"
     for code, departement in (("97110", "971"), ("97200", "972"), ("97300", "973"), ("97400", "974"), ("97600", "976")):
         assert gazetteer.postal_code(code)[0].departement == departement
-    assert len(gazetteer.regions()) == 18 and len(gazetteer.departements()) == 101
+    # The 18 régions and 101 départements, and the 7 collectivities with a postal code.
+    assert len(gazetteer.regions()) == 18 + 7 and len(gazetteer.departements()) == 101 + 7
 
 
 def test_homonyms_are_all_found_and_told_apart_by_departement(gazetteer):
     exact = gazetteer.named("Saint-Martin")
-    assert len(exact) == 4 and len({p.label for p in exact}) == 4
+    assert len(exact) == 5 and len({p.label for p in exact}) == 5
     started = gazetteer.search("saint martin", 100)
     assert len(started) == 100 and all(normalize(p.name).startswith("saint martin") for p in started)
 

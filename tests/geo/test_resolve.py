@@ -30,7 +30,7 @@ def test_coordinates_resolve_to_themselves_and_their_commune(gazetteer):
 
 def test_homonyms_are_ambiguous(gazetteer):
     found = resolve(gazetteer, "Saint-Martin")
-    assert found.ambiguous and len(found.places) == 4
+    assert found.ambiguous and len(found.places) == 5
 
 
 def test_an_insee_code_resolves(gazetteer):
