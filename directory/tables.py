@@ -47,7 +47,7 @@ class Provider(Table):
     commune = Varchar(length=120)
     insee_code = Varchar(length=5, index=True)
     departement = Varchar(length=3, index=True)
-    region = Varchar(length=2, index=True)
+    region = Varchar(length=3, index=True)  # the overseas collectivities have 3-digit codes
     latitude = DoublePrecision(null=True, default=None)
     longitude = DoublePrecision(null=True, default=None)
     service_radius_km = Integer(null=True, default=None)
