@@ -7,7 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from directory import providers  # noqa: E402
-from directory.cli import prepare_database  # noqa: E402
+from directory.platform.services import prepare_database  # noqa: E402
 from directory.settings import Settings  # noqa: E402
 from geo import Gazetteer  # noqa: E402
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from pathlib import Path
@@ -24,6 +25,7 @@ from directory import __version__
 from directory.assets import static_files_router, url_maker
 from directory.database import bind
 from directory.edges import Edges, EscapingFormatter
+from directory.platform.services import start_platform, template_folders
 from directory.plugin_manager import call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.routes.health import HealthController
@@ -85,16 +87,20 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         favicon,
     ]
     manager.hook.register_routes(register=handlers.append)
-    template_folders: list[Path] = [HERE / "templates"]
-    manager.hook.register_templates(register=template_folders.append)
+    platform = start_platform(settings, manager)
     links: list[tuple[str, str]] = [("Annuaire", "/")]
     manager.hook.navigation_links(register=lambda label, path: links.append((label, path)))
     static_url = url_maker(handlers)
+
+    stop_worker = asyncio.Event()
 
     async def on_startup(app: Litestar) -> None:
         if engine.engine_type == "postgres":
             await engine.start_connection_pool()
         await call_each(manager, "startup", app=app)
+        if settings.worker_in_app:
+            stop_worker.clear()
+            app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))
         # What start-up loaded (the gazetteer, an in-memory search index) lives as long as the
         # app: frozen, it is left out of full garbage collections, which otherwise walk millions
         # of objects and stall every request (80 ms at 3,000 providers, over 0.5 s at 100,000).
@@ -103,6 +109,9 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
 
     async def on_shutdown(app: Litestar) -> None:
         gc.unfreeze()  # the app's objects may be collected again once it is gone
+        if settings.worker_in_app:
+            stop_worker.set()  # the job in hand finishes; the next ones wait for another worker
+            await app.state.worker
         await call_each(manager, "shutdown", app=app)
         if engine.engine_type == "postgres":
             await engine.close_connection_pool()
@@ -117,7 +126,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
-            directory=template_folders,
+            directory=template_folders(manager),
             engine=JinjaTemplateEngine,
             engine_callback=lambda engine: _template_helpers(engine, navigation=links, static_url=static_url),
         ),
@@ -132,7 +141,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
         debug=settings.debug,
-        state=State({"settings": settings, "plugin_manager": manager}),
+        state=State({"settings": settings, "plugin_manager": manager, "platform": platform}),
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()

@@ -13,7 +13,9 @@ from typing import Any, Coroutine
 import click
 
 from directory import demo, events, exchange, providers
-from directory.database import bind, failure_message, migrate
+from directory.database import failure_message
+from directory.platform.commands import jobs_group, worker
+from directory.platform.services import prepare_database
 from directory.plugin_manager import describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
 from geo import Gazetteer, resolve
@@ -37,15 +39,6 @@ class Failure(click.ClickException):
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coroutine)
-
-
-async def prepare_database(settings: Settings) -> list[str]:
-    """Create or upgrade the schema and the service catalogue; returns the migrations applied."""
-    engine = settings.engine()
-    bind(engine)
-    applied = await migrate(engine)
-    await providers.sync_catalogue()
-    return applied
 
 
 @click.group(help="Channel Expert : annuaire des revendeurs informatiques et agences web du réseau.")
@@ -232,6 +225,10 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
     for plugin in described:
         origin = "intégré" if plugin["builtin"] else "installé"
         click.echo(f"{plugin['name']} {plugin['version']} ({origin}) : {', '.join(plugin['hooks'])}")
+
+
+cli.add_command(worker)
+cli.add_command(jobs_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -67,6 +67,17 @@ def health_checks(app: Litestar, register: Callable[[str, Callable[[], Any]], No
 
 
 @hookspec
+def register_jobs(register: Callable[..., None]) -> None:
+    """Declare kinds of background jobs, run by the job workers (see ``plugin_api.jobs``).
+
+    :param register: call it as ``register(name, run, *, max_attempts=8, timeout_s=60,
+        every=None, daily_at=None)``: ``run`` is ``async def run(payload: dict) -> None`` and
+        must be safe to run twice; ``every`` (a timedelta) or ``daily_at`` (a time, in Paris)
+        make the task recurring.
+    """
+
+
+@hookspec
 def startup(app: Litestar) -> Any:
     """Prepare what a plugin needs when the app starts (connections, caches).
 

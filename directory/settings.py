@@ -45,6 +45,12 @@ def _float(name: str, raw: str) -> float:
     return value
 
 
+def _port(name: str, raw: str) -> int:
+    if not raw.strip().isascii() or not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name} must be a port number (1-65535), not {raw!r}")
+    return int(raw)
+
+
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -72,6 +78,16 @@ class Settings:
     meilisearch_index: str = "providers"
     map_tiles_url: str = ""
     map_attribution: str = ""
+    worker_in_app: bool = True
+    mail_transport: str = "console"
+    mail_from: str = "Channel Expert <annuaire@channel-expert.example>"
+    mail_dir: str = "var/mail"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_tls: str = "starttls"
+    smtp_timeout_s: float = 30.0
 
     @property
     def map_tiles_origin(self) -> str:
@@ -110,6 +126,12 @@ class Settings:
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
         if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
             raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
+        if self.mail_transport not in ("smtp", "console", "file"):
+            raise SettingsError(f"{PREFIX}MAIL_TRANSPORT must be 'smtp', 'console' or 'file'")
+        if self.mail_transport == "smtp" and not self.smtp_host:
+            raise SettingsError(f"{PREFIX}SMTP_HOST is required with the smtp mail transport")
+        if self.smtp_tls not in ("none", "starttls", "tls"):
+            raise SettingsError(f"{PREFIX}SMTP_TLS must be 'none', 'starttls' or 'tls'")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
@@ -141,4 +163,15 @@ class Settings:
             meilisearch_index=get("MEILISEARCH_INDEX", "providers"),
             map_tiles_url=get("MAP_TILES_URL"),
             map_attribution=get("MAP_ATTRIBUTION"),
+            worker_in_app=_bool(PREFIX + "WORKER_IN_APP", get("WORKER_IN_APP", "true")),
+            # With an SMTP server named, mail goes there unless told otherwise.
+            mail_transport=get("MAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "console").lower(),
+            mail_from=get("MAIL_FROM", Settings.mail_from),
+            mail_dir=get("MAIL_DIR", Settings.mail_dir),
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=_port(PREFIX + "SMTP_PORT", get("SMTP_PORT", "587")),
+            smtp_username=get("SMTP_USERNAME"),
+            smtp_password=get("SMTP_PASSWORD"),
+            smtp_tls=get("SMTP_TLS", "starttls").lower(),
+            smtp_timeout_s=_float(PREFIX + "SMTP_TIMEOUT_S", get("SMTP_TIMEOUT_S", "30")),
         )

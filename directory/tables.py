@@ -109,4 +109,47 @@ class ChangeFollower(Table):
     seen_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
-TABLES: tuple[type[Table], ...] = (Service, Provider, ProviderService, ProviderChange, ChangeCursor, ChangeFollower)
+class Job(Table):
+    """A unit of background work, written in the same transaction as the data it concerns.
+
+    ``ready`` jobs run from ``run_at``; a worker that claims one makes it ``running`` until
+    ``lease_until``, after which another worker may claim it again (the first one died).
+    Finished jobs are deleted; ``failed`` ones stay, with their error, until retried.
+    """
+
+    task = Varchar(length=100, index=True)
+    payload = Text(default="{}")  # JSON
+    key = Varchar(length=200, null=True, default=None, unique=True)  # at most one such job waiting
+    state = Varchar(length=10, default="ready")
+    run_at = Timestamptz(index=True)
+    attempts = Integer(default=0)
+    claimed_by = Varchar(length=100, default="")
+    lease_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz()
+
+
+class RecurringTask(Table):
+    """The last period each recurring task was enqueued for: one worker wins each period."""
+
+    task = Varchar(length=100, unique=True)
+    slot = Timestamptz()
+
+
+class MailMessage(Table):
+    """The mail outbox: each message written with the change that causes it, sent by a job."""
+
+    recipient = Varchar(length=254)
+    subject = Varchar(length=300)
+    text = Text()
+    html = Text(default="")
+    template = Varchar(length=100, default="")
+    message_id = Varchar(length=200, unique=True)
+    state = Varchar(length=10, default="pending", index=True)  # pending, then sent
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)
+
+
+TABLES: tuple[type[Table], ...] = (
+    Service, Provider, ProviderService, ProviderChange, ChangeCursor, ChangeFollower, Job, RecurringTask, MailMessage,
+)

@@ -6,17 +6,14 @@ from xml.sax.saxutils import escape
 
 from litestar import Request, Response, get
 
-from directory import catalogue, hookimpl
-from directory.providers import public_url
-from directory.tables import Provider
+from directory.plugin_api import catalogue, hookimpl, public_url, tables
 
 
 @get("/sitemap.xml", include_in_schema=False, media_type="application/xml")
 async def sitemap(request: Request) -> Response[str]:
     base = request.app.state.settings.public_url  # never the Host header, which any client can set
-    rows = await Provider.select(Provider.slug, Provider.updated_at).where(Provider.state == catalogue.PUBLISHED).order_by(
-        Provider.slug
-    )
+    table = tables.Provider
+    rows = await table.select(table.slug, table.updated_at).where(table.state == catalogue.PUBLISHED).order_by(table.slug)
     urls = [f"<url><loc>{escape(base)}/</loc></url>"] + [
         f"<url><loc>{escape(base + public_url(row['slug']))}</loc>"
         f"<lastmod>{row['updated_at'].date().isoformat()}</lastmod></url>"

@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 from directory import providers
 from directory.app import create_app
-from directory.cli import cli, prepare_database
+from directory.cli import cli
+from directory.platform.services import prepare_database
 from directory.plugin_manager import get_plugin_manager
 from directory.records import COLUMNS, clean_record
 from directory.settings import Settings

@@ -15,9 +15,7 @@ from typing import AsyncIterator
 import click
 from litestar import Litestar
 
-from directory import hookimpl
-from directory.assets import static_files_router
-from directory.cli import prepare_database
+from directory.plugin_api import hookimpl, prepare_database, static_files_router
 from geo import Gazetteer
 
 from plugins.geosearch.documents import base_document

@@ -13,7 +13,7 @@ import time
 
 import msgspec
 
-from directory import changes
+from directory.plugin_api import changes, clock
 
 from plugins.geosearch.index import CONSUMER, REPORT_EVERY, Digest, SearchIndex
 
@@ -51,7 +51,7 @@ async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, li
     deadline = time.monotonic() + wait_s
     while True:
         truth = await expected(index)
-        servers = await changes.followers(CONSUMER, index.clock(), ALIVE_WITHIN)
+        servers = await changes.followers(CONSUMER, clock.now(), ALIVE_WITHIN)
         states = [ServerState(server, _state(server, truth)) for server in servers]
         # A server behind may catch up; one ahead means the database moved on since it was read.
         if all(state.state in ("ok", "different") for state in states) or time.monotonic() >= deadline:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from directory import catalogue
-from directory.schemas import Provider
+from directory.plugin_api import Provider, catalogue
 from search import REACH_FIELD, IndexSettings
 
 # Mutual synonyms of the trade: either wording finds the other.

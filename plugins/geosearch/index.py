@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from datetime import timedelta
+from typing import Any, Iterable
 
 import msgspec
 import pluggy
 
-from directory import catalogue, changes, providers
-from directory.schemas import Provider
-from directory.settings import Settings
+from directory.plugin_api import Provider, Settings, catalogue, changes, clock, profiles
 from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
@@ -43,10 +41,6 @@ def backend_for(settings: Settings) -> SearchBackend:
         return create_backend("meilisearch", url=settings.meilisearch_url, api_key=settings.meilisearch_api_key,
                               index=settings.meilisearch_index, distance_km=distance_km)
     return create_backend("embedded")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Digest:
@@ -88,12 +82,11 @@ class SearchIndex:
     """
 
     def __init__(self, backend: SearchBackend, manager: pluggy.PluginManager, gazetteer: Gazetteer,
-                 cursor: str | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+                 cursor: str | None = None) -> None:
         self.backend = backend
         self.manager = manager
         self.gazetteer = gazetteer
         self.cursor = cursor
-        self.clock = clock
         self.position = 0
         self.digest = Digest()  # of the documents this index holds, for operators' checks
         self.follower: changes.Follower | None = None
@@ -124,7 +117,7 @@ class SearchIndex:
     async def documents(self) -> tuple[int, list[dict[str, Any]]]:
         """Every published provider's document, and the outbox position they reflect."""
         position = await changes.latest()  # changes made meanwhile are applied again by ``sync``
-        published = await providers.profiles(self.gazetteer, state=catalogue.PUBLISHED)
+        published = await profiles(self.gazetteer, state=catalogue.PUBLISHED)
         return position, [self.document(provider) for provider in published]
 
     async def rebuild(self) -> int:
@@ -144,7 +137,7 @@ class SearchIndex:
             slugs, position = await changes.since(self.position, BATCH)
             if not slugs:
                 return touched
-            published = await providers.profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
+            published = await profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
             documents = [self.document(provider) for provider in published]
             await self.backend.upsert(documents)
             gone = set(slugs) - {document["id"] for document in documents}
@@ -163,13 +156,13 @@ class SearchIndex:
 
     async def check(self) -> tuple[list[str], list[str]]:
         """(published providers missing from the index, indexed ids gone from the database)."""
-        published = {p.slug for p in await providers.profiles(self.gazetteer, state=catalogue.PUBLISHED)}
+        published = {p.slug for p in await profiles(self.gazetteer, state=catalogue.PUBLISHED)}
         indexed = await self.backend.ids()
         return sorted(published - indexed), sorted(indexed - published)
 
     async def report(self) -> None:
         """Tell operators' checks where this in-memory copy stands (servers only)."""
-        now = self.clock()
+        now = clock.now()
         if self.follower is None:
             self.follower = changes.new_follower(CONSUMER, now)
         state = (self.position, len(self.digest), self.digest.value)

@@ -12,9 +12,7 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from directory import catalogue
-from directory.problems import ProblemError, problem_responses
-from directory.routes.providers import Kind, ServiceSlug
+from directory.plugin_api import Kind, ProblemError, ServiceSlug, catalogue, problem_responses
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
 from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search

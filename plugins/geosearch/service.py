@@ -8,9 +8,7 @@ from typing import Any
 
 import msgspec
 
-from directory import catalogue
-from directory.problems import ProblemError
-from directory.schemas import InvalidField
+from directory.plugin_api import InvalidField, ProblemError, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
 from search import REACH_FIELD, And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
 from search.text import tokens

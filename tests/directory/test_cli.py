@@ -6,7 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from directory import hookimpl, providers
+from directory import providers
+from directory.plugin_api import hookimpl
 from directory.cli import cli
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService

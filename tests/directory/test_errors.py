@@ -4,7 +4,7 @@ import logging
 
 from litestar import get
 
-from directory import hookimpl
+from directory.plugin_api import hookimpl
 from directory.app import create_app
 from tests.conftest import serve
 

@@ -1,6 +1,6 @@
 """The public pages speak French and show what the API holds."""
 
-from directory import hookimpl
+from directory.plugin_api import hookimpl
 from directory.app import create_app
 from tests.conftest import add_providers, provider_row, serve
 

@@ -6,7 +6,8 @@ import textwrap
 import pluggy
 import pytest
 
-from directory import hookimpl, providers
+from directory import providers
+from directory.plugin_api import hookimpl
 from directory.events import notify_saved
 from directory.plugin_manager import describe_plugins, get_plugin_manager
 from directory.settings import Settings
@@ -18,7 +19,7 @@ def installed_plugin(tmp_path, monkeypatch):
     """Install a distribution with a ``channel_expert`` entry point, as pip would."""
     (tmp_path / "ce_hello.py").write_text(textwrap.dedent('''
         from litestar import get
-        from directory import hookimpl
+        from directory.plugin_api import hookimpl
 
         @get("/hello", include_in_schema=False)
         async def hello() -> str:
@@ -64,7 +65,7 @@ def test_blocked_plugins_are_not_loaded(installed_plugin):
 
 
 def test_an_implementation_of_an_unknown_hook_fails_at_start_up(tmp_path, monkeypatch):
-    (tmp_path / "ce_typo.py").write_text("from directory import hookimpl\n\n@hookimpl\ndef register_route(register):\n    pass\n")
+    (tmp_path / "ce_typo.py").write_text("from directory.plugin_api import hookimpl\n\n@hookimpl\ndef register_route(register):\n    pass\n")
     dist = tmp_path / "ce_typo-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-typo\nVersion: 0.1\n")

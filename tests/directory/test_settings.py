@@ -26,6 +26,11 @@ def test_settings_are_read_from_prefixed_variables():
     {"DATABASE_URL": "mysql://x"},
     {"CHANNEL_EXPERT_DEBUG": "maybe"},
     {"CHANNEL_EXPERT_LOG_LEVEL": "loud"},
+    {"CHANNEL_EXPERT_MAIL_TRANSPORT": "smtp"},
+    {"CHANNEL_EXPERT_MAIL_TRANSPORT": "pigeon"},
+    {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_PORT": "７"},
+    {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_PORT": "70000"},
+    {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_TLS": "maybe"},
 ])
 def test_bad_values_raise_a_clear_error(environ):
     with pytest.raises(SettingsError):
@@ -51,3 +56,11 @@ def test_bad_geocoding_settings_are_refused(environ):
 
 def test_the_public_address_is_kept_without_a_trailing_slash():
     assert Settings(public_url="https://annuaire.example.fr/").public_url == "https://annuaire.example.fr"
+
+
+def test_mail_goes_to_the_log_unless_an_smtp_server_is_named():
+    assert Settings.from_env({}).mail_transport == "console"
+    settings = Settings.from_env({"CHANNEL_EXPERT_SMTP_HOST": "mailpit", "CHANNEL_EXPERT_SMTP_PORT": "1025",
+                                  "CHANNEL_EXPERT_SMTP_PASSWORD": "s3cret"})
+    assert (settings.mail_transport, settings.smtp_host, settings.smtp_port) == ("smtp", "mailpit", 1025)
+    assert "s3cret" not in repr(settings)

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 from click.testing import CliRunner
 
-from directory import changes, hookimpl
+from directory import changes
+from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.app import create_app
 from directory.cli import cli

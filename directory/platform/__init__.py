@@ -1,0 +1,1 @@
+"""Services every feature shares: the clock, durable jobs, mail, and plugins' settings."""

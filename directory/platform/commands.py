@@ -1,0 +1,90 @@
+"""``channel-expert worker`` and ``channel-expert jobs``: run background jobs, see and retry failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+
+import click
+
+from directory.platform import jobs
+from directory.platform.services import prepare_database, start_platform
+
+STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUNNING,),
+          "all": (jobs.READY, jobs.RUNNING, jobs.FAILED)}
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Traiter les travaux dus puis s'arrêter.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Run background jobs (mail, reminders, plugins' tasks) until stopped."""
+    settings = ctx.obj["settings"]
+
+    async def run() -> int:
+        await prepare_database(settings)
+        runner = start_platform(settings, ctx.obj["plugin_manager"]).worker()
+        if once:
+            done = 0
+            while ran := await runner.run_once():
+                done += ran
+            return done
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
+        await runner.run_until(stop)
+        return 0
+
+    done = asyncio.run(run())
+    if once:
+        click.echo(f"{done} travaux traités.")
+
+
+@click.group(name="jobs")
+def jobs_group() -> None:
+    """See background jobs and retry the failed ones."""
+
+
+@jobs_group.command(name="list")
+@click.option("--state", type=click.Choice(sorted(STATES)), default="failed", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
+    """List jobs (the failed ones by default, with their last error)."""
+    async def run() -> list[jobs.JobRow]:
+        await prepare_database(ctx.obj["settings"])
+        return await jobs.listing(STATES[state])
+
+    rows = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps([{**row.__dict__, "run_at": row.run_at.isoformat()} for row in rows], indent=2,
+                              ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("Aucun travail.")
+    for row in rows:
+        last = row.last_error.strip().splitlines()[-1] if row.last_error.strip() else ""
+        click.echo(f"#{row.id} {row.task} {row.state}, {row.attempts} essai(s), prévu {row.run_at:%Y-%m-%d %H:%M} "
+                   f"UTC {row.payload}" + (f"\n    {last}" if last else ""))
+
+
+@jobs_group.command(name="retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Relancer tous les travaux en échec.")
+@click.pass_context
+def retry_command(ctx: click.Context, ids: tuple[int, ...], every: bool) -> None:
+    """Run failed jobs again, now, with their attempts reset."""
+    if not ids and not every:
+        raise click.UsageError("Donnez les numéros des travaux à relancer, ou --all.")
+
+    async def run() -> int:
+        await prepare_database(ctx.obj["settings"])
+        return await jobs.retry(None if every else ids)
+
+    count = asyncio.run(run())
+    click.echo(f"{count} travail(s) relancé(s).")
+    if ids and count < len(ids):
+        ctx.exit(1)

@@ -1,0 +1,172 @@
+"""The mail outbox: messages written with the change that causes them, sent by a job.
+
+``send`` renders a message from templates and stores it as a ``MailMessage`` with a job to
+deliver it, in the caller's transaction: a change rolled back sends nothing, and a change
+committed sends its mail even if the SMTP server is down for a while (the job retries with
+backoff). The job marks the message sent as soon as the server has accepted it; a retry of a
+sent message does nothing. One window is left, as with any SMTP client: a crash between the
+server's acceptance and that commit sends the message again, with the same ``Message-ID``,
+which mail clients use to drop the copy.
+
+Templates: ``mail/<name>.txt`` (first line ``Subject: …``, then the text) and, optionally,
+``mail/<name>.html`` (autoescaped), in the core's or a plugin's template folders. French first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiosmtplib
+import jinja2
+
+from directory.platform import clock, jobs
+from directory.settings import Settings
+from directory.tables import MailMessage
+
+logger = logging.getLogger("directory.mail")
+DELIVER_TASK = "mail.deliver"
+PENDING, SENT = "pending", "sent"
+
+
+class MailError(ValueError):
+    """A message that cannot be written: an unknown template, a template without a subject."""
+
+
+class Transport(Protocol):
+    async def deliver(self, message: EmailMessage) -> None:
+        """Hand ``message`` over, or raise (the job retries)."""
+
+
+class SmtpTransport:
+    """An SMTP server (Mailpit in development), through aiosmtplib."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def deliver(self, message: EmailMessage) -> None:
+        s = self.settings
+        await aiosmtplib.send(
+            message, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username or None,
+            password=s.smtp_password or None, use_tls=s.smtp_tls == "tls", start_tls=s.smtp_tls == "starttls",
+            timeout=s.smtp_timeout_s,
+        )
+
+
+class ConsoleTransport:
+    """Development without a mail server: each message goes to the log."""
+
+    async def deliver(self, message: EmailMessage) -> None:
+        logger.info("mail to %s: %s\n%s", message["To"], message["Subject"],
+                    message.get_body(("plain",)).get_content())
+
+
+class FileTransport:
+    """Development: each message is written as ``<Message-ID>.eml`` in a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def deliver(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("/", "_")
+        (self.folder / f"{name}.eml").write_bytes(bytes(message))
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.mail_transport == "smtp":
+        return SmtpTransport(settings)
+    if settings.mail_transport == "file":
+        return FileTransport(Path(settings.mail_dir))
+    return ConsoleTransport()
+
+
+@dataclass
+class _Config:
+    settings: Settings
+    templates: jinja2.Environment
+    transport: Transport
+
+
+_config: _Config | None = None
+
+
+def configure(settings: Settings, template_folders: list[Path]) -> None:
+    """Say where templates are and how mail leaves, once per process (the app and the CLI do)."""
+    global _config
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder) for folder in template_folders]),
+        autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    _config = _Config(settings, environment, transport_for(settings))
+
+
+def _configured() -> _Config:
+    if _config is None:
+        raise RuntimeError("directory.platform.mail.configure() was not called")
+    return _config
+
+
+def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, text and HTML (may be empty) of the message ``template`` for ``context``."""
+    environment = _configured().templates
+    try:
+        text = environment.get_template(f"mail/{template}.txt").render(context)
+    except jinja2.TemplateNotFound:
+        raise MailError(f"no mail template mail/{template}.txt") from None
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject:"):
+        raise MailError(f"mail/{template}.txt must start with a 'Subject: …' line")
+    try:
+        html = environment.get_template(f"mail/{template}.html").render(context)
+    except jinja2.TemplateNotFound:
+        html = ""
+    return first.removeprefix("Subject:").strip(), body.lstrip("\n"), html
+
+
+async def send(to: str, template: str, context: dict[str, Any] | None = None) -> int:
+    """Write a message to ``to`` and its delivery job, in the caller's transaction if any.
+
+    Returns the message's id. Nothing leaves before the transaction commits.
+    """
+    config = _configured()
+    subject, text, html = render(template, context or {})
+    domain = urlsplit(config.settings.public_url).hostname or "localhost"
+    engine = MailMessage._meta.db
+    async with engine.transaction():
+        rows = await MailMessage.insert(MailMessage(
+            recipient=to, subject=subject, text=text, html=html, template=template,
+            message_id=make_msgid(domain=domain), created_at=clock.now(),
+        )).returning(MailMessage.id)
+        await jobs.enqueue(DELIVER_TASK, {"id": rows[0]["id"]})
+    return rows[0]["id"]
+
+
+def _message(row: dict[str, Any], sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row["recipient"]
+    message["Subject"] = row["subject"]
+    message["Message-ID"] = row["message_id"]
+    message["Date"] = format_datetime(clock.now())
+    message.set_content(row["text"])
+    if row["html"]:
+        message.add_alternative(row["html"], subtype="html")
+    return message
+
+
+async def deliver(payload: dict[str, Any]) -> None:
+    """The delivery job: send one stored message unless it already left."""
+    config = _configured()
+    row = await MailMessage.select().where(MailMessage.id == payload["id"]).first()
+    if row is None or row["state"] == SENT:
+        return
+    await config.transport.deliver(_message(row, config.settings.mail_from))
+    await MailMessage.update({MailMessage.state: SENT, MailMessage.sent_at: clock.now()}).where(
+        MailMessage.id == row["id"])

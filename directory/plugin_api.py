@@ -1,0 +1,33 @@
+"""Everything a plugin imports from the core, and nothing else: this module is the contract.
+
+Built-in plugins import only from here (a test enforces it), so a third-party plugin can do
+whatever they do. It holds no logic of its own; each name's home module documents it.
+
+- Hooks: ``hookimpl`` (the hooks are listed in ``docs/plugins.md``).
+- Settings: ``Settings`` (the core's).
+- Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
+  ``write_transaction``, ``prepare_database``, ``changes`` (the provider change outbox).
+- Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
+- The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
+  ``ServiceSlug``, ``profiles``, ``public_url``.
+- HTTP: ``ProblemError`` and ``problem_responses`` (errors as problem details),
+  ``static_files_router`` (fingerprinted, long-cached static files).
+"""
+
+from directory import catalogue, changes, tables
+from directory.assets import static_files_router
+from directory.database import write_transaction
+from directory.hookspecs import hookimpl
+from directory.platform import clock, jobs, mail
+from directory.platform.services import prepare_database
+from directory.problems import ProblemError, problem_responses
+from directory.providers import profiles, public_url
+from directory.routes.providers import Kind, ServiceSlug
+from directory.schemas import InvalidField, Provider
+from directory.settings import Settings
+
+__all__ = [
+    "InvalidField", "Kind", "ProblemError", "Provider", "ServiceSlug", "Settings", "catalogue", "changes", "clock",
+    "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
+    "static_files_router", "tables", "write_transaction",
+]

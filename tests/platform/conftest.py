@@ -1,0 +1,76 @@
+"""Fixtures of the shared services: an empty job queue and mail outbox, a clock tests move, and a
+real SMTP server on 127.0.0.1 (aiosmtpd) that can go down and come back."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from directory.platform import clock
+from directory.settings import Settings
+from directory.tables import Job, MailMessage, RecurringTask
+from tests.conftest import free_port
+
+
+@pytest.fixture
+async def queue(settings: Settings):
+    """The test database with no job, no recurring period and no mail."""
+    for table in (Job, RecurringTask, MailMessage):
+        await table.delete(force=True)
+    return Job._meta.db
+
+
+@pytest.fixture
+def manual_clock():
+    with clock.use(clock.ManualClock()) as installed:
+        yield installed
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's signature
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """An SMTP server on a fixed port, which can go down and come back with the same inbox."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def templates(tmp_path):
+    folder = tmp_path / "templates" / "mail"
+    folder.mkdir(parents=True)
+    (folder / "bienvenue.txt").write_text(
+        "Subject: Bienvenue, {{ name }}\n\nBonjour {{ name }},\nvotre fiche est en ligne.\n", encoding="utf-8")
+    (folder / "bienvenue.html").write_text("<p>Bonjour {{ name }},</p>", encoding="utf-8")
+    return [tmp_path / "templates"]
