@@ -23,9 +23,8 @@ from litestar.template import TemplateConfig
 
 from directory import __version__
 from directory.assets import static_files_router, url_maker
-from directory.database import bind
 from directory.edges import Edges, EscapingFormatter
-from directory.platform.services import start_platform, template_folders
+from directory.platform.services import start_platform, template_folders, use_database
 from directory.plugin_manager import call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.routes.health import HealthController
@@ -73,8 +72,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
     """Build the directory app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
     manager = plugin_manager or get_plugin_manager(settings)
-    engine = settings.engine()
-    bind(engine)
+    engine, _ = use_database(settings, manager)
     gazetteer = Gazetteer.default()
 
     handlers: list[Any] = [

@@ -15,7 +15,7 @@ import click
 from directory import demo, events, exchange, providers
 from directory.database import failure_message
 from directory.platform.commands import jobs_group, worker
-from directory.platform.services import prepare_database
+from directory.platform.services import plugin_migrations, prepare_database
 from directory.plugin_manager import describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
 from geo import Gazetteer, resolve
@@ -63,7 +63,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from directory.app import create_app
 
     settings = _settings(ctx)
-    _run(prepare_database(settings))
+    _run(prepare_database(settings, ctx.obj["plugin_manager"]))
     app = create_app(settings, ctx.obj["plugin_manager"])
     click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
     # The app writes its own access log, with request ids and escaped paths.
@@ -75,7 +75,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.pass_context
 def migrate_command(ctx: click.Context) -> None:
     """Create or upgrade the database schema in place."""
-    applied = _run(prepare_database(_settings(ctx)))
+    applied = _run(prepare_database(_settings(ctx), ctx.obj["plugin_manager"]))
     click.echo(f"Migrations appliquées : {', '.join(applied)}" if applied else "Base de données à jour.")
 
 
@@ -88,7 +88,7 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
     settings = _settings(ctx)
 
     async def run() -> None:
-        await prepare_database(settings)
+        await prepare_database(settings, ctx.obj["plugin_manager"])
         from directory.tables import Provider
 
         existing = await Provider.count()
@@ -132,7 +132,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         raise Failure(str(error), EXIT_UNREADABLE) from None
 
     async def run() -> providers.Saved:
-        await prepare_database(settings)
+        await prepare_database(settings, ctx.obj["plugin_manager"])
         saved = await providers.save_records([row.record for row in rows], dry_run=dry_run)
         if not dry_run:
             await events.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
@@ -157,7 +157,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
 def remove(ctx: click.Context, slug: str) -> None:
     """Remove a provider from the directory for good (suspending it keeps its data)."""
     async def run() -> bool:
-        await prepare_database(_settings(ctx))
+        await prepare_database(_settings(ctx), ctx.obj["plugin_manager"])
         provider = await providers.get_provider(slug, Gazetteer.default(), state=None)
         if provider is None or not await providers.delete_provider(slug):
             return False
@@ -178,7 +178,7 @@ def remove(ctx: click.Context, slug: str) -> None:
 def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None) -> None:
     """Export providers as CSV (the import format) or GeoJSON."""
     async def run():
-        await prepare_database(_settings(ctx))
+        await prepare_database(_settings(ctx), ctx.obj["plugin_manager"])
         return await providers.export_records(state)
 
     records = _run(run())
@@ -217,14 +217,23 @@ def geo_command(query: tuple[str, ...], limit: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.pass_context
 def plugins_command(ctx: click.Context, as_json: bool) -> None:
-    """List the loaded plugins, their versions and the hooks they implement."""
-    described = describe_plugins(ctx.obj["plugin_manager"])
+    """List the loaded plugins: versions, hooks, settings (secrets masked) and migrations."""
+    manager = ctx.obj["plugin_manager"]
+    described = describe_plugins(manager)
+    migrations = _run(plugin_migrations(_settings(ctx), manager))
+    for plugin in described:
+        plugin["migrations"] = migrations.get(plugin["name"], [])
     if as_json:
-        click.echo(json.dumps(described, indent=2))
+        click.echo(json.dumps(described, indent=2, ensure_ascii=False, default=str))
         return
     for plugin in described:
         origin = "intégré" if plugin["builtin"] else "installé"
         click.echo(f"{plugin['name']} {plugin['version']} ({origin}) : {', '.join(plugin['hooks'])}")
+        for app in plugin["migrations"]:
+            click.echo(f"  tables {app['app']} : {app['applied']} migration(s) appliquée(s), "
+                       f"{app['pending']} en attente")
+        for variable, value in plugin["settings"].items():
+            click.echo(f"  {variable} = {value}")
 
 
 cli.add_command(worker)
@@ -235,9 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: read settings, load plugins and their commands, run."""
     try:
         settings = Settings.from_env()
+        manager = get_plugin_manager(settings)
     except SettingsError as error:
         raise SystemExit(f"Configuration invalide : {error}") from None
-    manager = get_plugin_manager(settings)
     manager.hook.register_commands(cli=cli)
     try:
         cli.main(args=argv, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import socket
 import sqlite3
 import warnings
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterable, Sequence
 
 import asyncpg
 from piccolo.engine.base import Engine
@@ -84,18 +85,36 @@ def failure_message(error: BaseException) -> str | None:
     return None
 
 
+def register_apps(modules: Iterable[str]) -> list[str]:
+    """Add plugins' Piccolo apps (dotted paths of ``piccolo_app`` modules); returns their names."""
+    from directory import piccolo_conf
+
+    names = []
+    for module in modules:
+        config = importlib.import_module(module).APP_CONFIG
+        if config.app_name == "directory":
+            raise ValueError(f"{module}: a plugin's Piccolo app cannot be named 'directory'")
+        if module not in piccolo_conf.APP_REGISTRY.apps:
+            piccolo_conf.APP_REGISTRY.apps.append(module)
+        piccolo_conf.APP_REGISTRY.app_configs[config.app_name] = config
+        names.append(config.app_name)
+    return names
+
+
 def bind(engine: Engine) -> None:
-    """Point every directory table, and Piccolo's migration runner, at ``engine``."""
+    """Point every table of the core and of the registered plugin apps, and Piccolo's migration
+    runner, at ``engine``."""
     from piccolo.apps.migrations.tables import Migration
 
     from directory import piccolo_conf
-    from directory.tables import TABLES
 
     # Piccolo's migration runner finds its configuration through this variable only.
     os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
     piccolo_conf.DB = engine
-    for table in (*TABLES, Migration):
-        table._meta.db = engine
+    for config in piccolo_conf.APP_REGISTRY.app_configs.values():
+        for table in config.table_classes:
+            table._meta.db = engine
+    Migration._meta.db = engine
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -124,8 +143,9 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
             yield transaction
 
 
-async def migrate(engine: Engine) -> list[str]:
-    """Apply the pending migrations and return their ids; safe to run on every start."""
+async def migrate(engine: Engine, apps: Sequence[str] = ("directory",)) -> list[str]:
+    """Apply the pending migrations of ``apps``, in order; returns their ids (a plugin app's
+    prefixed with its name). Safe to run on every start."""
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
@@ -134,14 +154,31 @@ async def migrate(engine: Engine) -> list[str]:
         Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
         await engine.run_ddl("PRAGMA journal_mode = WAL")
     await Migration.create_table(if_not_exists=True)
-    before = set(await Migration.get_migrations_which_ran(app_name="directory"))
-    manager = ForwardsMigrationManager(app_name="directory")
-    # Piccolo prints each migration as it goes; the CLI reports what ran itself. SQLite has
-    # no column lengths, and Piccolo warns when a migration changes one: nothing to tell.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*SQLITE doesn't support changes in length")
-        response = await manager.run()
-    if not response.success:
-        raise RuntimeError(f"migration failed: {response.message}")
-    after = await Migration.get_migrations_which_ran(app_name="directory")
-    return [name for name in after if name not in before]
+    applied = []
+    for app in apps:
+        before = set(await Migration.get_migrations_which_ran(app_name=app))
+        manager = ForwardsMigrationManager(app_name=app)
+        # Piccolo prints each migration as it goes; the CLI reports what ran itself. SQLite has
+        # no column lengths, and Piccolo warns when a migration changes one: nothing to tell.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*SQLITE doesn't support changes in length")
+            response = await manager.run()
+        if not response.success:
+            raise RuntimeError(f"migration of {app} failed: {response.message}")
+        after = await Migration.get_migrations_which_ran(app_name=app)
+        applied += [name if app == "directory" else f"{app}:{name}" for name in after if name not in before]
+    return applied
+
+
+async def migration_state(app: str) -> tuple[int, int]:
+    """How many of ``app``'s migrations ran on the bound database, and how many wait."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    from directory import piccolo_conf
+
+    runner = BaseMigrationManager()
+    folder = piccolo_conf.APP_REGISTRY.app_configs[app].resolved_migrations_folder_path
+    known = set(runner.get_migration_ids(runner.get_migration_modules(folder)))
+    ran = set(await Migration.get_migrations_which_ran(app_name=app)) if await Migration.table_exists() else set()
+    return len(known & ran), len(known - ran)

@@ -67,6 +67,25 @@ def health_checks(app: Litestar, register: Callable[[str, Callable[[], Any]], No
 
 
 @hookspec
+def plugin_settings() -> type:
+    """Declare the plugin's settings, read from ``CHANNEL_EXPERT_<PLUGIN>_<FIELD>`` at start-up.
+
+    :return: a ``msgspec.Struct`` class; fields without a default are required, ``Secret``
+        fields are never shown. Read the values with ``plugin_api.settings_of(name)``.
+    """
+
+
+@hookspec
+def register_piccolo_apps(register: Callable[[str], None]) -> None:
+    """Add the plugin's own tables and migrations, as a Piccolo app.
+
+    :param register: call it with the dotted path of the app's ``piccolo_app`` module (which
+        defines ``APP_CONFIG``); ``channel-expert migrate`` applies its migrations after the
+        core's. Its tables may reference the core's (``plugin_api.tables``).
+    """
+
+
+@hookspec
 def register_jobs(register: Callable[..., None]) -> None:
     """Declare kinds of background jobs, run by the job workers (see ``plugin_api.jobs``).
 

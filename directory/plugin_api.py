@@ -4,7 +4,8 @@ Built-in plugins import only from here (a test enforces it), so a third-party pl
 whatever they do. It holds no logic of its own; each name's home module documents it.
 
 - Hooks: ``hookimpl`` (the hooks are listed in ``docs/plugins.md``).
-- Settings: ``Settings`` (the core's).
+- Settings: ``Settings`` (the core's); a plugin's own, declared with the ``plugin_settings``
+  hook, from ``settings_of`` (by plugin name), with ``Secret`` for values never shown.
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
   ``write_transaction``, ``prepare_database``, ``changes`` (the provider change outbox).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
@@ -19,6 +20,7 @@ from directory.assets import static_files_router
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
 from directory.platform import clock, jobs, mail
+from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url
@@ -27,7 +29,7 @@ from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
 
 __all__ = [
-    "InvalidField", "Kind", "ProblemError", "Provider", "ServiceSlug", "Settings", "catalogue", "changes", "clock",
-    "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
-    "static_files_router", "tables", "write_transaction",
+    "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "changes",
+    "clock", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
+    "settings_of", "static_files_router", "tables", "write_transaction",
 ]

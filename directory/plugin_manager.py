@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from typing import Any
+import os
+from typing import Any, Mapping
 
 import pluggy
 
 from directory import hookspecs
+from directory.platform import plugin_settings
 from directory.settings import Settings
 
 ENTRY_POINT_GROUP = "channel_expert"
@@ -21,8 +23,11 @@ BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch")
 logger = logging.getLogger("directory.plugins")
 
 
-def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
-    """A new plugin manager with the built-in and installed plugins that settings allow."""
+def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = None) -> pluggy.PluginManager:
+    """A new plugin manager with the built-in and installed plugins that settings allow.
+
+    Each plugin's own settings are read from ``environ`` (the process environment) and checked.
+    """
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for name in settings.disabled_plugins:
@@ -32,6 +37,7 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
             manager.register(importlib.import_module(module_name), name=module_name)
     manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     manager.check_pending()
+    plugin_settings.load(manager, os.environ if environ is None else environ)
     return manager
 
 
@@ -55,7 +61,7 @@ async def call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any
 
 
 def describe_plugins(manager: pluggy.PluginManager) -> list[dict[str, Any]]:
-    """Each loaded plugin's name, version and implemented hooks, for ``channel-expert plugins``."""
+    """Each loaded plugin's name, version, hooks and settings (secrets masked), for ``channel-expert plugins``."""
     distributions = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
     from directory import __version__
 
@@ -70,6 +76,8 @@ def describe_plugins(manager: pluggy.PluginManager) -> list[dict[str, Any]]:
                 "version": dist.version if dist else __version__,
                 "builtin": name in BUILTIN_PLUGINS,
                 "hooks": sorted(impl.name for impl in manager.get_hookcallers(plugin) or []),
+                "settings": plugin_settings.shown(name, plugin_settings.settings_of(name))
+                if name in plugin_settings.loaded() else {},
             }
         )
     return described

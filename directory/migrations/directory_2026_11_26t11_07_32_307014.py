@@ -43,7 +43,7 @@ class Service(Table, tablename="service", schema=None):
 
 ID = "2026-11-26T11:07:32:307014"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "Providers and the service catalogue"
 
 
 async def forwards():

@@ -7,7 +7,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-26T12:01:14:519522"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "The provider change outbox and its cursors"
 
 
 async def forwards():

@@ -8,7 +8,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T09:51:27:581476"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "Background jobs, recurring tasks and the mail outbox"
 
 
 async def forwards():

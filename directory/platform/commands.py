@@ -23,7 +23,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     settings = ctx.obj["settings"]
 
     async def run() -> int:
-        await prepare_database(settings)
+        await prepare_database(settings, ctx.obj["plugin_manager"])
         runner = start_platform(settings, ctx.obj["plugin_manager"]).worker()
         if once:
             done = 0
@@ -55,7 +55,7 @@ def jobs_group() -> None:
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
     """List jobs (the failed ones by default, with their last error)."""
     async def run() -> list[jobs.JobRow]:
-        await prepare_database(ctx.obj["settings"])
+        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
         return await jobs.listing(STATES[state])
 
     rows = asyncio.run(run())
@@ -81,7 +81,7 @@ def retry_command(ctx: click.Context, ids: tuple[int, ...], every: bool) -> None
         raise click.UsageError("Donnez les numéros des travaux à relancer, ou --all.")
 
     async def run() -> int:
-        await prepare_database(ctx.obj["settings"])
+        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
         return await jobs.retry(None if every else ids)
 
     count = asyncio.run(run())

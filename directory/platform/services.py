@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
+from piccolo.engine.base import Engine
+
 from directory import providers
-from directory.database import bind, migrate
+from directory.database import bind, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
+from directory.plugin_manager import get_plugin_manager
 from directory.settings import Settings
 
 CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,10 +44,41 @@ def start_platform(settings: Settings, manager: pluggy.PluginManager) -> Platfor
     return Platform(settings, tasks)
 
 
-async def prepare_database(settings: Settings) -> list[str]:
-    """Create or upgrade the schema and the service catalogue; returns the migrations applied."""
+def plugin_apps(manager: pluggy.PluginManager) -> dict[str, list[str]]:
+    """Each plugin's Piccolo app modules, from ``register_piccolo_apps``, in registration order."""
+    apps: dict[str, list[str]] = {}
+    for impl in reversed(manager.hook.register_piccolo_apps.get_hookimpls()):
+        impl.function(register=apps.setdefault(impl.plugin_name, []).append)
+    return apps
+
+
+def use_database(settings: Settings, manager: pluggy.PluginManager) -> tuple[Engine, list[str]]:
+    """Bind the core's tables and the enabled plugins' to the settings' database.
+
+    Returns the engine and the Piccolo apps to migrate, the core's first. A disabled plugin's
+    app is left out: its tables and data stay as they are.
+    """
+    names = register_apps(module for modules in plugin_apps(manager).values() for module in modules)
     engine = settings.engine()
     bind(engine)
-    applied = await migrate(engine)
+    return engine, ["directory", *names]
+
+
+async def prepare_database(settings: Settings, manager: pluggy.PluginManager | None = None) -> list[str]:
+    """Create or upgrade the schema (the core's, then each enabled plugin's) and the service
+    catalogue; returns the migrations applied."""
+    engine, apps = use_database(settings, manager or get_plugin_manager(settings))
+    applied = await migrate(engine, apps)
     await providers.sync_catalogue()
     return applied
+
+
+async def plugin_migrations(settings: Settings, manager: pluggy.PluginManager) -> dict[str, list[dict[str, Any]]]:
+    """Each plugin's Piccolo apps with how many migrations ran and wait, on the settings' database."""
+    use_database(settings, manager)
+    states: dict[str, list[dict[str, Any]]] = {}
+    for plugin, modules in plugin_apps(manager).items():
+        for name in register_apps(modules):
+            applied, pending = await migration_state(name)
+            states.setdefault(plugin, []).append({"app": name, "applied": applied, "pending": pending})
+    return states

@@ -81,7 +81,7 @@ def health_checks(app, register):
 @contextlib.asynccontextmanager
 async def _command_index(ctx: click.Context) -> AsyncIterator[SearchIndex]:
     """The search index as a command sees it: database ready, engine closed afterwards."""
-    await prepare_database(ctx.obj["settings"])
+    await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
     index = SearchIndex(backend_for(ctx.obj["settings"]), ctx.obj["plugin_manager"], Gazetteer.default())
     try:
         yield index

@@ -1,0 +1,100 @@
+"""A plugin installed through an entry point, with its own settings, tables and migrations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from directory.platform import plugin_settings
+from directory.platform.services import prepare_database
+from directory.plugin_manager import get_plugin_manager
+from directory.settings import SettingsError
+from directory.tables import Provider
+from tests.conftest import COMMAND, add_providers, provider_row
+
+FORUM = Path(__file__).with_name("forum_plugin")
+
+
+@pytest.fixture
+def forum(tmp_path, monkeypatch):
+    """``ce-forum`` installed as pip would, with its API key set."""
+    dist = tmp_path / "ce_forum-0.3.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-forum\nVersion: 0.3.0\n")
+    (dist / "entry_points.txt").write_text("[channel_expert]\nforum = ce_forum\n")
+    monkeypatch.syspath_prepend(str(FORUM))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("CHANNEL_EXPERT_FORUM_API_KEY", "s3cret-key")
+    monkeypatch.setenv("CHANNEL_EXPERT_FORUM_MODERATORS", "ada, bob")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), str(FORUM), os.environ.get("PYTHONPATH", "")]))
+    return "forum"
+
+
+async def test_the_core_migrates_then_the_plugin_whose_tables_reference_the_core(settings, forum):
+    manager = get_plugin_manager(settings)
+    await prepare_database(settings, manager)
+    from ce_forum.tables import ForumPost
+
+    assert await ForumPost.table_exists()
+    assert await prepare_database(settings, manager) == []  # nothing left to apply
+    [slug] = await add_providers(provider_row())
+    provider = await Provider.select(Provider.id).where(Provider.slug == slug).first()
+    await ForumPost.insert(ForumPost(provider=provider["id"], body="Bonjour le réseau"))
+    assert await ForumPost.count() == 1
+    await Provider.delete().where(Provider.slug == slug)
+    assert await ForumPost.count() == 0  # the foreign key cascades, on both engines
+
+
+async def test_a_disabled_plugin_leaves_its_tables_and_data_alone(settings, forum):
+    await prepare_database(settings, get_plugin_manager(settings))
+    from ce_forum.tables import ForumPost
+
+    [slug] = await add_providers(provider_row())
+    provider = await Provider.select(Provider.id).where(Provider.slug == slug).first()
+    await ForumPost.insert(ForumPost(provider=provider["id"], body="Toujours là"))
+    disabled = replace(settings, disabled_plugins=("forum",))
+    manager = get_plugin_manager(disabled)
+    assert not manager.has_plugin("forum")
+    await prepare_database(disabled, manager)
+    assert [row["body"] for row in await ForumPost.select(ForumPost.body)] == ["Toujours là"]
+
+
+def test_plugin_settings_are_typed_and_read_from_namespaced_variables(settings, forum):
+    get_plugin_manager(settings)
+    values = plugin_settings.settings_of("forum")
+    assert (values.api_key, values.max_posts, values.moderators) == ("s3cret-key", 10, ["ada", "bob"])
+
+
+@pytest.mark.parametrize("environ, variable", [
+    ({}, "CHANNEL_EXPERT_FORUM_API_KEY est obligatoire"),
+    ({"CHANNEL_EXPERT_FORUM_API_KEY": "k", "CHANNEL_EXPERT_FORUM_MAX_POSTS": "beaucoup"},
+     "CHANNEL_EXPERT_FORUM_MAX_POSTS : valeur invalide"),
+])
+def test_a_bad_plugin_setting_names_its_variable(settings, forum, environ, variable):
+    with pytest.raises(SettingsError, match=variable):
+        get_plugin_manager(settings, environ)
+
+
+def test_the_plugins_command_shows_migrations_and_masks_secrets(environment, forum):
+    environment = {**environment, **{k: v for k, v in os.environ.items() if k.startswith(("CHANNEL_EXPERT_FORUM",
+                                                                                               "PYTHONPATH"))}}
+    subprocess.run([*COMMAND, "migrate"], env=environment, check=True, capture_output=True)
+    listed = subprocess.run([*COMMAND, "plugins", "--json"], env=environment, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    described = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)}
+    assert described["forum"]["version"] == "0.3.0"
+    assert described["forum"]["migrations"] == [{"app": "ce_forum", "applied": 1, "pending": 0}]
+    assert described["forum"]["settings"]["CHANNEL_EXPERT_FORUM_API_KEY"] == "********"
+    assert described["forum"]["settings"]["CHANNEL_EXPERT_FORUM_MAX_POSTS"] == 10
+    assert "s3cret-key" not in listed.stdout
+
+    bad = subprocess.run([*COMMAND, "plugins"], env={**environment, "CHANNEL_EXPERT_FORUM_MAX_POSTS": "x"},
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().startswith("Configuration invalide : CHANNEL_EXPERT_FORUM_MAX_POSTS")
+    assert "Traceback" not in bad.stderr
