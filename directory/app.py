@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pluggy
 import swagger_ui_bundle
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
@@ -25,7 +24,7 @@ from directory import __version__
 from directory.assets import static_files_router, url_maker
 from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, template_folders, use_database
-from directory.plugin_manager import call_each, get_plugin_manager
+from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
@@ -68,7 +67,7 @@ def _template_helpers(engine: JinjaTemplateEngine, **values: Any) -> None:
     engine.engine.filters["de"] = of_place
 
 
-def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginManager | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, plugin_manager: PluginManager | None = None) -> Litestar:
     """Build the directory app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
     manager = plugin_manager or get_plugin_manager(settings)
@@ -87,7 +86,7 @@ def create_app(settings: Settings | None = None, plugin_manager: pluggy.PluginMa
     manager.hook.register_routes(register=handlers.append)
     platform = start_platform(settings, manager)
     links: list[tuple[str, str]] = [("Annuaire", "/")]
-    manager.hook.navigation_links(register=lambda label, path: links.append((label, path)))
+    manager.call_isolated("navigation_links", register=lambda label, path: links.append((label, path)))
     static_url = url_maker(handlers)
 
     stop_worker = asyncio.Event()

@@ -16,7 +16,7 @@ from directory import demo, events, exchange, providers
 from directory.database import failure_message
 from directory.platform.commands import jobs_group, worker
 from directory.platform.services import plugin_migrations, prepare_database
-from directory.plugin_manager import describe_plugins, get_plugin_manager
+from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
 from geo import Gazetteer, resolve
 
@@ -242,14 +242,18 @@ cli.add_command(jobs_group)
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: read settings, load plugins and their commands, run."""
+    args = sys.argv[1:] if argv is None else argv
     try:
         settings = Settings.from_env()
         manager = get_plugin_manager(settings)
-    except SettingsError as error:
+        manager.hook.register_commands(cli=cli)
+    except (SettingsError, PluginError) as error:
+        if not args or "--help" in args:  # the help must stay readable to fix the configuration
+            click.echo(f"Attention : {error}", err=True)
+            cli.main(args=args, obj={}, prog_name="channel-expert")
         raise SystemExit(f"Configuration invalide : {error}") from None
-    manager.hook.register_commands(cli=cli)
     try:
-        cli.main(args=argv, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")
+        cli.main(args=args, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")
     except Exception as error:
         message = failure_message(error)
         if message is None:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from directory.schemas import Provider
 
 PROJECT = "channel_expert"
+# The hooks whose implementations may be ``async def``: the rest are called synchronously.
+MAY_AWAIT = frozenset({"startup", "shutdown", "provider_saved", "provider_deleted"})
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 

@@ -1,4 +1,5 @@
-"""Build the plugin manager and call side-effect hooks safely.
+"""Build the plugin manager, check every plugin at start-up, and call hooks so that one
+plugin's failure never takes a page, a search document or another plugin down.
 
 Built-in plugins come first, then those installed under the ``channel_expert`` entry-point
 group; plugins named in ``CHANNEL_EXPERT_DISABLED_PLUGINS`` are blocked before loading.
@@ -6,37 +7,126 @@ group; plugins named in ``CHANNEL_EXPERT_DISABLED_PLUGINS`` are blocked before l
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import importlib.metadata
 import inspect
-import logging
 import os
+import re
 from typing import Any, Mapping
 
 import pluggy
 
-from directory import hookspecs
+from directory import __version__, hookspecs
 from directory.platform import plugin_settings
+from directory.plugin_faults import PluginFaults
 from directory.settings import Settings
 
 ENTRY_POINT_GROUP = "channel_expert"
 BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch")
-logger = logging.getLogger("directory.plugins")
 
 
-def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = None) -> pluggy.PluginManager:
+class PluginError(ValueError):
+    """A plugin that cannot run as written; the message names the plugin and the hook."""
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, plus isolated calls and the record of plugins' recent failures."""
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.faults = PluginFaults()
+        self.distributions: dict[str, importlib.metadata.Distribution] = {}  # of installed plugins
+
+    def call_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call each implementation of a hook on its own; a failing one is recorded and skipped.
+
+        What a failing implementation registered (through a ``register`` argument) or changed
+        in a dict argument (a search document) is dropped with it, so the page or document is
+        built as if that plugin had not taken part.
+        """
+        results = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            staged = {name: value.copy() if isinstance(value, dict) else value for name, value in kwargs.items()}
+            registered: list[tuple[tuple, dict]] = []
+            if "register" in kwargs:
+                staged["register"] = lambda *args, **options: registered.append((args, options))
+            try:
+                results.append(impl.function(*[staged[arg] for arg in impl.argnames]))
+            except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
+                self.faults.record(impl.plugin_name, hook_name, error)
+                continue
+            for name, value in kwargs.items():
+                if isinstance(value, dict) and name in impl.argnames:
+                    value.clear()
+                    value.update(staged[name])
+            for args, options in registered:
+                kwargs["register"](*args, **options)
+        return results
+
+
+def _closest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" ; vouliez-vous dire / did you mean {close[0]} ?" if close else ""
+
+
+def _register(manager: PluginManager, plugin: object, name: str) -> None:
+    """Register one plugin, turning pluggy's validation error into one line that says what to fix."""
+    try:
+        manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:
+        message = str(error)
+        hook = re.search(r"for hook '(\w+)'", message)
+        unknown = re.search(r"Argument\(s\) \{(.*?)\}", message)
+        if hook and unknown:
+            spec = getattr(manager.hook, hook[1]).spec
+            allowed = list(spec.argnames) if spec else []
+            wrong = unknown[1].replace("'", "")
+            raise PluginError(
+                f"Le plugin {name}, hook {hook[1]} : argument(s) inconnu(s) / unknown argument(s) {wrong} "
+                f"(arguments : {', '.join(allowed)}){_closest(wrong.split(',')[0].strip(), allowed)}") from None
+        raise PluginError(f"Le plugin {name} ne peut pas être chargé / cannot be loaded: {message}") from None
+
+
+def _check(manager: PluginManager) -> None:
+    """Refuse implementations of unknown hooks, and ``async def`` ones of synchronous hooks."""
+    known = sorted(name for name in vars(hookspecs) if hasattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec"))
+    for name in sorted(vars(manager.hook)):
+        caller = getattr(manager.hook, name)
+        for impl in caller.get_hookimpls():
+            if not caller.has_spec() and not impl.optionalhook:
+                raise PluginError(f"Le plugin {impl.plugin_name} implémente {name}, qui n'est pas un hook / "
+                                  f"is not a hook{_closest(name, known)}")
+            if name not in hookspecs.MAY_AWAIT and (inspect.iscoroutinefunction(impl.function)
+                                                   or inspect.isasyncgenfunction(impl.function)):
+                raise PluginError(f"Le plugin {impl.plugin_name} : le hook {name} doit être une fonction ordinaire, "
+                                  f"pas async def / the {name} hook must be a plain function, not async def")
+
+
+def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = None) -> PluginManager:
     """A new plugin manager with the built-in and installed plugins that settings allow.
 
-    Each plugin's own settings are read from ``environ`` (the process environment) and checked.
+    Each plugin is checked, and its own settings read from ``environ`` (the process
+    environment): a problem raises ``PluginError`` or ``SettingsError`` with a one-line message.
     """
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager = PluginManager()
     manager.add_hookspecs(hookspecs)
     for name in settings.disabled_plugins:
         manager.set_blocked(name)
     for module_name in BUILTIN_PLUGINS:
         if not manager.is_blocked(module_name):
-            manager.register(importlib.import_module(module_name), name=module_name)
-    manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    manager.check_pending()
+            _register(manager, importlib.import_module(module_name), module_name)
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if manager.is_blocked(entry_point.name) or manager.has_plugin(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as error:  # noqa: BLE001 - whatever importing it raised, say which plugin
+            raise PluginError(f"Le plugin {entry_point.name} ne peut pas être importé / cannot be imported: "
+                              f"{type(error).__name__}: {error}") from None
+        _register(manager, plugin, entry_point.name)
+        manager.distributions[entry_point.name] = entry_point.dist
+    _check(manager)
     plugin_settings.load(manager, os.environ if environ is None else environ)
     return manager
 
@@ -48,28 +138,25 @@ async def maybe_await(value: Any) -> Any:
     return value
 
 
-async def call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
-    """Call every implementation of a side-effect hook, one at a time, logging failures.
+async def call_each(manager: PluginManager, hook_name: str, **kwargs: Any) -> None:
+    """Call every implementation of a side-effect hook, one at a time, recording failures.
 
     One plugin's failure must not stop the others nor undo what the core already committed.
     """
     for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
         try:
             await maybe_await(impl.function(*[kwargs[arg] for arg in impl.argnames]))
-        except Exception:
-            logger.exception("plugin %r failed in hook %s", impl.plugin_name, hook_name)
+        except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
+            manager.faults.record(impl.plugin_name, hook_name, error)
 
 
-def describe_plugins(manager: pluggy.PluginManager) -> list[dict[str, Any]]:
+def describe_plugins(manager: PluginManager) -> list[dict[str, Any]]:
     """Each loaded plugin's name, version, hooks and settings (secrets masked), for ``channel-expert plugins``."""
-    distributions = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
-    from directory import __version__
-
     described = []
     for name, plugin in sorted(manager.list_name_plugin(), key=lambda item: item[0]):
         if plugin is None:
             continue
-        dist = distributions.get(id(plugin))
+        dist = manager.distributions.get(name)
         described.append(
             {
                 "name": name,

@@ -13,6 +13,7 @@ import itertools
 import os
 import socket
 import sys
+import textwrap
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -109,6 +110,21 @@ async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(app) as http:
         yield http
+
+
+def install_plugin(folder, monkeypatch, module: str, source: str | None = None, version: str = "0.1") -> str:
+    """Install ``module`` (written from ``source`` when given) as a distribution with a
+    ``channel_expert`` entry point named like it, as pip would; returns the plugin's name."""
+    if source is not None:
+        (folder / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    dist = folder / f"{module}-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: {version}\n")
+    name = module.removeprefix("ce_")
+    (dist / "entry_points.txt").write_text(f"[channel_expert]\n{name} = {module}\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
+    return name
 
 
 @pytest.fixture(scope="session")

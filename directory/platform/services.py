@@ -6,20 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pluggy
 
 from piccolo.engine.base import Engine
 
 from directory import providers
 from directory.database import bind, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
-from directory.plugin_manager import get_plugin_manager
+from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 
 CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def template_folders(manager: pluggy.PluginManager) -> list[Path]:
+def template_folders(manager: PluginManager) -> list[Path]:
     """The core's template folder, then each plugin's, in registration order."""
     folders = [CORE_TEMPLATES]
     manager.hook.register_templates(register=folders.append)
@@ -35,7 +34,7 @@ class Platform:
         return jobs.Worker(self.tasks)
 
 
-def start_platform(settings: Settings, manager: pluggy.PluginManager) -> Platform:
+def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     """Configure mail and gather the job tasks of the core and of every plugin."""
     mail.configure(settings, template_folders(manager))
     tasks = jobs.Tasks()
@@ -44,7 +43,7 @@ def start_platform(settings: Settings, manager: pluggy.PluginManager) -> Platfor
     return Platform(settings, tasks)
 
 
-def plugin_apps(manager: pluggy.PluginManager) -> dict[str, list[str]]:
+def plugin_apps(manager: PluginManager) -> dict[str, list[str]]:
     """Each plugin's Piccolo app modules, from ``register_piccolo_apps``, in registration order."""
     apps: dict[str, list[str]] = {}
     for impl in reversed(manager.hook.register_piccolo_apps.get_hookimpls()):
@@ -52,7 +51,7 @@ def plugin_apps(manager: pluggy.PluginManager) -> dict[str, list[str]]:
     return apps
 
 
-def use_database(settings: Settings, manager: pluggy.PluginManager) -> tuple[Engine, list[str]]:
+def use_database(settings: Settings, manager: PluginManager) -> tuple[Engine, list[str]]:
     """Bind the core's tables and the enabled plugins' to the settings' database.
 
     Returns the engine and the Piccolo apps to migrate, the core's first. A disabled plugin's
@@ -64,7 +63,7 @@ def use_database(settings: Settings, manager: pluggy.PluginManager) -> tuple[Eng
     return engine, ["directory", *names]
 
 
-async def prepare_database(settings: Settings, manager: pluggy.PluginManager | None = None) -> list[str]:
+async def prepare_database(settings: Settings, manager: PluginManager | None = None) -> list[str]:
     """Create or upgrade the schema (the core's, then each enabled plugin's) and the service
     catalogue; returns the migrations applied."""
     engine, apps = use_database(settings, manager or get_plugin_manager(settings))
@@ -73,7 +72,7 @@ async def prepare_database(settings: Settings, manager: pluggy.PluginManager | N
     return applied
 
 
-async def plugin_migrations(settings: Settings, manager: pluggy.PluginManager) -> dict[str, list[dict[str, Any]]]:
+async def plugin_migrations(settings: Settings, manager: PluginManager) -> dict[str, list[dict[str, Any]]]:
     """Each plugin's Piccolo apps with how many migrations ran and wait, on the settings' database."""
     use_database(settings, manager)
     states: dict[str, list[dict[str, Any]]] = {}

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-import pluggy
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from directory import __version__, schemas
-from directory.plugin_manager import maybe_await
+from directory.plugin_manager import PluginManager, maybe_await
 from directory.tables import Provider
 
 CHECK_TIMEOUT_S = 3.0
@@ -43,13 +42,14 @@ class HealthController(Controller):
         responses={503: ResponseSpec(schemas.Health, description="Un composant ne répond pas")},
     )
     async def health(
-        self, request: Request, plugin_manager: NamedDependency[pluggy.PluginManager]
+        self, request: Request, plugin_manager: NamedDependency[PluginManager]
     ) -> Response[schemas.Health]:
         checks: dict[str, Callable[[], Any]] = {"database": database_check}
-        plugin_manager.hook.health_checks(app=request.app, register=checks.__setitem__)
+        plugin_manager.call_isolated("health_checks", app=request.app, register=checks.__setitem__)
         names = list(checks)
-        results = await asyncio.gather(*(_run(checks[name]) for name in names))
-        health = schemas.Health(
-            ok=all(r.ok for r in results), version=__version__, checks=dict(zip(names, results))
-        )
+        results = dict(zip(names, await asyncio.gather(*(_run(checks[name]) for name in names))))
+        # A plugin that failed in a hook lately is a failing component, even if its pages still render.
+        for plugin, detail in plugin_manager.faults.recent().items():
+            results[f"plugin {plugin}"] = schemas.CheckResult(ok=False, detail=detail)
+        health = schemas.Health(ok=all(r.ok for r in results.values()), version=__version__, checks=results)
         return Response(health, status_code=200 if health.ok else 503)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-import pluggy
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -13,6 +12,7 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from directory import catalogue, providers, structured_data
+from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError
 from directory.routes.providers import SLUG
 from directory.settings import Settings
@@ -28,7 +28,7 @@ class PageController(Controller):
     async def home(
         self,
         gazetteer: NamedDependency[Gazetteer],
-        plugin_manager: NamedDependency[pluggy.PluginManager],
+        plugin_manager: NamedDependency[PluginManager],
         kind: FromQuery[str] = "",
         service: FromQuery[str] = "",
         departement: FromQuery[str] = "",
@@ -46,7 +46,8 @@ class PageController(Controller):
         query = {"kind": filters.kind or "", "service": filters.service or "", "departement": filters.departement or ""}
         kept = [(key, value) for key, value in query.items() if value]
         fragments: list[tuple[int, str]] = []
-        plugin_manager.hook.home_page_templates(register=lambda name, order=100: fragments.append((order, name)))
+        plugin_manager.call_isolated("home_page_templates",
+                                     register=lambda name, order=100: fragments.append((order, name)))
         return Template(
             template_name="home.html",
             context={
@@ -64,7 +65,7 @@ class PageController(Controller):
     @get("/prestataires/{slug:str}", name="provider")
     async def provider(
         self, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
-        plugin_manager: NamedDependency[pluggy.PluginManager], settings: NamedDependency[Settings],
+        plugin_manager: NamedDependency[PluginManager], settings: NamedDependency[Settings],
     ) -> Template:
         """A provider's public page, with the sections that plugins add."""
         provider = await providers.get_provider(slug, gazetteer) if SLUG.match(slug) else None
@@ -72,8 +73,8 @@ class PageController(Controller):
             raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
         page_url = settings.public_url + provider.url
         sections: list[tuple[int, str, Markup]] = []
-        plugin_manager.hook.provider_page_sections(
-            provider=provider,
+        plugin_manager.call_isolated(
+            "provider_page_sections", provider=provider,
             register=lambda title, html, order=100: sections.append((order, title, Markup(html))),
         )
         return Template(

@@ -99,7 +99,7 @@ class SearchIndex:
     def document(self, provider: Provider) -> dict[str, Any]:
         """The search document of a provider: an id, then whatever the plugins add."""
         document: dict[str, Any] = {"id": provider.slug}
-        self.manager.hook.provider_document(provider=provider, document=document)
+        self.manager.call_isolated("provider_document", provider=provider, document=document)
         return document
 
     async def configure(self) -> None:

@@ -1,23 +1,20 @@
 """Plugin loading: built-ins, entry points, blocking by name, typo detection, failure isolation."""
 
 import logging
-import textwrap
 
-import pluggy
 import pytest
 
 from directory import providers
 from directory.plugin_api import hookimpl
 from directory.events import notify_saved
-from directory.plugin_manager import describe_plugins, get_plugin_manager
+from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings
-from tests.conftest import serve, add_providers, provider_row
+from tests.conftest import add_providers, install_plugin, provider_row, serve
 
 
 @pytest.fixture
 def installed_plugin(tmp_path, monkeypatch):
-    """Install a distribution with a ``channel_expert`` entry point, as pip would."""
-    (tmp_path / "ce_hello.py").write_text(textwrap.dedent('''
+    return install_plugin(tmp_path, monkeypatch, "ce_hello", '''
         from litestar import get
         from directory.plugin_api import hookimpl
 
@@ -28,13 +25,7 @@ def installed_plugin(tmp_path, monkeypatch):
         @hookimpl
         def register_routes(register):
             register(hello)
-    '''))
-    dist = tmp_path / "ce_hello-1.2.3.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-hello\nVersion: 1.2.3\n")
-    (dist / "entry_points.txt").write_text("[channel_expert]\nhello = ce_hello\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return "hello"
+    ''', version="1.2.3")
 
 
 def test_builtin_plugins_are_loaded():
@@ -65,13 +56,14 @@ def test_blocked_plugins_are_not_loaded(installed_plugin):
 
 
 def test_an_implementation_of_an_unknown_hook_fails_at_start_up(tmp_path, monkeypatch):
-    (tmp_path / "ce_typo.py").write_text("from directory.plugin_api import hookimpl\n\n@hookimpl\ndef register_route(register):\n    pass\n")
-    dist = tmp_path / "ce_typo-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-typo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[channel_expert]\ntypo = ce_typo\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(pluggy.PluginValidationError, match="register_route"):
+    install_plugin(tmp_path, monkeypatch, "ce_typo", """
+        from directory.plugin_api import hookimpl
+
+        @hookimpl
+        def register_route(register):
+            pass
+    """)
+    with pytest.raises(PluginError, match="register_route, qui n.est pas un hook .*register_routes"):
         get_plugin_manager(Settings())
 
 

@@ -15,7 +15,7 @@ from directory.platform.services import prepare_database
 from directory.plugin_manager import get_plugin_manager
 from directory.settings import SettingsError
 from directory.tables import Provider
-from tests.conftest import COMMAND, add_providers, provider_row
+from tests.conftest import COMMAND, add_providers, install_plugin, provider_row
 
 FORUM = Path(__file__).with_name("forum_plugin")
 
@@ -23,16 +23,11 @@ FORUM = Path(__file__).with_name("forum_plugin")
 @pytest.fixture
 def forum(tmp_path, monkeypatch):
     """``ce-forum`` installed as pip would, with its API key set."""
-    dist = tmp_path / "ce_forum-0.3.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ce-forum\nVersion: 0.3.0\n")
-    (dist / "entry_points.txt").write_text("[channel_expert]\nforum = ce_forum\n")
     monkeypatch.syspath_prepend(str(FORUM))
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FORUM), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("CHANNEL_EXPERT_FORUM_API_KEY", "s3cret-key")
     monkeypatch.setenv("CHANNEL_EXPERT_FORUM_MODERATORS", "ada, bob")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), str(FORUM), os.environ.get("PYTHONPATH", "")]))
-    return "forum"
+    return install_plugin(tmp_path, monkeypatch, "ce_forum", version="0.3.0")
 
 
 async def test_the_core_migrates_then_the_plugin_whose_tables_reference_the_core(settings, forum):
