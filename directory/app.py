@@ -23,7 +23,7 @@ from litestar.template import TemplateConfig
 from directory import __version__
 from directory.assets import static_files_router, url_maker
 from directory.edges import Edges, EscapingFormatter
-from directory.platform.services import start_platform, template_folders, use_database
+from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.routes.health import HealthController
@@ -32,7 +32,8 @@ from directory.routes.providers import ProviderController
 from directory.routes.services import ServiceController
 from directory.security import SecurityHeaders
 from directory.settings import Settings
-from geo import Gazetteer, of_place
+from directory.templating import page_environment
+from geo import Gazetteer
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1024 * 1024
@@ -61,12 +62,6 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
-def _template_helpers(engine: JinjaTemplateEngine, **values: Any) -> None:
-    """What every template may use: the navigation, ``static_url``, and the ``de`` filter ("d'Aurillac")."""
-    engine.engine.globals.update(values)
-    engine.engine.filters["de"] = of_place
-
-
 def create_app(settings: Settings | None = None, plugin_manager: PluginManager | None = None) -> Litestar:
     """Build the directory app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
@@ -85,8 +80,12 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     ]
     manager.hook.register_routes(register=handlers.append)
     platform = start_platform(settings, manager)
-    links: list[tuple[str, str]] = [("Annuaire", "/")]
-    manager.call_isolated("navigation_links", register=lambda label, path: links.append((label, path)))
+    ordered_links: list[tuple[int, str, str]] = [(0, "Annuaire", "/")]
+    manager.call_isolated("navigation_links",
+                          register=lambda label, path, order=100: ordered_links.append((order, label, path)))
+    links = [(label, path) for _, label, path in sorted(ordered_links, key=lambda link: link[0])]
+    middleware: list[Any] = []
+    manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
 
     stop_worker = asyncio.Event()
@@ -123,10 +122,10 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
-            directory=template_folders(manager),
-            engine=JinjaTemplateEngine,
-            engine_callback=lambda engine: _template_helpers(engine, navigation=links, static_url=static_url),
+            instance=JinjaTemplateEngine.from_environment(
+                page_environment(manager, navigation=links, static_url=static_url)),
         ),
+        middleware=middleware,
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},

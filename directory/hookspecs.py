@@ -36,17 +36,39 @@ def register_routes(register: Callable[[Any], None]) -> None:
 
 @hookspec
 def register_templates(register: Callable[[Path], None]) -> None:
-    """Add a folder of Jinja templates (searched after the core's own).
+    """Add a folder of Jinja templates, reached under the plugin's short name.
 
-    :param register: call it with the folder's path; templates extend ``base.html``.
+    :param register: call it with the folder's path; its ``search.html`` is then
+        ``<plugin>/search.html`` (``geosearch/search.html`` for ``plugins.geosearch``), so it
+        never replaces the core's templates nor another plugin's. Pages extend ``base.html``.
     """
 
 
 @hookspec
-def navigation_links(register: Callable[[str, str], None]) -> None:
+def register_template_helpers(add_global: Callable[[str, Any], None], add_filter: Callable[[str, Any], None]) -> None:
+    """Add globals and filters to the pages' templates.
+
+    :param add_global: call it with a name and a value (or function) templates may use.
+    :param add_filter: call it with a name and a function, used as ``{{ value|name }}``.
+        Taking a name the core or another plugin already gave stops the start-up.
+    """
+
+
+@hookspec
+def register_middleware(register: Callable[[Any], None]) -> None:
+    """Add Litestar middleware around every request (after the core's security headers).
+
+    :param register: call it with a middleware factory or a ``DefineMiddleware``; it runs on
+        every request, so keep it fast and let exceptions it does not own pass through.
+    """
+
+
+@hookspec
+def navigation_links(register: Callable[..., None]) -> None:
     """Add links to the site's header, so people find a plugin's pages.
 
-    :param register: call it with a French label and a path.
+    :param register: call it as ``register(label, path, order=100)``: a French label, a path,
+        and an order (lower comes first; the directory's own link is 0).
     """
 
 
@@ -147,12 +169,14 @@ def provider_document(provider: Provider, document: dict[str, Any]) -> None:
 
 
 @hookspec
-def provider_page_sections(provider: Provider, register: Callable[[str, str, int], None]) -> None:
+def provider_page_sections(provider: Provider, register: Callable[..., None]) -> None:
     """Add sections to a provider's public page.
 
     :param provider: the provider shown.
-    :param register: call it with a French title, an HTML fragment (escape what you
-        interpolate) and an order (lower comes first).
+    :param register: call it as ``register(title, html, order=100, head="")``: a French
+        title, an HTML fragment (escape what you interpolate), an order (lower comes first)
+        and what the section needs in the page's ``<head>`` (a stylesheet or script link to
+        your static files; inline scripts are refused by the page's CSP).
     """
 
 
@@ -161,6 +185,7 @@ def home_page_templates(register: Callable[[str, int], None]) -> None:
     """Add fragments to the home page, above the list of providers.
 
     :param register: call it with the name of a template in a folder your plugin registered
-        (see ``register_templates``) and an order (lower comes first). The fragment is
-        rendered with the page's context: ``static_url``, ``navigation`` and the page's data.
+        (see ``register_templates``), namespace included (``geosearch/home_search.html``), and
+        an order (lower comes first). The fragment is rendered with the page's context:
+        ``static_url``, ``navigation`` and the page's data.
     """

@@ -9,7 +9,8 @@ server's acceptance and that commit sends the message again, with the same ``Mes
 which mail clients use to drop the copy.
 
 Templates: ``mail/<name>.txt`` (first line ``Subject: …``, then the text) and, optionally,
-``mail/<name>.html`` (autoescaped), in the core's or a plugin's template folders. French first.
+``mail/<name>.html`` (autoescaped), in the core's template folder or a plugin's (whose messages
+are named ``<plugin>/<name>``). French first.
 """
 
 from __future__ import annotations
@@ -96,11 +97,11 @@ class _Config:
 _config: _Config | None = None
 
 
-def configure(settings: Settings, template_folders: list[Path]) -> None:
+def configure(settings: Settings, templates: jinja2.BaseLoader) -> None:
     """Say where templates are and how mail leaves, once per process (the app and the CLI do)."""
     global _config
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in template_folders]),
+        loader=templates,
         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
@@ -114,17 +115,23 @@ def _configured() -> _Config:
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, text and HTML (may be empty) of the message ``template`` for ``context``."""
+    """Subject, text and HTML (may be empty) of the message ``template`` for ``context``.
+
+    ``template`` is a core message's name, or ``<plugin>/<name>`` for a plugin's (found in its
+    template folder's ``mail/``).
+    """
     environment = _configured().templates
+    plugin, _, name = template.rpartition("/")
+    path = f"{plugin}/mail/{name}" if plugin else f"mail/{name}"
     try:
-        text = environment.get_template(f"mail/{template}.txt").render(context)
+        text = environment.get_template(f"{path}.txt").render(context)
     except jinja2.TemplateNotFound:
-        raise MailError(f"no mail template mail/{template}.txt") from None
+        raise MailError(f"no mail template {path}.txt") from None
     first, _, body = text.partition("\n")
     if not first.startswith("Subject:"):
-        raise MailError(f"mail/{template}.txt must start with a 'Subject: …' line")
+        raise MailError(f"{path}.txt must start with a 'Subject: …' line")
     try:
-        html = environment.get_template(f"mail/{template}.html").render(context)
+        html = environment.get_template(f"{path}.html").render(context)
     except jinja2.TemplateNotFound:
         html = ""
     return first.removeprefix("Subject:").strip(), body.lstrip("\n"), html

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
@@ -14,16 +13,7 @@ from directory.database import bind, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
-
-CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-def template_folders(manager: PluginManager) -> list[Path]:
-    """The core's template folder, then each plugin's, in registration order."""
-    folders = [CORE_TEMPLATES]
-    manager.hook.register_templates(register=folders.append)
-    return folders
-
+from directory.templating import template_loader
 
 @dataclass(frozen=True)
 class Platform:
@@ -36,7 +26,7 @@ class Platform:
 
 def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     """Configure mail and gather the job tasks of the core and of every plugin."""
-    mail.configure(settings, template_folders(manager))
+    mail.configure(settings, template_loader(manager))
     tasks = jobs.Tasks()
     tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
     manager.hook.register_jobs(register=tasks.register)

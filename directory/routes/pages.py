@@ -73,10 +73,14 @@ class PageController(Controller):
             raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
         page_url = settings.public_url + provider.url
         sections: list[tuple[int, str, Markup]] = []
-        plugin_manager.call_isolated(
-            "provider_page_sections", provider=provider,
-            register=lambda title, html, order=100: sections.append((order, title, Markup(html))),
-        )
+        assets: dict[str, Markup] = {}  # each asset once, however many sections need it
+
+        def register(title: str, html: str, order: int = 100, head: str = "") -> None:
+            sections.append((order, title, Markup(html)))
+            if head:
+                assets.setdefault(head.strip(), Markup(head.strip()))
+
+        plugin_manager.call_isolated("provider_page_sections", provider=provider, register=register)
         return Template(
             template_name="provider.html",
             context={
@@ -89,5 +93,6 @@ class PageController(Controller):
                 "team_sizes": catalogue.TEAM_SIZES,
                 "languages": catalogue.LANGUAGES,
                 "sections": [(title, html) for _, title, html in sorted(sections, key=lambda s: s[0])],
+                "section_assets": list(assets.values()),
             },
         )

@@ -35,7 +35,7 @@ def register_routes(register):
 
 @hookimpl
 def navigation_links(register):
-    register("Rechercher", "/recherche")
+    register("Rechercher", "/recherche", 10)
 
 
 @hookimpl
@@ -45,7 +45,7 @@ def register_templates(register):
 
 @hookimpl
 def home_page_templates(register):
-    register("home_search.html", 10)
+    register("geosearch/home_search.html", 10)
 
 
 @hookimpl(tryfirst=True)

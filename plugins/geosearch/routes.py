@@ -130,7 +130,7 @@ async def search_page(request: Request) -> Template:
         return link(near=f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name)
 
     settings = request.app.state.settings
-    return Template(template_name="search.html", context={
+    return Template(template_name="geosearch/search.html", context={
         "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},

@@ -10,8 +10,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from directory.platform import clock
+from directory.plugin_api import hookimpl
+from directory.plugin_manager import get_plugin_manager
 from directory.settings import Settings
 from directory.tables import Job, MailMessage, RecurringTask
+from directory.templating import template_loader
 from tests.conftest import free_port
 
 
@@ -66,11 +69,25 @@ def smtp():
     server.stop()
 
 
+class MailTemplates:
+    """A plugin named ``courrier`` whose template folder holds its mail."""
+
+    def __init__(self, folder) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def register_templates(self, register):
+        register(self.folder)
+
+
 @pytest.fixture
-def templates(tmp_path):
+def templates(tmp_path, settings):
+    """The templates a process would use, with the ``courrier/bienvenue`` message."""
     folder = tmp_path / "templates" / "mail"
     folder.mkdir(parents=True)
     (folder / "bienvenue.txt").write_text(
         "Subject: Bienvenue, {{ name }}\n\nBonjour {{ name }},\nvotre fiche est en ligne.\n", encoding="utf-8")
     (folder / "bienvenue.html").write_text("<p>Bonjour {{ name }},</p>", encoding="utf-8")
-    return [tmp_path / "templates"]
+    manager = get_plugin_manager(settings)
+    manager.register(MailTemplates(folder.parent), name="courrier")
+    return template_loader(manager)

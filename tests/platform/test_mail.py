@@ -25,12 +25,12 @@ def mailer(settings, smtp, templates, queue, manual_clock):
 async def test_a_message_is_sent_only_when_its_transaction_commits(mailer, smtp, queue):
     with pytest.raises(RuntimeError):
         async with queue.transaction():
-            await mail.send("ada@example.fr", "bienvenue", {"name": "Ada"})
+            await mail.send("ada@example.fr", "courrier/bienvenue", {"name": "Ada"})
             raise RuntimeError("the change fails")
     assert await MailMessage.count() == 0
 
     async with queue.transaction():
-        message_id = await mail.send("ada@example.fr", "bienvenue", {"name": "Ada <& Co>"})
+        message_id = await mail.send("ada@example.fr", "courrier/bienvenue", {"name": "Ada <& Co>"})
     assert smtp.inbox.messages == []  # nothing leaves before a worker runs
     assert await mailer.run_once() == 1
     [received] = smtp.inbox.messages
@@ -44,7 +44,7 @@ async def test_a_message_is_sent_only_when_its_transaction_commits(mailer, smtp,
 
 async def test_mail_waits_for_a_server_that_is_down_and_goes_once_it_is_back(mailer, smtp, manual_clock):
     smtp.stop()
-    await mail.send("bob@example.fr", "bienvenue", {"name": "Bob"})
+    await mail.send("bob@example.fr", "courrier/bienvenue", {"name": "Bob"})
     assert await mailer.run_once() == 1  # refused: retried later
     [waiting] = await jobs.listing([jobs.READY])
     assert waiting.attempts == 1 and "Connect" in waiting.last_error
@@ -58,7 +58,7 @@ async def test_mail_waits_for_a_server_that_is_down_and_goes_once_it_is_back(mai
 
 
 async def test_a_worker_that_dies_after_sending_does_not_send_twice(mailer, smtp, manual_clock):
-    await mail.send("carla@example.fr", "bienvenue", {"name": "Carla"})
+    await mail.send("carla@example.fr", "courrier/bienvenue", {"name": "Carla"})
     [job] = await jobs.claim(mailer.tasks, "worker-that-dies")
     await mail.deliver(job.payload)  # sent, then the worker dies before finishing the job
     manual_clock.advance(mailer.tasks.get(mail.DELIVER_TASK).lease * 2)
@@ -66,12 +66,12 @@ async def test_a_worker_that_dies_after_sending_does_not_send_twice(mailer, smtp
     assert len(smtp.inbox.messages) == 1  # ...and sees the message already left
 
 
-async def test_a_template_must_exist_and_name_its_subject(mailer, templates):
-    with pytest.raises(mail.MailError, match="mail/inconnu.txt"):
-        await mail.send("ada@example.fr", "inconnu")
-    (templates[0] / "mail" / "sans-objet.txt").write_text("Bonjour\n", encoding="utf-8")
+async def test_a_template_must_exist_and_name_its_subject(mailer, tmp_path):
+    with pytest.raises(mail.MailError, match="courrier/mail/inconnu.txt"):
+        await mail.send("ada@example.fr", "courrier/inconnu")
+    (tmp_path / "templates" / "mail" / "sans-objet.txt").write_text("Bonjour\n", encoding="utf-8")
     with pytest.raises(mail.MailError, match="Subject"):
-        await mail.send("ada@example.fr", "sans-objet")
+        await mail.send("ada@example.fr", "courrier/sans-objet")
     assert await MailMessage.count() == 0
 
 
@@ -79,13 +79,13 @@ async def test_development_sinks_write_files_or_log(settings, templates, queue, 
     mail.configure(replace(settings, mail_transport="file", mail_dir=str(tmp_path / "out")), templates)
     tasks = Tasks()
     tasks.register(mail.DELIVER_TASK, mail.deliver)
-    await mail.send("dev@example.fr", "bienvenue", {"name": "Dev"})
+    await mail.send("dev@example.fr", "courrier/bienvenue", {"name": "Dev"})
     await Worker(tasks).run_once()
     [written] = (tmp_path / "out").glob("*.eml")
     assert "Subject: Bienvenue, Dev" in written.read_text(encoding="utf-8")
 
     mail.configure(replace(settings, mail_transport="console"), templates)
-    await mail.send("dev@example.fr", "bienvenue", {"name": "Console"})
+    await mail.send("dev@example.fr", "courrier/bienvenue", {"name": "Console"})
     with caplog.at_level(logging.INFO, logger="directory.mail"):
         await Worker(tasks).run_once()
     assert "Bienvenue, Console" in caplog.text

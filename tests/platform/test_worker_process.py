@@ -17,7 +17,7 @@ def command(environment: dict[str, str], *args: str) -> subprocess.CompletedProc
 async def test_a_worker_process_sends_mail_and_failed_jobs_are_listed_and_retried(
         settings, queue, smtp, templates, environment):
     mail.configure(replace(settings, mail_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port), templates)
-    await mail.send("ops@example.fr", "bienvenue", {"name": "Ops"})
+    await mail.send("ops@example.fr", "courrier/bienvenue", {"name": "Ops"})
     environment = {**environment, "CHANNEL_EXPERT_SMTP_HOST": "127.0.0.1", "CHANNEL_EXPERT_SMTP_PORT": str(smtp.port),
                    "CHANNEL_EXPERT_SMTP_TLS": "none"}
 

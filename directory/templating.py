@@ -1,0 +1,63 @@
+"""The Jinja templates of pages and mail: the core's, then each plugin's in its own namespace.
+
+A plugin's folder (``register_templates``) is reached under the plugin's short name: the
+``search.html`` of ``plugins.geosearch`` is ``geosearch/search.html``. A plugin therefore cannot
+replace the core's pages nor another plugin's by giving a template the same name. Templates
+extend the core's ``base.html`` and may import its ``macros.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+
+from directory.plugin_manager import PluginError, PluginManager
+from geo import of_place
+
+CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def namespace(plugin_name: str) -> str:
+    """The short name a plugin's templates live under: ``plugins.geosearch`` → ``geosearch``."""
+    return plugin_name.rsplit(".", 1)[-1]
+
+
+def template_loader(manager: PluginManager) -> jinja2.BaseLoader:
+    """The core's templates by their own names, each plugin's under ``<namespace>/``."""
+    folders: dict[str, list[str]] = {}
+    for impl in reversed(manager.hook.register_templates.get_hookimpls()):
+        impl.function(register=lambda folder, name=impl.plugin_name: folders.setdefault(namespace(name), []).append(
+            str(folder)))
+    plugins = {name: jinja2.FileSystemLoader(paths) for name, paths in folders.items()}
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(CORE_TEMPLATES)), jinja2.PrefixLoader(plugins)])
+
+
+def page_environment(manager: PluginManager, **core_globals: Any) -> jinja2.Environment:
+    """The pages' environment: autoescaped, with the core's helpers and the plugins' own.
+
+    The core gives ``static_url``, ``navigation`` and the ``de`` filter ("d'Aurillac"); a
+    plugin adds globals and filters through ``register_template_helpers``, and may not replace
+    a name the core or another plugin already gave.
+    """
+    environment = jinja2.Environment(loader=template_loader(manager), autoescape=True)
+    environment.globals.update(core_globals)
+    environment.filters["de"] = of_place
+    owners = {f"global {name}": "le cœur / the core" for name in core_globals} | {"filter de": "le cœur / the core"}
+
+    def adder(plugin: str, kind: str, table: dict[str, Any]) -> Callable[[str, Any], None]:
+        def add(name: str, value: Any) -> None:
+            owner = owners.get(f"{kind} {name}") or ("Jinja" if name in table else None)
+            if owner:
+                raise PluginError(f"Le plugin {plugin} redéfinit le {kind} de gabarit « {name} » de {owner} / "
+                                  f"redefines the template {kind} {name!r}")
+            owners[f"{kind} {name}"] = f"{plugin}"
+            table[name] = value
+        return add
+
+    for impl in reversed(manager.hook.register_template_helpers.get_hookimpls()):
+        helpers = {"add_global": adder(impl.plugin_name, "global", environment.globals),
+                   "add_filter": adder(impl.plugin_name, "filter", environment.filters)}
+        impl.function(*[helpers[name] for name in impl.argnames])
+    return environment
