@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import getpass
 import json
 import sys
 from contextlib import nullcontext
@@ -12,7 +13,7 @@ from typing import Any, Coroutine
 
 import click
 
-from directory import demo, events, exchange, providers
+from directory import demo, exchange, notifications, providers
 from directory.database import failure_message
 from directory.platform.commands import jobs_group, worker
 from directory.platform.services import plugin_migrations, prepare_database
@@ -50,6 +51,14 @@ def cli(ctx: click.Context) -> None:
 
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
+
+
+def _actor() -> str:
+    """Who writes from the command line, as the events record it: ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # a container user without a name
+        return "cli"
 
 
 @cli.command()
@@ -99,11 +108,11 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
             raise click.Abort()
         records = demo.demo_records(Gazetteer.default())
         manager = ctx.obj["plugin_manager"]
-        removed = await events.snapshot_all(manager)
-        await providers.delete_all()
-        await events.notify_deleted(manager, removed)
-        created = (await providers.save_records(records)).created
-        await events.notify_saved(manager, created, [])
+        removed = await notifications.snapshot_all(manager)
+        await providers.delete_all(actor=_actor())
+        await notifications.notify_deleted(manager, removed)
+        created = (await providers.save_records(records, actor=_actor())).created
+        await notifications.notify_saved(manager, created, [])
         counts = ", ".join(f"{n} {kind}" for kind, n in demo.iter_kinds(records))
         click.echo(f"{len(created)} prestataires créés ({counts}). Empreinte : {demo.checksum(records)}")
 
@@ -133,9 +142,9 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
 
     async def run() -> providers.Saved:
         await prepare_database(settings, ctx.obj["plugin_manager"])
-        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run)
+        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run, actor=_actor())
         if not dry_run:
-            await events.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
+            await notifications.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
         return saved
 
     saved = _run(run())
@@ -159,9 +168,9 @@ def remove(ctx: click.Context, slug: str) -> None:
     async def run() -> bool:
         await prepare_database(_settings(ctx), ctx.obj["plugin_manager"])
         provider = await providers.get_provider(slug, Gazetteer.default(), state=None)
-        if provider is None or not await providers.delete_provider(slug):
+        if provider is None or not await providers.delete_provider(slug, actor=_actor()):
             return False
-        await events.notify_deleted(ctx.obj["plugin_manager"], [provider])
+        await notifications.notify_deleted(ctx.obj["plugin_manager"], [provider])
         return True
 
     if not _run(run()):

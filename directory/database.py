@@ -131,7 +131,7 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
 
     SQLite has one write lock per database (``BEGIN IMMEDIATE``). PostgreSQL writers take a
     transaction-level advisory lock: they commit in the order they allocate outbox ids (see
-    ``directory.changes``), and concurrent imports of the same rows queue instead of colliding
+    ``directory.events``), and concurrent imports of the same rows queue instead of colliding
     on a unique index. Both waits are bounded by the engine's lock timeout.
     """
     if is_sqlite(engine):

@@ -1,34 +1,166 @@
-"""Telling plugins what changed, after the change is committed."""
+"""The event outbox: typed events recorded with each write, read in order by each consumer.
+
+An event has a name (``provider.saved``, ``provider.deleted``, or a plugin's own, declared
+with ``register_event_types``), a subject (a provider's slug, a lead's id), a payload checked
+against the type's ``msgspec.Struct``, and the actor who caused it when there is one (``cli:ada``,
+a signed-in user). It is written in the transaction of the change it describes: a change
+without its event, or an event without its change, cannot be committed.
+
+Readers remember the id of the last event they applied and ask for larger ones. That is only
+safe if an event with a smaller id can never become visible after a larger one: on SQLite,
+writers hold the database's write lock; on PostgreSQL, sequence values are handed out before
+commit, so ``database.write_transaction`` makes writers take one advisory lock for their whole
+transaction. Ids are then allocated and committed in the same order.
+
+Two kinds of readers: a shared engine (Meilisearch) is one index for every process, so it
+keeps one position in ``ChangeCursor``; a process that holds its own copy (the embedded
+search index) keeps its position in memory and reports it as a ``ChangeFollower``.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Collection, Iterable
 
-from directory import providers, schemas
-from directory.plugin_manager import PluginManager, call_each
-from geo import Gazetteer
+import msgspec
 
+from directory.platform import clock
+from directory.tables import ChangeCursor, ChangeFollower, Event as EventRow
 
-def _listened(manager: PluginManager, hook_name: str) -> bool:
-    return bool(getattr(manager.hook, hook_name).get_hookimpls())
-
-
-async def notify_saved(manager: PluginManager, created: list[str], updated: list[str]) -> None:
-    """Call ``provider_saved`` for each provider just written (nothing is loaded if nobody listens)."""
-    if not _listened(manager, "provider_saved"):
-        return
-    new = set(created)
-    for provider in await providers.profiles(Gazetteer.default(), created + updated):
-        await call_each(manager, "provider_saved", provider=provider, created=provider.slug in new)
+BATCH = 500
+PROVIDER_SAVED = "provider.saved"
+PROVIDER_DELETED = "provider.deleted"
+PROVIDER_EVENTS = frozenset({PROVIDER_SAVED, PROVIDER_DELETED})
 
 
-async def snapshot_all(manager: PluginManager) -> list[schemas.Provider]:
-    """Every provider's profile, taken before a bulk delete, if a plugin listens to deletions."""
-    if not _listened(manager, "provider_deleted"):
-        return []
-    return await providers.profiles(Gazetteer.default())
+class EventError(ValueError):
+    """An event of an undeclared type, or whose payload does not fit its type."""
 
 
-async def notify_deleted(manager: PluginManager, removed: list[schemas.Provider]) -> None:
-    """Call ``provider_deleted`` for each provider just removed."""
-    for provider in removed:
-        await call_each(manager, "provider_deleted", provider=provider)
+class ProviderSaved(msgspec.Struct, forbid_unknown_fields=True):
+    created: bool
+
+
+class ProviderDeleted(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+_types: dict[str, type[msgspec.Struct]] = {PROVIDER_SAVED: ProviderSaved, PROVIDER_DELETED: ProviderDeleted}
+
+
+def declare(name: str, payload: type[msgspec.Struct]) -> None:
+    """Declare an event type (plugins do it through ``register_event_types``)."""
+    if name in _types and _types[name] is not payload:
+        raise EventError(f"the event type {name!r} is declared twice")
+    _types[name] = payload
+
+
+class Event(msgspec.Struct, frozen=True):
+    """An event as consumers read it."""
+
+    id: int
+    name: str
+    subject: str
+    payload: dict[str, Any]
+    actor: str
+    created_at: datetime
+
+
+async def record(name: str, subjects: Iterable[str], payload: dict[str, Any] | None = None, actor: str = "") -> None:
+    """Record one event per subject; call inside the ``write_transaction`` of the change."""
+    schema = _types.get(name)
+    if schema is None:
+        raise EventError(f"no event type {name!r} is declared")
+    try:
+        encoded = msgspec.json.encode(msgspec.convert(payload or {}, schema)).decode()
+    except msgspec.ValidationError as error:
+        raise EventError(f"the payload of a {name} event does not fit its type: {error}") from None
+    now = clock.now()
+    rows = [EventRow(name=name, subject=subject, payload=encoded, actor=actor, created_at=now) for subject in subjects]
+    for start in range(0, len(rows), BATCH):
+        await EventRow.insert(*rows[start:start + BATCH])
+
+
+async def latest() -> int:
+    """The position of the newest event (0 when there is none)."""
+    row = await EventRow.select(EventRow.id).order_by(EventRow.id, ascending=False).first()
+    return row["id"] if row else 0
+
+
+async def since(start: int, limit: int = BATCH, names: Collection[str] | None = None) -> tuple[list[Event], int]:
+    """The events after position ``start`` (of the types in ``names``, if given), and the
+    position they lead to: past every event read, wanted or not."""
+    rows = await EventRow.select().where(EventRow.id > start).order_by(EventRow.id).limit(limit)
+    if not rows:
+        return [], start
+    wanted = [Event(row["id"], row["name"], row["subject"], msgspec.json.decode(row["payload"]), row["actor"],
+                    _utc(row["created_at"]))
+              for row in rows if names is None or row["name"] in names]
+    return wanted, rows[-1]["id"]
+
+
+async def position(consumer: str) -> int:
+    """How far the shared consumer ``consumer`` has read (0 for a new one)."""
+    row = await ChangeCursor.select(ChangeCursor.position).where(ChangeCursor.consumer == consumer).first()
+    return row["position"] if row else 0
+
+
+async def advance(consumer: str, to: int) -> None:
+    """Record that the shared consumer ``consumer`` has handled every change up to position ``to``."""
+    updated = await ChangeCursor.update({ChangeCursor.position: to}).where(
+        ChangeCursor.consumer == consumer
+    ).returning(ChangeCursor.id)
+    if not updated:
+        await ChangeCursor.insert(ChangeCursor(consumer=consumer, position=to))
+
+
+class Follower(msgspec.Struct, kw_only=True):
+    """What a process following the outbox on its own says of itself."""
+
+    instance: str
+    consumer: str
+    host: str
+    pid: int
+    position: int = 0
+    documents: int = 0
+    digest: str = ""
+    started_at: datetime
+    seen_at: datetime
+
+
+def new_follower(consumer: str, now: datetime) -> Follower:
+    """This process as a follower of ``consumer``, not yet reported."""
+    return Follower(instance=uuid.uuid4().hex, consumer=consumer, host=socket.gethostname(), pid=os.getpid(),
+                    started_at=now, seen_at=now)
+
+
+async def report(follower: Follower) -> None:
+    """Save where ``follower`` stands (its row is created on the first report)."""
+    values = msgspec.structs.asdict(follower)
+    updated = await ChangeFollower.update(values).where(
+        ChangeFollower.instance == follower.instance
+    ).returning(ChangeFollower.id)
+    if not updated:
+        await ChangeFollower.insert(ChangeFollower(**values))
+
+
+async def forget(instance: str) -> None:
+    """Remove a follower that stops."""
+    await ChangeFollower.delete().where(ChangeFollower.instance == instance)
+
+
+async def followers(consumer: str, now: datetime, alive_within: timedelta) -> list[Follower]:
+    """The followers of ``consumer`` that reported within ``alive_within``; older rows are removed."""
+    await ChangeFollower.delete().where(ChangeFollower.seen_at < now - alive_within * 10)
+    rows = await ChangeFollower.select(*(getattr(ChangeFollower, f) for f in Follower.__struct_fields__)).where(
+        (ChangeFollower.consumer == consumer) & (ChangeFollower.seen_at >= now - alive_within)
+    ).order_by(ChangeFollower.started_at)
+    return [Follower(**{**row, "seen_at": _utc(row["seen_at"]), "started_at": _utc(row["started_at"])})
+            for row in rows]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -110,6 +110,15 @@ def register_piccolo_apps(register: Callable[[str], None]) -> None:
 
 
 @hookspec
+def register_event_types(register: Callable[[str, type], None]) -> None:
+    """Declare the plugin's own event types, recorded in the event outbox with ``events.record``.
+
+    :param register: call it with a name (``<plugin>.<what happened>``, such as
+        ``leads.created``) and the ``msgspec.Struct`` class its payload must fit.
+    """
+
+
+@hookspec
 def register_jobs(register: Callable[..., None]) -> None:
     """Declare kinds of background jobs, run by the job workers (see ``plugin_api.jobs``).
 

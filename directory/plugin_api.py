@@ -7,7 +7,8 @@ whatever they do. It holds no logic of its own; each name's home module document
 - Settings: ``Settings`` (the core's); a plugin's own, declared with the ``plugin_settings``
   hook, from ``settings_of`` (by plugin name), with ``Secret`` for values never shown.
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
-  ``write_transaction``, ``prepare_database``, ``changes`` (the provider change outbox).
+  ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
+  ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``.
@@ -15,7 +16,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``static_files_router`` (fingerprinted, long-cached static files).
 """
 
-from directory import catalogue, changes, tables
+from directory import catalogue, events, tables
 from directory.assets import static_files_router
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
@@ -29,7 +30,7 @@ from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
 
 __all__ = [
-    "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "changes",
-    "clock", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
+    "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "clock",
+    "events", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
     "settings_of", "static_files_router", "tables", "write_transaction",
 ]

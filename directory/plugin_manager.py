@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 import pluggy
 
-from directory import __version__, hookspecs
+from directory import __version__, events, hookspecs
 from directory.platform import plugin_settings
 from directory.plugin_faults import PluginFaults
 from directory.settings import Settings
@@ -128,6 +128,11 @@ def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = N
         manager.distributions[entry_point.name] = entry_point.dist
     _check(manager)
     plugin_settings.load(manager, os.environ if environ is None else environ)
+    for impl in manager.hook.register_event_types.get_hookimpls():
+        try:
+            impl.function(register=events.declare)
+        except events.EventError as error:
+            raise PluginError(f"Le plugin {impl.plugin_name} : {error}") from None
     return manager
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import msgspec
 
-from directory import catalogue, changes, schemas
+from directory import catalogue, events, schemas
 from directory.database import write_transaction
 from directory.records import ProviderRecord, slugify
 from directory.tables import Provider, ProviderService, Service
@@ -210,8 +210,9 @@ class _DryRun(Exception):
         self.saved = saved
 
 
-async def save_records(records: list[ProviderRecord], dry_run: bool = False) -> Saved:
-    """Insert or update providers in one transaction: all are written or none is.
+async def save_records(records: list[ProviderRecord], dry_run: bool = False, actor: str = "") -> Saved:
+    """Insert or update providers in one transaction: all are written or none is, each with its
+    ``provider.saved`` event naming ``actor``.
 
     A record updates the provider with its slug, else the one with its SIRET, else it is
     new. A record whose SIRET belongs to another provider is refused (an establishment has
@@ -220,7 +221,7 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False) -> 
     """
     try:
         async with write_transaction(Provider._meta.db):
-            saved = await _save(records)
+            saved = await _save(records, actor)
             if dry_run:
                 raise _DryRun(saved)
     except _DryRun as rolled_back:
@@ -228,7 +229,7 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False) -> 
     return saved
 
 
-async def _save(records: list[ProviderRecord]) -> Saved:
+async def _save(records: list[ProviderRecord], actor: str) -> Saved:
     now = datetime.now(timezone.utc)
     service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
     rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
@@ -276,7 +277,8 @@ async def _save(records: list[ProviderRecord]) -> Saved:
         for link_start in range(0, len(links), INSERT_BATCH):
             await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
     created = [values["slug"] for values, _ in new]
-    await changes.record(created + updated)
+    await events.record(events.PROVIDER_SAVED, created, {"created": True}, actor)
+    await events.record(events.PROVIDER_SAVED, updated, {"created": False}, actor)
     return Saved(created, updated, refused)
 
 
@@ -301,7 +303,7 @@ async def export_records(state: str | None = None) -> list[ProviderRecord]:
     return records
 
 
-async def delete_provider(slug: str) -> bool:
+async def delete_provider(slug: str, actor: str = "") -> bool:
     """Remove one provider and its service links; False if there was none with that slug."""
     async with write_transaction(Provider._meta.db):
         existing = await Provider.select(Provider.id).where(Provider.slug == slug).first()
@@ -309,15 +311,15 @@ async def delete_provider(slug: str) -> bool:
             return False
         await ProviderService.delete().where(ProviderService.provider == existing["id"])
         await Provider.delete().where(Provider.id == existing["id"])
-        await changes.record([slug])
+        await events.record(events.PROVIDER_DELETED, [slug], actor=actor)
     return True
 
 
-async def delete_all() -> int:
+async def delete_all(actor: str = "") -> int:
     """Remove every provider (the demo seed replaces the network); returns how many."""
     async with write_transaction(Provider._meta.db):
         slugs = [row["slug"] for row in await Provider.select(Provider.slug)]
         await ProviderService.delete(force=True)
         await Provider.delete(force=True)
-        await changes.record(slugs)
+        await events.record(events.PROVIDER_DELETED, slugs, actor=actor)
     return len(slugs)

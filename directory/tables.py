@@ -72,19 +72,22 @@ class ProviderService(Table):
     service = ForeignKey(Service, on_delete=OnDelete.cascade, index=True)
 
 
-class ProviderChange(Table):
-    """The outbox: one row per provider written or removed, in the same transaction as the change.
+class Event(Table):
+    """The event outbox: one row per event, written in the same transaction as the change.
 
-    Consumers (the search index, for one) read it in order from their ``ChangeCursor``, so
-    no change is lost when a consumer is down or the process restarts.
+    Consumers (the search index, for one) read it in order from their own position, so no
+    change is lost when a consumer is down or the process restarts (see ``directory.events``).
     """
 
-    slug = Varchar(length=120)
+    name = Varchar(length=60)
+    subject = Varchar(length=200)
+    payload = Text(default="{}")  # JSON, checked against the event type's schema
+    actor = Varchar(length=120, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class ChangeCursor(Table):
-    """How far each consumer has read the ``ProviderChange`` outbox."""
+    """How far each consumer has read the ``Event`` outbox."""
 
     consumer = Varchar(length=60, unique=True)
     position = Integer(default=0)
@@ -151,5 +154,6 @@ class MailMessage(Table):
 
 
 TABLES: tuple[type[Table], ...] = (
-    Service, Provider, ProviderService, ProviderChange, ChangeCursor, ChangeFollower, Job, RecurringTask, MailMessage,
+    Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
+    MailMessage,
 )

@@ -13,7 +13,7 @@ import time
 
 import msgspec
 
-from directory.plugin_api import changes, clock
+from directory.plugin_api import clock, events
 
 from plugins.geosearch.index import CONSUMER, REPORT_EVERY, Digest, SearchIndex
 
@@ -33,7 +33,7 @@ class Expected(msgspec.Struct, frozen=True):
 class ServerState(msgspec.Struct, frozen=True):
     """One server as the check found it: ``state`` is ``ok``, ``behind``, ``ahead`` or ``different``."""
 
-    follower: changes.Follower
+    follower: events.Follower
     state: str
 
 
@@ -41,7 +41,7 @@ async def expected(index: SearchIndex) -> Expected:
     """The documents the database holds at one outbox position (read again if a write slips in)."""
     while True:
         position, documents = await index.documents()
-        if await changes.latest() == position:
+        if await events.latest() == position:
             digest = Digest(documents)
             return Expected(position, len(digest), digest.value)
 
@@ -51,7 +51,7 @@ async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, li
     deadline = time.monotonic() + wait_s
     while True:
         truth = await expected(index)
-        servers = await changes.followers(CONSUMER, clock.now(), ALIVE_WITHIN)
+        servers = await events.followers(CONSUMER, clock.now(), ALIVE_WITHIN)
         states = [ServerState(server, _state(server, truth)) for server in servers]
         # A server behind may catch up; one ahead means the database moved on since it was read.
         if all(state.state in ("ok", "different") for state in states) or time.monotonic() >= deadline:
@@ -59,7 +59,7 @@ async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, li
         await asyncio.sleep(RECHECK_S)
 
 
-def _state(server: changes.Follower, truth: Expected) -> str:
+def _state(server: events.Follower, truth: Expected) -> str:
     if server.position != truth.position:
         return "behind" if server.position < truth.position else "ahead"
     return "ok" if server.digest == truth.digest else "different"

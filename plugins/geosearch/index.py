@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import msgspec
 import pluggy
 
-from directory.plugin_api import Provider, Settings, catalogue, changes, clock, profiles
+from directory.plugin_api import Provider, Settings, catalogue, clock, events, profiles
 from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
@@ -28,7 +28,7 @@ from plugins.geosearch.schemas import SearchHit
 
 CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
-# A server reports itself at least this often, even when nothing changes.
+# A server reports itself at least this often, even when nothing events.
 REPORT_EVERY = timedelta(seconds=5)
 BATCH = 500
 logger = logging.getLogger("plugins.geosearch")
@@ -89,7 +89,7 @@ class SearchIndex:
         self.cursor = cursor
         self.position = 0
         self.digest = Digest()  # of the documents this index holds, for operators' checks
-        self.follower: changes.Follower | None = None
+        self.follower: events.Follower | None = None
         self._task: asyncio.Task | None = None
         self.ready = False
         # Per provider, its document as the engine returned it and the hit shown for it:
@@ -111,12 +111,12 @@ class SearchIndex:
         if not self.backend.shared or not await self.backend.ids():
             await self.rebuild()
         else:
-            self.position = await changes.position(self.cursor) if self.cursor else 0
+            self.position = await events.position(self.cursor) if self.cursor else 0
             await self.sync()
 
     async def documents(self) -> tuple[int, list[dict[str, Any]]]:
         """Every published provider's document, and the outbox position they reflect."""
-        position = await changes.latest()  # changes made meanwhile are applied again by ``sync``
+        position = await events.latest()  # changes made meanwhile are applied again by ``sync``
         published = await profiles(self.gazetteer, state=catalogue.PUBLISHED)
         return position, [self.document(provider) for provider in published]
 
@@ -134,9 +134,10 @@ class SearchIndex:
         """Apply the pending changes in order; returns how many providers were touched."""
         touched = 0
         while True:
-            slugs, position = await changes.since(self.position, BATCH)
-            if not slugs:
+            read, position = await events.since(self.position, BATCH, events.PROVIDER_EVENTS)
+            if position == self.position:
                 return touched
+            slugs = list(dict.fromkeys(event.subject for event in read))
             published = await profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
             documents = [self.document(provider) for provider in published]
             await self.backend.upsert(documents)
@@ -152,7 +153,7 @@ class SearchIndex:
     async def _reached(self, position: int) -> None:
         self.position = position
         if self.cursor:
-            await changes.advance(self.cursor, position)
+            await events.advance(self.cursor, position)
 
     async def check(self) -> tuple[list[str], list[str]]:
         """(published providers missing from the index, indexed ids gone from the database)."""
@@ -164,14 +165,14 @@ class SearchIndex:
         """Tell operators' checks where this in-memory copy stands (servers only)."""
         now = clock.now()
         if self.follower is None:
-            self.follower = changes.new_follower(CONSUMER, now)
+            self.follower = events.new_follower(CONSUMER, now)
         state = (self.position, len(self.digest), self.digest.value)
         if state == (self.follower.position, self.follower.documents, self.follower.digest) \
                 and now - self.follower.seen_at < REPORT_EVERY:
             return
         self.follower.position, self.follower.documents, self.follower.digest = state
         self.follower.seen_at = now
-        await changes.report(self.follower)
+        await events.report(self.follower)
 
     async def start(self) -> None:
         """Open the index now if the engine answers, else keep trying in the background."""
@@ -188,7 +189,7 @@ class SearchIndex:
             await asyncio.gather(self._task, return_exceptions=True)
         if self.follower is not None:
             try:
-                await changes.forget(self.follower.instance)
+                await events.forget(self.follower.instance)
             except Exception:
                 logger.exception("could not remove this server from the search followers")
         await self.backend.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from directory import changes
+from directory import events
 from directory.database import failure_message, write_transaction
 from directory.tables import Provider
 from tests.conftest import COMMAND, csv_text, provider_row
@@ -15,7 +15,7 @@ async def test_an_import_waits_for_another_writer_a_bounded_time_then_exits_with
     source = tmp_path / "import.csv"
     source.write_text(csv_text([provider_row()]), encoding="utf-8")
     async with write_transaction(Provider._meta.db):  # another writer holds the lock
-        await changes.record(["held"])
+        await events.record(events.PROVIDER_SAVED, ["held"], {"created": True})
         process = await asyncio.create_subprocess_exec(
             *COMMAND, "import", str(source), env={**environment, "CHANNEL_EXPERT_LOCK_TIMEOUT_S": "1"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

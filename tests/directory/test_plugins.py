@@ -6,7 +6,7 @@ import pytest
 
 from directory import providers
 from directory.plugin_api import hookimpl
-from directory.events import notify_saved
+from directory.notifications import notify_saved
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings
 from tests.conftest import add_providers, install_plugin, provider_row, serve

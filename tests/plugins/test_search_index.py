@@ -2,32 +2,39 @@
 
 import asyncio
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
-from directory import changes
+from directory import events
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.app import create_app
 from directory.cli import cli
 from directory.database import write_transaction
-from directory.tables import Provider, ProviderChange
+from directory.tables import Event, Provider
 from geo import Gazetteer
 from plugins.geosearch.index import CONSUMER, SearchIndex
 from search import SearchError, SearchQuery, create_backend
 from tests.conftest import add_providers, provider_row, serve
 
 
-async def test_every_write_records_a_change_in_the_same_transaction(settings):
-    before = await changes.latest()
+async def subjects(start: int, limit: int = events.BATCH) -> tuple[list[str], int]:
+    """The subjects of the events after ``start``, and the position they lead to."""
+    read, position = await events.since(start, limit)
+    return [event.subject for event in read], position
+
+
+async def test_every_write_records_an_event_in_the_same_transaction(settings):
+    before = await events.latest()
     [slug] = await add_providers(provider_row())
-    slugs, position = await changes.since(before)
+    slugs, position = await subjects(before)
     assert slugs == [slug] and position > before
     with pytest.raises(RuntimeError):
         async with write_transaction(Provider._meta.db):
-            await changes.record(["ghost"])
+            await events.record(events.PROVIDER_SAVED, ["ghost"], {"created": True})
             raise RuntimeError("rolled back")
-    assert "ghost" not in [row["slug"] for row in await ProviderChange.select(ProviderChange.slug)]
+    assert "ghost" not in [row["subject"] for row in await Event.select(Event.subject)]
 
 
 class FlakyBackend:
@@ -50,14 +57,14 @@ class FlakyBackend:
 async def test_changes_wait_in_the_outbox_until_the_engine_takes_them(settings, plugin_manager):
     index = SearchIndex(FlakyBackend(), plugin_manager, Gazetteer.default())
     await index.configure()
-    index.position = await changes.latest()
+    index.position = await events.latest()
     await add_providers(provider_row(trade_name="Agence Colibri"))
     with pytest.raises(SearchError):
         await index.sync()
-    assert (await changes.since(index.position))[0] == ["agence-colibri-bordeaux"]  # nothing lost
+    assert (await subjects(index.position))[0] == ["agence-colibri-bordeaux"]  # nothing lost
     index.backend.failing = False
     assert await index.sync() == 1
-    assert (await changes.since(index.position))[0] == []
+    assert (await subjects(index.position))[0] == []
     assert [h.id for h in (await index.backend.search(SearchQuery(text="colibri"))).hits] == ["agence-colibri-bordeaux"]
 
 
@@ -80,12 +87,12 @@ def run_command(settings, plugin_manager):
 
 def test_reindex_and_search_check_never_move_the_shared_cursor(settings, run_command):
     asyncio.run(add_providers(provider_row(), provider_row(trade_name="Studio Galet")))
-    asyncio.run(changes.advance(CONSUMER, 1))
+    asyncio.run(events.advance(CONSUMER, 1))
     reindexed = run_command("reindex")
     assert reindexed.exit_code == 0 and "2 prestataires indexés" in reindexed.output
     checked = run_command("search-check", "--wait", "0")
     assert checked.exit_code == 0 and "Aucun serveur en marche" in checked.output
-    assert asyncio.run(changes.position(CONSUMER)) == 1
+    assert asyncio.run(events.position(CONSUMER)) == 1
 
 
 async def _server(plugin_manager) -> SearchIndex:
@@ -145,47 +152,47 @@ async def test_search_check_finds_drift_both_ways(settings, plugin_manager):
 async def test_a_reader_never_passes_a_change_committed_after_a_larger_one(settings):
     """Outbox ids are handed out before commit: writers must commit in the order they take ids."""
     engine = Provider._meta.db
-    start = await changes.latest()
+    start = await events.latest()
     first_open, release = asyncio.Event(), asyncio.Event()
 
     async def slow_writer() -> None:
         async with write_transaction(engine):
-            await changes.record(["first"])
+            await events.record(events.PROVIDER_SAVED, ["first"], {"created": True})
             first_open.set()
             await release.wait()
 
     async def fast_writer() -> None:
         await first_open.wait()
         async with write_transaction(engine):
-            await changes.record(["second"])
+            await events.record(events.PROVIDER_SAVED, ["second"], {"created": True})
 
     slow, fast = asyncio.create_task(slow_writer()), asyncio.create_task(fast_writer())
     await first_open.wait()
     for _ in range(20):  # give the second writer every chance to commit first
         await asyncio.sleep(0.01)
-    seen, position = await changes.since(start)
+    seen, position = await subjects(start)
     release.set()
     await asyncio.gather(slow, fast)
-    rest, _ = await changes.since(position)
+    rest, _ = await subjects(position)
     assert seen == [] and rest == ["first", "second"]
 
 
 async def test_concurrent_writers_lose_no_change_for_a_reader_that_follows_them(settings):
-    start = position = await changes.latest()
+    start = position = await events.latest()
     seen: list[str] = []
     writers_done = asyncio.Event()
 
     async def writer(number: int) -> None:
         for batch in range(5):
             async with write_transaction(Provider._meta.db):
-                await changes.record([f"w{number}-{batch}-{item}" for item in range(3)])
+                await events.record(events.PROVIDER_SAVED, [f"w{number}-{batch}-{item}" for item in range(3)], {"created": True})
                 await asyncio.sleep(0)
 
     async def reader() -> None:
         nonlocal position
         while True:
             done = writers_done.is_set()
-            slugs, position = await changes.since(position, 7)
+            slugs, position = await subjects(position, 7)
             seen.extend(slugs)
             if done and not slugs:
                 return
@@ -196,3 +203,18 @@ async def test_concurrent_writers_lose_no_change_for_a_reader_that_follows_them(
     writers_done.set()
     await reading
     assert len(seen) == 8 * 5 * 3 == len(set(seen)) and position > start
+
+
+async def test_the_index_reads_past_events_that_are_not_about_providers(settings, plugin_manager):
+    index = await _server(plugin_manager)
+    events.declare("test.noise", NoisePayload)
+    async with write_transaction(Provider._meta.db):
+        await events.record("test.noise", [str(n) for n in range(events.BATCH + 5)], {})
+    [slug] = await add_providers(provider_row(trade_name="Atelier Écume"))
+    assert await index.sync() == 1  # a whole batch of other events, then the provider's
+    assert index.position == await events.latest()
+    assert slug in (await index.backend.ids())
+
+
+class NoisePayload(msgspec.Struct):
+    pass
