@@ -178,6 +178,18 @@ def provider_document(provider: Provider, document: dict[str, Any]) -> None:
 
 
 @hookspec
+def search_fields(register: Callable[..., None]) -> None:
+    """Make fields that ``provider_document`` adds searchable, filterable, sortable or returned.
+
+    :param register: call it as ``register(name, *, searchable=False, filterable=False,
+        facet=False, sortable=False, returned=False, rank=None, rank_order=50)``; ``rank``
+        ("asc" or "desc") makes a numeric field break ties among equally relevant providers,
+        ``rank_order`` placing it among the other contributions (the profile's completeness is
+        100: lower comes first).
+    """
+
+
+@hookspec
 def provider_page_sections(provider: Provider, register: Callable[..., None]) -> None:
     """Add sections to a provider's public page.
 

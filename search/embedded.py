@@ -30,7 +30,7 @@ from search.memory_index import (
     ATTRIBUTE_BIT, COUNT_BIT, EARTH_RADIUS_KM, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex,
     build_index, value_key,
 )
-from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
+from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
 from search.text import tokens, typo_budget
 
 PROXIMITY_LIMIT = 20
@@ -38,6 +38,7 @@ PROXIMITY_CACHE = 10_000  # query word sequences
 NO_MATCH = 127
 MISSING = np.int64(1) << 62  # a word's value for the documents it does not match
 DISTANCE_BITS = 21  # tens of metres: the earth's diameter fits
+SORT_BITS = 24  # a document's place in a field sort: MAX_SLOTS fit
 AFTER_TYPOS = (np.int64(1) << TYPO_BIT) - 1  # the key's fields after words and typos
 NEAREST_RADII_KM = (25, 100, 400, 1600)  # circles tried, in turn, for the nearest documents
 
@@ -117,6 +118,7 @@ class _Search:
         self.size = len(index.alive)
         self.terms: list[set[str]] = []  # per query word, the index words that matched it
         self.words: list[tuple[str, bool]] = []
+        self.field_sort = field_sort(query.sort)
 
     def run(self) -> SearchResult:
         query, index = self.query, self.index
@@ -163,7 +165,7 @@ class _Search:
                 slots, key = slots[full], key[full]
                 closeness = closeness[full] if closeness is not None else None
         facets = self._facets(slots)
-        page = self._page(key, closeness)
+        page = self._page(key, closeness, slots)
         ids, docs, shown = index.ids, index.docs, slots[page].tolist()
         if closeness is None:
             hits = [Hit(ids[slot], docs[slot]) for slot in shown]
@@ -182,7 +184,8 @@ class _Search:
         if not self.index.facet_names.issuperset(query.facets):
             unknown = set(query.facets).difference(settings.facets)
             raise SearchError(f"not a facet: {', '.join(sorted(unknown))}")
-        if query.sort not in ("relevance", "distance"):
+        if query.sort not in ("relevance", "distance") and (
+                self.field_sort is None or self.field_sort[0] not in settings.sortable):
             raise SearchError(f"unknown sort {query.sort!r}")
         if query.sort == "distance" and query.near is None:
             raise SearchError("sorting by distance needs a point")
@@ -372,30 +375,36 @@ class _Search:
                 counted[values[row]] = count
         return facets
 
-    def _page(self, key: np.ndarray, closeness) -> np.ndarray:
+    def _page(self, key: np.ndarray, closeness, slots: np.ndarray) -> np.ndarray:
         """Positions of the requested page's candidates, in order; only the top of the list is sorted.
 
-        With a point, the order is Meilisearch's with its "sort" rule after "words" and "typo":
-        matched words, then typos, then distance (to about 10 m), then the other rules. The
-        first three are packed into one number; the rest of the key breaks its ties.
+        With a point or a field sort, the order is Meilisearch's with its "sort" rule after
+        "words" and "typo": matched words, then typos, then the sort (the field's order, then
+        the distance to about 10 m), then the other rules. Words, typos and the first sort
+        are packed into one number; the rest breaks its ties.
         """
         query = self.query
         wanted = query.offset + query.limit
-        if closeness is None:
+        if closeness is None and self.field_sort is None:
             if len(key) > wanted:
                 top = np.argpartition(key, wanted - 1)[:wanted]
                 return top[np.argsort(key[top])][query.offset:]
             return np.argsort(key)[query.offset:wanted]
-        # The chord through the earth grows with the distance and costs a square root, not an arccosine.
-        chord = np.sqrt(np.maximum(2.0 - 2.0 * closeness, 0.0)) * (EARTH_RADIUS_KM * 100)  # tens of metres
-        first = ((key >> TYPO_BIT) << DISTANCE_BITS) + chord.astype(np.int64)
+        ties: list[np.ndarray] = []
+        if closeness is not None:
+            # The chord through the earth grows with the distance and costs a square root, not an arccosine.
+            ties.append((np.sqrt(np.maximum(2.0 - 2.0 * closeness, 0.0)) * (EARTH_RADIUS_KM * 100)).astype(np.int64))
+        if self.field_sort is not None:
+            first = ((key >> TYPO_BIT) << SORT_BITS) + self.index.sort_rank(*self.field_sort)[slots]
+        else:
+            first = ((key >> TYPO_BIT) << DISTANCE_BITS) + ties.pop()
         rest = key & AFTER_TYPOS
         if len(first) > wanted:
             # Everything up to the wanted-th, ties included, then the other rules among equals.
             limit = np.partition(first, wanted - 1)[wanted - 1]
             top = (first <= limit).nonzero()[0]
-            return top[np.lexsort((rest[top], first[top]))][query.offset:wanted]
-        return np.lexsort((rest, first))[query.offset:wanted]
+            return top[np.lexsort((rest[top], *(tie[top] for tie in ties), first[top]))][query.offset:wanted]
+        return np.lexsort((rest, *ties, first))[query.offset:wanted]
 
 
 def _unit_vector(lat: float, lon: float) -> np.ndarray:

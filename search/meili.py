@@ -17,7 +17,7 @@ from meilisearch.errors import MeilisearchError
 
 from search.backend import SearchBackend
 from search.filters import REACH_FIELD, And, Eq, Filter, In, Not, Or, Reaches, fields
-from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult
+from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
 
 BATCH = 1000
 TASK_TIMEOUT_MS = 60_000
@@ -72,9 +72,7 @@ def settings_payload(settings: IndexSettings) -> dict[str, Any]:
     Meilisearch advises for geosearch: a close good match beats a far equally good one.
     """
     ranking = ["words", "typo", "sort", "proximity", "attribute", "exactness"]
-    if settings.custom_ranking:
-        field, descending = settings.custom_ranking
-        ranking.append(f"{field}:{'desc' if descending else 'asc'}")
+    ranking += [f"{field}:{'desc' if descending else 'asc'}" for field, descending in settings.custom_ranking]
     return {
         "searchableAttributes": list(settings.searchable),
         "filterableAttributes": sorted(set(settings.filterable) | set(settings.facets) | {"_geo"}),
@@ -99,8 +97,12 @@ def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict
         params["filter"] = " AND ".join(f"({f})" for f in filters) if len(filters) > 1 else filters[0]
     if query.facets:
         params["facets"] = list(query.facets)
+    by_field = field_sort(query.sort)
+    if by_field is not None:
+        field, descending = by_field
+        params["sort"] = [f"{field}:{'desc' if descending else 'asc'}"]
     if query.near is not None:
-        params["sort"] = [f"_geoPoint({query.near.lat}, {query.near.lon}):asc"]
+        params.setdefault("sort", []).append(f"_geoPoint({query.near.lat}, {query.near.lon}):asc")
         if query.sort == "distance":
             params["matchingStrategy"] = "all"  # nearest first among the documents that match every word
     if query.limit and query.offset % query.limit == 0:

@@ -113,6 +113,13 @@ def value_key(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> float:
+    """A ranking or sorting field's value as a number (booleans count 1 and 0); NaN if it is none."""
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return float(value)
+    return math.nan
+
+
 def _values(document: dict[str, Any], field: str) -> list[str]:
     value = document.get(field)
     if value is None:
@@ -136,7 +143,10 @@ class MemoryIndex:
         self.alive = array("b")
         self.lat = array("d")
         self.lon = array("d")
-        self.custom = array("d")
+        # Per custom ranking field, and per sortable field, each slot's number (NaN: none).
+        self.custom = {field: array("d") for field, _ in settings.custom_ranking}
+        self.sort_values = {field: array("d") for field in settings.sortable}
+        self._sort_ranks: dict[tuple[str, bool], np.ndarray] = {}
         self.reach = array("d")  # each document's ``_reach_km``, NaN without one
         self.postings: dict[str, array] = defaultdict(lambda: array("i"))
         self.attributes: dict[str, array] = defaultdict(lambda: array("b"))
@@ -198,8 +208,11 @@ class MemoryIndex:
         self.lon.append(float(geo.get("lng", math.nan)))
         reach = document.get(REACH_FIELD)
         self.reach.append(float(reach) if isinstance(reach, (int, float)) and reach > 0 else math.nan)
-        custom_field = self.settings.custom_ranking[0] if self.settings.custom_ranking else None
-        self.custom.append(float(document.get(custom_field) or 0) if custom_field else 0.0)
+        for field, numbers in self.custom.items():
+            number = _number(document.get(field))
+            numbers.append(0.0 if math.isnan(number) else number)
+        for field, numbers in self.sort_values.items():
+            numbers.append(_number(document.get(field)))
         words: list[str] = []
         best_attribute: dict[str, int] = {}
         for rank, field in enumerate(self.settings.searchable):
@@ -227,6 +240,7 @@ class MemoryIndex:
     def _changed(self) -> None:
         for name in _DERIVED:
             self.__dict__.pop(name, None)
+        self._sort_ranks.clear()
         self.word_cache.clear()
         self.circle_cache.clear()
         self.filter_cache.clear()
@@ -259,12 +273,27 @@ class MemoryIndex:
         Every query word is counted missing (``MAX_WORDS`` in the key's top field); a word
         that matches takes one off. The rank is unique, so the key orders every candidate.
         """
-        custom = np.frombuffer(self.custom, dtype=np.float64)
-        descending = self.settings.custom_ranking[1] if self.settings.custom_ranking else True
-        order = np.lexsort((np.arange(len(custom)), -custom if descending else custom))
-        key = np.empty(len(custom), dtype=np.int64)
-        key[order] = np.arange(len(custom), dtype=np.int64) + (MAX_WORDS << COUNT_BIT)
+        count = len(self.ids)
+        columns = [np.arange(count)]  # np.lexsort: the last column is the most important
+        for field, descending in reversed(self.settings.custom_ranking):
+            numbers = np.frombuffer(self.custom[field], dtype=np.float64)
+            columns.append(-numbers if descending else numbers)
+        order = np.lexsort(columns)
+        key = np.empty(count, dtype=np.int64)
+        key[order] = np.arange(count, dtype=np.int64) + (MAX_WORDS << COUNT_BIT)
         return key
+
+    def sort_rank(self, field: str, descending: bool) -> np.ndarray:
+        """Each slot's place when sorting by ``field`` (documents without it last, either way)."""
+        ranks = self._sort_ranks.get((field, descending))
+        if ranks is None:
+            numbers = np.frombuffer(self.sort_values[field], dtype=np.float64)
+            missing = np.isnan(numbers)
+            order = np.lexsort((np.arange(len(numbers)), -numbers if descending else numbers, missing))
+            ranks = np.empty(len(numbers), dtype=np.int64)
+            ranks[order] = np.arange(len(numbers), dtype=np.int64)
+            self._sort_ranks[(field, descending)] = ranks
+        return ranks
 
     @cached_property
     def geo(self) -> GeoTable:

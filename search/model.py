@@ -17,8 +17,9 @@ class IndexSettings:
     """How an index treats its documents (Meilisearch's settings, which the embedded engine follows).
 
     ``searchable`` is in order of importance; ``synonyms`` maps a word or phrase to its
-    equivalents (give both directions for mutual synonyms); ``custom_ranking`` is a numeric
-    field that breaks ties last, as ``(field, descending)``.
+    equivalents (give both directions for mutual synonyms); ``custom_ranking`` lists numeric
+    fields that break ties last, most important first, as ``(field, descending)`` pairs;
+    ``sortable`` fields may order a search (``SearchQuery.sort``).
     """
 
     searchable: tuple[str, ...]
@@ -26,7 +27,7 @@ class IndexSettings:
     sortable: tuple[str, ...] = ()
     facets: tuple[str, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    custom_ranking: tuple[str, bool] | None = None
+    custom_ranking: tuple[tuple[str, bool], ...] = ()
     primary_key: str = "id"
 
 
@@ -40,7 +41,10 @@ class GeoPoint(msgspec.Struct, frozen=True):
 class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     """One search: text, filters, an optional circle, the facets to count, the order and the page.
 
-    ``sort`` is "relevance" or "distance" (nearest first; needs ``near``).
+    ``sort`` is "relevance", "distance" (nearest first; needs ``near``), or a sortable field
+    as ``"<field>:asc"`` or ``"<field>:desc"``. As in Meilisearch, a field sort comes after the
+    words matched and the typos (a good match stays above a worse one), documents without the
+    field come last either way, and with a point the distance breaks the field's ties.
     """
 
     text: str = ""
@@ -69,3 +73,11 @@ class SearchResult(msgspec.Struct, frozen=True):
 
 class SearchError(RuntimeError):
     """The engine refused or failed an operation (never a silent failure)."""
+
+
+def field_sort(sort: str) -> tuple[str, bool] | None:
+    """``(field, descending)`` for a field sort such as ``"rating:desc"``, else None."""
+    field, colon, direction = sort.rpartition(":")
+    if not colon or not field or direction not in ("asc", "desc"):
+        return None
+    return field, direction == "desc"

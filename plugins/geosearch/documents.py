@@ -31,7 +31,7 @@ INDEX_SETTINGS = IndexSettings(
     facets=("kind", "services", "languages", "on_site", "remote"),
     sortable=("completeness",),
     synonyms=SYNONYMS,
-    custom_ranking=("completeness", True),
+    custom_ranking=(("completeness", True),),
 )
 
 # What makes a profile useful to a TPE, and how much: the custom ranking's score out of 100.

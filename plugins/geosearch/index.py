@@ -23,7 +23,7 @@ from directory.plugin_api import Provider, Settings, catalogue, clock, events, p
 from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
-from plugins.geosearch.documents import INDEX_SETTINGS
+from plugins.geosearch.fields import FACETS, collect, index_settings
 from plugins.geosearch.schemas import SearchHit
 
 CONSUMER = "search-index"
@@ -85,6 +85,12 @@ class SearchIndex:
                  cursor: str | None = None) -> None:
         self.backend = backend
         self.manager = manager
+        self.fields = collect(manager)  # what other plugins add to the documents
+        self.settings = index_settings(self.fields)
+        self.facets = FACETS + tuple(f.name for f in self.fields if f.facet)
+        self.filterable = tuple(f.name for f in self.fields if f.filterable)
+        self.sorts = frozenset(f"{f.name}:{way}" for f in self.fields if f.sortable for way in ("asc", "desc"))
+        self.returned = tuple(f.name for f in self.fields if f.returned)
         self.gazetteer = gazetteer
         self.cursor = cursor
         self.position = 0
@@ -103,7 +109,7 @@ class SearchIndex:
         return document
 
     async def configure(self) -> None:
-        await self.backend.configure(INDEX_SETTINGS)
+        await self.backend.configure(self.settings)
 
     async def open(self) -> None:
         """Configure the engine and bring it up to date (a full build if it is empty or in memory)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
@@ -18,11 +19,18 @@ from plugins.geosearch.schemas import PlaceSummary, SearchResponse
 from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
-Sort = Literal["distance", "relevance"]
 RADII = (5, 10, 20, 30, 50, 100, 200)
 # Built by scripts/vendor_assets.py from the locked npm packages; without them the page has no map.
 MAP_ASSETS = Path(__file__).parent / "static" / "vendor" / "leaflet" / "leaflet.js"
 _DIGITS = re.compile(r"[0-9]{1,6}")
+SORT_PATTERN = r"^(relevance|distance|[a-z][a-z0-9_]{0,39}:(asc|desc))$"
+FILTER_PATTERN = r"^[a-z][a-z0-9_]{0,39}:.{1,100}$"
+PluginFilter = Annotated[str, msgspec.Meta(pattern=FILTER_PATTERN, description="champ:valeur")]
+
+
+def _plugin_filters(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``field:value`` criteria as pairs, each once, in the order given."""
+    return tuple(dict.fromkeys(tuple(value.split(":", 1)) for value in values))  # type: ignore[misc]
 
 
 class SearchController(Controller):
@@ -53,16 +61,20 @@ class SearchController(Controller):
                                                                    max_items=5)] = None,
         on_site: Annotated[bool | None, QueryParameter(description="Intervient sur site")] = None,
         remote: Annotated[bool | None, QueryParameter(description="Travaille à distance")] = None,
-        sort: Annotated[Sort | None, QueryParameter(
+        sort: Annotated[str | None, QueryParameter(
             description="distance (par défaut avec un lieu et sans texte ; sans lieu, l'ordre est celui de la "
-                        "pertinence) ou relevance")] = None,
+                        "pertinence), relevance, ou « champ:asc » / « champ:desc » pour un champ triable "
+                        "qu'un plugin ajoute", pattern=SORT_PATTERN)] = None,
+        filter: Annotated[list[PluginFilter] | None, QueryParameter(
+            description="Critères sur les champs qu'ajoutent les plugins, « champ:valeur », tous exigés",
+            max_items=10)] = None,
         page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> SearchResponse:
         return await run_search(request.app.state.search, SearchParameters(
             q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services)) if services else (),
             languages=tuple(dict.fromkeys(languages)) if languages else (), on_site=on_site, remote=remote, sort=sort,
-            page=page, limit=limit,
+            page=page, limit=limit, filters=_plugin_filters(filter or []),
         ))
 
     @get("/places", summary="Lieux pour l'autocomplétion",
@@ -102,8 +114,10 @@ def _form_parameters(request: Request) -> SearchParameters:
         services=tuple(s for s in dict.fromkeys(query.getall("services", [])) if s in catalogue.SERVICE_SLUGS)[:10],
         on_site=True if query.get("on_site") == "1" else None,
         remote=True if query.get("remote") == "1" else None,
-        sort=choice("sort", ("distance", "relevance")),
+        sort=choice("sort", ("distance", "relevance", *sorted(request.app.state.search.sorts))),
         page=_number(query.get("page", ""), 1, 500) or 1,
+        filters=_plugin_filters([value for value in query.getall("filter", [])[:10] if re.match(FILTER_PATTERN, value)
+                                 and value.split(":", 1)[0] in request.app.state.search.filterable]),
     )
 
 

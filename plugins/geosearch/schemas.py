@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 
@@ -10,7 +12,8 @@ class SearchHit(msgspec.Struct):
 
     ``on_site``: it comes to its clients, within ``radius_km`` of its office and in its
     ``service_departements``; ``remote``: it also works remotely. ``matched_services``: the
-    services the search asked for, by name or by filter.
+    services the search asked for, by name or by filter. ``fields``: what other plugins
+    return with each hit (their certification badges, for one).
     """
 
     slug: str
@@ -29,6 +32,7 @@ class SearchHit(msgspec.Struct):
     matched_services: list[str] = []
     latitude: float | None = None
     longitude: float | None = None
+    fields: dict[str, Any] = {}
 
 
 class PlaceSummary(msgspec.Struct):

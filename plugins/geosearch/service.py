@@ -13,13 +13,13 @@ from geo import Gazetteer, Place, Resolution, resolve
 from search import REACH_FIELD, And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
 from search.text import tokens
 
+from plugins.geosearch.fields import FACETS
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
 
 # Remote-only providers shown below those who come on site (the rest: ``remote=true``).
 REMOTE_SHOWN = 5
 NEAREST_SHOWN = 3  # offered when nobody answers around the place
-FACETS = ("kind", "services", "languages", "on_site", "remote")
 
 
 class SearchParameters(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +36,7 @@ class SearchParameters(msgspec.Struct, frozen=True, kw_only=True):
     sort: str | None = None
     page: int = 1
     limit: int = 20
+    filters: tuple[tuple[str, str], ...] = ()  # on plugins' filterable fields: (field, value)
 
 
 def place_summary(place: Place) -> PlaceSummary:
@@ -100,7 +101,7 @@ def _tenths(km: float) -> float:
     return math.floor(km * 10 + 0.5) / 10
 
 
-def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
+def _summary(provider: str, document: dict[str, Any], returned: tuple[str, ...] = ()) -> SearchHit:
     return SearchHit(
         slug=provider, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
         postal_code=document["postal_code"], departement=document["departement"],
@@ -108,6 +109,7 @@ def _summary(provider: str, document: dict[str, Any]) -> SearchHit:
         on_site=document.get("on_site", False), remote=document.get("remote", False),
         radius_km=document.get(REACH_FIELD), service_departements=document.get("service_departements", []),
         latitude=(document.get("_geo") or {}).get("lat"), longitude=(document.get("_geo") or {}).get("lng"),
+        fields={name: document[name] for name in returned if name in document},
     )
 
 
@@ -152,14 +154,18 @@ class Plan(msgspec.Struct, frozen=True):
     nearest: SearchQuery | None = None
 
 
-def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None) -> Plan:
+def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None,
+         facets: tuple[str, ...] = FACETS) -> Plan:
     """The queries for ``parameters`` around ``point`` (in ``departement``), or anywhere without a point."""
     if point is None:
-        area, sort = "anywhere", "relevance"  # no distance to sort by
+        # No distance to sort by: a plugin field's order, or relevance.
+        area, sort = "anywhere", parameters.sort if parameters.sort not in (None, "distance") else "relevance"
     else:
         area = "radius" if parameters.radius_km else "serves"
         sort = parameters.sort or ("relevance" if parameters.q.strip() else "distance")
-    chosen = _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote)
+    chosen = _combined(
+        _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote),
+        *(Eq(field, value) for field, value in parameters.filters))
     main, remote_only = chosen, None
     if area == "serves":
         serving = _serving(point, departement)
@@ -169,7 +175,7 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
                 remote_only = _combined(chosen, Eq("remote", True), Not(serving))
     query = SearchQuery(
         text=parameters.q.strip(), filter=main, near=point,
-        radius_km=parameters.radius_km if area == "radius" else None, facets=FACETS, sort=sort,
+        radius_km=parameters.radius_km if area == "radius" else None, facets=facets, sort=sort,
         offset=(parameters.page - 1) * parameters.limit, limit=parameters.limit,
     )
     remote = None if remote_only is None else msgspec.structs.replace(
@@ -190,8 +196,10 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     """
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
+    _check_plugin_fields(index, parameters)
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
-    planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None)
+    planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None,
+                   index.facets)
     result = await index.backend.search(planned.query)
     wanted = wanted_services(parameters.q, parameters.services)
     response = SearchResponse(
@@ -207,6 +215,18 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     return response
 
 
+def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> None:
+    """Filters and sorts on plugins' fields must name fields that allow them: else a 400."""
+    problems = [InvalidField("filter", "query", f"« {field} » n'est pas un critère de recherche : "
+                             f"{', '.join(index.filterable) or 'aucun'}.")
+                for field, _ in parameters.filters if field not in index.filterable]
+    if parameters.sort not in (None, "relevance", "distance") and parameters.sort not in index.sorts:
+        problems.append(InvalidField("sort", "query", f"Tri inconnu : « {parameters.sort} » "
+                                     f"(relevance, distance{''.join(', ' + s for s in sorted(index.sorts))})."))
+    if problems:
+        raise ProblemError(400, " ".join(problem.message for problem in problems), problems)
+
+
 def _hits(index: SearchIndex, result: SearchResult, wanted: frozenset[str]) -> list[SearchHit]:
     """The hits to show. Each provider's hit is made once per document (most searches show
     known providers); engines measure distances when there is a point (see ``SearchBackend.search``).
@@ -215,7 +235,7 @@ def _hits(index: SearchIndex, result: SearchResult, wanted: frozenset[str]) -> l
     for hit in result.hits:
         known = shown.get(hit.id)
         if known is None or known[0] is not hit.document:
-            known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document))
+            known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document, index.returned))
         summary = known[1]
         matched = [] if wanted.isdisjoint(summary.services) else [s for s in summary.services if s in wanted]
         if hit.distance_km is not None or matched:

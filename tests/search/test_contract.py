@@ -11,7 +11,7 @@ SETTINGS = IndexSettings(
     sortable=("completeness",),
     synonyms={"site web": ("site internet",), "site internet": ("site web",), "seo": ("referencement",),
               "referencement": ("seo",)},
-    custom_ranking=("completeness", True),
+    custom_ranking=(("completeness", True),),
 )
 BORDEAUX = GeoPoint(44.8378, -0.5792)
 LIBOURNE = GeoPoint(44.9153, -0.2439)  # 28 km from Pixel, 31 from Micro, 76 from Arcachon
@@ -177,3 +177,44 @@ async def test_health_reports_the_engine_and_document_count(index):
 async def test_filtering_on_a_field_that_is_not_filterable_is_an_error(index):
     with pytest.raises(SearchError):
         await index.search(SearchQuery(filter=Eq("commune", "Lyon")))
+
+
+RATED = IndexSettings(
+    searchable=("name",),
+    filterable=("kind",),
+    sortable=("rating",),
+    custom_ranking=(("certified", True), ("completeness", True)),
+)
+RATED_DOCUMENTS = [
+    {"id": "alpha", "kind": "web_agency", "name": "Agence web Alpha", "certified": 0, "completeness": 90, "rating": 3.5},
+    {"id": "beta", "kind": "web_agency", "name": "Agence web Beta", "certified": 1, "completeness": 10, "rating": 4.8},
+    {"id": "gamma", "kind": "web_agency", "name": "Agence web Gamma", "certified": 1, "completeness": 50},
+    {"id": "delta", "kind": "reseller", "name": "Agence Delta", "certified": 0, "completeness": 95, "rating": 5.0},
+]
+
+
+@pytest.fixture
+async def rated(backend):
+    await backend.configure(RATED)
+    await backend.upsert(RATED_DOCUMENTS)
+    return backend
+
+
+async def test_custom_ranking_fields_break_ties_in_their_order(rated):
+    assert await ids(rated, text="agence") == ["gamma", "beta", "delta", "alpha"]
+
+
+async def test_a_field_sort_orders_equal_matches_and_puts_documents_without_the_field_last(rated):
+    assert await ids(rated, text="agence", sort="rating:desc") == ["delta", "beta", "alpha", "gamma"]
+    assert await ids(rated, text="agence", sort="rating:asc") == ["alpha", "beta", "delta", "gamma"]
+    assert await ids(rated, sort="rating:desc", limit=2) == ["delta", "beta"]
+
+
+async def test_a_field_sort_comes_after_the_words_matched(rated):
+    # Delta has the best rating but lacks "web": every full match comes first.
+    assert await ids(rated, text="agence web", sort="rating:desc") == ["beta", "alpha", "gamma", "delta"]
+
+
+async def test_only_sortable_fields_sort(rated):
+    with pytest.raises(SearchError):
+        await rated.search(SearchQuery(sort="completeness:desc"))

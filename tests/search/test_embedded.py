@@ -12,7 +12,7 @@ SETTINGS = IndexSettings(
     searchable=("name", "description"),
     filterable=("kind", "services"),
     facets=("kind", "services"),
-    custom_ranking=("completeness", True),
+    custom_ranking=(("completeness", True),),
 )
 PARIS = GeoPoint(48.8566, 2.3522)
 

@@ -17,7 +17,7 @@ def test_filters_use_meilisearch_syntax_with_escaped_values():
 def test_settings_put_distance_after_words_and_typos_add_geo_and_follow_the_typo_rule():
     payload = settings_payload(IndexSettings(
         searchable=("name", "description"), filterable=("kind",), facets=("services",), sortable=("completeness",),
-        synonyms={"site web": ("site internet",)}, custom_ranking=("completeness", True)))
+        synonyms={"site web": ("site internet",)}, custom_ranking=(("completeness", True),)))
     assert payload["searchableAttributes"] == ["name", "description"]
     assert payload["filterableAttributes"] == ["_geo", "kind", "services"]
     assert payload["sortableAttributes"] == ["_geo", "completeness"]
@@ -81,3 +81,13 @@ def test_a_reach_is_one_exact_geo_clause_per_distinct_radius_indexed():
 def test_the_distinct_reaches_come_from_a_facet_distribution():
     assert reach_values({"_reach_km": {"80": 3, "10": 1, "12.5": 2}}) == [10, 12.5, 80]
     assert reach_values({}) == []
+
+
+def test_every_custom_ranking_field_becomes_a_rule_in_order_and_a_field_sort_comes_before_the_distance():
+    payload = settings_payload(IndexSettings(
+        searchable=("name",), sortable=("rating",), custom_ranking=(("certified", True), ("completeness", False))))
+    assert payload["rankingRules"][-2:] == ["certified:desc", "completeness:asc"]
+    assert payload["sortableAttributes"] == ["_geo", "rating"]
+    assert search_parameters(SearchQuery(sort="rating:desc"))["sort"] == ["rating:desc"]
+    near = search_parameters(SearchQuery(sort="rating:asc", near=GeoPoint(44.84, -0.58)))
+    assert near["sort"] == ["rating:asc", "_geoPoint(44.84, -0.58):asc"] and "matchingStrategy" not in near
