@@ -87,7 +87,9 @@ def templates(tmp_path, settings):
     folder.mkdir(parents=True)
     (folder / "bienvenue.txt").write_text(
         "Subject: Bienvenue, {{ name }}\n\nBonjour {{ name }},\nvotre fiche est en ligne.\n", encoding="utf-8")
-    (folder / "bienvenue.html").write_text("<p>Bonjour {{ name }},</p>", encoding="utf-8")
+    (folder / "bienvenue.html").write_text(
+        '{% extends "mail/layout.html" %}{% block content %}<p>Bonjour {{ name }},</p>{% endblock %}',
+        encoding="utf-8")
     manager = get_plugin_manager(settings)
     manager.register(MailTemplates(folder.parent), name="courrier")
     return template_loader(manager)

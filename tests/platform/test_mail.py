@@ -37,7 +37,8 @@ async def test_a_message_is_sent_only_when_its_transaction_commits(mailer, smtp,
     assert received["To"] == "ada@example.fr"
     assert received["Subject"] == "Bienvenue, Ada <& Co>"
     assert "votre fiche est en ligne." in received.get_body(("plain",)).get_content()
-    assert "<p>Bonjour Ada &lt;&amp; Co&gt;,</p>" in received.get_body(("html",)).get_content()
+    html = received.get_body(("html",)).get_content()
+    assert "<p>Bonjour Ada &lt;&amp; Co&gt;,</p>" in html and "au service des TPE" in html  # the core's layout
     row = await MailMessage.select().where(MailMessage.id == message_id).first()
     assert row["state"] == mail.SENT and received["Message-ID"] == row["message_id"]
 
