@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import msgspec
 
 from directory import catalogue, events, schemas
 from directory.database import write_transaction
+from directory.platform import clock
 from directory.records import ProviderRecord, slugify
 from directory.tables import Provider, ProviderService, Service
 from geo import Gazetteer
@@ -230,7 +230,7 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False, act
 
 
 async def _save(records: list[ProviderRecord], actor: str) -> Saved:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
     rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
     by_slug = {row["slug"]: row["id"] for row in rows}

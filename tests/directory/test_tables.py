@@ -1,7 +1,10 @@
 """Tables and migrations, on whichever engine the suite runs (SQLite or PostgreSQL)."""
 
+from datetime import datetime, timezone
+
 from directory import catalogue
 from directory.database import engine_for, migrate
+from directory.platform import clock
 from directory.providers import delete_provider, sync_catalogue
 from directory.tables import Provider, ProviderService, Service
 from tests.conftest import add_providers, provider_row
@@ -50,3 +53,11 @@ async def test_deleting_a_provider_removes_its_service_links(settings):
 async def test_slugs_stay_unique_for_homonyms(settings):
     slugs = await add_providers(provider_row(), provider_row())
     assert slugs == ["pixel-gironde-bordeaux", "pixel-gironde-bordeaux-2"]
+
+
+async def test_writes_take_their_time_from_the_installed_clock(settings):
+    moment = datetime(2031, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    with clock.use(clock.ManualClock(moment)):
+        [slug] = await add_providers(provider_row())
+    row = await Provider.select(Provider.created_at, Provider.updated_at).where(Provider.slug == slug).first()
+    assert row["created_at"] == row["updated_at"] == moment
