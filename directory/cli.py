@@ -14,28 +14,14 @@ from typing import Any, Coroutine
 import click
 
 from directory import demo, exchange, notifications, providers
+from directory.accounts.commands import staff_group
 from directory.database import failure_message
+from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
 from directory.platform.commands import jobs_group, worker
 from directory.platform.services import plugin_migrations, prepare_database
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings, SettingsError
 from geo import Gazetteer, resolve
-
-
-# Exit statuses: a file that cannot be read at all; the database busy past the lock timeout or unreachable.
-EXIT_UNREADABLE = 2
-EXIT_DATABASE = 3
-
-
-class Failure(click.ClickException):
-    """A command's failure explained in French, with its exit status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -247,6 +233,7 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
 
 cli.add_command(worker)
 cli.add_command(jobs_group)
+cli.add_command(staff_group)
 
 
 def main(argv: list[str] | None = None) -> None:

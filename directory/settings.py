@@ -79,6 +79,7 @@ class Settings:
     map_tiles_url: str = ""
     map_attribution: str = ""
     worker_in_app: bool = True
+    redis_url: str = field(default="", repr=False)  # may carry a password
     mail_transport: str = "console"
     mail_from: str = "Channel Expert <annuaire@channel-expert.example>"
     mail_dir: str = "var/mail"
@@ -126,6 +127,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
         if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
             raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
+        if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
         if self.mail_transport not in ("smtp", "console", "file"):
             raise SettingsError(f"{PREFIX}MAIL_TRANSPORT must be 'smtp', 'console' or 'file'")
         if self.mail_transport == "smtp" and not self.smtp_host:
@@ -164,6 +167,7 @@ class Settings:
             map_tiles_url=get("MAP_TILES_URL"),
             map_attribution=get("MAP_ATTRIBUTION"),
             worker_in_app=_bool(PREFIX + "WORKER_IN_APP", get("WORKER_IN_APP", "true")),
+            redis_url=get("REDIS_URL"),
             # With an SMTP server named, mail goes there unless told otherwise.
             mail_transport=get("MAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "console").lower(),
             mail_from=get("MAIL_FROM", Settings.mail_from),

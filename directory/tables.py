@@ -6,6 +6,7 @@ from piccolo.columns import (
     M2M,
     Array,
     Boolean,
+    Bytea,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -153,7 +154,26 @@ class MailMessage(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class Account(Table):
+    """A person who signs in: a provider's member or network staff."""
+
+    email = Varchar(length=254, unique=True)  # lower-cased
+    password_hash = Varchar(length=200, default="")  # empty until a password is set
+    is_staff = Boolean(default=False)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+    password_changed_at = Timestamptz(null=True, default=None)
+
+
+class StoreEntry(Table):
+    """Short-lived values every process shares (sessions, rate-limit counters) when no Redis is set."""
+
+    key = Varchar(length=300, unique=True)
+    value = Bytea()
+    expires_at = Timestamptz(null=True, default=None, index=True)
+
+
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
-    MailMessage,
+    MailMessage, Account, StoreEntry,
 )

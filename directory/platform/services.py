@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 
@@ -11,9 +12,18 @@ from piccolo.engine.base import Engine
 from directory import providers
 from directory.database import bind, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
+from directory.platform.store import DatabaseStore
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 from directory.templating import template_loader
+
+PURGE_STORE_TASK = "store.purge"
+
+
+async def purge_store(payload: dict[str, Any]) -> None:
+    """Drop the shared store's expired sessions and counters."""
+    await DatabaseStore().delete_expired()
+
 
 @dataclass(frozen=True)
 class Platform:
@@ -29,6 +39,8 @@ def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     mail.configure(settings, template_loader(manager))
     tasks = jobs.Tasks()
     tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
+    if not settings.redis_url:  # Redis expires its keys itself
+        tasks.register(PURGE_STORE_TASK, purge_store, every=timedelta(minutes=15))
     manager.hook.register_jobs(register=tasks.register)
     return Platform(settings, tasks)
 

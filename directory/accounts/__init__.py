@@ -1,0 +1,1 @@
+"""Accounts of the directory's people: providers' members and network staff."""
