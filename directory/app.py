@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 import logging
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import swagger_ui_bundle
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.response import Redirect
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -26,6 +28,9 @@ from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
+from directory.accounts.sessions import STORE_NAME, session_config
+from directory.platform.store import shared_store
+from directory.routes.accounts import ACCOUNTS_STORE, AccountController
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
 from directory.routes.providers import ProviderController
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     handlers: list[Any] = [
         ProviderController,
         ServiceController,
+        AccountController,
         HealthController,
         PageController,
         static_files_router("/static", HERE / "static"),
@@ -80,11 +86,12 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     ]
     manager.hook.register_routes(register=handlers.append)
     platform = start_platform(settings, manager)
-    ordered_links: list[tuple[int, str, str]] = [(0, "Annuaire", "/")]
+    ordered_links: list[tuple[int, str, str]] = [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")]
     manager.call_isolated("navigation_links",
                           register=lambda label, path, order=100: ordered_links.append((order, label, path)))
     links = [(label, path) for _, label, path in sorted(ordered_links, key=lambda link: link[0])]
-    middleware: list[Any] = []
+    store = shared_store(settings)
+    middleware: list[Any] = [session_config(settings).middleware]
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
 
@@ -126,6 +133,10 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                 page_environment(manager, navigation=links, static_url=static_url)),
         ),
         middleware=middleware,
+        stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},
+        csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32), cookie_name="ce_csrf",
+                               cookie_secure=settings.served_over_https, cookie_httponly=True,
+                               cookie_samesite="lax", exclude=["^/api/"]),
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},

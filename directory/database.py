@@ -143,6 +143,19 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
             yield transaction
 
 
+def row_lock_transaction(engine: Engine):  # noqa: ANN201 - a Piccolo transaction
+    """A transaction for short writes that lock what they touch (job claims, counters).
+
+    SQLite takes its write lock at ``BEGIN IMMEDIATE``, so a read-then-write never fails
+    half-way; PostgreSQL relies on the rows' own locks (``FOR UPDATE``, ``SKIP LOCKED``) and
+    skips the advisory lock of ``write_transaction``: these writes need no order with provider
+    writes, and must not wait for an import.
+    """
+    if is_sqlite(engine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
 async def migrate(engine: Engine, apps: Sequence[str] = ("directory",)) -> list[str]:
     """Apply the pending migrations of ``apps``, in order; returns their ids (a plugin app's
     prefixed with its name). Safe to run on every start."""

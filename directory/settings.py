@@ -80,6 +80,7 @@ class Settings:
     map_attribution: str = ""
     worker_in_app: bool = True
     redis_url: str = field(default="", repr=False)  # may carry a password
+    secret_key: str = field(default="", repr=False)  # signs the forms' CSRF tokens
     mail_transport: str = "console"
     mail_from: str = "Channel Expert <annuaire@channel-expert.example>"
     mail_dir: str = "var/mail"
@@ -89,6 +90,11 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_tls: str = "starttls"
     smtp_timeout_s: float = 30.0
+
+    @property
+    def served_over_https(self) -> bool:
+        """Whether cookies may be marked ``Secure``: the site's public address is https."""
+        return self.public_url.startswith("https://")
 
     @property
     def map_tiles_origin(self) -> str:
@@ -127,6 +133,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
         if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
             raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters (python -c "
+                                f"'import secrets; print(secrets.token_urlsafe(32))')")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
         if self.mail_transport not in ("smtp", "console", "file"):
@@ -168,6 +177,7 @@ class Settings:
             map_attribution=get("MAP_ATTRIBUTION"),
             worker_in_app=_bool(PREFIX + "WORKER_IN_APP", get("WORKER_IN_APP", "true")),
             redis_url=get("REDIS_URL"),
+            secret_key=get("SECRET_KEY"),
             # With an SMTP server named, mail goes there unless told otherwise.
             mail_transport=get("MAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "console").lower(),
             mail_from=get("MAIL_FROM", Settings.mail_from),

@@ -112,6 +112,15 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+def redis_running() -> bool:
+    """Whether the Redis of the development machine answers on 127.0.0.1:6379."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 def install_plugin(folder, monkeypatch, module: str, source: str | None = None, version: str = "0.1") -> str:
     """Install ``module`` (written from ``source`` when given) as a distribution with a
     ``channel_expert`` entry point named like it, as pip would; returns the plugin's name."""

@@ -33,8 +33,8 @@ from typing import Any, Awaitable, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import msgspec
-from piccolo.engine.sqlite import TransactionType
 
+from directory.database import row_lock_transaction
 from directory.platform import clock
 from directory.tables import Job, RecurringTask
 
@@ -134,14 +134,6 @@ class Claimed:
     attempts: int
 
 
-def _write():  # noqa: ANN202 - a Piccolo transaction
-    """A transaction on the job tables' engine that holds SQLite's write lock from its start."""
-    engine = Job._meta.db
-    if engine.engine_type == "sqlite":
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
-
-
 def _placeholders(count: int) -> str:
     return ", ".join(["{}"] * count)
 
@@ -161,7 +153,7 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10) -> list[Claimed]:
         f"ORDER BY run_at, id LIMIT {{}} {skip_locked}) "
         f"RETURNING id, task, payload, attempts"
     )
-    async with _write():
+    async with row_lock_transaction(Job._meta.db):
         rows = await Job.raw(sql, RUNNING, worker, now + lease, *names, READY, now, RUNNING, now, limit)
     rows.sort(key=lambda row: row["id"])
     return [Claimed(row["id"], row["task"], msgspec.json.decode(row["payload"]), row["attempts"]) for row in rows]
@@ -190,7 +182,7 @@ async def schedule_recurring(tasks: Tasks) -> list[str]:
     enqueued = []
     for task in tasks.recurring():
         slot = task.slot(now)
-        async with _write():
+        async with row_lock_transaction(Job._meta.db):
             moved = await RecurringTask.update({RecurringTask.slot: slot}).where(
                 (RecurringTask.task == task.name) & (RecurringTask.slot < slot)
             ).returning(RecurringTask.id)

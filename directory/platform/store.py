@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from litestar.stores.base import NamespacedStore
 from litestar.stores.redis import RedisStore
 
+from directory.database import row_lock_transaction
 from directory.platform import clock
 from directory.settings import Settings
 from directory.tables import StoreEntry
@@ -60,6 +61,20 @@ class DatabaseStore(NamespacedStore):
     async def delete(self, key: str) -> None:
         await StoreEntry.delete().where(StoreEntry.key == self._key(key))
 
+    async def increment(self, key: str, window: timedelta) -> int:
+        """Add one to a counter that starts at one and lasts ``window``; returns its new value."""
+        now, name = clock.now(), self._key(key)
+        async with row_lock_transaction(StoreEntry._meta.db):
+            await StoreEntry.delete().where((StoreEntry.key == name) & (StoreEntry.expires_at <= now))
+            await StoreEntry.insert(StoreEntry(key=name, value=b"0", expires_at=now + window)).on_conflict(
+                target=StoreEntry.key, action="DO NOTHING")
+            # A write to the row first: PostgreSQL locks it until the commit (SQLite holds its write lock).
+            await StoreEntry.update({StoreEntry.key: name}).where(StoreEntry.key == name)
+            row = await StoreEntry.select(StoreEntry.value).where(StoreEntry.key == name).first()
+            count = int(bytes(row["value"])) + 1
+            await StoreEntry.update({StoreEntry.value: str(count).encode()}).where(StoreEntry.key == name)
+        return count
+
     async def delete_all(self) -> None:
         await StoreEntry.delete().where(StoreEntry.key.like(self._key("%")))
 
@@ -83,3 +98,16 @@ def shared_store(settings: Settings) -> NamespacedStore:
     if settings.redis_url:
         return RedisStore.with_client(url=settings.redis_url, namespace="channel-expert")
     return DatabaseStore()
+
+
+async def count_hit(store: NamespacedStore, key: str, window: timedelta) -> int:
+    """Add one to the counter ``key`` of the current ``window`` and return it (rate limits).
+
+    Atomic on both stores: Redis ``INCR``; on the database, one upsert that adds one.
+    """
+    if isinstance(store, RedisStore):
+        name = store._make_key(key)
+        async with store._redis.pipeline(transaction=True) as pipe:
+            count, _ = await pipe.incr(name).expire(name, int(window.total_seconds()), nx=True).execute()
+        return int(count)
+    return await store.increment(key, window)

@@ -49,7 +49,12 @@ def _staff(email: str):
         Account.email == email).first().run())
 
 
-def test_staff_add_creates_the_first_staff_account(settings, environment):
+@pytest.fixture
+async def no_accounts(settings):
+    await Account.delete(force=True)
+
+
+def test_staff_add_creates_the_first_staff_account(no_accounts, environment):
     added = subprocess.run([*COMMAND, "staff", "add", "Ada.Lovelace@Example.fr"], env=environment,
                            input=f"{STRONG}\n{STRONG}\n", capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr

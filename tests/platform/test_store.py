@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import socket
+import asyncio
 import uuid
 from datetime import timedelta
 
 import pytest
 from litestar.stores.redis import RedisStore
 
-from directory.platform.store import DatabaseStore, shared_store
+from directory.platform.store import DatabaseStore, count_hit, shared_store
 from directory.settings import Settings
 from directory.tables import StoreEntry
+from tests.conftest import redis_running
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def _redis_running() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -30,7 +23,7 @@ async def store(request, settings):
         await StoreEntry.delete(force=True)
         yield DatabaseStore().with_namespace(f"test-{uuid.uuid4().hex[:8]}")
         return
-    if not _redis_running():
+    if not redis_running():
         pytest.skip("Redis is not running on 127.0.0.1:6379 (apt-get install redis-server)")
     redis = shared_store(Settings(database_url=settings.database_url, redis_url=REDIS_URL))
     assert isinstance(redis, RedisStore)
@@ -80,3 +73,11 @@ async def test_database_entries_expire_on_the_injected_clock(settings, manual_cl
     manual_clock.advance(seconds=11)
     assert await store.delete_expired() == 1
     assert await StoreEntry.count().where(StoreEntry.key.like("channel-expert:expiry:%")) == 0
+
+
+async def test_counters_are_atomic_under_concurrency_and_restart_after_their_window(store, manual_clock):
+    counts = await asyncio.gather(*(count_hit(store, "sign-in:ada", timedelta(minutes=15)) for _ in range(20)))
+    assert sorted(counts) == list(range(1, 21))
+    if isinstance(store, DatabaseStore):  # Redis expires on its own clock
+        manual_clock.advance(minutes=15)
+        assert await count_hit(store, "sign-in:ada", timedelta(minutes=15)) == 1

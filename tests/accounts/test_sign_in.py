@@ -1,0 +1,91 @@
+"""Signing in and out: sessions in the database or Redis, renewed at sign-in, CSRF, rate limits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from directory.accounts import users
+from directory.app import create_app
+from directory.tables import Account, StoreEntry
+from tests.conftest import redis_running, serve
+
+STRONG = "quatre chevaux traversent la Garonne"
+EMAIL = "ada.lovelace@example.fr"
+
+
+@pytest.fixture(params=["database", "redis"])
+async def site(request, settings, plugin_manager):
+    """The app with one staff account, its sessions in the database or in Redis."""
+    if request.param == "redis" and not redis_running():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    await Account.delete(force=True)
+    await StoreEntry.delete(force=True)
+    await users.add_staff(EMAIL, STRONG)
+    configured = replace(settings, secret_key="k" * 40, worker_in_app=False,
+                         redis_url="redis://127.0.0.1:6379/14" if request.param == "redis" else "")
+    app = create_app(configured, plugin_manager)
+    async with serve(app) as client:
+        if request.param == "redis":
+            await app.stores.get("sessions").delete_all()
+            await app.stores.get("accounts").delete_all()
+        yield client
+
+
+async def _token(client, path="/compte/connexion") -> str:
+    """A form's CSRF token (a signed-in person asking for the sign-in form lands on its account page)."""
+    page = await client.get(path)
+    if page.status_code == 302:
+        page = await client.get(page.headers["location"])
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+
+
+async def _sign_in(client, password=STRONG, email=EMAIL):
+    return await client.post("/compte/connexion", data={"email": email, "password": password,
+                                                        "_csrf_token": await _token(client)})
+
+
+async def test_sign_in_renews_the_session_id_and_sign_out_ends_it(site):
+    anonymous = await site.get("/")
+    assert "ce_session" not in anonymous.cookies  # no session for visitors
+    signed = await _sign_in(site)
+    assert signed.status_code == 303 and signed.headers["location"] == "/compte"
+    first_id = site.cookies["ce_session"]
+    assert EMAIL in (await site.get("/compte")).text
+    await _sign_in(site)  # signing in again gives another id
+    assert site.cookies["ce_session"] != first_id
+    stolen = site.cookies["ce_session"]
+
+    out = await site.post("/compte/deconnexion", data={"_csrf_token": await _token(site, "/compte")})
+    assert out.status_code == 303
+    site.cookies.set("ce_session", stolen)  # the old cookie is worth nothing now
+    assert (await site.get("/compte")).headers["location"] == "/compte/connexion"
+
+
+async def test_unknown_account_and_wrong_password_get_the_same_answer(site):
+    wrong = await _sign_in(site, password="pas le bon mot de passe")
+    unknown = await _sign_in(site, email="inconnu@example.fr")
+    assert wrong.status_code == unknown.status_code == 400
+    assert "Adresse e-mail ou mot de passe incorrect." in wrong.text
+    assert wrong.text.replace(EMAIL, "X").replace("inconnu@example.fr", "X").split("<main>")[1].split("_csrf_token")[0] \
+        == unknown.text.replace(EMAIL, "X").replace("inconnu@example.fr", "X").split("<main>")[1].split("_csrf_token")[0]
+
+
+async def test_a_form_without_its_csrf_token_is_refused(site):
+    refused = await site.post("/compte/connexion", data={"email": EMAIL, "password": STRONG})
+    assert refused.status_code == 403 and "ce_session" not in site.cookies
+
+
+async def test_five_wrong_passwords_lock_the_account_for_a_while_even_with_the_right_one(site):
+    for _ in range(5):
+        assert (await _sign_in(site, password="pas le bon mot de passe")).status_code == 400
+    locked = await _sign_in(site)
+    assert locked.status_code == 429 and "Trop de tentatives" in locked.text
+
+
+async def test_a_password_change_ends_the_sessions_opened_before(site):
+    assert (await _sign_in(site)).status_code == 303
+    await users.add_staff(EMAIL, STRONG + " encore")  # a new password, set elsewhere
+    assert (await site.get("/compte")).status_code in (302, 303, 307)
