@@ -8,7 +8,9 @@ from urllib.parse import parse_qs
 import pytest
 import uvicorn
 
+from directory.accounts import users
 from directory.app import create_app
+from directory.tables import Account
 from plugins.geosearch.routes import MAP_ASSETS
 from tests.conftest import add_providers, free_port, provider_row
 
@@ -155,7 +157,8 @@ async def test_results_show_on_a_map_with_clustered_markers_that_follow_the_list
 
 @needs_front_end
 @pytest.mark.parametrize("name, path", [("home", "/"), ("results", "/recherche?q=agence&near=33000"),
-                                        ("provider", "/prestataires/agence-pixel-bordeaux")])
+                                        ("provider", "/prestataires/agence-pixel-bordeaux"),
+                                        ("sign-in", "/compte/connexion")])
 async def test_pages_have_no_serious_accessibility_violation(server, browser, name, path):
     context = await browser.new_context(bypass_csp=True)  # to inject axe-core, as a browser extension would
     page = await context.new_page()
@@ -169,3 +172,35 @@ async def test_pages_have_no_serious_accessibility_violation(server, browser, na
                for v in report["violations"] if v["impact"] in ("serious", "critical")]
     await context.close()
     assert serious == []
+
+
+async def _axe_serious(page) -> list[str]:
+    await page.add_script_tag(path=str(AXE))
+    report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in report["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@needs_front_end
+async def test_a_staff_member_signs_in_and_out_in_the_browser(server, browser):
+    await Account.delete(force=True)
+    await users.add_staff("equipe@channel-expert.example", "quatre chevaux traversent la Garonne")
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    await page.goto(f"{server}/")
+    await page.get_by_role("link", name="Espace prestataire").click()
+    await page.get_by_label("Adresse e-mail").fill("equipe@channel-expert.example")
+    await page.get_by_label("Mot de passe").fill("pas le bon mot de passe")
+    await page.get_by_role("button", name="Se connecter").click()
+    assert "Adresse e-mail ou mot de passe incorrect." in await page.inner_text("main")
+    await page.get_by_label("Mot de passe").fill("quatre chevaux traversent la Garonne")
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.get_by_text("Connecté en tant que").wait_for(timeout=5000)
+    assert page.url.endswith("/compte")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "account.png", full_page=True)
+    assert await _axe_serious(page) == []
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await page.goto(f"{server}/compte")
+    assert page.url.endswith("/compte/connexion")
+    await context.close()
