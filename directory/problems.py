@@ -32,6 +32,11 @@ FRENCH_DETAILS = {
     429: "Trop de demandes : réessayez dans un instant.",
     503: "Le service est momentanément indisponible. Réessayez dans un instant.",
 }
+# Litestar's own English details that reach people.
+FRENCH_MESSAGES = {
+    "CSRF token verification failed":
+        "Ce formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez.",
+}
 
 
 def request_id(scope: Any) -> str:
@@ -81,7 +86,7 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
     """Turn any ``HTTPException`` (404, 405, validation…) into problem details."""
     status = exc.status_code
     invalid = _invalid_fields(exc)
-    detail = exc.detail
+    detail = FRENCH_MESSAGES.get(exc.detail, exc.detail)
     if detail == HTTPStatus(status).phrase:  # Litestar's English default
         detail = FRENCH_DETAILS.get(status, f"La demande n'a pas pu aboutir (erreur {status}).")
     if isinstance(exc, ValidationException):

@@ -165,6 +165,27 @@ class Account(Table):
     password_changed_at = Timestamptz(null=True, default=None)
 
 
+class Membership(Table):
+    """An account that speaks for a provider: its first member owns it and may invite others."""
+
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=10, default="member")  # owner or member
+    created_at = Timestamptz()
+
+
+class AccountToken(Table):
+    """A single-use link sent by mail (claim a listing, reset a password…): only its hash is kept."""
+
+    token_hash = Varchar(length=64, unique=True)
+    purpose = Varchar(length=20)
+    email = Varchar(length=254)  # where the link was sent
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
 class StoreEntry(Table):
     """Short-lived values every process shares (sessions, rate-limit counters) when no Redis is set."""
 
@@ -175,5 +196,5 @@ class StoreEntry(Table):
 
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
-    MailMessage, Account, StoreEntry,
+    MailMessage, Account, Membership, AccountToken, StoreEntry,
 )

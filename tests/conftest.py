@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from directory import providers
 from directory.app import create_app
 from directory.cli import cli
+from directory.platform import clock
 from directory.platform.services import prepare_database
 from directory.plugin_manager import get_plugin_manager
 from directory.records import COLUMNS, clean_record
@@ -134,6 +135,13 @@ def install_plugin(folder, monkeypatch, module: str, source: str | None = None, 
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
     return name
+
+
+@pytest.fixture
+def manual_clock():
+    """A clock the test moves itself, installed for everything time-based."""
+    with clock.use(clock.ManualClock()) as installed:
+        yield installed
 
 
 @pytest.fixture(scope="session")

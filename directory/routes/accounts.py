@@ -1,4 +1,4 @@
-"""``/compte``: signing in and out (the account pages grow from here)."""
+"""``/compte``: signing in and out, claiming a listing, the account's page."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from directory.accounts import passwords, sessions
+from directory.accounts import claims, passwords, sessions
+from directory import catalogue
+from directory.accounts import links
 from directory.platform.store import count_hit
-from directory.tables import Account
+from directory.problems import ProblemError
+from directory.tables import Account, Provider
 
 ACCOUNTS_STORE = "accounts"
 WINDOW = timedelta(minutes=15)
@@ -21,6 +24,10 @@ ATTEMPTS_PER_CLIENT = 30  # sign-in attempts from one address, whatever the acco
 FAILURES_PER_ACCOUNT = 5  # wrong passwords for one account, from anywhere
 REFUSED = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans un quart d'heure."
+
+
+CLAIMS_PER_CLIENT = 10  # claim links asked from one address per window
+CLAIMS_PER_PROVIDER = 3  # claim links sent to one listing's address per window
 
 
 class SignInForm(msgspec.Struct):
@@ -31,6 +38,20 @@ class SignInForm(msgspec.Struct):
 def _form(email: str = "", error: str = "", status_code: int = 200) -> Template:
     return Template(template_name="account/sign_in.html", context={"email": email, "error": error},
                     status_code=status_code)
+
+
+class PasswordForm(msgspec.Struct):
+    password: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+def _claim_page(slug: str, trade_name: str, sent: str | None = None, error: str = "", status_code: int = 200) -> Template:
+    return Template(template_name="account/claim.html", status_code=status_code,
+                    context={"slug": slug, "trade_name": trade_name, "sent": sent, "error": error})
+
+
+def _password_page(token: str, email: str = "", error: str = "", status_code: int = 200) -> Template:
+    return Template(template_name="account/set_password.html", status_code=status_code,
+                    context={"token": token, "email": email, "error": error})
 
 
 class AccountController(Controller):
@@ -78,4 +99,49 @@ class AccountController(Controller):
         account = await sessions.current_account(request, request.app.stores.get(ACCOUNTS_STORE))
         if account is None:
             return Redirect("/compte/connexion")
-        return Template(template_name="account/home.html", context={"account": account})
+        return Template(template_name="account/home.html",
+                        context={"account": account, "providers": await claims.providers_of(account["id"])})
+
+    @get("/revendiquer/{slug:str}", name="claim")
+    async def claim_page(self, slug: FromPath[str]) -> Template:
+        provider = await Provider.select(Provider.trade_name).where(
+            (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
+        if provider is None:
+            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+        return _claim_page(slug, provider["trade_name"])
+
+    @post("/revendiquer/{slug:str}", status_code=200)
+    async def claim(self, request: Request, slug: FromPath[str]) -> Template:
+        """Send the listing's own address a link to manage it (rate-limited per client and per listing)."""
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        client = request.client.host if request.client else "unknown"
+        provider = await Provider.select(Provider.trade_name).where(
+            (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
+        if provider is None:
+            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+        if await count_hit(store, f"claim:client:{client}", WINDOW) > CLAIMS_PER_CLIENT or \
+                await count_hit(store, f"claim:provider:{slug}", timedelta(hours=1)) > CLAIMS_PER_PROVIDER:
+            return _claim_page(slug, provider["trade_name"], error="Trop de demandes : réessayez plus tard.",
+                               status_code=429)
+        sent = await claims.request_claim(slug, request.app.state.settings.public_url)
+        return _claim_page(slug, sent.trade_name, sent=sent.masked_email)
+
+    @get("/lien/{token:str}", name="account-link")
+    async def link_page(self, token: FromPath[str]) -> Template:
+        pending = await links.peek(token, claims.PURPOSE)
+        if pending is None:
+            return _password_page(token, error=claims.LINK_GONE, status_code=410)
+        return _password_page(token, pending["email"])
+
+    @post("/lien/{token:str}", status_code=200)
+    async def use_link(self, request: Request, token: FromPath[str],
+                       data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        try:
+            account = await claims.complete_claim(token, data.password)
+        except claims.ClaimError as error:
+            return _password_page(token, error=str(error), status_code=410)
+        except passwords.WeakPassword as error:
+            pending = await links.peek(token, claims.PURPOSE)
+            return _password_page(token, pending["email"] if pending else "", str(error), 400)
+        await sessions.sign_in(request, account, request.app.stores.get(ACCOUNTS_STORE))
+        return Redirect("/compte", status_code=303)

@@ -76,6 +76,7 @@ async def test_unknown_account_and_wrong_password_get_the_same_answer(site):
 async def test_a_form_without_its_csrf_token_is_refused(site):
     refused = await site.post("/compte/connexion", data={"email": EMAIL, "password": STRONG})
     assert refused.status_code == 403 and "ce_session" not in site.cookies
+    assert refused.json()["detail"].startswith("Ce formulaire a expiré")
 
 
 async def test_five_wrong_passwords_lock_the_account_for_a_while_even_with_the_right_one(site):

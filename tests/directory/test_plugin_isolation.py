@@ -8,7 +8,6 @@ import subprocess
 import pytest
 
 from directory.app import create_app
-from directory.platform import clock
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import PluginError, get_plugin_manager
 from directory.settings import Settings
@@ -45,12 +44,6 @@ class Working:
     @hookimpl
     def provider_page_sections(self, provider, register):
         register("Nos références", "<p>Boulangerie Dupont</p>", 50)
-
-
-@pytest.fixture
-def manual_clock():
-    with clock.use(clock.ManualClock()) as installed:
-        yield installed
 
 
 class Collected(logging.Handler):

@@ -1,4 +1,4 @@
-"""Fixtures of the shared services: an empty job queue and mail outbox, a clock tests move, and a
+"""Fixtures of the shared services: an empty job queue and mail outbox, and a
 real SMTP server on 127.0.0.1 (aiosmtpd) that can go down and come back."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import email.policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from directory.platform import clock
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.settings import Settings
@@ -24,12 +23,6 @@ async def queue(settings: Settings):
     for table in (Job, RecurringTask, MailMessage):
         await table.delete(force=True)
     return Job._meta.db
-
-
-@pytest.fixture
-def manual_clock():
-    with clock.use(clock.ManualClock()) as installed:
-        yield installed
 
 
 class Inbox:

@@ -1,0 +1,50 @@
+"""Single-use links sent by mail: a random token in the link, only its SHA-256 in the database.
+
+A link is consumed in the transaction of the change it allows (``consume`` marks it used and
+returns what it was for, or None when it is unknown, used or expired), so it can never serve
+twice, even when two requests race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from directory.platform import clock
+from directory.tables import AccountToken
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(purpose: str, email: str, valid_for: timedelta, provider_id: int | None = None) -> str:
+    """A new link's token, for ``purpose``, sent to ``email``; call inside the change's transaction."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    await AccountToken.insert(AccountToken(token_hash=_hash(token), purpose=purpose, email=email, provider=provider_id,
+                                           created_at=now, expires_at=now + valid_for))
+    return token
+
+
+def _usable(token: str, purpose: str):  # noqa: ANN202 - a Piccolo condition
+    return ((AccountToken.token_hash == _hash(token)) & (AccountToken.purpose == purpose)
+            & AccountToken.used_at.is_null() & (AccountToken.expires_at > clock.now()))
+
+
+async def peek(token: str, purpose: str) -> dict[str, Any] | None:
+    """What a usable link is for (its e-mail and provider), without using it."""
+    if len(token) > 100:
+        return None
+    return await AccountToken.select(AccountToken.email, AccountToken.provider).where(_usable(token, purpose)).first()
+
+
+async def consume(token: str, purpose: str) -> dict[str, Any] | None:
+    """Use the link: what it was for, or None when it is unknown, used or expired."""
+    if len(token) > 100:
+        return None
+    used = await AccountToken.update({AccountToken.used_at: clock.now()}).where(_usable(token, purpose)).returning(
+        AccountToken.email, AccountToken.provider)
+    return used[0] if used else None

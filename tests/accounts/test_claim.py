@@ -1,0 +1,94 @@
+"""Claiming a listing: a single-use link to the listing's own address, a password, a membership."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from directory.app import create_app
+from directory.tables import Account, AccountToken, MailMessage, Membership, StoreEntry
+from tests.conftest import add_providers, provider_row, serve
+
+STRONG = "quatre chevaux traversent la Garonne"
+
+
+@pytest.fixture
+async def site(settings, plugin_manager, manual_clock):
+    for table in (Membership, AccountToken, Account, MailMessage, StoreEntry):
+        await table.delete(force=True)
+    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
+                             public_url="http://annuaire.example.fr"), plugin_manager)
+    async with serve(app) as client:
+        yield client
+
+
+async def _csrf(client, path: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text)[1]
+
+
+async def _ask(client, slug: str):
+    return await client.post(f"/compte/revendiquer/{slug}", data={"_csrf_token": await _csrf(
+        client, f"/compte/revendiquer/{slug}")})
+
+
+async def _link_sent_to(email: str) -> str:
+    row = await MailMessage.select(MailMessage.text).where(MailMessage.recipient == email).order_by(
+        MailMessage.id, ascending=False).first()
+    return re.search(r"http://annuaire\.example\.fr(/compte/lien/\S+)", row["text"])[1]
+
+
+async def test_a_provider_claims_its_listing_by_the_link_sent_to_its_own_address(site):
+    [slug] = await add_providers(provider_row(email="contact@pixel-gironde.fr"))
+    assert f"/compte/revendiquer/{slug}" in (await site.get(f"/prestataires/{slug}")).text
+    asked = await _ask(site, slug)
+    assert "Un lien vient d'être envoyé à l'adresse de la fiche (c•••@pixel-gironde.fr)" in asked.text
+    link = await _link_sent_to("contact@pixel-gironde.fr")
+
+    form = await site.get(link)
+    assert form.status_code == 200 and "contact@pixel-gironde.fr" in form.text
+    token = await _csrf(site, link)
+    weak = await site.post(link, data={"password": "motdepasse123", "_csrf_token": token})
+    assert weak.status_code == 400 and "trop facile à deviner" in weak.text
+    done = await site.post(link, data={"password": STRONG, "_csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == "/compte"
+    home = (await site.get("/compte")).text
+    assert "Pixel Gironde" in home and "(responsable)" in home
+
+    again = await site.get(link)
+    assert again.status_code == 410 and "a déjà servi" in again.text
+
+
+async def test_a_second_claimant_becomes_a_member(site):
+    [slug] = await add_providers(provider_row(email="contact@pixel-gironde.fr"))
+    for _ in range(2):
+        await _ask(site, slug)
+        link = await _link_sent_to("contact@pixel-gironde.fr")
+        await site.post(link, data={"password": STRONG, "_csrf_token": await _csrf(site, link)})
+    # The same mailbox, twice: one account, one membership.
+    assert await Account.count() == 1 and await Membership.count() == 1
+
+
+async def test_a_link_expires_after_a_day(site, manual_clock):
+    [slug] = await add_providers(provider_row(email="contact@pixel-gironde.fr"))
+    await _ask(site, slug)
+    link = await _link_sent_to("contact@pixel-gironde.fr")
+    manual_clock.advance(hours=24, seconds=1)
+    assert (await site.get(link)).status_code == 410
+    assert await Account.count() == 0
+
+
+async def test_a_listing_without_address_cannot_be_claimed_by_mail(site):
+    [slug] = await add_providers(provider_row(email=""))
+    asked = await _ask(site, slug)
+    assert "n'indique pas d'adresse e-mail" in asked.text and await MailMessage.count() == 0
+
+
+async def test_claim_requests_are_rate_limited_per_listing(site):
+    [slug] = await add_providers(provider_row(email="contact@pixel-gironde.fr"))
+    for _ in range(3):
+        assert (await _ask(site, slug)).status_code == 200
+    limited = await _ask(site, slug)
+    assert limited.status_code == 429 and "Trop de demandes" in limited.text
+    assert await MailMessage.count() == 3
