@@ -2,7 +2,7 @@
 
 Whoever opens it controls that mailbox, so it may set the account's password (creating the
 account when there is none) and becomes a member of the provider, its owner when it is the
-first. Everything happens in one transaction with the link's consumption.
+first (``users.set_password_from_link``).
 """
 
 from __future__ import annotations
@@ -12,20 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 from directory import catalogue
-from directory.accounts import links, passwords
+from directory.accounts import links
 from directory.database import write_transaction
-from directory.platform import clock, mail
-from directory.tables import Account, Membership, Provider
+from directory.platform import mail
+from directory.tables import Membership, Provider
 
-PURPOSE = "claim"
 VALID_FOR = timedelta(hours=24)
-
-
-LINK_GONE = "Ce lien a expiré ou a déjà servi. Demandez-en un nouveau depuis la fiche."
-
-
-class ClaimError(ValueError):
-    """A claim that cannot be completed, said in French."""
 
 
 @dataclass(frozen=True)
@@ -49,37 +41,11 @@ async def request_claim(slug: str, public_url: str) -> ClaimSent | None:
     if not provider["email"]:
         return ClaimSent(provider["trade_name"], "")
     async with write_transaction(Provider._meta.db):
-        token = await links.issue(PURPOSE, provider["email"], VALID_FOR, provider["id"])
+        token = await links.issue(links.CLAIM, provider["email"], VALID_FOR, provider["id"])
         await mail.send(provider["email"], "revendication", {
             "trade_name": provider["trade_name"], "link": f"{public_url}/compte/lien/{token}",
             "hours": int(VALID_FOR.total_seconds() // 3600)})
     return ClaimSent(provider["trade_name"], mask(provider["email"]))
-
-
-async def complete_claim(token: str, password: str) -> dict[str, Any]:
-    """Use the link: set the password, make the account a member; returns the account."""
-    pending = await links.peek(token, PURPOSE)
-    if pending is None:
-        raise ClaimError(LINK_GONE)
-    passwords.check(password, known_words=(pending["email"],))
-    now, hashed = clock.now(), passwords.hash_password(password)
-    async with write_transaction(Provider._meta.db):
-        used = await links.consume(token, PURPOSE)
-        if used is None:
-            raise ClaimError(LINK_GONE)
-        email = used["email"].lower()
-        account = await Account.select(Account.id).where(Account.email == email).first()
-        if account is None:
-            account = (await Account.insert(Account(email=email, password_hash=hashed, created_at=now,
-                                                    password_changed_at=now)).returning(Account.id))[0]
-        else:
-            await Account.update({Account.password_hash: hashed, Account.password_changed_at: now,
-                                  Account.active: True}).where(Account.id == account["id"])
-        members = await Membership.select(Membership.account).where(Membership.provider == used["provider"])
-        if account["id"] not in {m["account"] for m in members}:
-            await Membership.insert(Membership(account=account["id"], provider=used["provider"],
-                                               role="member" if members else "owner", created_at=now))
-    return {"id": account["id"], "email": email}
 
 
 async def providers_of(account_id: int) -> list[dict[str, Any]]:

@@ -15,6 +15,9 @@ from typing import Any
 from directory.platform import clock
 from directory.tables import AccountToken
 
+CLAIM = "claim"  # manage a listing: sent to the listing's address
+RESET = "reset"  # choose a new password: sent to the account's address
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -29,22 +32,23 @@ async def issue(purpose: str, email: str, valid_for: timedelta, provider_id: int
     return token
 
 
-def _usable(token: str, purpose: str):  # noqa: ANN202 - a Piccolo condition
-    return ((AccountToken.token_hash == _hash(token)) & (AccountToken.purpose == purpose)
-            & AccountToken.used_at.is_null() & (AccountToken.expires_at > clock.now()))
+def _usable(token: str):  # noqa: ANN202 - a Piccolo condition
+    return ((AccountToken.token_hash == _hash(token)) & AccountToken.used_at.is_null()
+            & (AccountToken.expires_at > clock.now()))
 
 
-async def peek(token: str, purpose: str) -> dict[str, Any] | None:
-    """What a usable link is for (its e-mail and provider), without using it."""
+async def peek(token: str) -> dict[str, Any] | None:
+    """What a usable link is for (purpose, e-mail, provider), without using it."""
     if len(token) > 100:
         return None
-    return await AccountToken.select(AccountToken.email, AccountToken.provider).where(_usable(token, purpose)).first()
+    return await AccountToken.select(AccountToken.purpose, AccountToken.email, AccountToken.provider).where(
+        _usable(token)).first()
 
 
-async def consume(token: str, purpose: str) -> dict[str, Any] | None:
+async def consume(token: str) -> dict[str, Any] | None:
     """Use the link: what it was for, or None when it is unknown, used or expired."""
     if len(token) > 100:
         return None
-    used = await AccountToken.update({AccountToken.used_at: clock.now()}).where(_usable(token, purpose)).returning(
-        AccountToken.email, AccountToken.provider)
+    used = await AccountToken.update({AccountToken.used_at: clock.now()}).where(_usable(token)).returning(
+        AccountToken.purpose, AccountToken.email, AccountToken.provider)
     return used[0] if used else None

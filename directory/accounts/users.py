@@ -1,14 +1,16 @@
-"""Accounts: creating them, and the staff who moderate the directory."""
+"""Accounts: creating them, setting their passwords, and the staff who moderate the directory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from directory import validation
-from directory.accounts import passwords
+from directory.accounts import links, passwords
 from directory.database import write_transaction
-from directory.platform import clock
-from directory.tables import Account
+from directory.platform import clock, mail
+from directory.tables import Account, Membership
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,59 @@ async def add_staff(email: str, password: str) -> StaffAdded:
         if not updated:
             await Account.insert(Account(email=address, created_at=now, **{c._meta.name: v for c, v in values.items()}))
     return StaffAdded(address, created=not updated)
+
+
+LINK_GONE = "Ce lien a expiré ou a déjà servi. Demandez-en un nouveau."
+RESET_VALID_FOR = timedelta(hours=1)
+
+
+class LinkGone(ValueError):
+    """A link that is unknown, used or expired."""
+
+
+async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
+    """Use a claim or reset link: set the password of the address it went to; returns the account.
+
+    A claim link creates the account if needed and makes it a member of the provider (its
+    owner when it is the first). A reset link needs an account. Sessions opened before the
+    new password end (see ``sessions.current_account``).
+    """
+    pending = await links.peek(token)
+    if pending is None:
+        raise LinkGone(LINK_GONE)
+    passwords.check(password, known_words=(pending["email"],))
+    now, hashed = clock.now(), passwords.hash_password(password)
+    async with write_transaction(Account._meta.db):
+        used = await links.consume(token)
+        if used is None:
+            raise LinkGone(LINK_GONE)
+        email = used["email"].lower()
+        account = await Account.select(Account.id).where(Account.email == email).first()
+        if account is None and used["purpose"] == links.CLAIM:
+            account = (await Account.insert(Account(email=email, password_hash=hashed, created_at=now,
+                                                    password_changed_at=now)).returning(Account.id))[0]
+        elif account is None:
+            raise LinkGone(LINK_GONE)
+        else:
+            await Account.update({Account.password_hash: hashed, Account.password_changed_at: now,
+                                  Account.active: True}).where(Account.id == account["id"])
+        if used["purpose"] == links.CLAIM:
+            members = await Membership.select(Membership.account).where(Membership.provider == used["provider"])
+            if account["id"] not in {m["account"] for m in members}:
+                await Membership.insert(Membership(account=account["id"], provider=used["provider"],
+                                                   role="member" if members else "owner", created_at=now))
+    return {"id": account["id"], "email": email}
+
+
+async def request_reset(email: str, public_url: str) -> None:
+    """Send a reset link if an active account has this address; the same outcome either way."""
+    try:
+        address = validation.email(email)
+    except validation.InvalidValue:
+        return
+    account = await Account.select(Account.id).where((Account.email == address) & (Account.active == True)).first()  # noqa: E712
+    if account is None:
+        return
+    async with write_transaction(Account._meta.db):
+        token = await links.issue(links.RESET, address, RESET_VALID_FOR)
+        await mail.send(address, "mot-de-passe", {"link": f"{public_url}/compte/lien/{token}", "minutes": 60})

@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from directory.accounts import claims, passwords, sessions
+from directory.accounts import claims, passwords, sessions, users
 from directory import catalogue
 from directory.accounts import links
 from directory.platform.store import count_hit
@@ -26,8 +26,8 @@ REFUSED = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans un quart d'heure."
 
 
-CLAIMS_PER_CLIENT = 10  # claim links asked from one address per window
-CLAIMS_PER_PROVIDER = 3  # claim links sent to one listing's address per window
+CLAIMS_PER_CLIENT = 10  # claim or reset links asked from one client per window
+CLAIMS_PER_PROVIDER = 3  # links sent to one mailbox per hour
 
 
 class SignInForm(msgspec.Struct):
@@ -38,6 +38,10 @@ class SignInForm(msgspec.Struct):
 def _form(email: str = "", error: str = "", status_code: int = 200) -> Template:
     return Template(template_name="account/sign_in.html", context={"email": email, "error": error},
                     status_code=status_code)
+
+
+class EmailForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
 
 
 class PasswordForm(msgspec.Struct):
@@ -102,6 +106,24 @@ class AccountController(Controller):
         return Template(template_name="account/home.html",
                         context={"account": account, "providers": await claims.providers_of(account["id"])})
 
+    @get("/mot-de-passe-oublie", name="forgot-password")
+    async def forgot_page(self) -> Template:
+        return Template(template_name="account/forgot.html", context={"sent": False, "error": ""})
+
+    @post("/mot-de-passe-oublie", status_code=200)
+    async def forgot(self, request: Request,
+                     data: Annotated[EmailForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+        """The same answer whether the address has an account or not; rate-limited per client and address."""
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        client = request.client.host if request.client else "unknown"
+        email = data.email.strip().lower()
+        if await count_hit(store, f"reset:client:{client}", WINDOW) > CLAIMS_PER_CLIENT or \
+                await count_hit(store, f"reset:address:{email}", timedelta(hours=1)) > CLAIMS_PER_PROVIDER:
+            return Template(template_name="account/forgot.html", status_code=429,
+                            context={"sent": False, "error": "Trop de demandes : réessayez plus tard."})
+        await users.request_reset(email, request.app.state.settings.public_url)
+        return Template(template_name="account/forgot.html", context={"sent": True, "error": ""})
+
     @get("/revendiquer/{slug:str}", name="claim")
     async def claim_page(self, slug: FromPath[str]) -> Template:
         provider = await Provider.select(Provider.trade_name).where(
@@ -128,20 +150,20 @@ class AccountController(Controller):
 
     @get("/lien/{token:str}", name="account-link")
     async def link_page(self, token: FromPath[str]) -> Template:
-        pending = await links.peek(token, claims.PURPOSE)
+        pending = await links.peek(token)
         if pending is None:
-            return _password_page(token, error=claims.LINK_GONE, status_code=410)
+            return _password_page(token, error=users.LINK_GONE, status_code=410)
         return _password_page(token, pending["email"])
 
     @post("/lien/{token:str}", status_code=200)
     async def use_link(self, request: Request, token: FromPath[str],
                        data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
         try:
-            account = await claims.complete_claim(token, data.password)
-        except claims.ClaimError as error:
+            account = await users.set_password_from_link(token, data.password)
+        except users.LinkGone as error:
             return _password_page(token, error=str(error), status_code=410)
         except passwords.WeakPassword as error:
-            pending = await links.peek(token, claims.PURPOSE)
+            pending = await links.peek(token)
             return _password_page(token, pending["email"] if pending else "", str(error), 400)
         await sessions.sign_in(request, account, request.app.stores.get(ACCOUNTS_STORE))
         return Redirect("/compte", status_code=303)

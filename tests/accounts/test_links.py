@@ -1,4 +1,4 @@
-"""Claiming a listing: a single-use link to the listing's own address, a password, a membership."""
+"""Links sent by mail: claiming a listing (a membership) and replacing a forgotten password."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, AccountToken, MailMessage, Membership, StoreEntry
 from tests.conftest import add_providers, provider_row, serve
@@ -92,3 +93,40 @@ async def test_claim_requests_are_rate_limited_per_listing(site):
     limited = await _ask(site, slug)
     assert limited.status_code == 429 and "Trop de demandes" in limited.text
     assert await MailMessage.count() == 3
+
+
+async def _forgot(client, email: str):
+    return await client.post("/compte/mot-de-passe-oublie", data={
+        "email": email, "_csrf_token": await _csrf(client, "/compte/mot-de-passe-oublie")})
+
+
+async def test_a_forgotten_password_is_replaced_by_a_link_and_ends_older_sessions(site, settings, plugin_manager,
+                                                                                   manual_clock):
+    await users.add_staff("ada.lovelace@example.fr", STRONG)
+    # Another browser signed in before the reset.
+    other = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with serve(other) as elsewhere:
+        signed = await elsewhere.post("/compte/connexion", data={
+            "email": "ada.lovelace@example.fr", "password": STRONG,
+            "_csrf_token": await _csrf(elsewhere, "/compte/connexion")})
+        assert signed.status_code == 303
+        manual_clock.advance(minutes=5)
+
+        asked = await _forgot(site, "Ada.Lovelace@example.fr")
+        unknown = await _forgot(site, "personne@example.fr")
+        assert "Si un compte existe à cette adresse" in asked.text and "Si un compte existe" in unknown.text
+        assert await MailMessage.count() == 1
+        link = await _link_sent_to("ada.lovelace@example.fr")
+        reset = await site.post(link, data={"password": STRONG + " neuf",
+                                                        "_csrf_token": await _csrf(site, link)})
+        assert reset.status_code == 303
+        assert "ada.lovelace@example.fr" in (await site.get("/compte")).text
+        assert (await elsewhere.get("/compte")).headers["location"] == "/compte/connexion"  # ended
+
+
+async def test_a_reset_link_lasts_an_hour(site, manual_clock):
+    await users.add_staff("ada.lovelace@example.fr", STRONG)
+    await _forgot(site, "ada.lovelace@example.fr")
+    link = await _link_sent_to("ada.lovelace@example.fr")
+    manual_clock.advance(minutes=61)
+    assert (await site.get(link)).status_code == 410
