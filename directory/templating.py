@@ -8,8 +8,10 @@ extend the core's ``base.html`` and may import its ``macros.html``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -17,6 +19,12 @@ from directory.plugin_manager import PluginError, PluginManager
 from geo import of_place
 
 CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(moment: datetime) -> str:
+    """A moment as people in France read it: « 27/11/2026 à 12:03 »."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
 
 
 def namespace(plugin_name: str) -> str:
@@ -37,14 +45,17 @@ def template_loader(manager: PluginManager) -> jinja2.BaseLoader:
 def page_environment(manager: PluginManager, **core_globals: Any) -> jinja2.Environment:
     """The pages' environment: autoescaped, with the core's helpers and the plugins' own.
 
-    The core gives ``static_url``, ``navigation`` and the ``de`` filter ("d'Aurillac"); a
+    The core gives ``static_url``, ``navigation``, the ``de`` filter ("d'Aurillac") and the
+    ``paris`` filter (a moment in French time); a
     plugin adds globals and filters through ``register_template_helpers``, and may not replace
     a name the core or another plugin already gave.
     """
     environment = jinja2.Environment(loader=template_loader(manager), autoescape=True)
     environment.globals.update(core_globals)
     environment.filters["de"] = of_place
-    owners = {f"global {name}": "le cœur / the core" for name in core_globals} | {"filter de": "le cœur / the core"}
+    environment.filters["paris"] = paris_time
+    owners = {f"global {name}": "le cœur / the core" for name in core_globals} | {
+        f"filter {name}": "le cœur / the core" for name in ("de", "paris")}
 
     def adder(plugin: str, kind: str, table: dict[str, Any]) -> Callable[[str, Any], None]:
         def add(name: str, value: Any) -> None:

@@ -109,6 +109,26 @@ async def end_all(account_id: int, store: NamespacedStore) -> None:
     await store.delete(_index_key(account_id))
 
 
+async def listing(account_id: int, store: NamespacedStore) -> list[tuple[str, SessionInfo]]:
+    """The account's live sessions, newest first, each with the key that ends it."""
+    cutoff = clock.now() - ABSOLUTE
+    sessions = await _index(store, account_id)
+    return sorted(((key, info) for key, info in sessions.items() if info.signed_in_at > cutoff),
+                  key=lambda item: item[1].signed_in_at, reverse=True)
+
+
+async def end(account_id: int, keys: set[str], store: NamespacedStore) -> None:
+    """End these sessions of the account (their next request finds them signed out)."""
+    sessions = await _index(store, account_id)
+    kept = {key: info for key, info in sessions.items() if key not in keys}
+    await store.set(_index_key(account_id), msgspec.json.encode(kept), expires_in=ABSOLUTE)
+
+
+def this_session(request: Request) -> str:
+    """The key of the session making the request."""
+    return request.session.get("signed_in_at", "")
+
+
 async def current_account(request: Request, store: NamespacedStore) -> dict[str, Any] | None:
     """The signed-in account, or None: no session, a session too old, or one the account ended.
 

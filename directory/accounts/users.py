@@ -43,6 +43,20 @@ LINK_GONE = "Ce lien a expiré ou a déjà servi. Demandez-en un nouveau."
 RESET_VALID_FOR = timedelta(hours=1)
 
 
+class WrongPassword(ValueError):
+    """The current password given to change it is not the account's."""
+
+
+async def change_password(account_id: int, current: str, new: str) -> None:
+    """Replace the password of a signed-in account that knows its current one."""
+    account = await Account.select(Account.email, Account.password_hash).where(Account.id == account_id).first()
+    if account is None or not passwords.verify(account["password_hash"], current):
+        raise WrongPassword("wrong current password")
+    passwords.check(new, known_words=(account["email"],))
+    await Account.update({Account.password_hash: passwords.hash_password(new),
+                          Account.password_changed_at: clock.now()}).where(Account.id == account_id)
+
+
 class LinkGone(ValueError):
     """A link that is unknown, used or expired."""
 

@@ -48,6 +48,23 @@ class PasswordForm(msgspec.Struct):
     password: Annotated[str, msgspec.Meta(max_length=256)] = ""
 
 
+class EndSessionsForm(msgspec.Struct):
+    session: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+class ChangePasswordForm(msgspec.Struct):
+    current: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    new: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+async def _home(request: Request, account: dict, error: str = "", status_code: int = 200) -> Template:
+    store = request.app.stores.get(ACCOUNTS_STORE)
+    return Template(template_name="account/home.html", status_code=status_code, context={
+        "account": account, "providers": await claims.providers_of(account["id"]),
+        "sessions": await sessions.listing(account["id"], store), "this_session": sessions.this_session(request),
+        "changed": request.query_params.get("mot-de-passe") == "change", "error": error})
+
+
 def _claim_page(slug: str, trade_name: str, sent: str | None = None, error: str = "", status_code: int = 200) -> Template:
     return Template(template_name="account/claim.html", status_code=status_code,
                     context={"slug": slug, "trade_name": trade_name, "sent": sent, "error": error})
@@ -103,8 +120,41 @@ class AccountController(Controller):
         account = await sessions.current_account(request, request.app.stores.get(ACCOUNTS_STORE))
         if account is None:
             return Redirect("/compte/connexion")
-        return Template(template_name="account/home.html",
-                        context={"account": account, "providers": await claims.providers_of(account["id"])})
+        return await _home(request, account)
+
+    @post("/sessions", status_code=303)
+    async def end_sessions(self, request: Request,
+                           data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        """End one other session, or all the others ("tout"); this one stays."""
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        account = await sessions.current_account(request, store)
+        if account is None:
+            return Redirect("/compte/connexion", status_code=303)
+        others = {key for key, _ in await sessions.listing(account["id"], store)} - {sessions.this_session(request)}
+        await sessions.end(account["id"], others if data.session == "tout" else others & {data.session}, store)
+        return Redirect("/compte", status_code=303)
+
+    @post("/mot-de-passe", status_code=200)
+    async def change_password(self, request: Request,
+                              data: Annotated[ChangePasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+                              ) -> Template | Redirect:
+        """A new password, given the current one: every other session ends, this one goes on."""
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        account = await sessions.current_account(request, store)
+        if account is None:
+            return Redirect("/compte/connexion", status_code=303)
+        if int(await store.get(f"sign-in:account:{account['email']}") or 0) >= FAILURES_PER_ACCOUNT:
+            return await _home(request, account, TOO_MANY, 429)
+        try:
+            await users.change_password(account["id"], data.current, data.new)
+        except users.WrongPassword:
+            await count_hit(store, f"sign-in:account:{account['email']}", WINDOW)
+            return await _home(request, account, "Le mot de passe actuel n'est pas le bon.", 400)
+        except passwords.WeakPassword as error:
+            return await _home(request, account, str(error), 400)
+        await sessions.end_all(account["id"], store)
+        await sessions.sign_in(request, account, store)
+        return Redirect("/compte?mot-de-passe=change", status_code=303)
 
     @get("/mot-de-passe-oublie", name="forgot-password")
     async def forgot_page(self) -> Template:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ async def site(request, settings, plugin_manager):
                          redis_url="redis://127.0.0.1:6379/14" if request.param == "redis" else "")
     app = create_app(configured, plugin_manager)
     async with serve(app) as client:
+        client.configured = configured  # for a second browser on the same stores
         if request.param == "redis":
             await app.stores.get("sessions").delete_all()
             await app.stores.get("accounts").delete_all()
@@ -90,3 +92,33 @@ async def test_a_password_change_ends_the_sessions_opened_before(site):
     assert (await _sign_in(site)).status_code == 303
     await users.add_staff(EMAIL, STRONG + " encore")  # a new password, set elsewhere
     assert (await site.get("/compte")).status_code in (302, 303, 307)
+
+
+async def test_an_account_sees_its_sessions_and_ends_the_others(site, plugin_manager):
+    assert (await _sign_in(site)).status_code == 303
+    other = create_app(site.configured, plugin_manager)
+    async with serve(other) as laptop:
+        await _sign_in(laptop)
+        home = (await site.get("/compte")).text
+        assert home.count("Depuis le ") == 2 and ": cette connexion" in home
+        ended = await site.post("/compte/sessions", data={"session": "tout", "_csrf_token": await _token(site, "/compte")})
+        assert ended.status_code == 303
+        assert (await laptop.get("/compte")).headers["location"] == "/compte/connexion"
+        assert EMAIL in (await site.get("/compte")).text  # this one goes on
+
+
+async def test_a_new_password_needs_the_current_one_and_ends_the_other_sessions(manual_clock, site, plugin_manager):
+    await _sign_in(site)
+    other = create_app(site.configured, plugin_manager)
+    async with serve(other) as laptop:
+        await _sign_in(laptop)
+        manual_clock.advance(minutes=1)
+        wrong = await site.post("/compte/mot-de-passe", data={
+            "current": "pas le bon", "new": STRONG + " neuf", "_csrf_token": await _token(site, "/compte")})
+        assert wrong.status_code == 400 and "Le mot de passe actuel n'est pas le bon." in html.unescape(wrong.text)
+        changed = await site.post("/compte/mot-de-passe", data={
+            "current": STRONG, "new": STRONG + " neuf", "_csrf_token": await _token(site, "/compte")})
+        assert changed.status_code == 303
+        assert "Votre mot de passe a changé" in (await site.get(changed.headers["location"])).text
+        assert (await laptop.get("/compte")).headers["location"] == "/compte/connexion"
+    assert (await _sign_in(site, password=STRONG)).status_code == 400  # the old one no longer works
