@@ -8,13 +8,13 @@ from litestar import get
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from directory.plugin_api import hookimpl  # noqa: E402
+from directory.plugin_api import PUBLIC, hookimpl  # noqa: E402
 from directory.app import create_app  # noqa: E402
 from directory.plugin_manager import get_plugin_manager  # noqa: E402
 from directory.settings import Settings  # noqa: E402
 
 
-@get("/bench/bare", include_in_schema=False)
+@get("/bench/bare", include_in_schema=False, opt=PUBLIC)
 async def bare() -> dict[str, str]:
     return {"status": "ok"}
 

@@ -28,9 +28,11 @@ from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
+from directory.accounts.guards import PUBLIC, SignInRequired, enforce_access, sign_in_first
 from directory.accounts.sessions import STORE_NAME, session_config
 from directory.platform.store import shared_store
-from directory.routes.accounts import ACCOUNTS_STORE, AccountController
+from directory.accounts.guards import ACCOUNTS_STORE
+from directory.routes.accounts import AccountController
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
 from directory.routes.providers import ProviderController
@@ -45,7 +47,7 @@ MAX_BODY_BYTES = 1024 * 1024
 LOG_FORMAT = "%(levelname)s - %(asctime)s - %(name)s - %(message)s"
 
 
-@get("/favicon.ico", include_in_schema=False)
+@get("/favicon.ico", include_in_schema=False, opt=PUBLIC)
 async def favicon() -> Redirect:
     """Browsers and crawlers that ask for the old name get the page icon."""
     return Redirect("/static/favicon.svg", status_code=301)
@@ -126,7 +128,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             "plugin_manager": Provide(lambda: manager, use_cache=True, sync_to_thread=False),
             "gazetteer": Provide(lambda: gazetteer, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={SignInRequired: sign_in_first, **EXCEPTION_HANDLERS},
+        guards=[enforce_access],
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(

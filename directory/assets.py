@@ -17,6 +17,8 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from directory.accounts.guards import PUBLIC
+
 LONG_LIVED = b"public, max-age=31536000, immutable"
 REVALIDATE = b"no-cache"
 _MOUNT = "static_mount"
@@ -41,7 +43,8 @@ def _cache_lifetime(app: ASGIApp) -> ASGIApp:
 def static_files_router(path: str, directory: Path, name: str = "static") -> Router:
     """A router serving ``directory`` under ``path``, whose files ``static_url`` can fingerprint."""
     return create_static_files_router(path=path, directories=[directory], name=name, include_in_schema=False,
-                                      middleware=[_cache_lifetime], opt={_MOUNT: (path.rstrip("/"), directory)})
+                                      middleware=[_cache_lifetime],
+                                      opt={_MOUNT: (path.rstrip("/"), directory), **PUBLIC})
 
 
 def url_maker(handlers: Iterable[Any]) -> Callable[[str], str]:

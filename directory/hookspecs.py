@@ -28,7 +28,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def register_routes(register: Callable[[Any], None]) -> None:
-    """Add HTTP routes to the app.
+    """Add HTTP routes to the app; each declares its access (``opt=PUBLIC``, ``ACCOUNT``, ``STAFF``).
 
     :param register: call it with a Litestar route handler, controller or router.
     """

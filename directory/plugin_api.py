@@ -12,11 +12,14 @@ whatever they do. It holds no logic of its own; each name's home module document
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``.
-- HTTP: ``ProblemError`` and ``problem_responses`` (errors as problem details),
+- HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
+  ``opt`` (an undeclared route is refused); ``ProblemError`` and ``problem_responses``
+  (errors as problem details),
   ``static_files_router`` (fingerprinted, long-cached static files).
 """
 
 from directory import catalogue, events, tables
+from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF
 from directory.assets import static_files_router
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
@@ -30,7 +33,7 @@ from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
 
 __all__ = [
-    "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "clock",
+    "ACCOUNT", "PUBLIC", "STAFF", "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "clock",
     "events", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
     "settings_of", "static_files_router", "tables", "write_transaction",
 ]

@@ -113,6 +113,12 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+async def signed_out(client: httpx.AsyncClient) -> bool:
+    """Whether a browser asking for its account page is sent to the sign-in form."""
+    page = await client.get("/compte", headers={"accept": "text/html"})
+    return page.status_code == 303 and page.headers["location"] == "/compte/connexion"
+
+
 def redis_running() -> bool:
     """Whether the Redis of the development machine answers on 127.0.0.1:6379."""
     try:

@@ -12,13 +12,13 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory.accounts import claims, passwords, sessions, users
+from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
 from directory import catalogue
 from directory.accounts import links
 from directory.platform.store import count_hit
 from directory.problems import ProblemError
 from directory.tables import Account, Provider
 
-ACCOUNTS_STORE = "accounts"
 WINDOW = timedelta(minutes=15)
 ATTEMPTS_PER_CLIENT = 30  # sign-in attempts from one address, whatever the account
 FAILURES_PER_ACCOUNT = 5  # wrong passwords for one account, from anywhere
@@ -78,6 +78,7 @@ def _password_page(token: str, email: str = "", error: str = "", status_code: in
 class AccountController(Controller):
     path = "/compte"
     include_in_schema = False
+    opt = PUBLIC  # the pages of a signed-in account say so one by one
 
     @get("/connexion", name="sign-in")
     async def sign_in_page(self, request: Request) -> Template | Redirect:
@@ -110,39 +111,30 @@ class AccountController(Controller):
         await sessions.sign_in(request, account, store)
         return Redirect("/compte", status_code=303)
 
-    @post("/deconnexion", status_code=303)
+    @post("/deconnexion", status_code=303, opt=ACCOUNT)
     async def sign_out(self, request: Request) -> Redirect:
         await sessions.sign_out(request, request.app.stores.get(ACCOUNTS_STORE))
         return Redirect("/", status_code=303)
 
-    @get("/", name="account")
-    async def home(self, request: Request) -> Template | Redirect:
-        account = await sessions.current_account(request, request.app.stores.get(ACCOUNTS_STORE))
-        if account is None:
-            return Redirect("/compte/connexion")
-        return await _home(request, account)
+    @get("/", name="account", opt=ACCOUNT)
+    async def home(self, request: Request) -> Template:
+        return await _home(request, request.state.account)
 
-    @post("/sessions", status_code=303)
+    @post("/sessions", status_code=303, opt=ACCOUNT)
     async def end_sessions(self, request: Request,
                            data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
         """End one other session, or all the others ("tout"); this one stays."""
-        store = request.app.stores.get(ACCOUNTS_STORE)
-        account = await sessions.current_account(request, store)
-        if account is None:
-            return Redirect("/compte/connexion", status_code=303)
+        store, account = request.app.stores.get(ACCOUNTS_STORE), request.state.account
         others = {key for key, _ in await sessions.listing(account["id"], store)} - {sessions.this_session(request)}
         await sessions.end(account["id"], others if data.session == "tout" else others & {data.session}, store)
         return Redirect("/compte", status_code=303)
 
-    @post("/mot-de-passe", status_code=200)
+    @post("/mot-de-passe", status_code=200, opt=ACCOUNT)
     async def change_password(self, request: Request,
                               data: Annotated[ChangePasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
                               ) -> Template | Redirect:
         """A new password, given the current one: every other session ends, this one goes on."""
-        store = request.app.stores.get(ACCOUNTS_STORE)
-        account = await sessions.current_account(request, store)
-        if account is None:
-            return Redirect("/compte/connexion", status_code=303)
+        store, account = request.app.stores.get(ACCOUNTS_STORE), request.state.account
         if int(await store.get(f"sign-in:account:{account['email']}") or 0) >= FAILURES_PER_ACCOUNT:
             return await _home(request, account, TOO_MANY, 429)
         try:

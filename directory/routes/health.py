@@ -12,6 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from directory import __version__, schemas
 from directory.plugin_manager import PluginManager, maybe_await
 from directory.tables import Provider
+from directory.accounts.guards import PUBLIC
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -31,6 +32,7 @@ async def _run(check: Callable[[], Any]) -> schemas.CheckResult:
 
 
 class HealthController(Controller):
+    opt = PUBLIC
     path = "/health"
     tags = ["health"]
 

@@ -16,12 +16,14 @@ from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError
 from directory.routes.providers import SLUG
 from directory.settings import Settings
+from directory.accounts.guards import PUBLIC
 from geo import Gazetteer
 
 PAGE_SIZE = 24
 
 
 class PageController(Controller):
+    opt = PUBLIC
     include_in_schema = False
 
     @get("/", name="home")

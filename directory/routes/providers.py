@@ -11,6 +11,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from directory import catalogue, providers, schemas
 from directory.problems import ProblemError, problem_responses
+from directory.accounts.guards import PUBLIC
 from geo import Gazetteer
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -24,6 +25,7 @@ Sort = Literal["name", "-name", "created", "-created"]
 
 
 class ProviderController(Controller):
+    opt = PUBLIC
     path = "/api/providers"
     tags = ["providers"]
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from litestar import Controller, get
 
 from directory import providers, schemas
+from directory.accounts.guards import PUBLIC
 
 
 class ServiceController(Controller):
+    opt = PUBLIC
     path = "/api/services"
     tags = ["services"]
 

@@ -13,7 +13,7 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from directory.plugin_api import Kind, ProblemError, ServiceSlug, catalogue, problem_responses
+from directory.plugin_api import PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
 from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search
@@ -35,6 +35,7 @@ def _plugin_filters(values: list[str]) -> tuple[tuple[str, str], ...]:
 
 class SearchController(Controller):
     path = "/api"
+    opt = PUBLIC
     tags = ["search"]
 
     @get(
@@ -121,7 +122,7 @@ def _form_parameters(request: Request) -> SearchParameters:
     )
 
 
-@get("/recherche", name="search-page", include_in_schema=False)
+@get("/recherche", name="search-page", include_in_schema=False, opt=PUBLIC)
 async def search_page(request: Request) -> Template:
     """The search page: works as a plain form, and updates as one types when JavaScript runs."""
     parameters = _form_parameters(request)

@@ -4,13 +4,13 @@ import logging
 
 from litestar import get
 
-from directory.plugin_api import hookimpl
+from directory.plugin_api import PUBLIC, hookimpl
 from directory.app import create_app
 from tests.conftest import serve
 
 
 
-@get("/api/broken", include_in_schema=False)
+@get("/api/broken", include_in_schema=False, opt=PUBLIC)
 async def broken() -> str:
     raise ZeroDivisionError("secret internals")
 

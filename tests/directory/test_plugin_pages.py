@@ -7,12 +7,12 @@ from litestar import get
 from litestar.response import Template
 
 from directory.app import create_app
-from directory.plugin_api import hookimpl
+from directory.plugin_api import PUBLIC, hookimpl
 from directory.plugin_manager import PluginError, get_plugin_manager
 from tests.conftest import serve
 
 
-@get("/forum", include_in_schema=False)
+@get("/forum", include_in_schema=False, opt=PUBLIC)
 async def forum_page() -> Template:
     return Template(template_name="forum/page.html")
 

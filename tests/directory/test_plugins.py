@@ -16,9 +16,9 @@ from tests.conftest import add_providers, install_plugin, provider_row, serve
 def installed_plugin(tmp_path, monkeypatch):
     return install_plugin(tmp_path, monkeypatch, "ce_hello", '''
         from litestar import get
-        from directory.plugin_api import hookimpl
+        from directory.plugin_api import PUBLIC, hookimpl
 
-        @get("/hello", include_in_schema=False)
+        @get("/hello", include_in_schema=False, opt=PUBLIC)
         async def hello() -> str:
             return "bonjour"
 
