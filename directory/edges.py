@@ -17,6 +17,7 @@ import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY
+from directory.redaction import loggable_path
 from directory.schemas import Problem
 from directory.security import SecurityHeaders
 
@@ -73,7 +74,7 @@ class Edges:
                 client = (scope.get("client") or ("-", 0))[0]
                 query = scope.get("query_string", b"").decode("latin-1")
                 access_logger.info('%s "%s %s%s" %d %.1f ms %s', client, "HEAD" if head else scope["method"],
-                                   scope["path"], f"?{query}" if query else "", status,
+                                   loggable_path(scope["path"]), f"?{query}" if query else "", status,
                                    (time.perf_counter() - started) * 1000, rid)
 
 

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
+from directory.redaction import loggable_path
 from directory.schemas import InvalidField, Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -107,7 +108,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
 def internal_error_handler(request: Request, exc: Exception) -> Response[Any]:
     """Log an unexpected error once, with its traceback, and answer a 500 that carries its request id."""
     rid = request_id(request.scope)
-    logger.error("unhandled error, request id %s, %s %s", rid, request.method, request.url.path, exc_info=exc)
+    logger.error("unhandled error, request id %s, %s %s", rid, request.method, loggable_path(request.url.path),
+                 exc_info=exc)
     problem = Problem(
         type="about:blank",
         title=HTTPStatus.INTERNAL_SERVER_ERROR.phrase,

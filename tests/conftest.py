@@ -10,7 +10,9 @@ import asyncio
 import csv
 import io
 import itertools
+import logging
 import os
+import re
 import socket
 import sys
 import textwrap
@@ -237,3 +239,36 @@ async def network(settings: Settings) -> list[str]:
         provider_row(trade_name="Océan Digital", postal_code="97400", commune="Saint-Denis", services="e-commerce"),
         provider_row(trade_name="Brouillon Web", state="draft"),
     )
+
+
+# Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links,
+# session ids): none may reach a log line, whatever the logger, level or handler.
+LOG_CANARIES = ("quatre chevaux traversent la Garonne",)
+SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}")
+_log_records: list[logging.LogRecord] = []
+_make_record = logging.getLogRecordFactory()
+
+
+def _recording_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _make_record(*args, **kwargs)
+    _log_records.append(record)
+    return record
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    logging.setLogRecordFactory(_recording_factory)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log record of the whole suite holds a planted or generated secret."""
+    logging.setLogRecordFactory(_make_record)
+    leaks = []
+    for record in _log_records:
+        if record.name.startswith("httpx"):  # the tests' own HTTP client, not the directory
+            continue
+        text = record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        if any(canary in text for canary in LOG_CANARIES) or SECRET_SHAPES.search(text):
+            leaks.append(f"{record.name}: {text[:200]}")
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nSecrets found in the logs:\n" + "\n".join(leaks[:20]))
