@@ -35,6 +35,7 @@ from directory.accounts.guards import ACCOUNTS_STORE
 from directory.routes.accounts import AccountController
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
+from directory.routes.reports import ReportController, StaffReportController
 from directory.routes.providers import ProviderController
 from directory.routes.services import ServiceController
 from directory.security import SecurityHeaders
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         ProviderController,
         ServiceController,
         AccountController,
+        ReportController,
+        StaffReportController,
         HealthController,
         PageController,
         static_files_router("/static", HERE / "static"),

@@ -186,6 +186,16 @@ class AccountToken(Table):
     used_at = Timestamptz(null=True, default=None)
 
 
+class Report(Table):
+    """Outdated or wrong information on a listing, reported by anyone, for staff to look at."""
+
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    message = Text()
+    contact = Varchar(length=254, default="")  # an address to answer to, if the reporter gave one
+    created_at = Timestamptz(index=True)
+    resolved_at = Timestamptz(null=True, default=None)
+
+
 class StoreEntry(Table):
     """Short-lived values every process shares (sessions, rate-limit counters) when no Redis is set."""
 
@@ -196,5 +206,5 @@ class StoreEntry(Table):
 
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
-    MailMessage, Account, Membership, AccountToken, StoreEntry,
+    MailMessage, Account, Membership, AccountToken, Report, StoreEntry,
 )

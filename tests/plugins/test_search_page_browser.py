@@ -159,7 +159,8 @@ async def test_results_show_on_a_map_with_clustered_markers_that_follow_the_list
 @pytest.mark.parametrize("name, path", [("home", "/"), ("results", "/recherche?q=agence&near=33000"),
                                         ("provider", "/prestataires/agence-pixel-bordeaux"),
                                         ("sign-in", "/compte/connexion"),
-                                        ("claim", "/compte/revendiquer/agence-pixel-bordeaux")])
+                                        ("claim", "/compte/revendiquer/agence-pixel-bordeaux"),
+                                        ("report", "/prestataires/agence-pixel-bordeaux/signaler")])
 async def test_pages_have_no_serious_accessibility_violation(server, browser, name, path):
     context = await browser.new_context(bypass_csp=True)  # to inject axe-core, as a browser extension would
     page = await context.new_page()

@@ -1,0 +1,84 @@
+"""Reporting outdated information on a listing, and the staff's list of reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from directory import catalogue, reports, validation
+from directory.accounts.guards import ACCOUNTS_STORE, PUBLIC, STAFF
+from directory.platform.store import count_hit
+from directory.problems import ProblemError
+from directory.tables import Provider
+
+REPORTS_PER_CLIENT = 5  # an hour
+THANKS = "Merci : l'équipe du réseau va vérifier la fiche."
+
+
+class ReportForm(msgspec.Struct):
+    message: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    contact: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    site_web: Annotated[str, msgspec.Meta(max_length=500)] = ""  # the honeypot: people leave it empty
+
+
+async def _trade_name(slug: str) -> str:
+    provider = await Provider.select(Provider.trade_name).where(
+        (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
+    if provider is None:
+        raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+    return provider["trade_name"]
+
+
+def _form(slug: str, trade_name: str, form: ReportForm | None = None, error: str = "", done: bool = False,
+          status_code: int = 200) -> Template:
+    return Template(template_name="reports/form.html", status_code=status_code, context={
+        "slug": slug, "trade_name": trade_name, "form": form or ReportForm(), "error": error, "done": done})
+
+
+class ReportController(Controller):
+    path = "/prestataires/{slug:str}/signaler"
+    include_in_schema = False
+    opt = PUBLIC
+
+    @get("/")
+    async def page(self, slug: FromPath[str]) -> Template:
+        return _form(slug, await _trade_name(slug))
+
+    @post("/", status_code=200)
+    async def send(self, request: Request, slug: FromPath[str],
+                   data: Annotated[ReportForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+        """Record a report; robots that fill the hidden field are thanked and ignored."""
+        trade_name = await _trade_name(slug)
+        client = request.client.host if request.client else "unknown"
+        if await count_hit(request.app.stores.get(ACCOUNTS_STORE), f"report:client:{client}",
+                           timedelta(hours=1)) > REPORTS_PER_CLIENT:
+            return _form(slug, trade_name, data, "Trop de signalements : réessayez plus tard.", status_code=429)
+        if data.site_web:
+            return _form(slug, trade_name, done=True)
+        try:
+            await reports.send(slug, data.message, data.contact)
+        except validation.InvalidValue as error:
+            return _form(slug, trade_name, data, str(error), status_code=400)
+        return _form(slug, trade_name, done=True)
+
+
+class StaffReportController(Controller):
+    path = "/equipe/signalements"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/")
+    async def queue(self) -> Template:
+        return Template(template_name="reports/staff.html", context={"reports": await reports.open_reports()})
+
+    @post("/{report_id:int}/traite", status_code=303)
+    async def resolve(self, report_id: FromPath[int]) -> Redirect:
+        if not await reports.resolve(report_id):
+            raise ProblemError(404, "Ce signalement n'existe pas ou a déjà été traité.")
+        return Redirect("/equipe/signalements", status_code=303)
