@@ -81,7 +81,7 @@ class Settings:
     worker_in_app: bool = True
     redis_url: str = field(default="", repr=False)  # may carry a password
     secret_key: str = field(default="", repr=False)  # signs the forms' CSRF tokens
-    mail_transport: str = "console"
+    mail_transport: str = "file"  # without an SMTP server, .eml files: links never reach the logs
     mail_from: str = "Channel Expert <annuaire@channel-expert.example>"
     mail_dir: str = "var/mail"
     smtp_host: str = ""
@@ -179,7 +179,7 @@ class Settings:
             redis_url=get("REDIS_URL"),
             secret_key=get("SECRET_KEY"),
             # With an SMTP server named, mail goes there unless told otherwise.
-            mail_transport=get("MAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "console").lower(),
+            mail_transport=get("MAIL_TRANSPORT", "smtp" if get("SMTP_HOST") else "file").lower(),
             mail_from=get("MAIL_FROM", Settings.mail_from),
             mail_dir=get("MAIL_DIR", Settings.mail_dir),
             smtp_host=get("SMTP_HOST"),

@@ -54,9 +54,9 @@ async def migrated(database_url: str) -> str:
 
 
 @pytest.fixture
-async def settings(migrated: str) -> Settings:
-    """Settings on the test database, emptied of providers."""
-    result = Settings(database_url=migrated)
+async def settings(migrated: str, tmp_path) -> Settings:
+    """Settings on the test database, emptied of providers; mail goes to files in a temporary folder."""
+    result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"))
     await prepare_database(result)
     await providers.delete_all()
     return result

@@ -60,7 +60,7 @@ class SmtpTransport:
 
 
 class ConsoleTransport:
-    """Development without a mail server: each message goes to the log."""
+    """Development only, when asked for: each message goes to the log, sign-in links included."""
 
     async def deliver(self, message: EmailMessage) -> None:
         logger.info("mail to %s: %s\n%s", message["To"], message["Subject"],

@@ -58,8 +58,8 @@ def test_the_public_address_is_kept_without_a_trailing_slash():
     assert Settings(public_url="https://annuaire.example.fr/").public_url == "https://annuaire.example.fr"
 
 
-def test_mail_goes_to_the_log_unless_an_smtp_server_is_named():
-    assert Settings.from_env({}).mail_transport == "console"
+def test_mail_goes_to_files_unless_an_smtp_server_is_named():
+    assert Settings.from_env({}).mail_transport == "file"  # never the log, which would keep the links
     settings = Settings.from_env({"CHANNEL_EXPERT_SMTP_HOST": "mailpit", "CHANNEL_EXPERT_SMTP_PORT": "1025",
                                   "CHANNEL_EXPERT_SMTP_PASSWORD": "s3cret"})
     assert (settings.mail_transport, settings.smtp_host, settings.smtp_port) == ("smtp", "mailpit", 1025)
