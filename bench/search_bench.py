@@ -198,7 +198,7 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int) -> Non
         paths.write_text("\n".join(lines) + "\n")
         script = workdir / "paths.lua"
         script.write_text(WRK_SCRIPT % paths)
-        bare, search = ("http://127.0.0.1:8765/bench/bare", None), ("http://127.0.0.1:8765", str(script))
+        bare, search = ("http://127.0.0.1:8765/api/bench-bare", None), ("http://127.0.0.1:8765", str(script))
         wrk(bare, 2)  # warm-up
         wrk(search, 2)
         # This machine's speed drifts by tens of percent within a minute: alternate short runs

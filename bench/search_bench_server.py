@@ -1,4 +1,4 @@
-"""The app as ``channel-expert serve`` runs it, plus ``/bench/bare``: a bare JSON endpoint to compare with."""
+"""The app as ``channel-expert serve`` runs it, plus ``/api/bench-bare``: a bare JSON endpoint to compare with."""
 
 import sys
 from pathlib import Path
@@ -14,7 +14,7 @@ from directory.plugin_manager import get_plugin_manager  # noqa: E402
 from directory.settings import Settings  # noqa: E402
 
 
-@get("/bench/bare", include_in_schema=False, opt=PUBLIC)
+@get("/api/bench-bare", include_in_schema=False, opt=PUBLIC)
 async def bare() -> dict[str, str]:
     return {"status": "ok"}
 

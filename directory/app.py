@@ -28,7 +28,7 @@ from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
-from directory.accounts.guards import PUBLIC, SignInRequired, enforce_access, sign_in_first
+from directory.accounts.guards import PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
 from directory.accounts.sessions import STORE_NAME, session_config
 from directory.platform.store import shared_store
 from directory.accounts.guards import ACCOUNTS_STORE
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                           register=lambda label, path, order=100: ordered_links.append((order, label, path)))
     links = [(label, path) for _, label, path in sorted(ordered_links, key=lambda link: link[0])]
     store = shared_store(settings)
-    middleware: list[Any] = [session_config(settings).middleware]
+    middleware: list[Any] = [session_config(settings).middleware, AccessMiddleware]
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
 
@@ -132,7 +132,6 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             "gazetteer": Provide(lambda: gazetteer, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={SignInRequired: sign_in_first, **EXCEPTION_HANDLERS},
-        guards=[enforce_access],
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(
