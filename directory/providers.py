@@ -129,6 +129,12 @@ def to_schema(row: dict[str, Any], services: list[schemas.ServiceRef], gazetteer
     )
 
 
+async def published_listing(slug: str) -> dict[str, Any] | None:
+    """The id, trade name and e-mail of the published provider ``slug`` (forms about a listing), or None."""
+    return await Provider.select(Provider.id, Provider.trade_name, Provider.email).where(
+        (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
+
+
 async def get_provider(slug: str, gazetteer: Gazetteer, state: str | None = catalogue.PUBLISHED) -> schemas.Provider | None:
     """One provider by slug (published only, unless ``state`` is None), or None."""
     found = await profiles(gazetteer, [slug], state)

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from directory import catalogue, validation
+from directory import validation
 from directory.platform import clock
-from directory.tables import Provider, Report
+from directory.tables import Report
 
 MIN_LENGTH, MAX_LENGTH = 10, 2000
 
 
-async def send(slug: str, message: str, contact: str) -> None:
-    """Record a report on a published listing; ``validation.InvalidValue`` says what is wrong, in French."""
+async def send(provider_id: int, message: str, contact: str) -> None:
+    """Record a report on a listing; ``validation.InvalidValue`` says what is wrong, in French."""
     text = validation.plain_text(message.replace("\r\n", "\n"), multiline=True).strip()
     if not MIN_LENGTH <= len(text) <= MAX_LENGTH:
         raise validation.InvalidValue(f"Décrivez ce qui est erroné en {MIN_LENGTH} à {MAX_LENGTH} caractères.")
     address = validation.email(contact)
-    provider = await Provider.select(Provider.id).where(
-        (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
-    if provider is None:
-        raise validation.InvalidValue("Ce prestataire n'existe pas ou n'est plus publié.")
-    await Report.insert(Report(provider=provider["id"], message=text, contact=address, created_at=clock.now()))
+    await Report.insert(Report(provider=provider_id, message=text, contact=address, created_at=clock.now()))
 
 
 async def open_reports() -> list[dict[str, Any]]:

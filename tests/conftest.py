@@ -115,6 +115,14 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
+    """The CSRF token of the form a page holds (a redirected page: the one it leads to)."""
+    page = await client.get(path)
+    if page.status_code in (302, 303):
+        page = await client.get(page.headers["location"])
+    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+
+
 async def signed_out(client: httpx.AsyncClient) -> bool:
     """Whether a browser asking for its account page is sent to the sign-in form."""
     page = await client.get("/compte", headers={"accept": "text/html"})

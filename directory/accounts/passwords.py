@@ -9,6 +9,8 @@ with the account's own e-mail counted as a known word.
 
 from __future__ import annotations
 
+from functools import cache
+
 import argon2
 from zxcvbn import zxcvbn
 
@@ -55,6 +57,9 @@ def needs_rehash(password_hash: str) -> bool:
     return HASHER.check_needs_rehash(password_hash)
 
 
-# Verified when the account does not exist, so that an unknown address takes as long to
-# refuse as a wrong password (the same message, the same time).
-DECOY_HASH = HASHER.hash("channel-expert decoy password")
+@cache
+def decoy_hash() -> str:
+    """Verified when the account does not exist, so that an unknown address takes as long to
+    refuse as a wrong password (the same message, the same time). Made on first use: hashing
+    costs tens of milliseconds that commands which never sign anyone in should not pay."""
+    return HASHER.hash("channel-expert decoy password")

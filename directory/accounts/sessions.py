@@ -57,7 +57,9 @@ class _Config(ServerSideSessionConfig):
 
 def session_config(settings: Settings) -> ServerSideSessionConfig:
     return _Config(
-        key=COOKIE, max_age=int(IDLE.total_seconds()), renew_on_access=True, httponly=True, samesite="lax",
+        # No renew_on_access: every response of a session stores it again with a new max_age,
+        # which is the idle limit already; renewing on read too would write twice per request.
+        key=COOKIE, max_age=int(IDLE.total_seconds()), httponly=True, samesite="lax",
         secure=settings.served_over_https, store=STORE_NAME,
         exclude=["^/api/", "^/static/", "^/health", "^/schema"],
     )
@@ -75,6 +77,14 @@ def _index_key(account_id: int) -> str:
     return f"account-sessions:{account_id}"
 
 
+def _alive_key(account_id: int, started: str) -> str:
+    return f"session-alive:{account_id}:{started}"
+
+
+def _since_key(account_id: int) -> str:
+    return f"sessions-valid-from:{account_id}"
+
+
 async def _index(store: NamespacedStore, account_id: int) -> dict[str, SessionInfo]:
     raw = await store.get(_index_key(account_id))
     return msgspec.json.decode(raw, type=dict[str, SessionInfo]) if raw else {}
@@ -85,7 +95,9 @@ async def sign_in(request: Request, account: dict[str, Any], store: NamespacedSt
     now = clock.now()
     request.scope[_ROTATE] = True
     request.set_session({"account_id": account["id"], "signed_in_at": now.isoformat()})
-    # The new id is chosen when the response is sent; the list keys sessions by their start.
+    # The session lives while its own key does (one atomic write: two sign-ins at once never
+    # lose one). The list, read then written, only shows the sessions; a race may hide one there.
+    await store.set(_alive_key(account["id"], now.isoformat()), b"1", expires_in=ABSOLUTE)
     sessions = await _index(store, account["id"])
     sessions[now.isoformat()] = SessionInfo(now, request.client.host if request.client else "",
                                             request.headers.get("user-agent", "")[:200])
@@ -98,14 +110,13 @@ async def sign_out(request: Request, store: NamespacedStore) -> None:
     """End this session: its data is deleted and the browser's cookie expires."""
     account_id, started = request.session.get("account_id"), request.session.get("signed_in_at")
     if account_id is not None:
-        sessions = await _index(store, account_id)
-        sessions.pop(started, None)
-        await store.set(_index_key(account_id), msgspec.json.encode(sessions), expires_in=ABSOLUTE)
+        await end(account_id, {started}, store)
     request.clear_session()
 
 
 async def end_all(account_id: int, store: NamespacedStore) -> None:
-    """End every session of the account (a password change, a stolen laptop)."""
+    """End every session of the account opened until now (a password change, a stolen laptop)."""
+    await store.set(_since_key(account_id), clock.now().isoformat().encode(), expires_in=ABSOLUTE)
     await store.delete(_index_key(account_id))
 
 
@@ -119,6 +130,8 @@ async def listing(account_id: int, store: NamespacedStore) -> list[tuple[str, Se
 
 async def end(account_id: int, keys: set[str], store: NamespacedStore) -> None:
     """End these sessions of the account (their next request finds them signed out)."""
+    for key in keys:
+        await store.delete(_alive_key(account_id, key))
     sessions = await _index(store, account_id)
     kept = {key: info for key, info in sessions.items() if key not in keys}
     await store.set(_index_key(account_id), msgspec.json.encode(kept), expires_in=ABSOLUTE)
@@ -132,13 +145,16 @@ def this_session(request: Request) -> str:
 async def current_account(request: Request, store: NamespacedStore) -> dict[str, Any] | None:
     """The signed-in account, or None: no session, a session too old, or one the account ended.
 
-    A session lives while it is in its account's list (``end_all`` empties it).
+    A session lives while its own key does (``end`` deletes it) and if it began after the
+    account last ended all its sessions (``end_all``).
     """
     account_id, started = request.session.get("account_id"), request.session.get("signed_in_at")
     if account_id is None or started is None:
         return None
     signed_in_at = datetime.fromisoformat(started)
-    if clock.now() - signed_in_at > ABSOLUTE or started not in await _index(store, account_id):
+    since = await store.get(_since_key(account_id))
+    if clock.now() - signed_in_at > ABSOLUTE or not await store.get(_alive_key(account_id, started)) \
+            or (since and signed_in_at < datetime.fromisoformat(since.decode())):
         request.clear_session()
         return None
     account = await Account.select(Account.id, Account.email, Account.is_staff, Account.active,

@@ -29,13 +29,14 @@ async def add_staff(email: str, password: str) -> StaffAdded:
     if not address:
         raise validation.InvalidValue("Donnez l'adresse e-mail du membre de l'équipe.")
     passwords.check(password, known_words=(address,))
-    now = clock.now()
-    values = {Account.password_hash: passwords.hash_password(password), Account.is_staff: True,
-              Account.active: True, Account.password_changed_at: now}
+    now, hashed = clock.now(), passwords.hash_password(password)
     async with write_transaction(Account._meta.db):
-        updated = await Account.update(values).where(Account.email == address).returning(Account.id)
+        updated = await Account.update({Account.password_hash: hashed, Account.is_staff: True, Account.active: True,
+                                        Account.password_changed_at: now}).where(
+            Account.email == address).returning(Account.id)
         if not updated:
-            await Account.insert(Account(email=address, created_at=now, **{c._meta.name: v for c, v in values.items()}))
+            await Account.insert(Account(email=address, password_hash=hashed, is_staff=True, created_at=now,
+                                         password_changed_at=now))
     return StaffAdded(address, created=not updated)
 
 

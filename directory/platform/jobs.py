@@ -145,16 +145,18 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10) -> list[Claimed]:
     if not names:
         return []
     lease = max(tasks.get(name).lease for name in names)
+    due = (f"SELECT id FROM job WHERE task IN ({_placeholders(len(names))}) "
+           f"AND ((state = {{}} AND run_at <= {{}}) OR (state = {{}} AND lease_until < {{}}))")
+    due_values = (*names, READY, now, RUNNING, now)
+    # A plain read first: an idle queue costs no write lock (SQLite has one for the whole
+    # database, which imports and sign-ins need too).
+    if not await Job.raw(f"{due} LIMIT 1", *due_values):
+        return []
     skip_locked = "FOR UPDATE SKIP LOCKED" if Job._meta.db.engine_type == "postgres" else ""
-    sql = (
-        f"UPDATE job SET state = {{}}, claimed_by = {{}}, lease_until = {{}}, attempts = attempts + 1 "
-        f"WHERE id IN (SELECT id FROM job WHERE task IN ({_placeholders(len(names))}) "
-        f"AND ((state = {{}} AND run_at <= {{}}) OR (state = {{}} AND lease_until < {{}})) "
-        f"ORDER BY run_at, id LIMIT {{}} {skip_locked}) "
-        f"RETURNING id, task, payload, attempts"
-    )
+    sql = (f"UPDATE job SET state = {{}}, claimed_by = {{}}, lease_until = {{}}, attempts = attempts + 1 "
+           f"WHERE id IN ({due} ORDER BY run_at, id LIMIT {{}} {skip_locked}) RETURNING id, task, payload, attempts")
     async with row_lock_transaction(Job._meta.db):
-        rows = await Job.raw(sql, RUNNING, worker, now + lease, *names, READY, now, RUNNING, now, limit)
+        rows = await Job.raw(sql, RUNNING, worker, now + lease, *due_values, limit)
     rows.sort(key=lambda row: row["id"])
     return [Claimed(row["id"], row["task"], msgspec.json.decode(row["payload"]), row["attempts"]) for row in rows]
 
@@ -176,12 +178,18 @@ async def _fail(job: Claimed, worker: str, task: Task | None, error: str) -> Non
                ", given up" if gave_up else "", error.strip().splitlines()[-1] if error.strip() else "")
 
 
-async def schedule_recurring(tasks: Tasks) -> list[str]:
-    """Enqueue each recurring task's job for the current period, once across every worker."""
+async def schedule_recurring(tasks: Tasks, seen: dict[str, datetime]) -> list[str]:
+    """Enqueue each recurring task's job for the current period, once across every worker.
+
+    ``seen`` is the period this worker last settled per task: within a period there is
+    nothing to do, and no write lock is taken.
+    """
     now = clock.now()
     enqueued = []
     for task in tasks.recurring():
         slot = task.slot(now)
+        if seen.get(task.name) == slot:
+            continue
         async with row_lock_transaction(Job._meta.db):
             moved = await RecurringTask.update({RecurringTask.slot: slot}).where(
                 (RecurringTask.task == task.name) & (RecurringTask.slot < slot)
@@ -192,6 +200,7 @@ async def schedule_recurring(tasks: Tasks) -> list[str]:
             if moved:
                 await enqueue(task.name, {"period": slot.isoformat()}, at=slot)
                 enqueued.append(task.name)
+        seen[task.name] = slot  # settled, by this worker or another
     return enqueued
 
 
@@ -203,10 +212,11 @@ class Worker:
         self.batch = batch
         self.poll_s = poll_s
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._periods: dict[str, datetime] = {}  # the recurring tasks' periods already settled
 
     async def run_once(self) -> int:
         """Schedule recurring tasks, then claim and run one batch; returns how many jobs ran."""
-        await schedule_recurring(self.tasks)
+        await schedule_recurring(self.tasks, self._periods)
         claimed = await claim(self.tasks, self.name, self.batch)
         for job in claimed:
             await self.run(job)

@@ -13,11 +13,10 @@ from litestar.response import Redirect, Template
 
 from directory.accounts import claims, passwords, sessions, users
 from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
-from directory import catalogue
 from directory.accounts import links
 from directory.platform.store import count_hit
-from directory.problems import ProblemError
-from directory.tables import Account, Provider
+from directory.routes.forms import client_key, listing_or_404, over_limit
+from directory.tables import Account
 
 WINDOW = timedelta(minutes=15)
 ATTEMPTS_PER_CLIENT = 30  # sign-in attempts from one address, whatever the account
@@ -26,13 +25,22 @@ REFUSED = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans un quart d'heure."
 
 
-CLAIMS_PER_CLIENT = 10  # claim or reset links asked from one client per window
-CLAIMS_PER_PROVIDER = 3  # links sent to one mailbox per hour
+LINKS_PER_CLIENT = 10  # claim or reset links asked from one client per window
+LINKS_PER_MAILBOX = 3  # links sent to one listing's or account's address per hour
 
 
 class SignInForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     password: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
+def _failures_key(email: str) -> str:
+    """Wrong passwords given for one account, from anywhere (sign-in and password change)."""
+    return f"sign-in:account:{email}"
+
+
+async def _locked(store, email: str) -> bool:  # noqa: ANN001 - a Litestar store
+    return int(await store.get(_failures_key(email)) or 0) >= FAILURES_PER_ACCOUNT
 
 
 def _form(email: str = "", error: str = "", status_code: int = 200) -> Template:
@@ -92,18 +100,15 @@ class AccountController(Controller):
         """Sign in: the same answer, after the same work, for an unknown address and a wrong password."""
         store = request.app.stores.get(ACCOUNTS_STORE)
         email = data.email.strip().lower()
-        client = request.client.host if request.client else "unknown"
-        if await count_hit(store, f"sign-in:client:{client}", WINDOW) > ATTEMPTS_PER_CLIENT:
-            return _form(email, TOO_MANY, 429)
-        failures_key = f"sign-in:account:{email}"
-        if int(await store.get(failures_key) or 0) >= FAILURES_PER_ACCOUNT:
+        if await over_limit(request, (f"sign-in:{client_key(request)}", ATTEMPTS_PER_CLIENT, WINDOW)) \
+                or await _locked(store, email):
             return _form(email, TOO_MANY, 429)
         account = await Account.select(Account.id, Account.password_hash, Account.active).where(
             Account.email == email).first()
         stored = account["password_hash"] if account and account["active"] and account["password_hash"] else None
-        matches = passwords.verify(stored or passwords.DECOY_HASH, data.password) and stored is not None
+        matches = passwords.verify(stored or passwords.decoy_hash(), data.password) and stored is not None
         if not matches:
-            await count_hit(store, failures_key, WINDOW)
+            await count_hit(store, _failures_key(email), WINDOW)
             return _form(email, REFUSED, 400)
         if passwords.needs_rehash(stored):
             await Account.update({Account.password_hash: passwords.hash_password(data.password)}).where(
@@ -123,10 +128,13 @@ class AccountController(Controller):
     @post("/sessions", status_code=303, opt=ACCOUNT)
     async def end_sessions(self, request: Request,
                            data: Annotated[EndSessionsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
-        """End one other session, or all the others ("tout"); this one stays."""
+        """End one other session, or all the others ("tout"); this one goes on, under a new id."""
         store, account = request.app.stores.get(ACCOUNTS_STORE), request.state.account
-        others = {key for key, _ in await sessions.listing(account["id"], store)} - {sessions.this_session(request)}
-        await sessions.end(account["id"], others if data.session == "tout" else others & {data.session}, store)
+        if data.session == "tout":
+            await sessions.end_all(account["id"], store)
+            await sessions.sign_in(request, account, store)
+        elif data.session != sessions.this_session(request):
+            await sessions.end(account["id"], {data.session}, store)
         return Redirect("/compte", status_code=303)
 
     @post("/mot-de-passe", status_code=200, opt=ACCOUNT)
@@ -135,12 +143,12 @@ class AccountController(Controller):
                               ) -> Template | Redirect:
         """A new password, given the current one: every other session ends, this one goes on."""
         store, account = request.app.stores.get(ACCOUNTS_STORE), request.state.account
-        if int(await store.get(f"sign-in:account:{account['email']}") or 0) >= FAILURES_PER_ACCOUNT:
+        if await _locked(store, account["email"]):
             return await _home(request, account, TOO_MANY, 429)
         try:
             await users.change_password(account["id"], data.current, data.new)
         except users.WrongPassword:
-            await count_hit(store, f"sign-in:account:{account['email']}", WINDOW)
+            await count_hit(store, _failures_key(account["email"]), WINDOW)
             return await _home(request, account, "Le mot de passe actuel n'est pas le bon.", 400)
         except passwords.WeakPassword as error:
             return await _home(request, account, str(error), 400)
@@ -156,11 +164,9 @@ class AccountController(Controller):
     async def forgot(self, request: Request,
                      data: Annotated[EmailForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
         """The same answer whether the address has an account or not; rate-limited per client and address."""
-        store = request.app.stores.get(ACCOUNTS_STORE)
-        client = request.client.host if request.client else "unknown"
         email = data.email.strip().lower()
-        if await count_hit(store, f"reset:client:{client}", WINDOW) > CLAIMS_PER_CLIENT or \
-                await count_hit(store, f"reset:address:{email}", timedelta(hours=1)) > CLAIMS_PER_PROVIDER:
+        if await over_limit(request, (f"reset:{client_key(request)}", LINKS_PER_CLIENT, WINDOW),
+                            (f"reset:address:{email}", LINKS_PER_MAILBOX, timedelta(hours=1))):
             return Template(template_name="account/forgot.html", status_code=429,
                             context={"sent": False, "error": "Trop de demandes : réessayez plus tard."})
         await users.request_reset(email, request.app.state.settings.public_url)
@@ -168,27 +174,18 @@ class AccountController(Controller):
 
     @get("/revendiquer/{slug:str}", name="claim")
     async def claim_page(self, slug: FromPath[str]) -> Template:
-        provider = await Provider.select(Provider.trade_name).where(
-            (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
-        if provider is None:
-            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
-        return _claim_page(slug, provider["trade_name"])
+        return _claim_page(slug, (await listing_or_404(slug))["trade_name"])
 
     @post("/revendiquer/{slug:str}", status_code=200)
     async def claim(self, request: Request, slug: FromPath[str]) -> Template:
         """Send the listing's own address a link to manage it (rate-limited per client and per listing)."""
-        store = request.app.stores.get(ACCOUNTS_STORE)
-        client = request.client.host if request.client else "unknown"
-        provider = await Provider.select(Provider.trade_name).where(
-            (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
-        if provider is None:
-            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
-        if await count_hit(store, f"claim:client:{client}", WINDOW) > CLAIMS_PER_CLIENT or \
-                await count_hit(store, f"claim:provider:{slug}", timedelta(hours=1)) > CLAIMS_PER_PROVIDER:
-            return _claim_page(slug, provider["trade_name"], error="Trop de demandes : réessayez plus tard.",
+        listing = await listing_or_404(slug)
+        if await over_limit(request, (f"claim:{client_key(request)}", LINKS_PER_CLIENT, WINDOW),
+                            (f"claim:provider:{slug}", LINKS_PER_MAILBOX, timedelta(hours=1))):
+            return _claim_page(slug, listing["trade_name"], error="Trop de demandes : réessayez plus tard.",
                                status_code=429)
-        sent = await claims.request_claim(slug, request.app.state.settings.public_url)
-        return _claim_page(slug, sent.trade_name, sent=sent.masked_email)
+        masked = await claims.request_claim(listing, request.app.state.settings.public_url)
+        return _claim_page(slug, listing["trade_name"], sent=masked)
 
     @get("/lien/{token:str}", name="account-link")
     async def link_page(self, token: FromPath[str]) -> Template:

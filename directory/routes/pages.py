@@ -14,6 +14,7 @@ from markupsafe import Markup
 from directory import catalogue, providers, structured_data
 from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError
+from directory.routes.forms import NOT_PUBLISHED
 from directory.routes.providers import SLUG
 from directory.settings import Settings
 from directory.accounts.guards import PUBLIC
@@ -72,7 +73,7 @@ class PageController(Controller):
         """A provider's public page, with the sections that plugins add."""
         provider = await providers.get_provider(slug, gazetteer) if SLUG.match(slug) else None
         if provider is None:
-            raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
+            raise ProblemError(404, NOT_PUBLISHED)
         page_url = settings.public_url + provider.url
         sections: list[tuple[int, str, Markup]] = []
         assets: dict[str, Markup] = {}  # each asset once, however many sections need it

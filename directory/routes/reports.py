@@ -11,28 +11,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from directory import catalogue, reports, validation
-from directory.accounts.guards import ACCOUNTS_STORE, PUBLIC, STAFF
-from directory.platform.store import count_hit
+from directory import reports, validation
+from directory.accounts.guards import PUBLIC, STAFF
 from directory.problems import ProblemError
-from directory.tables import Provider
+from directory.routes.forms import client_key, listing_or_404, over_limit
 
 REPORTS_PER_CLIENT = 5  # an hour
-THANKS = "Merci : l'équipe du réseau va vérifier la fiche."
 
 
 class ReportForm(msgspec.Struct):
     message: Annotated[str, msgspec.Meta(max_length=4000)] = ""
     contact: Annotated[str, msgspec.Meta(max_length=254)] = ""
     site_web: Annotated[str, msgspec.Meta(max_length=500)] = ""  # the honeypot: people leave it empty
-
-
-async def _trade_name(slug: str) -> str:
-    provider = await Provider.select(Provider.trade_name).where(
-        (Provider.slug == slug) & (Provider.state == catalogue.PUBLISHED)).first()
-    if provider is None:
-        raise ProblemError(404, "Ce prestataire n'existe pas ou n'est plus publié.")
-    return provider["trade_name"]
 
 
 def _form(slug: str, trade_name: str, form: ReportForm | None = None, error: str = "", done: bool = False,
@@ -48,21 +38,20 @@ class ReportController(Controller):
 
     @get("/")
     async def page(self, slug: FromPath[str]) -> Template:
-        return _form(slug, await _trade_name(slug))
+        return _form(slug, (await listing_or_404(slug))["trade_name"])
 
     @post("/", status_code=200)
     async def send(self, request: Request, slug: FromPath[str],
                    data: Annotated[ReportForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
         """Record a report; robots that fill the hidden field are thanked and ignored."""
-        trade_name = await _trade_name(slug)
-        client = request.client.host if request.client else "unknown"
-        if await count_hit(request.app.stores.get(ACCOUNTS_STORE), f"report:client:{client}",
-                           timedelta(hours=1)) > REPORTS_PER_CLIENT:
+        listing = await listing_or_404(slug)
+        trade_name = listing["trade_name"]
+        if await over_limit(request, (f"report:{client_key(request)}", REPORTS_PER_CLIENT, timedelta(hours=1))):
             return _form(slug, trade_name, data, "Trop de signalements : réessayez plus tard.", status_code=429)
         if data.site_web:
             return _form(slug, trade_name, done=True)
         try:
-            await reports.send(slug, data.message, data.contact)
+            await reports.send(listing["id"], data.message, data.contact)
         except validation.InvalidValue as error:
             return _form(slug, trade_name, data, str(error), status_code=400)
         return _form(slug, trade_name, done=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import pytest
@@ -14,7 +13,7 @@ from directory.accounts.guards import declared
 from directory.app import create_app
 from directory.plugin_api import STAFF, hookimpl
 from directory.tables import Account, Membership
-from tests.conftest import serve
+from tests.conftest import csrf_token, serve
 
 STRONG = "quatre chevaux traversent la Garonne"
 
@@ -56,8 +55,7 @@ async def site(settings, plugin_manager):
 
 
 async def _sign_in(client, email):
-    page = await client.get("/compte/connexion")
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+    token = await csrf_token(client, "/compte/connexion")
     assert (await client.post("/compte/connexion", data={"email": email, "password": STRONG,
                                                          "_csrf_token": token})).status_code == 303
 

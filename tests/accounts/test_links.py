@@ -10,7 +10,7 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, AccountToken, MailMessage, Membership, StoreEntry
-from tests.conftest import add_providers, provider_row, serve, signed_out
+from tests.conftest import add_providers, csrf_token, provider_row, serve, signed_out
 
 STRONG = "quatre chevaux traversent la Garonne"
 
@@ -25,12 +25,9 @@ async def site(settings, plugin_manager, manual_clock):
         yield client
 
 
-async def _csrf(client, path: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text)[1]
-
 
 async def _ask(client, slug: str):
-    return await client.post(f"/compte/revendiquer/{slug}", data={"_csrf_token": await _csrf(
+    return await client.post(f"/compte/revendiquer/{slug}", data={"_csrf_token": await csrf_token(
         client, f"/compte/revendiquer/{slug}")})
 
 
@@ -49,7 +46,7 @@ async def test_a_provider_claims_its_listing_by_the_link_sent_to_its_own_address
 
     form = await site.get(link)
     assert form.status_code == 200 and "contact@pixel-gironde.fr" in form.text
-    token = await _csrf(site, link)
+    token = await csrf_token(site, link)
     weak = await site.post(link, data={"password": "motdepasse123", "_csrf_token": token})
     assert weak.status_code == 400 and "trop facile à deviner" in weak.text
     done = await site.post(link, data={"password": STRONG, "_csrf_token": token})
@@ -66,7 +63,7 @@ async def test_a_second_claimant_becomes_a_member(site):
     for _ in range(2):
         await _ask(site, slug)
         link = await _link_sent_to("contact@pixel-gironde.fr")
-        await site.post(link, data={"password": STRONG, "_csrf_token": await _csrf(site, link)})
+        await site.post(link, data={"password": STRONG, "_csrf_token": await csrf_token(site, link)})
     # The same mailbox, twice: one account, one membership.
     assert await Account.count() == 1 and await Membership.count() == 1
 
@@ -97,7 +94,7 @@ async def test_claim_requests_are_rate_limited_per_listing(site):
 
 async def _forgot(client, email: str):
     return await client.post("/compte/mot-de-passe-oublie", data={
-        "email": email, "_csrf_token": await _csrf(client, "/compte/mot-de-passe-oublie")})
+        "email": email, "_csrf_token": await csrf_token(client, "/compte/mot-de-passe-oublie")})
 
 
 async def test_a_forgotten_password_is_replaced_by_a_link_and_ends_older_sessions(site, settings, plugin_manager,
@@ -108,7 +105,7 @@ async def test_a_forgotten_password_is_replaced_by_a_link_and_ends_older_session
     async with serve(other) as elsewhere:
         signed = await elsewhere.post("/compte/connexion", data={
             "email": "ada.lovelace@example.fr", "password": STRONG,
-            "_csrf_token": await _csrf(elsewhere, "/compte/connexion")})
+            "_csrf_token": await csrf_token(elsewhere, "/compte/connexion")})
         assert signed.status_code == 303
         manual_clock.advance(minutes=5)
 
@@ -118,7 +115,7 @@ async def test_a_forgotten_password_is_replaced_by_a_link_and_ends_older_session
         assert await MailMessage.count() == 1
         link = await _link_sent_to("ada.lovelace@example.fr")
         reset = await site.post(link, data={"password": STRONG + " neuf",
-                                                        "_csrf_token": await _csrf(site, link)})
+                                                        "_csrf_token": await csrf_token(site, link)})
         assert reset.status_code == 303
         assert "ada.lovelace@example.fr" in (await site.get("/compte")).text
         assert await signed_out(elsewhere)  # ended

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import replace
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, Report, StoreEntry
-from tests.conftest import add_providers, provider_row, serve
+from tests.conftest import add_providers, csrf_token, provider_row, serve
 
 STRONG = "quatre chevaux traversent la Garonne"
 
@@ -26,13 +25,10 @@ async def site(settings, plugin_manager):
         yield client
 
 
-async def _csrf(client, path):
-    return re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get(path)).text)[1]
-
 
 async def _report(client, slug, **fields):
     path = f"/prestataires/{slug}/signaler"
-    return await client.post(path, data={"_csrf_token": await _csrf(client, path), **fields})
+    return await client.post(path, data={"_csrf_token": await csrf_token(client, path), **fields})
 
 
 async def test_a_report_reaches_the_staff_queue_and_is_dealt_with(site):
@@ -44,12 +40,12 @@ async def test_a_report_reaches_the_staff_queue_and_is_dealt_with(site):
     assert (await site.get("/equipe/signalements")).status_code == 401  # not for visitors
     path = "/compte/connexion"
     await site.post(path, data={"email": "equipe@example.fr", "password": STRONG,
-                                "_csrf_token": await _csrf(site, path)})
+                                "_csrf_token": await csrf_token(site, path)})
     queue = await site.get("/equipe/signalements")
     assert "Le numéro de téléphone ne répond plus." in queue.text and "tpe@example.fr" in queue.text
     [report] = await Report.select(Report.id)
     done = await site.post(f"/equipe/signalements/{report['id']}/traite",
-                           data={"_csrf_token": await _csrf(site, "/equipe/signalements")})
+                           data={"_csrf_token": await csrf_token(site, "/equipe/signalements")})
     assert done.status_code == 303
     assert "Aucun signalement en attente." in (await site.get("/equipe/signalements")).text
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
-import re
 from dataclasses import replace
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, StoreEntry
-from tests.conftest import redis_running, serve, signed_out
+from tests.conftest import csrf_token, redis_running, serve, signed_out
 
 STRONG = "quatre chevaux traversent la Garonne"
 EMAIL = "ada.lovelace@example.fr"
@@ -36,17 +36,9 @@ async def site(request, settings, plugin_manager):
         yield client
 
 
-async def _token(client, path="/compte/connexion") -> str:
-    """A form's CSRF token (a signed-in person asking for the sign-in form lands on its account page)."""
-    page = await client.get(path)
-    if page.status_code == 302:
-        page = await client.get(page.headers["location"])
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
-
-
 async def _sign_in(client, password=STRONG, email=EMAIL):
     return await client.post("/compte/connexion", data={"email": email, "password": password,
-                                                        "_csrf_token": await _token(client)})
+                                                        "_csrf_token": await csrf_token(client, "/compte/connexion")})
 
 
 async def test_sign_in_renews_the_session_id_and_sign_out_ends_it(site):
@@ -60,7 +52,7 @@ async def test_sign_in_renews_the_session_id_and_sign_out_ends_it(site):
     assert site.cookies["ce_session"] != first_id
     stolen = site.cookies["ce_session"]
 
-    out = await site.post("/compte/deconnexion", data={"_csrf_token": await _token(site, "/compte")})
+    out = await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
     assert out.status_code == 303
     site.cookies.set("ce_session", stolen)  # the old cookie is worth nothing now
     assert await signed_out(site)
@@ -101,7 +93,7 @@ async def test_an_account_sees_its_sessions_and_ends_the_others(site, plugin_man
         await _sign_in(laptop)
         home = (await site.get("/compte")).text
         assert home.count("Depuis le ") == 2 and ": cette connexion" in home
-        ended = await site.post("/compte/sessions", data={"session": "tout", "_csrf_token": await _token(site, "/compte")})
+        ended = await site.post("/compte/sessions", data={"session": "tout", "_csrf_token": await csrf_token(site, "/compte")})
         assert ended.status_code == 303
         assert await signed_out(laptop)
         assert EMAIL in (await site.get("/compte")).text  # this one goes on
@@ -114,11 +106,20 @@ async def test_a_new_password_needs_the_current_one_and_ends_the_other_sessions(
         await _sign_in(laptop)
         manual_clock.advance(minutes=1)
         wrong = await site.post("/compte/mot-de-passe", data={
-            "current": "pas le bon", "new": STRONG + " neuf", "_csrf_token": await _token(site, "/compte")})
+            "current": "pas le bon", "new": STRONG + " neuf", "_csrf_token": await csrf_token(site, "/compte")})
         assert wrong.status_code == 400 and "Le mot de passe actuel n'est pas le bon." in html.unescape(wrong.text)
         changed = await site.post("/compte/mot-de-passe", data={
-            "current": STRONG, "new": STRONG + " neuf", "_csrf_token": await _token(site, "/compte")})
+            "current": STRONG, "new": STRONG + " neuf", "_csrf_token": await csrf_token(site, "/compte")})
         assert changed.status_code == 303
         assert "Votre mot de passe a changé" in (await site.get(changed.headers["location"])).text
         assert await signed_out(laptop)
     assert (await _sign_in(site, password=STRONG)).status_code == 400  # the old one no longer works
+
+
+async def test_two_sign_ins_at_once_both_hold(site, plugin_manager):
+    async with serve(create_app(site.configured, plugin_manager)) as laptop:
+        tokens = [await csrf_token(client, "/compte/connexion") for client in (site, laptop)]
+        answers = await asyncio.gather(*(client.post("/compte/connexion", data={
+            "email": EMAIL, "password": STRONG, "_csrf_token": token}) for client, token in zip((site, laptop), tokens)))
+        assert [answer.status_code for answer in answers] == [303, 303]
+        assert not await signed_out(site) and not await signed_out(laptop)
