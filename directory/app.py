@@ -19,6 +19,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.template import TemplateConfig
 
@@ -29,10 +30,15 @@ from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.accounts.guards import PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
-from directory.accounts.sessions import STORE_NAME, session_config
+from directory.accounts.sessions import COOKIE as SESSION_COOKIE, STORE_NAME, session_config
 from directory.platform.store import shared_store
 from directory.accounts.guards import ACCOUNTS_STORE
 from directory.routes.accounts import AccountController
+from directory.routes.api_tokens import ApiTokenController
+from directory.routes.logos import logo
+from directory.routes.profile import ProfileController
+from directory.routes.me import me
+from directory.routes.staff import StaffController
 from directory.routes.health import HealthController
 from directory.routes.pages import PageController
 from directory.routes.reports import ReportController, StaffReportController
@@ -67,6 +73,12 @@ def _openapi_config() -> OpenAPIConfig:
         description="Annuaire des revendeurs informatiques et agences web du réseau Channel Expert.",
         path="/schema",
         render_plugins=[swagger],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", description=(
+                "Jeton d'API personnel, créé par un membre sur /compte/jetons : « Authorization: Bearer ce_… ».")),
+            "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie", description=(
+                "Session du site, ouverte sur /compte/connexion : pour les pages, jamais pour l'API.")),
+        }),
     )
 
 
@@ -80,7 +92,12 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     handlers: list[Any] = [
         ProviderController,
         ServiceController,
+        me,
         AccountController,
+        ProfileController,
+        ApiTokenController,
+        StaffController,
+        logo,
         ReportController,
         StaffReportController,
         HealthController,

@@ -16,8 +16,13 @@ STATES = {
     "pending_review": "En attente de validation",
     "published": "Publié",
     "suspended": "Suspendu",
+    "left": "Retiré par le prestataire",
 }
+DRAFT = "draft"
+PENDING_REVIEW = "pending_review"
 PUBLISHED = "published"
+SUSPENDED = "suspended"
+LEFT = "left"
 
 
 class ServiceEntry(NamedTuple):

@@ -13,7 +13,8 @@ from typing import Any, Coroutine
 
 import click
 
-from directory import demo, exchange, notifications, providers
+from directory import catalogue, demo, exchange, history, notifications, providers
+from directory.history import Actor
 from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
@@ -45,6 +46,11 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # a container user without a name
         return "cli"
+
+
+def _importer() -> Actor:
+    """The command line writing providers, as their history records it."""
+    return Actor(_actor(), history.IMPORT)
 
 
 @cli.command()
@@ -97,7 +103,7 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
         removed = await notifications.snapshot_all(manager)
         await providers.delete_all(actor=_actor())
         await notifications.notify_deleted(manager, removed)
-        created = (await providers.save_records(records, actor=_actor())).created
+        created = (await providers.save_records(records, actor=_importer())).created
         await notifications.notify_saved(manager, created, [])
         counts = ", ".join(f"{n} {kind}" for kind, n in demo.iter_kinds(records))
         click.echo(f"{len(created)} prestataires créés ({counts}). Empreinte : {demo.checksum(records)}")
@@ -128,7 +134,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
 
     async def run() -> providers.Saved:
         await prepare_database(settings, ctx.obj["plugin_manager"])
-        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run, actor=_actor())
+        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run, actor=_importer())
         if not dry_run:
             await notifications.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
         return saved
@@ -167,7 +173,7 @@ def remove(ctx: click.Context, slug: str) -> None:
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (sinon la sortie standard).")
-@click.option("--state", type=click.Choice(["draft", "pending_review", "published", "suspended"]),
+@click.option("--state", type=click.Choice(list(catalogue.STATES)),
               help="Seulement les prestataires dans cet état.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None) -> None:

@@ -8,10 +8,11 @@ from typing import Any, Iterable
 
 import msgspec
 
-from directory import catalogue, events, schemas
+from directory import catalogue, events, history, schemas
 from directory.database import write_transaction
+from directory.history import Actor
 from directory.platform import clock
-from directory.records import ProviderRecord, slugify
+from directory.records import COLUMNS, ProviderRecord, record_to_row, slugify
 from directory.tables import Provider, ProviderService, Service
 from geo import Gazetteer
 
@@ -129,6 +130,14 @@ def to_schema(row: dict[str, Any], services: list[schemas.ServiceRef], gazetteer
     )
 
 
+def preview(record: ProviderRecord, gazetteer: Gazetteer) -> schemas.Provider:
+    """How ``record`` would show once saved (the edit page's preview)."""
+    now = clock.now()
+    labels = {entry.slug: entry.label for entry in catalogue.SERVICES}
+    row = {**msgspec.structs.asdict(record), "created_at": now, "updated_at": now}
+    return to_schema(row, [schemas.ServiceRef(slug, labels[slug]) for slug in record.services], gazetteer)
+
+
 async def published_listing(slug: str) -> dict[str, Any] | None:
     """The id, trade name and e-mail of the published provider ``slug`` (forms about a listing), or None."""
     return await Provider.select(Provider.id, Provider.trade_name, Provider.email).where(
@@ -216,9 +225,13 @@ class _DryRun(Exception):
         self.saved = saved
 
 
-async def save_records(records: list[ProviderRecord], dry_run: bool = False, actor: str = "") -> Saved:
+IMPORTED = Actor("", history.IMPORT)
+_HISTORY_FIELDS = tuple(column for column in COLUMNS if column != "slug")
+
+
+async def save_records(records: list[ProviderRecord], dry_run: bool = False, actor: Actor = IMPORTED) -> Saved:
     """Insert or update providers in one transaction: all are written or none is, each with its
-    ``provider.saved`` event naming ``actor``.
+    ``provider.saved`` event and its history rows naming ``actor``.
 
     A record updates the provider with its slug, else the one with its SIRET, else it is
     new. A record whose SIRET belongs to another provider is refused (an establishment has
@@ -235,13 +248,18 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False, act
     return saved
 
 
-async def _save(records: list[ProviderRecord], actor: str) -> Saved:
+async def _save(records: list[ProviderRecord], actor: Actor) -> Saved:
     now = clock.now()
     service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
     rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
     by_slug = {row["slug"]: row["id"] for row in rows}
     by_siret = {row["siret"]: row["slug"] for row in rows}
     siret_of = {row["slug"]: row["siret"] for row in rows}
+    matched = {by_slug[r.slug] for r in records if r.slug in by_slug}
+    matched |= {by_slug[by_siret[r.siret]] for r in records if r.siret in by_siret}
+    before = {provider_id: record_to_row(record)
+              for provider_id, record in await _records(Provider.id.is_in(list(matched)))} if matched else {}
+    changes: list[Any] = []
     taken = set(by_slug)
     new: list[tuple[dict[str, Any], list[str]]] = []
     updated: list[str] = []
@@ -264,6 +282,8 @@ async def _save(records: list[ProviderRecord], actor: str) -> Saved:
             new.append((values, record.services))
             continue
         values["slug"] = slug
+        changed = history.differences(before[by_slug[slug]], record_to_row(record), _HISTORY_FIELDS)
+        changes += [history.row(by_slug[slug], actor, field, old, value) for field, (old, value) in changed.items()]
         await Provider.update({**values, "updated_at": now}).where(Provider.id == by_slug[slug])
         await ProviderService.delete().where(ProviderService.provider == by_slug[slug])
         await _link_services(by_slug[slug], record.services, service_ids)
@@ -275,6 +295,7 @@ async def _save(records: list[ProviderRecord], actor: str) -> Saved:
         inserted = await Provider.insert(
             *(Provider(**values, created_at=now, updated_at=now) for values, _ in batch)
         ).returning(Provider.id)
+        changes += [history.row(row["id"], actor, history.WHOLE, new="créé") for row in inserted]
         links = [
             ProviderService(provider=row["id"], service=service_ids[slug])
             for row, (_, services) in zip(inserted, batch)
@@ -283,8 +304,9 @@ async def _save(records: list[ProviderRecord], actor: str) -> Saved:
         for link_start in range(0, len(links), INSERT_BATCH):
             await ProviderService.insert(*links[link_start:link_start + INSERT_BATCH])
     created = [values["slug"] for values, _ in new]
-    await events.record(events.PROVIDER_SAVED, created, {"created": True}, actor)
-    await events.record(events.PROVIDER_SAVED, updated, {"created": False}, actor)
+    await history.add(changes)
+    await events.record(events.PROVIDER_SAVED, created, {"created": True}, actor.label)
+    await events.record(events.PROVIDER_SAVED, updated, {"created": False}, actor.label)
     return Saved(created, updated, refused)
 
 
@@ -293,20 +315,31 @@ async def _link_services(provider_id: int, services: list[str], service_ids: dic
         await ProviderService.insert(*(ProviderService(provider=provider_id, service=service_ids[s]) for s in services))
 
 
-async def export_records(state: str | None = None) -> list[ProviderRecord]:
-    """Every provider (of ``state`` if given) as records, in slug order, for the exchange formats."""
+async def _records(*where: Any) -> list[tuple[int, ProviderRecord]]:
+    """The providers matching ``where`` as (id, record), in slug order."""
     query = Provider.select(*(getattr(Provider, field) for field in ("id", *_RECORD_FIELDS))).order_by(Provider.slug)
-    if state:
-        query = query.where(Provider.state == state)
+    if where:
+        query = query.where(*where)
     rows = await query
     services = await service_slugs(row["id"] for row in rows)
-    records = []
+    found = []
     for row in rows:
         values = {field: row[field] for field in _RECORD_FIELDS}
         for field in ("service_departements", "sectors", "languages"):
             values[field] = list(values[field] or [])
-        records.append(ProviderRecord(**values, services=services.get(row["id"], [])))
-    return records
+        found.append((row["id"], ProviderRecord(**values, services=services.get(row["id"], []))))
+    return found
+
+
+async def export_records(state: str | None = None) -> list[ProviderRecord]:
+    """Every provider (of ``state`` if given) as records, in slug order, for the exchange formats."""
+    return [record for _, record in await _records(*([Provider.state == state] if state else []))]
+
+
+async def record_of(slug: str) -> tuple[int, ProviderRecord] | None:
+    """One provider, whatever its state, as (id, record); None when there is none with ``slug``."""
+    found = await _records(Provider.slug == slug)
+    return found[0] if found else None
 
 
 async def delete_provider(slug: str, actor: str = "") -> bool:

@@ -132,3 +132,18 @@ class Health(msgspec.Struct):
     ok: bool
     version: str
     checks: dict[str, CheckResult]
+
+
+class ProfileEdited(msgspec.Struct):
+    """The outcome of an edit: the profile as it now stands, what went live, what waits for staff."""
+
+    profile: Provider
+    live: list[str]
+    pending: dict[str, str]
+
+
+class Me(msgspec.Struct):
+    """The account a token acts for, and the providers it may edit."""
+
+    email: str
+    providers: list[str]

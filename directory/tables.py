@@ -61,6 +61,7 @@ class Provider(Table):
     year_founded = Integer(null=True, default=None)
     logo_url = Varchar(length=300, default="")
     state = Varchar(length=20, default="draft", index=True)
+    left_at = Timestamptz(null=True, default=None)  # the provider left: its data is erased after a delay
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
     services = M2M(LazyTableReference("ProviderService", module_path=__name__))
@@ -181,6 +182,7 @@ class AccountToken(Table):
     purpose = Varchar(length=20)
     email = Varchar(length=254)  # where the link was sent
     provider = ForeignKey(Provider, on_delete=OnDelete.cascade, null=True, default=None)
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, null=True, default=None)  # whose address changes
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
@@ -204,7 +206,62 @@ class StoreEntry(Table):
     expires_at = Timestamptz(null=True, default=None, index=True)
 
 
+class ProfileChange(Table):
+    """One field of a profile changed: who changed it, when, through which channel, from what to what."""
+
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    actor = Varchar(length=254, default="")  # as the history shows it: an address, "cli:…"
+    channel = Varchar(length=10)  # web, api, import or staff
+    field = Varchar(length=40)  # "" for the profile as a whole (created, published, suspended…)
+    old_value = Text(default="")
+    new_value = Text(default="")
+    created_at = Timestamptz(index=True)
+
+
+class PendingChange(Table):
+    """Identity fields (legal name, trade name, SIRET) changed on a published profile, for staff to review.
+
+    The published profile keeps its values until staff approve; a new request replaces the
+    provider's pending one.
+    """
+
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    actor = Varchar(length=254, default="")
+    channel = Varchar(length=10)
+    changes = Text()  # JSON: field -> new value
+    state = Varchar(length=10, default="pending", index=True)  # pending, approved, rejected
+    reason = Text(default="")  # why staff rejected it, as the provider is told
+    created_at = Timestamptz(index=True)
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = Varchar(length=254, default="")
+
+
+class ApiToken(Table):
+    """A personal API token: a member's bearer credential for the JSON API; only its hash is kept."""
+
+    account = ForeignKey(Account, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    hint = Varchar(length=12)  # the token's first characters, to recognise it in a list
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Logo(Table):
+    """A provider's logo, re-encoded: kept in the database so that every process and replica serves it."""
+
+    name = Varchar(length=60, unique=True)  # generated, with the extension of its format
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, index=True)
+    media_type = Varchar(length=20)
+    content = Bytea()
+    created_at = Timestamptz()
+
+
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
-    MailMessage, Account, Membership, AccountToken, Report, StoreEntry,
+    MailMessage, Account, Membership, AccountToken, Report, StoreEntry, ProfileChange, PendingChange, ApiToken,
+    Logo,
 )

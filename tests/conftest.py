@@ -123,6 +123,31 @@ async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
     return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
 
 
+STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts (and a log canary)
+
+
+async def add_account(email: str, staff: bool = False, provider: str | None = None, role: str = "owner") -> int:
+    """An account with the password ``STRONG``, staff or a member of the provider with slug ``provider``."""
+    from directory.accounts import passwords
+    from directory.platform import clock
+    from directory.tables import Account, Membership, Provider
+
+    now = clock.now()
+    [row] = await Account.insert(Account(email=email, password_hash=passwords.hash_password(STRONG), is_staff=staff,
+                                         created_at=now, password_changed_at=now)).returning(Account.id)
+    if provider:
+        provider_id = (await Provider.select(Provider.id).where(Provider.slug == provider).first())["id"]
+        await Membership.insert(Membership(account=row["id"], provider=provider_id, role=role, created_at=now))
+    return row["id"]
+
+
+async def sign_in(client: httpx.AsyncClient, email: str) -> None:
+    """Sign in through the form, as a browser does."""
+    token = await csrf_token(client, "/compte/connexion")
+    answer = await client.post("/compte/connexion", data={"email": email, "password": STRONG, "_csrf_token": token})
+    assert answer.status_code == 303, answer.text
+
+
 async def signed_out(client: httpx.AsyncClient) -> bool:
     """Whether a browser asking for its account page is sent to the sign-in form."""
     page = await client.get("/compte", headers={"accept": "text/html"})
@@ -251,8 +276,8 @@ async def network(settings: Settings) -> list[str]:
 
 # Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links,
 # session ids): none may reach a log line, whatever the logger, level or handler.
-LOG_CANARIES = ("quatre chevaux traversent la Garonne",)
-SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}")
+LOG_CANARIES = (STRONG,)
+SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}|\bce_[A-Za-z0-9_-]{43}")
 _log_records: list[logging.LogRecord] = []
 _make_record = logging.getLogRecordFactory()
 

@@ -1,7 +1,8 @@
 """Who may call a route: every route says it, and what is not said is refused.
 
 Each route handler (or its controller or router) carries ``opt={"access": …}``: ``public``
-(anyone), ``account`` (a signed-in account) or ``staff``. ``AccessMiddleware`` checks it on
+(anyone), ``account`` (a signed-in account: by its session on pages, by a personal API token
+under ``/api/``) or ``staff``. ``AccessMiddleware`` checks it on
 every request, after routing and before the handler, and leaves the signed-in account in
 ``request.state.account``. A route that says nothing answers 403, and a test lists every route
 of the app, plugins' included, and fails on any that says nothing. (A middleware rather than a
@@ -16,7 +17,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from directory.accounts import sessions
+from directory.accounts import api_tokens, sessions
 
 ACCESS = "access"
 PUBLIC = {ACCESS: "public"}
@@ -24,6 +25,7 @@ ACCOUNT = {ACCESS: "account"}
 STAFF = {ACCESS: "staff"}
 LEVELS = ("public", "account", "staff")
 ACCOUNTS_STORE = "accounts"
+API_PATH = "/api/"  # where an account is named by a bearer token, elsewhere by the session cookie
 
 
 class SignInRequired(NotAuthorizedException):
@@ -54,12 +56,25 @@ class AccessMiddleware:
     async def _check(access: str | None, connection: ASGIConnection) -> None:
         if access is None:
             raise PermissionDeniedException("Cette adresse n'est ouverte à personne.")
-        account = await sessions.current_account(connection, connection.app.stores.get(ACCOUNTS_STORE))
+        if connection.url.path.startswith(API_PATH):
+            account = await _bearer_account(connection)
+            if account is None:
+                raise NotAuthorizedException("Donnez un jeton d'API valide : « Authorization: Bearer … ».",
+                                             headers={"WWW-Authenticate": 'Bearer realm="channel-expert"'})
+        else:
+            account = await sessions.current_account(connection, connection.app.stores.get(ACCOUNTS_STORE))
         if account is None:
             raise SignInRequired("Connectez-vous pour accéder à cette page.")
         if access == "staff" and not account["is_staff"]:
             raise PermissionDeniedException("Cette page est réservée à l'équipe du réseau.")
         connection.state.account = account
+
+
+async def _bearer_account(connection: ASGIConnection):  # noqa: ANN202 - an account row or None
+    """The account of the request's personal API token: the API never reads the session cookie,
+    so a page of another site cannot make a signed-in browser call it (the API has no CSRF token)."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return await api_tokens.account_for(token.strip()) if scheme.lower() == "bearer" else None
 
 
 def sign_in_first(request, exc: SignInRequired):  # noqa: ANN001, ANN201 - Litestar's exception handler

@@ -17,18 +17,23 @@ from directory.tables import AccountToken
 
 CLAIM = "claim"  # manage a listing: sent to the listing's address
 RESET = "reset"  # choose a new password: sent to the account's address
+INVITE = "invite"  # join a provider's members: sent to the invited address
+EMAIL = "email"  # confirm an account's new address: sent to that address
+JOINS = frozenset({CLAIM, INVITE})  # links that make their holder a member of a provider
+SETS_PASSWORD = JOINS | {RESET}  # links whose page asks for a password
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue(purpose: str, email: str, valid_for: timedelta, provider_id: int | None = None) -> str:
+async def issue(purpose: str, email: str, valid_for: timedelta, provider_id: int | None = None,
+                account_id: int | None = None) -> str:
     """A new link's token, for ``purpose``, sent to ``email``; call inside the change's transaction."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     await AccountToken.insert(AccountToken(token_hash=_hash(token), purpose=purpose, email=email, provider=provider_id,
-                                           created_at=now, expires_at=now + valid_for))
+                                           account=account_id, created_at=now, expires_at=now + valid_for))
     return token
 
 
@@ -38,11 +43,12 @@ def _usable(token: str):  # noqa: ANN202 - a Piccolo condition
 
 
 async def peek(token: str) -> dict[str, Any] | None:
-    """What a usable link is for (purpose, e-mail, provider), without using it."""
+    """What a usable link is for (purpose, e-mail, provider, account), without using it."""
     if len(token) > 100:
         return None
-    return await AccountToken.select(AccountToken.purpose, AccountToken.email, AccountToken.provider).where(
-        _usable(token)).first()
+    return await AccountToken.select(AccountToken.purpose, AccountToken.email, AccountToken.provider,
+                                     AccountToken.account, AccountToken.provider.trade_name.as_alias("trade_name"),
+                                     ).where(_usable(token)).first()
 
 
 async def consume(token: str) -> dict[str, Any] | None:
@@ -50,5 +56,5 @@ async def consume(token: str) -> dict[str, Any] | None:
     if len(token) > 100:
         return None
     used = await AccountToken.update({AccountToken.used_at: clock.now()}).where(_usable(token)).returning(
-        AccountToken.purpose, AccountToken.email, AccountToken.provider)
+        AccountToken.purpose, AccountToken.email, AccountToken.provider, AccountToken.account)
     return used[0] if used else None

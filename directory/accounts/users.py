@@ -65,12 +65,12 @@ class LinkGone(ValueError):
 async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
     """Use a claim or reset link: set the password of the address it went to; returns the account.
 
-    A claim link creates the account if needed and makes it a member of the provider (its
+    A claim or invitation link creates the account if needed and makes it a member of the provider (its
     owner when it is the first). A reset link needs an account. Sessions opened before the
     new password end (see ``sessions.current_account``).
     """
     pending = await links.peek(token)
-    if pending is None:
+    if pending is None or pending["purpose"] not in links.SETS_PASSWORD:
         raise LinkGone(LINK_GONE)
     passwords.check(password, known_words=(pending["email"],))
     now, hashed = clock.now(), passwords.hash_password(password)
@@ -80,7 +80,7 @@ async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
             raise LinkGone(LINK_GONE)
         email = used["email"].lower()
         account = await Account.select(Account.id).where(Account.email == email).first()
-        if account is None and used["purpose"] == links.CLAIM:
+        if account is None and used["purpose"] in links.JOINS:
             account = (await Account.insert(Account(email=email, password_hash=hashed, created_at=now,
                                                     password_changed_at=now)).returning(Account.id))[0]
         elif account is None:
@@ -88,7 +88,7 @@ async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
         else:
             await Account.update({Account.password_hash: hashed, Account.password_changed_at: now,
                                   Account.active: True}).where(Account.id == account["id"])
-        if used["purpose"] == links.CLAIM:
+        if used["purpose"] in links.JOINS:
             members = await Membership.select(Membership.account).where(Membership.provider == used["provider"])
             if account["id"] not in {m["account"] for m in members}:
                 await Membership.insert(Membership(account=account["id"], provider=used["provider"],
@@ -108,3 +108,41 @@ async def request_reset(email: str, public_url: str) -> None:
     async with write_transaction(Account._meta.db):
         token = await links.issue(links.RESET, address, RESET_VALID_FOR)
         await mail.send(address, "mot-de-passe", {"link": f"{public_url}/compte/lien/{token}", "minutes": 60})
+
+
+EMAIL_VALID_FOR = timedelta(hours=24)
+EMAIL_TAKEN = "Cette adresse est déjà celle d'un autre compte."
+
+
+async def request_email_change(account_id: int, current_password: str, new_email: str) -> str:
+    """Send a confirmation link to the new address (and a notice to the current one); returns it.
+
+    Nothing changes until the link is opened: whoever holds the account cannot move it to an
+    address it does not read.
+    """
+    account = await Account.select(Account.email, Account.password_hash).where(Account.id == account_id).first()
+    if account is None or not passwords.verify(account["password_hash"], current_password):
+        raise WrongPassword("wrong current password")
+    address = validation.email(new_email)
+    if not address or address == account["email"]:
+        raise validation.InvalidValue("Donnez une nouvelle adresse e-mail.")
+    if await Account.exists().where(Account.email == address):
+        raise validation.InvalidValue(EMAIL_TAKEN)
+    async with write_transaction(Account._meta.db):
+        token = await links.issue(links.EMAIL, address, EMAIL_VALID_FOR, account_id=account_id)
+        await mail.send(address, "adresse", {"link": f"{mail.site_url()}/compte/lien/{token}", "new": address,
+                                             "hours": int(EMAIL_VALID_FOR.total_seconds() // 3600), "notice": False})
+        await mail.send(account["email"], "adresse", {"link": "", "new": address, "hours": 0, "notice": True})
+    return address
+
+
+async def change_email_from_link(token: str) -> str:
+    """Use an address-change link: the account's address becomes the one the link went to."""
+    async with write_transaction(Account._meta.db):
+        used = await links.consume(token)
+        if used is None or used["purpose"] != links.EMAIL or used["account"] is None:
+            raise LinkGone(LINK_GONE)
+        if await Account.exists().where(Account.email == used["email"]):
+            raise validation.InvalidValue(EMAIL_TAKEN)
+        await Account.update({Account.email: used["email"]}).where(Account.id == used["account"])
+    return used["email"]

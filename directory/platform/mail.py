@@ -114,6 +114,11 @@ def _configured() -> _Config:
     return _config
 
 
+def site_url() -> str:
+    """The site's public address, which the links in messages start with."""
+    return _configured().settings.public_url
+
+
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Subject, text and HTML (may be empty) of the message ``template`` for ``context``.
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from directory import providers
+from directory import data_rights, providers
+from directory.accounts.guards import ACCOUNTS_STORE
 from directory.database import bind, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
-from directory.platform.store import DatabaseStore
+from directory.platform.store import DatabaseStore, shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 from directory.templating import template_loader
@@ -41,6 +42,9 @@ def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
     if not settings.redis_url:  # Redis expires its keys itself
         tasks.register(PURGE_STORE_TASK, purge_store, every=timedelta(minutes=15))
+    accounts_store = shared_store(settings).with_namespace(ACCOUNTS_STORE)
+    tasks.register(data_rights.ERASE_TASK, lambda payload: data_rights.erase_departed(accounts_store),
+                   every=timedelta(hours=1))
     manager.hook.register_jobs(register=tasks.register)
     return Platform(settings, tasks)
 

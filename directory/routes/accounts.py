@@ -11,6 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from directory import validation
 from directory.accounts import claims, passwords, sessions, users
 from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
 from directory.accounts import links
@@ -25,6 +26,12 @@ REFUSED = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans un quart d'heure."
 
 
+# What the account page says after a change, by the ``fait`` query parameter of the redirect.
+NOTICES = {
+    "mot-de-passe": "Votre mot de passe a changé ; vos autres connexions ont pris fin.",
+    "adresse": "Votre adresse e-mail a changé.",
+    "fiche-retiree": "La fiche est retirée de l'annuaire ; ses données seront effacées dans 30 jours.",
+}
 LINKS_PER_CLIENT = 10  # claim or reset links asked from one client per window
 LINKS_PER_MAILBOX = 3  # links sent to one listing's or account's address per hour
 
@@ -60,17 +67,23 @@ class EndSessionsForm(msgspec.Struct):
     session: Annotated[str, msgspec.Meta(max_length=40)] = ""
 
 
+class ChangeEmailForm(msgspec.Struct):
+    current: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+
+
 class ChangePasswordForm(msgspec.Struct):
     current: Annotated[str, msgspec.Meta(max_length=256)] = ""
     new: Annotated[str, msgspec.Meta(max_length=256)] = ""
 
 
-async def _home(request: Request, account: dict, error: str = "", status_code: int = 200) -> Template:
+async def _home(request: Request, account: dict, error: str = "", status_code: int = 200, sent_to: str = "",
+                ) -> Template:
     store = request.app.stores.get(ACCOUNTS_STORE)
     return Template(template_name="account/home.html", status_code=status_code, context={
         "account": account, "providers": await claims.providers_of(account["id"]),
         "sessions": await sessions.listing(account["id"], store), "this_session": sessions.this_session(request),
-        "changed": request.query_params.get("mot-de-passe") == "change", "error": error})
+        "notice": NOTICES.get(request.query_params.get("fait", "")), "error": error, "sent_to": sent_to})
 
 
 def _claim_page(slug: str, trade_name: str, sent: str | None = None, error: str = "", status_code: int = 200) -> Template:
@@ -78,9 +91,9 @@ def _claim_page(slug: str, trade_name: str, sent: str | None = None, error: str 
                     context={"slug": slug, "trade_name": trade_name, "sent": sent, "error": error})
 
 
-def _password_page(token: str, email: str = "", error: str = "", status_code: int = 200) -> Template:
+def _password_page(token: str, email: str = "", error: str = "", status_code: int = 200, joining: str = "") -> Template:
     return Template(template_name="account/set_password.html", status_code=status_code,
-                    context={"token": token, "email": email, "error": error})
+                    context={"token": token, "email": email, "error": error, "joining": joining})
 
 
 class AccountController(Controller):
@@ -154,7 +167,25 @@ class AccountController(Controller):
             return await _home(request, account, str(error), 400)
         await sessions.end_all(account["id"], store)
         await sessions.sign_in(request, account, store)
-        return Redirect("/compte?mot-de-passe=change", status_code=303)
+        return Redirect("/compte?fait=mot-de-passe", status_code=303)
+
+    @post("/adresse", status_code=200, opt=ACCOUNT)
+    async def change_email(self, request: Request,
+                           data: Annotated[ChangeEmailForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+                           ) -> Template:
+        """Send a confirmation link to the new address; the address changes when it is opened."""
+        store, account = request.app.stores.get(ACCOUNTS_STORE), request.state.account
+        if await _locked(store, account["email"]) or await over_limit(
+                request, (f"email-change:{account['id']}", LINKS_PER_MAILBOX, timedelta(hours=1))):
+            return await _home(request, account, TOO_MANY, 429)
+        try:
+            sent = await users.request_email_change(account["id"], data.current, data.email)
+        except users.WrongPassword:
+            await count_hit(store, _failures_key(account["email"]), WINDOW)
+            return await _home(request, account, "Le mot de passe actuel n'est pas le bon.", 400)
+        except validation.InvalidValue as error:
+            return await _home(request, account, str(error), 400)
+        return await _home(request, account, sent_to=sent)
 
     @get("/mot-de-passe-oublie", name="forgot-password")
     async def forgot_page(self) -> Template:
@@ -189,14 +220,24 @@ class AccountController(Controller):
 
     @get("/lien/{token:str}", name="account-link")
     async def link_page(self, token: FromPath[str]) -> Template:
+        """A link's page: confirm a new address, or choose a password (claim, invitation, reset)."""
         pending = await links.peek(token)
         if pending is None:
             return _password_page(token, error=users.LINK_GONE, status_code=410)
-        return _password_page(token, pending["email"])
+        if pending["purpose"] == links.EMAIL:
+            return Template(template_name="account/confirm_email.html", context={"token": token, **pending})
+        return _password_page(token, pending["email"], joining=pending["trade_name"] or "")
 
     @post("/lien/{token:str}", status_code=200)
     async def use_link(self, request: Request, token: FromPath[str],
                        data: Annotated[PasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        pending = await links.peek(token)
+        if pending is not None and pending["purpose"] == links.EMAIL:
+            try:
+                await users.change_email_from_link(token)
+            except (users.LinkGone, validation.InvalidValue) as error:
+                return _password_page(token, error=str(error), status_code=410)
+            return Redirect("/compte?fait=adresse", status_code=303)
         try:
             account = await users.set_password_from_link(token, data.password)
         except users.LinkGone as error:

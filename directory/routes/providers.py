@@ -1,17 +1,21 @@
-"""The providers API: a filtered, paginated list and one provider by slug."""
+"""The providers API: a filtered, paginated list, one provider by slug, and a member's edits of its own."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from directory import catalogue, providers, schemas
+from directory import catalogue, editing, history, providers, schemas
+from directory.accounts import members
+from directory.accounts.guards import ACCOUNT, PUBLIC
+from directory.history import Actor
 from directory.problems import ProblemError, problem_responses
-from directory.accounts.guards import PUBLIC
+from directory.records import RecordError
+from directory.routes.me import BEARER
 from geo import Gazetteer
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -22,6 +26,7 @@ ServiceSlug = Literal[tuple(s.slug for s in catalogue.SERVICES)]  # type: ignore
 DEPARTEMENT_PATTERN = r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-46])$"
 REGION_PATTERN = r"^(0[1-46]|11|2[478]|32|44|5[23]|7[56]|84|9[34])$"
 Sort = Literal["name", "-name", "created", "-created"]
+Slug = Annotated[str, PathParameter(description="Identifiant du prestataire", pattern=SLUG_PATTERN, max_length=120)]
 
 
 class ProviderController(Controller):
@@ -61,13 +66,35 @@ class ProviderController(Controller):
         description="Le profil public d'un prestataire publié.",
         responses=problem_responses(400, 404),
     )
-    async def get_provider(
-        self,
-        slug: Annotated[str, PathParameter(description="Identifiant du prestataire", pattern=SLUG_PATTERN,
-                                           max_length=120)],
-        gazetteer: NamedDependency[Gazetteer],
-    ) -> schemas.Provider:
+    async def get_provider(self, slug: Slug, gazetteer: NamedDependency[Gazetteer]) -> schemas.Provider:
         provider = await providers.get_provider(slug, gazetteer)
         if provider is None:
             raise ProblemError(404, f"Aucun prestataire publié ne porte l'identifiant « {slug[:100]} ».")
         return provider
+
+    @patch(
+        "/{slug:str}",
+        summary="Modifier sa fiche",
+        description=(
+            "Modifie les champs donnés de la fiche d'un prestataire que le compte du jeton gère ; les autres ne "
+            "changent pas. Sur une fiche publiée, la raison sociale, le nom commercial et le SIRET attendent la "
+            "validation de l'équipe (« pending ») ; le reste est publié aussitôt (« live »). Un champ inconnu "
+            "(état, propriétaire, badges…) est refusé."
+        ),
+        opt=ACCOUNT,
+        security=BEARER,
+        responses=problem_responses(400, 401, 403, 404),
+    )
+    async def edit_provider(self, request: Request, slug: Slug, data: JSONBody[editing.ProfileEdit],
+                            gazetteer: NamedDependency[Gazetteer]) -> schemas.ProfileEdited:
+        account = request.state.account
+        provider = await members.provider_for(account, slug)
+        settings = request.app.state.settings
+        try:
+            done = await editing.apply(slug, data.as_row(), Actor.of(account, history.API), gazetteer,
+                                       settings.geocoder(gazetteer))
+        except RecordError as error:
+            raise ProblemError(400, "Certains champs ne sont pas valides.", [
+                schemas.InvalidField(name, "body", message) for name, message in error.errors.items()]) from None
+        profile = await providers.get_provider(slug, gazetteer, state=None)
+        return schemas.ProfileEdited(profile, done.live, await editing.pending_of(provider["id"]))

@@ -13,9 +13,7 @@ from directory.accounts.guards import declared
 from directory.app import create_app
 from directory.plugin_api import STAFF, hookimpl
 from directory.tables import Account, Membership
-from tests.conftest import csrf_token, serve
-
-STRONG = "quatre chevaux traversent la Garonne"
+from tests.conftest import STRONG, serve, sign_in
 
 
 def test_every_route_of_the_app_declares_its_access(settings, plugin_manager):
@@ -54,22 +52,16 @@ async def site(settings, plugin_manager):
         yield client
 
 
-async def _sign_in(client, email):
-    token = await csrf_token(client, "/compte/connexion")
-    assert (await client.post("/compte/connexion", data={"email": email, "password": STRONG,
-                                                         "_csrf_token": token})).status_code == 303
-
-
 async def test_a_route_that_declares_nothing_is_refused_to_everyone(site):
     assert (await site.get("/oublie")).status_code == 403
-    await _sign_in(site, "equipe@example.fr")
+    await sign_in(site, "equipe@example.fr")
     assert (await site.get("/oublie")).status_code == 403
 
 
 @pytest.mark.parametrize("who, status", [(None, 401), ("membre@example.fr", 403), ("equipe@example.fr", 200)])
 async def test_staff_pages_are_for_staff_only(site, who, status):
     if who:
-        await _sign_in(site, who)
+        await sign_in(site, who)
     answer = await site.get("/equipe/tableau")
     assert answer.status_code == status
     if status == 401:

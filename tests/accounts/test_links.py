@@ -5,25 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import pytest
 
 from directory.accounts import users
 from directory.app import create_app
-from directory.tables import Account, AccountToken, MailMessage, Membership, StoreEntry
-from tests.conftest import add_providers, csrf_token, provider_row, serve, signed_out
-
-STRONG = "quatre chevaux traversent la Garonne"
-
-
-@pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
-    for table in (Membership, AccountToken, Account, MailMessage, StoreEntry):
-        await table.delete(force=True)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
-                             public_url="http://annuaire.example.fr"), plugin_manager)
-    async with serve(app) as client:
-        yield client
-
+from directory.tables import Account, MailMessage, Membership
+from tests.conftest import STRONG, add_providers, csrf_token, provider_row, serve, signed_out
 
 
 async def _ask(client, slug: str):

@@ -10,9 +10,7 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, Report, StoreEntry
-from tests.conftest import add_providers, csrf_token, provider_row, serve
-
-STRONG = "quatre chevaux traversent la Garonne"
+from tests.conftest import STRONG, add_providers, csrf_token, provider_row, serve
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, StoreEntry
-from tests.conftest import csrf_token, redis_running, serve, signed_out
+from tests.conftest import STRONG, csrf_token, redis_running, serve, signed_out
 
-STRONG = "quatre chevaux traversent la Garonne"
 EMAIL = "ada.lovelace@example.fr"
 
 

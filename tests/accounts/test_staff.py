@@ -10,9 +10,7 @@ import pytest
 
 from directory.accounts import passwords
 from directory.tables import Account
-from tests.conftest import COMMAND
-
-STRONG = "quatre chevaux traversent la Garonne"
+from tests.conftest import COMMAND, STRONG
 
 
 def test_hashes_are_argon2id_with_owasp_parameters_and_verify_in_constant_time():

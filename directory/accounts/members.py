@@ -1,0 +1,78 @@
+"""Who speaks for a provider: checking it on every request, inviting colleagues, removing them.
+
+The first member of a provider is its owner (the claimant, or the contact staff invited);
+any member may invite colleagues by e-mail and remove members other than the owner, and
+anyone but the owner may leave. Staff may act on every provider.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.exceptions import PermissionDeniedException
+
+from directory import catalogue, validation
+from directory.accounts import links
+from directory.database import write_transaction
+from directory.platform import mail
+from directory.problems import ProblemError
+from directory.tables import Membership, Provider
+
+OWNER, MEMBER = "owner", "member"
+INVITE_VALID_FOR = timedelta(days=7)
+NOT_YOURS = "Vous ne gérez pas cette fiche."
+GONE = "Cette fiche n'existe pas ou a été retirée de l'annuaire."
+
+
+class MemberError(ValueError):
+    """A membership change that is not allowed; ``str()`` says why in French."""
+
+
+async def provider_for(account: dict[str, Any], slug: str) -> dict[str, Any]:
+    """The provider ``slug`` if ``account`` may manage it: 404 when there is none, 403 when not its member."""
+    provider = await Provider.select(Provider.id, Provider.slug, Provider.trade_name, Provider.state,
+                                     Provider.email).where(Provider.slug == slug).first()
+    if provider is None or provider["state"] == catalogue.LEFT:
+        raise ProblemError(404, GONE)
+    if not account["is_staff"] and not await Membership.exists().where(
+            (Membership.provider == provider["id"]) & (Membership.account == account["id"])):
+        raise PermissionDeniedException(NOT_YOURS)
+    return provider
+
+
+async def listing(provider_id: int) -> list[dict[str, Any]]:
+    """The members of a provider with their address and role, first members first."""
+    return await Membership.select(Membership.id, Membership.role, Membership.created_at,
+                                   Membership.account.email.as_alias("email")).where(
+        Membership.provider == provider_id).order_by(Membership.id)
+
+
+async def invite(provider: dict[str, Any], email: str) -> str:
+    """Send a link that makes ``email`` a member of ``provider`` (its owner if it has none); returns the address."""
+    address = validation.email(email)
+    if not address:
+        raise validation.InvalidValue("Donnez l'adresse e-mail de la personne à inviter.")
+    if await Membership.exists().where((Membership.provider == provider["id"])
+                                       & (Membership.account.email == address)):
+        raise MemberError("Cette personne gère déjà la fiche.")
+    async with write_transaction(Provider._meta.db):
+        token = await links.issue(links.INVITE, address, INVITE_VALID_FOR, provider["id"])
+        await mail.send(address, "invitation", {
+            "trade_name": provider["trade_name"], "link": f"{mail.site_url()}/compte/lien/{token}",
+            "days": INVITE_VALID_FOR.days})
+    return address
+
+
+async def remove(provider_id: int, membership_id: int, account: dict[str, Any]) -> str:
+    """Remove a member (or oneself); returns its address. The owner is removed by staff only."""
+    async with write_transaction(Provider._meta.db):
+        member = await Membership.select(Membership.id, Membership.role, Membership.account,
+                                         Membership.account.email.as_alias("email")).where(
+            (Membership.id == membership_id) & (Membership.provider == provider_id)).first()
+        if member is None:
+            raise MemberError("Ce membre ne fait plus partie de la fiche.")
+        if member["role"] == OWNER and not account["is_staff"]:
+            raise MemberError("Le propriétaire de la fiche ne peut être retiré que par l'équipe du réseau.")
+        await Membership.delete().where(Membership.id == membership_id)
+    return member["email"]

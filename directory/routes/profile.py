@@ -1,0 +1,174 @@
+"""``/compte/prestataires/{slug}``: a member manages its provider: profile, logo, members, history, data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Response, Template
+
+from directory import catalogue, data_rights, editing, history, logos, providers, validation
+from directory.accounts import members
+from directory.accounts.guards import ACCOUNT
+from directory.history import Actor
+from directory.records import RecordError, record_to_row
+from directory.routes.forms import over_limit
+from geo import Gazetteer
+
+INVITES_PER_PROVIDER = 20  # invitations a provider's members send per day
+DAY = timedelta(days=1)
+LOGO_FORM_BYTES = logos.MAX_BYTES + 64 * 1024  # the image and the form around it
+
+
+class InviteForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+
+
+class LogoForm(msgspec.Struct):
+    logo: UploadFile | None = None
+
+
+class LeaveForm(msgspec.Struct):
+    confirm: Annotated[str, msgspec.Meta(max_length=10)] = ""
+
+
+def _actor(request: Request) -> Actor:
+    return Actor.of(request.state.account, history.WEB)
+
+
+def _page(name: str, provider: dict[str, Any], status_code: int = 200, **context: Any) -> Template:
+    return Template(template_name=f"profile/{name}.html", status_code=status_code,
+                    context={"provider": provider, "states": catalogue.STATES, **context})
+
+
+async def _edit_page(provider: dict[str, Any], gazetteer: Gazetteer, row: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None, preview: Any = None, done: editing.Edited | None = None,
+                     status_code: int = 200) -> Template:
+    _, record = await editing.current(provider["slug"])
+    values = row if row is not None else record_to_row(record)
+    return _page("edit", provider, status_code, values=values, errors=errors or {}, preview=preview, done=done,
+                 logo_url=record.logo_url, logo_max_mb=logos.MAX_BYTES // (1024 * 1024),
+                 kinds=catalogue.KINDS, services=[(entry.slug, entry.label) for entry in catalogue.SERVICES], sectors=catalogue.SECTORS,
+                 team_sizes=catalogue.TEAM_SIZES, languages=catalogue.LANGUAGES,
+                 departements=sorted(gazetteer.departements().items()), identity=editing.IDENTITY_FIELDS,
+                 list_separator=";", pending=await editing.pending_of(provider["id"]))
+
+
+class ProfileController(Controller):
+    """Every route checks that the signed-in account is a member of the provider (or staff)."""
+
+    path = "/compte/prestataires/{slug:str}"
+    include_in_schema = False
+    opt = ACCOUNT
+
+    @get("/", name="profile-edit")
+    async def edit_page(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer]) -> Template:
+        provider = await members.provider_for(request.state.account, slug)
+        return await _edit_page(provider, gazetteer)
+
+    @post("/", status_code=200)
+    async def edit(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer]) -> Template | Redirect:
+        """"apercu" shows the profile as it would be; "publier" saves it (and submits a draft for review)."""
+        provider = await members.provider_for(request.state.account, slug)
+        form = await request.form()
+        row = editing.form_row(form, {name: form.getall(name, []) for name in editing.LIST_FIELDS})
+        action = form.get("action", "")
+        settings = request.app.state.settings
+        try:
+            if action == "apercu":
+                _, record = await editing.current(slug)
+                checked = await editing.check(record, row, gazetteer, settings.geocoder(gazetteer))
+                return await _edit_page(provider, gazetteer, row,
+                                        preview=providers.preview(checked, gazetteer))
+            done = await editing.apply(slug, row, _actor(request), gazetteer, settings.geocoder(gazetteer),
+                                       submit=True)
+        except RecordError as error:
+            return await _edit_page(provider, gazetteer, row, errors=error.errors, status_code=400)
+        return await _edit_page(provider | {"state": done.state}, gazetteer, done=done)
+
+    @post("/logo", status_code=200, request_max_body_size=LOGO_FORM_BYTES)
+    async def upload_logo(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
+                          data: Annotated[LogoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+                          ) -> Template | Redirect:
+        provider = await members.provider_for(request.state.account, slug)
+        try:
+            content = await data.logo.read(logos.MAX_BYTES + 1) if data.logo else b""
+            await logos.replace(provider["id"], slug, content, _actor(request))
+        except logos.LogoError as error:
+            return await _edit_page(provider, gazetteer, errors={"logo": str(error)}, status_code=400)
+        return Redirect(f"/compte/prestataires/{slug}?logo=1", status_code=303)
+
+    @post("/logo/supprimer", status_code=303)
+    async def remove_logo(self, request: Request, slug: FromPath[str]) -> Redirect:
+        provider = await members.provider_for(request.state.account, slug)
+        await logos.remove(provider["id"], slug, _actor(request))
+        return Redirect(f"/compte/prestataires/{slug}", status_code=303)
+
+    @get("/membres", name="profile-members")
+    async def members_page(self, request: Request, slug: FromPath[str]) -> Template:
+        provider = await members.provider_for(request.state.account, slug)
+        return await _members_page(request, provider)
+
+    @post("/membres", status_code=200)
+    async def invite(self, request: Request, slug: FromPath[str],
+                     data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+        """Invite a colleague by e-mail (a link to join, valid a week); limited per provider."""
+        provider = await members.provider_for(request.state.account, slug)
+        if await over_limit(request, (f"invite:provider:{provider['id']}", INVITES_PER_PROVIDER, DAY)):
+            return await _members_page(request, provider, error="Trop d'invitations aujourd'hui.", status_code=429)
+        try:
+            sent = await members.invite(provider, data.email)
+        except (validation.InvalidValue, members.MemberError) as error:
+            return await _members_page(request, provider, error=str(error), status_code=400)
+        return await _members_page(request, provider, sent=sent)
+
+    @post("/membres/{membership_id:int}/retirer", status_code=200)
+    async def remove_member(self, request: Request, slug: FromPath[str], membership_id: FromPath[int],
+                            ) -> Template | Redirect:
+        provider = await members.provider_for(request.state.account, slug)
+        try:
+            await members.remove(provider["id"], membership_id, request.state.account)
+        except members.MemberError as error:
+            return await _members_page(request, provider, error=str(error), status_code=400)
+        return Redirect(f"/compte/prestataires/{slug}/membres", status_code=303)
+
+    @get("/historique", name="profile-history")
+    async def history_page(self, request: Request, slug: FromPath[str]) -> Template:
+        provider = await members.provider_for(request.state.account, slug)
+        return _page("history", provider, rows=await history.of(provider["id"]), channels=history.CHANNELS)
+
+    @get("/export", name="profile-export")
+    async def export(self, request: Request, slug: FromPath[str]) -> Response:
+        """Everything held about the provider and its members, as a JSON file to download."""
+        provider = await members.provider_for(request.state.account, slug)
+        return Response(msgspec.json.format(msgspec.json.encode(await data_rights.export(provider["id"]))),
+                        media_type="application/json; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="channel-expert-{slug}.json"',
+                                 "Cache-Control": "no-store"})
+
+    @get("/quitter", name="profile-leave")
+    async def leave_page(self, request: Request, slug: FromPath[str]) -> Template:
+        provider = await members.provider_for(request.state.account, slug)
+        return _page("leave", provider, days=data_rights.ERASE_AFTER.days)
+
+    @post("/quitter", status_code=200)
+    async def leave(self, request: Request, slug: FromPath[str],
+                    data: Annotated[LeaveForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        """Remove the listing at once; the data is erased after ``data_rights.ERASE_AFTER``."""
+        provider = await members.provider_for(request.state.account, slug)
+        if data.confirm != "oui":
+            return _page("leave", provider, 400, days=data_rights.ERASE_AFTER.days,
+                         error="Cochez la case pour confirmer le retrait de la fiche.")
+        await data_rights.leave(provider["id"], slug, _actor(request))
+        return Redirect("/compte?fait=fiche-retiree", status_code=303)
+
+
+async def _members_page(request: Request, provider: dict[str, Any], status_code: int = 200, **context: Any) -> Template:
+    return _page("members", provider, status_code, members=await members.listing(provider["id"]),
+                 me=request.state.account["email"], **context)

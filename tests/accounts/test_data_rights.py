@@ -1,0 +1,108 @@
+"""A provider downloads its data, and leaves: unlisted at once, erased everywhere after the documented delay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from directory import data_rights, events
+from directory.accounts import api_tokens
+from directory.platform.store import DatabaseStore
+from directory.tables import (
+    Account, AccountToken, ApiToken, Event, MailMessage, Membership, PendingChange, ProfileChange, Provider,
+)
+from tests.accounts.test_profiles import submit
+from tests.conftest import add_account, csrf_token, sign_in, signed_out
+
+
+async def _search(site, words):
+    return (await site.get("/api/search", params={"q": words})).json()["hits"]
+
+
+async def _until(check) -> None:  # noqa: ANN001
+    """Wait (at most 3 s) for the search index to follow the outbox."""
+    for _ in range(60):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the search index did not follow")
+
+
+async def test_a_member_downloads_everything_held_about_its_provider(site, two):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    await submit(site, a, trade_name="Alpha Digital", description="Une nouvelle description.")
+    account = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    token = await api_tokens.create(account, "CRM")
+    download = await site.get(f"/compte/prestataires/{a}/export")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == f'attachment; filename="channel-expert-{a}.json"'
+    data = json.loads(download.content)
+    assert data["profile"]["slug"] == a and data["profile"]["description"] == "Une nouvelle description."
+    assert [m["email"] for m in data["members"]] == ["a@alpha.fr"]
+    assert [t["name"] for t in data["api_tokens"]] == ["CRM"]
+    assert {row["field"] for row in data["history"]} >= {"", "description"}
+    assert data["pending_changes"][0]["changes"] == {"trade_name": "Alpha Digital"}
+    text = download.text
+    assert token not in text and "argon2" not in text and "token_hash" not in text
+
+
+async def test_a_provider_that_leaves_disappears_at_once_and_is_erased_after_the_delay(site, two, manual_clock):
+    a, b = two
+    await sign_in(site, "a@alpha.fr")
+    await _until(lambda: _found(site, "Alpha"))
+    account = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    await api_tokens.create(account, "CRM")
+    await submit(site, a, trade_name="Alpha Digital")  # a pending change, and history rows with the address
+    refused = await site.post(f"/compte/prestataires/{a}/quitter",
+                              data={"_csrf_token": await csrf_token(site, f"/compte/prestataires/{a}/quitter")})
+    assert refused.status_code == 400  # not confirmed
+    left = await site.post(f"/compte/prestataires/{a}/quitter", data={
+        "confirm": "oui", "_csrf_token": await csrf_token(site, f"/compte/prestataires/{a}/quitter")})
+    assert left.status_code == 303
+    assert (await site.get(f"/prestataires/{a}")).status_code == 404
+    assert (await site.get(f"/api/providers/{a}")).status_code == 404
+    assert (await site.get(f"/compte/prestataires/{a}")).status_code == 404
+    await _until(lambda: _gone(site, "Alpha"))
+
+    store = DatabaseStore().with_namespace("accounts")
+    manual_clock.advance(days=29)
+    assert await data_rights.erase_departed(store) == 0
+    assert await Provider.exists().where(Provider.slug == a)
+
+    manual_clock.advance(days=1, seconds=1)
+    assert await data_rights.erase_departed(store) == 1
+    assert not await Provider.exists().where(Provider.slug == a)
+    assert not await Account.exists().where(Account.email == "a@alpha.fr")
+    for table in (ApiToken, PendingChange):
+        assert await table.count() == 0
+    assert not await MailMessage.exists().where(MailMessage.recipient.is_in(["a@alpha.fr", "contact@alpha.fr"]))
+    assert not await AccountToken.exists().where(AccountToken.email == "a@alpha.fr")
+    assert not await Event.exists().where(Event.actor == "a@alpha.fr")
+    assert not await ProfileChange.exists().where(ProfileChange.actor == "a@alpha.fr")
+    read, _ = await events.since(0, 10_000, {events.PROVIDER_DELETED})
+    assert a in [event.subject for event in read]
+    assert await signed_out(site)
+    # The other provider and its member are untouched.
+    assert await Provider.exists().where(Provider.slug == b) and await Account.exists().where(Account.email == "b@beta.fr")
+    assert await _found(site, "Beta")
+
+
+async def test_erasure_keeps_an_account_that_speaks_for_another_provider(site, two, manual_clock):
+    a, b = two
+    both = await add_account("both@example.fr", provider=b)
+    provider_a = (await Provider.select(Provider.id).where(Provider.slug == a).first())["id"]
+    await Membership.insert(Membership(account=both, provider=provider_a, role="member", created_at=manual_clock.now()))
+    await data_rights.erase(provider_a, DatabaseStore().with_namespace("accounts"))
+    assert await Account.exists().where(Account.email == "both@example.fr")
+    assert not await Account.exists().where(Account.email == "a@alpha.fr")
+    assert await Membership.count().where(Membership.account == both) == 1
+
+
+async def _found(site, words) -> bool:
+    return bool(await _search(site, words))
+
+
+async def _gone(site, words) -> bool:
+    return not await _search(site, words)
+

@@ -1,0 +1,106 @@
+"""Members invite colleagues and remove them; staff invite a listing's contact; accounts change their address."""
+
+from __future__ import annotations
+
+import re
+
+from directory.tables import Account, Membership, Provider
+from tests.conftest import STRONG, add_providers, csrf_token, provider_row, sign_in
+
+MEMBERS = "/compte/prestataires/{}/membres"
+
+
+async def _link_in_last_mail(address):
+    from directory.tables import MailMessage
+
+    row = await MailMessage.select(MailMessage.text).where(MailMessage.recipient == address).order_by(
+        MailMessage.id, ascending=False).first()
+    return re.search(r"http://annuaire\.example\.fr(/compte/lien/\S+)", row["text"])[1]
+
+
+async def _sign_out(site):
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+
+
+async def test_a_member_invites_a_colleague_who_joins_then_is_removed(site, two):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    sent = await site.post(MEMBERS.format(a), data={"email": "Collegue@Alpha.fr",
+                                                    "_csrf_token": await csrf_token(site, MEMBERS.format(a))})
+    assert sent.status_code == 200 and "Invitation envoyée à collegue@alpha.fr" in sent.text
+    await _sign_out(site)
+
+    link = await _link_in_last_mail("collegue@alpha.fr")
+    page = await site.get(link)
+    assert "qui pourra gérer la fiche « Alpha Web »" in page.text
+    joined = await site.post(link, data={"password": STRONG, "_csrf_token": await csrf_token(site, link)})
+    assert joined.status_code == 303
+    assert (await site.get(f"/compte/prestataires/{a}")).status_code == 200
+    roles = {row["account.email"]: row["role"] for row in await Membership.select(
+        Membership.account.email, Membership.role)}
+    assert roles["collegue@alpha.fr"] == "member"
+    await _sign_out(site)
+
+    await sign_in(site, "a@alpha.fr")
+    listing = (await site.get(MEMBERS.format(a))).text
+    membership_id = re.findall(r'/membres/(\d+)/retirer', listing)[-1]
+    removed = await site.post(f"{MEMBERS.format(a)}/{membership_id}/retirer",
+                              data={"_csrf_token": await csrf_token(site, MEMBERS.format(a))})
+    assert removed.status_code == 303 and "collegue@alpha.fr" not in (await site.get(MEMBERS.format(a))).text
+    await _sign_out(site)
+    await sign_in(site, "collegue@alpha.fr")
+    assert (await site.get(f"/compte/prestataires/{a}")).status_code == 403
+
+
+async def test_the_owner_cannot_be_removed_by_a_member_nor_members_of_another_provider(site, two):
+    a, b = two
+    await sign_in(site, "b@beta.fr")
+    owner_id = (await Membership.select(Membership.id).where(Membership.provider.slug == a).first())["id"]
+    token = await csrf_token(site, MEMBERS.format(b))
+    assert (await site.post(f"{MEMBERS.format(a)}/{owner_id}/retirer", data={"_csrf_token": token})).status_code == 403
+    # Through its own provider's address, another provider's member is still out of reach.
+    assert (await site.post(f"{MEMBERS.format(b)}/{owner_id}/retirer", data={"_csrf_token": token})).status_code == 400
+    assert await Membership.count() == 2
+
+
+async def test_staff_invite_the_contact_of_a_listing_nobody_manages(site, two):
+    [c] = await add_providers(provider_row(trade_name="Gamma Web", email="contact@gamma.fr", state="draft"))
+    await sign_in(site, "equipe@example.fr")
+    page = f"/equipe/prestataires/{c}"
+    sent = await site.post(f"{page}/invitation", data={"email": "dirigeant@gamma.fr",
+                                                       "_csrf_token": await csrf_token(site, page)})
+    assert "Invitation envoyée à dirigeant@gamma.fr" in sent.text
+    await _sign_out(site)
+    link = await _link_in_last_mail("dirigeant@gamma.fr")
+    await site.post(link, data={"password": STRONG, "_csrf_token": await csrf_token(site, link)})
+    [row] = await Membership.select(Membership.role).where(Membership.provider.slug == c)
+    assert row["role"] == "owner"
+
+
+async def test_an_account_changes_its_address_by_a_link_sent_to_the_new_one(site, two):
+    await sign_in(site, "a@alpha.fr")
+    wrong = await site.post("/compte/adresse", data={"current": "pas le bon mot de passe", "email": "neuf@alpha.fr",
+                                                     "_csrf_token": await csrf_token(site, "/compte")})
+    assert wrong.status_code == 400
+    taken = await site.post("/compte/adresse", data={"current": STRONG, "email": "b@beta.fr",
+                                                     "_csrf_token": await csrf_token(site, "/compte")})
+    assert taken.status_code == 400 and "déjà celle d&#39;un autre compte" in taken.text
+    asked = await site.post("/compte/adresse", data={"current": STRONG, "email": "Neuf@Alpha.fr",
+                                                     "_csrf_token": await csrf_token(site, "/compte")})
+    assert "Un lien de confirmation est parti à neuf@alpha.fr" in asked.text
+    assert await Account.exists().where(Account.email == "a@alpha.fr")  # nothing changes before the link
+
+    from directory.tables import MailMessage
+    notice = await MailMessage.select(MailMessage.text).where(MailMessage.recipient == "a@alpha.fr").first()
+    assert "neuf@alpha.fr" in notice["text"] and "/compte/lien/" not in notice["text"]
+    link = await _link_in_last_mail("neuf@alpha.fr")
+    assert "Confirmer cette adresse" in (await site.get(link)).text
+    done = await site.post(link, data={"_csrf_token": await csrf_token(site, link)})
+    assert done.status_code == 303 and done.headers["location"] == "/compte?fait=adresse"
+    assert "Votre adresse e-mail a changé." in (await site.get(done.headers["location"])).text
+    assert await Account.exists().where(Account.email == "neuf@alpha.fr")
+    await _sign_out(site)
+    await sign_in(site, "neuf@alpha.fr")
+    # The link served once; it cannot set a password either.
+    assert (await site.get(link)).status_code == 410
+    assert (await Provider.count()) == 2
