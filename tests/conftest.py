@@ -179,6 +179,19 @@ def install_plugin(folder, monkeypatch, module: str, source: str | None = None, 
 
 
 @pytest.fixture
+async def browser():
+    """Debian's chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_FLAGS
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
 def manual_clock():
     """A clock the test moves itself, installed for everything time-based."""
     with clock.use(clock.ManualClock()) as installed:

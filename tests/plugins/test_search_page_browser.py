@@ -1,23 +1,16 @@
 """The search page in a real browser (Debian's chromium driven by Playwright): results follow the typing."""
 
-import asyncio
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-import uvicorn
 
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account
-from plugins.geosearch.routes import MAP_ASSETS
-from tests.conftest import add_providers, free_port, provider_row
+from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
+from tests.conftest import add_providers, provider_row
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -27,25 +20,8 @@ async def server(settings, plugin_manager):
         provider_row(trade_name="Studio Galet", services="referencement", postal_code="33700", commune="Mérignac"),
         provider_row(trade_name="Agence Lumen", postal_code="69003", commune="Lyon 3e Arrondissement"),
     )
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, plugin_manager), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        await launched.close()
+    async with served(create_app(settings, plugin_manager)) as address:
+        yield address
 
 
 @pytest.fixture
@@ -54,11 +30,6 @@ async def page(browser):
 
 
 QUIMPER = {"latitude": 47.996, "longitude": -4.102}
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "var" / "test-artifacts"
-needs_front_end = pytest.mark.skipif(not MAP_ASSETS.exists() or not AXE.exists(),
-                                     reason="front-end packages not installed: python scripts/vendor_assets.py")
 
 
 async def test_results_update_as_one_types_without_submitting(server, page):
@@ -151,8 +122,7 @@ async def test_results_show_on_a_map_with_clustered_markers_that_follow_the_list
     await page.fill("input[name=near]", "69003")
     await page.locator("#search-results").get_by_text("Agence Lumen").wait_for(timeout=5000)
     await page.wait_for_function("() => document.querySelectorAll('#results-map .leaflet-marker-icon').length === 1")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / "results-map.png", full_page=True)
+    await screenshot(page, "results-map")
 
 
 @needs_front_end
@@ -166,21 +136,10 @@ async def test_pages_have_no_serious_accessibility_violation(server, browser, na
     page = await context.new_page()
     await page.goto(f"{server}{path}")
     await page.wait_for_load_state("networkidle")
-    await page.add_script_tag(path=str(AXE))
-    report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-    serious = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-               for v in report["violations"] if v["impact"] in ("serious", "critical")]
+    await screenshot(page, name)
+    serious = await axe_serious(page)
     await context.close()
     assert serious == []
-
-
-async def _axe_serious(page) -> list[str]:
-    await page.add_script_tag(path=str(AXE))
-    report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in report["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 @needs_front_end
@@ -199,9 +158,8 @@ async def test_a_staff_member_signs_in_and_out_in_the_browser(server, browser):
     await page.get_by_role("button", name="Se connecter").click()
     await page.get_by_text("Connecté en tant que").wait_for(timeout=5000)
     assert page.url.endswith("/compte")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=ARTIFACTS / "account.png", full_page=True)
-    assert await _axe_serious(page) == []
+    await screenshot(page, "account")
+    assert await axe_serious(page) == []
     await page.get_by_role("button", name="Se déconnecter").click()
     await page.goto(f"{server}/compte")
     assert page.url.endswith("/compte/connexion")

@@ -1,0 +1,137 @@
+"""Every route about an object, called by everyone: anonymous, a member of A, a member of B, staff.
+
+Each call is made on a fresh site, with the exact status expected; after each refused call
+every table a write could touch is compared with its state before: nothing moved.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from litestar.routes import HTTPRoute
+from PIL import Image
+
+from directory.accounts import api_tokens
+from directory.platform import clock
+from directory.tables import (
+    Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
+    ProviderService, Report,
+)
+from tests.accounts.test_profiles import form_of
+from tests.conftest import add_account, csrf_token, sign_in
+
+ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
+WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
+WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
+           Report, MailMessage)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# (method, path, body, {who: status}); {a}: A's slug, {member}: a colleague's membership in A,
+# {token}: A's API token id, {change}: A's waiting identity change, {report}: a report about A.
+EDIT = "form"  # the edit form as its page fills it, with a new description
+ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("GET", "/compte/prestataires/{a}", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}", EDIT, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/logo", "logo", {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/prestataires/{a}/logo/supprimer", {}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/compte/prestataires/{a}/membres", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/membres", {"email": "nouveau@alpha.fr"},
+     {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/membres/{member}/retirer", {}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/compte/prestataires/{a}/historique", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/compte/prestataires/{a}/export", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/compte/prestataires/{a}/quitter", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/quitter", {"confirm": "oui"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/jetons/{token}/revoquer", {}, {MEMBER_A: 303, MEMBER_B: 404, STAFF: 404}),
+    ("GET", "/equipe", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/equipe/modifications/{change}", {"decision": "valider"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/equipe/prestataires/{a}", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/equipe/prestataires/{a}/invitation", {"email": "contact@alpha.fr"},
+     {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/equipe/prestataires/{a}/suspendre", {"reason": "Radiée"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/signalements/{report}/traite", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("PATCH", "/api/providers/{a}", {"description": "Modifié par l'API"}, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+]
+CASES = [(method, path, body, who, statuses.get(who, 401))
+         for method, path, body, statuses in ROUTES for who in (ANONYMOUS, MEMBER_A, MEMBER_B, STAFF)]
+
+
+async def _snapshot() -> dict[str, list[dict[str, Any]]]:
+    return {table._meta.tablename: await table.select().order_by(table.id) for table in WATCHED}
+
+
+@pytest.fixture
+async def objects(site, two) -> dict[str, Any]:
+    """A's objects that routes name: a colleague's membership, an API token, an identity change, a report."""
+    a, _ = two
+    provider_a = (await Provider.select(Provider.id).where(Provider.slug == a).first())["id"]
+    colleague = await add_account("collegue@alpha.fr", provider=a, role="member")
+    member = (await Membership.select(Membership.id).where(Membership.account == colleague).first())["id"]
+    account_a = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    await api_tokens.create(account_a, "CRM")
+    token = (await ApiToken.select(ApiToken.id).first())["id"]
+    [change] = await PendingChange.insert(PendingChange(
+        provider=provider_a, account=account_a, actor="a@alpha.fr", channel="web",
+        changes='{"trade_name": "Alpha Digital"}', created_at=clock.now())).returning(PendingChange.id)
+    [report] = await Report.insert(Report(provider=provider_a, message="Le téléphone a changé.",
+                                          created_at=clock.now())).returning(Report.id)
+    return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"]}
+
+
+async def _call(site, who: str, method: str, path: str, body: Any) -> int:
+    headers = {}
+    if method == "PATCH":
+        if who != ANONYMOUS:
+            account = (await Account.select(Account.id).where(Account.email == WHO[who]).first())["id"]
+            headers["authorization"] = f"Bearer {await api_tokens.create(account, 'matrice')}"
+        return (await site.patch(path, json=body, headers=headers)).status_code
+    if who != ANONYMOUS:
+        await sign_in(site, WHO[who])
+    if method == "GET":
+        return (await site.get(path)).status_code
+    token = await csrf_token(site, "/compte/connexion" if who == ANONYMOUS else "/compte")
+    if body == EDIT:
+        fields = await form_of(site, path.rsplit("/", 1)[-1]) if (await site.get(path)).status_code == 200 else {}
+        body = {**fields, "description": "Modifié par le formulaire", "action": "publier"}
+    if body == "logo":
+        return (await site.post(path, data={"_csrf_token": token},
+                                files={"logo": ("logo.png", _png(), "image/png")})).status_code
+    return (await site.post(path, data={**body, "_csrf_token": token})).status_code
+
+
+@pytest.mark.parametrize("method, path, body, who, status", CASES,
+                         ids=[f"{method} {path} par {who}" for method, path, _, who, _ in CASES])
+async def test_each_object_route_answers_each_caller_exactly(site, objects, method, path, body, who, status):
+    url = path.format(**objects)
+    before = await _snapshot()
+    answered = await _call(site, who, method, url, body)
+    assert answered == status
+    if status >= 400:
+        after = await _snapshot()
+        if method == "PATCH" and who != ANONYMOUS:  # the caller's own new token is the one change
+            after["api_token"] = [row for row in after["api_token"] if row["name"] != "matrice"]
+        assert after == before
+
+
+def test_the_matrix_covers_every_route_that_names_an_object(app):
+    """A new route about an object (a provider's, a token, staff's) or a new API write joins the matrix."""
+    routes = {(method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+              for route in app.routes if isinstance(route, HTTPRoute)
+              for handler in route.route_handlers for method in handler.http_methods
+              if method not in ("HEAD", "OPTIONS")}
+    named = {(method, path) for method, path in routes
+             if re.search(r"\{\w+\}", path) and path.startswith(("/compte/prestataires", "/compte/jetons", "/equipe"))
+             or (path.startswith("/api/") and method != "GET")}
+    uncovered = {(method, path) for method, path in named
+                 if not any(method == tried and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", path), example)
+                            for tried, example, _, _ in ROUTES)}
+    assert uncovered == set()
