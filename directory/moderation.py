@@ -96,7 +96,8 @@ PROFILE_DECISIONS = {
     "publier": ((catalogue.PENDING_REVIEW,), catalogue.PUBLISHED, "published", False),
     "refuser": ((catalogue.PENDING_REVIEW,), catalogue.DRAFT, "rejected", True),
     "suspendre": ((catalogue.PUBLISHED, catalogue.PENDING_REVIEW), catalogue.SUSPENDED, "suspended", True),
-    "retablir": ((catalogue.SUSPENDED,), catalogue.PUBLISHED, "restored", False),
+    # Also undoes a provider's departure during ``data_rights.ERASE_AFTER``.
+    "retablir": ((catalogue.SUSPENDED, catalogue.LEFT), catalogue.PUBLISHED, "restored", False),
 }
 
 
@@ -112,8 +113,8 @@ async def decide_profile(slug: str, decision: str, staff: Actor, reason: str = "
         if provider is None or provider["state"] not in allowed:
             current = catalogue.STATES.get(provider["state"], "") if provider else "inconnue"
             raise DecisionError(f"Impossible dans l'état actuel de la fiche ({current.lower()}).")
-        await Provider.update({Provider.state: state, Provider.updated_at: clock.now()}).where(
-            Provider.id == provider["id"])
+        await Provider.update({Provider.state: state, Provider.left_at: None, Provider.updated_at: clock.now()}
+                              ).where(Provider.id == provider["id"])
         await history.record(provider["id"], staff, {"state": (provider["state"], state)}
                              | ({history.WHOLE: ("", f"motif : {reason}")} if reason else {}))
         await events.record(events.PROVIDER_SAVED, [slug], {"created": False}, staff.label)

@@ -11,7 +11,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
-  ``ServiceSlug``, ``profiles``, ``public_url``.
+  ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``ProblemError`` and ``problem_responses``
   (errors as problem details),
@@ -27,7 +27,7 @@ from directory.platform import clock, jobs, mail
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
-from directory.providers import profiles, public_url
+from directory.providers import profiles, public_url, service_area
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
@@ -35,5 +35,6 @@ from directory.settings import Settings
 __all__ = [
     "ACCOUNT", "PUBLIC", "STAFF", "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "clock",
     "events", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
+    "service_area",
     "settings_of", "static_files_router", "tables", "write_transaction",
 ]

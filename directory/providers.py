@@ -14,7 +14,7 @@ from directory.history import Actor
 from directory.platform import clock
 from directory.records import COLUMNS, ProviderRecord, record_to_row, slugify
 from directory.tables import Provider, ProviderService, Service
-from geo import Gazetteer
+from geo import Gazetteer, ServiceArea
 
 SORTS = {
     "name": (Provider.trade_name, True),
@@ -136,6 +136,13 @@ def preview(record: ProviderRecord, gazetteer: Gazetteer) -> schemas.Provider:
     labels = {entry.slug: entry.label for entry in catalogue.SERVICES}
     row = {**msgspec.structs.asdict(record), "created_at": now, "updated_at": now}
     return to_schema(row, [schemas.ServiceRef(slug, labels[slug]) for slug in record.services], gazetteer)
+
+
+def service_area(provider: schemas.Provider) -> ServiceArea:
+    """Where a provider comes on site, by the rule search and lead routing share."""
+    area = provider.service_area
+    return ServiceArea(provider.latitude, provider.longitude, provider.address.departement, area.radius_km,
+                       tuple(area.departements), area.on_site)
 
 
 async def published_listing(slug: str) -> dict[str, Any] | None:

@@ -8,8 +8,9 @@ from geo.gazetteer import Gazetteer, Place
 from geo.geocoding import Address, Geocoder, Location, build_geocoder
 from geo.names import of_place
 from geo.resolve import Resolution, resolve
+from geo.service_area import ServiceArea
 
 __all__ = [
-    "Address", "Gazetteer", "Geocoder", "Location", "Place", "Resolution",
+    "Address", "Gazetteer", "Geocoder", "Location", "Place", "Resolution", "ServiceArea",
     "bounding_box", "build_geocoder", "distance_km", "of_place", "resolve",
 ]

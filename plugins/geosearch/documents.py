@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from directory.plugin_api import Provider, catalogue
+from directory.plugin_api import Provider, catalogue, service_area
 from search import REACH_FIELD, IndexSettings
 
 # Mutual synonyms of the trade: either wording finds the other.
@@ -75,11 +75,8 @@ def base_document(provider: Provider, document: dict[str, Any]) -> None:
     )
     if provider.latitude is not None and provider.longitude is not None:
         document["_geo"] = {"lat": provider.latitude, "lng": provider.longitude}
-    # Where the provider comes on site: a radius around its office, and whole départements;
-    # a provider that comes on site and says nothing more covers its own département.
-    area = provider.service_area
+    area = service_area(provider)
     if area.on_site:
-        document["service_departements"] = list(area.departements) or (
-            [] if area.radius_km else [provider.address.departement])
-        if area.radius_km and "_geo" in document:
-            document[REACH_FIELD] = area.radius_km
+        document["service_departements"] = area.covered_departements()
+        if area.reach_km():
+            document[REACH_FIELD] = area.reach_km()

@@ -7,6 +7,7 @@ import json
 
 from directory import data_rights, events
 from directory.accounts import api_tokens
+from directory.history import Actor
 from directory.platform.store import DatabaseStore
 from directory.tables import (
     Account, AccountToken, ApiToken, Event, MailMessage, Membership, PendingChange, ProfileChange, Provider,
@@ -106,3 +107,16 @@ async def _found(site, words) -> bool:
 async def _gone(site, words) -> bool:
     return not await _search(site, words)
 
+
+
+async def test_staff_can_undo_a_departure_before_the_erasure(site, two, manual_clock):
+    a, _ = two
+    provider_a = (await Provider.select(Provider.id).where(Provider.slug == a).first())["id"]
+    await data_rights.leave(provider_a, a, Actor("a@alpha.fr", "web"))
+    await sign_in(site, "equipe@example.fr")
+    page = f"/equipe/prestataires/{a}"
+    assert "Retiré par le prestataire" in (await site.get(page)).text
+    restored = await site.post(f"{page}/retablir", data={"_csrf_token": await csrf_token(site, page)})
+    assert restored.status_code == 303 and (await site.get(f"/prestataires/{a}")).status_code == 200
+    manual_clock.advance(days=31)
+    assert await data_rights.erase_departed(DatabaseStore().with_namespace("accounts")) == 0

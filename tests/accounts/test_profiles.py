@@ -162,3 +162,14 @@ async def test_members_of_another_provider_and_strangers_cannot_edit(site, two):
     refused = await site.post(EDIT.format(a), data={"description": "pris", "action": "publier", "_csrf_token": token})
     assert refused.status_code == 403
     assert (await site.get(EDIT.format("inconnu"))).status_code == 404
+
+
+async def test_an_edit_without_its_csrf_token_is_refused_and_changes_nothing(site, two):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    fields = await form_of(site, a)
+    fields.pop("_csrf_token")
+    before = await Provider.select().where(Provider.slug == a).first()
+    refused = await site.post(EDIT.format(a), data={**fields, "description": "Sans jeton", "action": "publier"})
+    assert refused.status_code == 403
+    assert await Provider.select().where(Provider.slug == a).first() == before
