@@ -82,6 +82,13 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
+def _links(manager: PluginManager, hook: str, core: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
+    """The core's links and the plugins' (``navigation_links``, ``staff_links``, ``account_links``), in order."""
+    ordered = list(core)
+    manager.call_isolated(hook, register=lambda label, path, order=100: ordered.append((order, label, path)))
+    return [(label, path) for _, label, path in sorted(ordered, key=lambda link: link[0])]
+
+
 def create_app(settings: Settings | None = None, plugin_manager: PluginManager | None = None) -> Litestar:
     """Build the directory app for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings.from_env()
@@ -108,10 +115,10 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     ]
     manager.hook.register_routes(register=handlers.append)
     platform = start_platform(settings, manager)
-    ordered_links: list[tuple[int, str, str]] = [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")]
-    manager.call_isolated("navigation_links",
-                          register=lambda label, path, order=100: ordered_links.append((order, label, path)))
-    links = [(label, path) for _, label, path in sorted(ordered_links, key=lambda link: link[0])]
+    links = _links(manager, "navigation_links", [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")])
+    staff_links = _links(manager, "staff_links", [(0, "À modérer", "/equipe"), (10, "Fiches", "/equipe/prestataires"),
+                                                  (20, "Signalements", "/equipe/signalements")])
+    account_links = _links(manager, "account_links", [(50, "Jetons d'API", "/compte/jetons")])
     store = shared_store(settings)
     middleware: list[Any] = [session_config(settings).middleware, AccessMiddleware]
     manager.hook.register_middleware(register=middleware.append)
@@ -152,7 +159,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(
-                page_environment(manager, navigation=links, static_url=static_url)),
+                page_environment(manager, navigation=links, staff_navigation=staff_links,
+                             account_navigation=account_links, static_url=static_url)),
         ),
         middleware=middleware,
         stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},

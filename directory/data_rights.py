@@ -93,16 +93,25 @@ async def erase(provider_id: int, store: NamespacedStore) -> None:
     leaving = [m for m in members if m["account"] not in elsewhere and not m["is_staff"]]
     addresses = sorted({provider["email"], *(m["email"] for m in leaving)} - {""})
     async with write_transaction(Provider._meta.db):
-        await MailMessage.delete().where(MailMessage.recipient.is_in(addresses or [""]))
-        await AccountToken.delete().where(AccountToken.email.is_in(addresses or [""]))
-        for table in (Event, ProfileChange, PendingChange):
-            await table.update({table.actor: ERASED}).where(table.actor.is_in(addresses or [""]))
+        await forget_addresses(addresses)
         await Logo.delete().where(Logo.provider == provider_id)
         await Provider.delete().where(Provider.id == provider_id)  # its rows in other tables cascade
         await Account.delete().where(Account.id.is_in([m["account"] for m in leaving] or [0]))
         await events.record(events.PROVIDER_DELETED, [provider["slug"]], actor="erasure")
     for member in leaving:
         await sessions.end_all(member["account"], store)
+
+
+async def forget_addresses(addresses: list[str]) -> None:
+    """Remove e-mail addresses from what outlives their owner: the mail outbox, mail links, and the
+    actors named in the event outbox and the profiles' history. Call inside the erasure's transaction.
+    """
+    if not addresses:
+        return
+    await MailMessage.delete().where(MailMessage.recipient.is_in(addresses))
+    await AccountToken.delete().where(AccountToken.email.is_in(addresses))
+    for table in (Event, ProfileChange, PendingChange):
+        await table.update({table.actor: ERASED}).where(table.actor.is_in(addresses))
 
 
 async def erase_departed(store: NamespacedStore) -> int:

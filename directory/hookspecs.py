@@ -73,6 +73,22 @@ def navigation_links(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def staff_links(register: Callable[..., None]) -> None:
+    """Add links to the staff pages' tabs (``/equipe``), so staff find a plugin's own pages.
+
+    :param register: call it as ``register(label, path, order=100)``; the core's tabs are 0 to 30.
+    """
+
+
+@hookspec
+def account_links(register: Callable[..., None]) -> None:
+    """Add links to the signed-in account's page (``/compte``), so members find a plugin's pages.
+
+    :param register: call it as ``register(label, path, order=100)``.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 
@@ -119,13 +135,14 @@ def register_event_types(register: Callable[[str, type], None]) -> None:
 
 
 @hookspec
-def register_jobs(register: Callable[..., None]) -> None:
+def register_jobs(register: Callable[..., None], plugin_manager: Any) -> None:
     """Declare kinds of background jobs, run by the job workers (see ``plugin_api.jobs``).
 
     :param register: call it as ``register(name, run, *, max_attempts=8, timeout_s=60,
         every=None, daily_at=None)``: ``run`` is ``async def run(payload: dict) -> None`` and
         must be safe to run twice; ``every`` (a timedelta) or ``daily_at`` (a time, in Paris)
         make the task recurring.
+    :param plugin_manager: the process's plugin manager, for jobs that call hooks themselves.
     """
 
 
@@ -209,4 +226,39 @@ def home_page_templates(register: Callable[[str, int], None]) -> None:
         (see ``register_templates``), namespace included (``geosearch/home_search.html``), and
         an order (lower comes first). The fragment is rendered with the page's context:
         ``static_url``, ``navigation`` and the page's data.
+    """
+
+
+@hookspec
+def valid_badges(provider_ids: list[int]) -> dict[int, int]:
+    """Say how many valid certification badges each provider holds (lead routing weighs them).
+
+    :param provider_ids: the providers routing considers.
+    :return: ``{provider_id: count}`` for those that hold any; the counts of all plugins add up.
+    """
+
+
+@hookspec
+def lead_score_components(register: Callable[..., None]) -> None:
+    """Add components to the score lead routing gives each eligible provider.
+
+    :param register: call it with a function ``(candidate, need, km) -> {name: (weight, value)}``
+        (``plugins.leads.routing.Candidate`` and ``Need``, ``value`` between 0 and 1); each
+        component is added to the built-in ones, shown to staff with them, and weighted as you say.
+    """
+
+
+@hookspec(firstresult=True)
+def lead_routing_strategy() -> Any:
+    """Replace lead routing's choice: return a function with the signature of
+    ``plugins.leads.routing.route`` (the first plugin that answers wins; none: the built-in one).
+    """
+
+
+@hookspec(firstresult=True)
+def lead_source(request: Any) -> str | None:
+    """Say where a TPE's request comes from (a campaign, an ambassador…), stored with the lead.
+
+    :param request: the Litestar request of the form's submission.
+    :return: a short label (100 characters at most), or None.
     """

@@ -10,17 +10,23 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
+- Personal data: ``validation`` (French checks of SIRET, phone, e-mail… with French messages),
+  ``forget_addresses`` (the erasure path: mail outbox, links and actors of an address).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
-  ``opt`` (an undeclared route is refused); ``ProblemError`` and ``problem_responses``
+  ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
+  or 404/403); ``over_limit`` and ``client_key`` (rate limits in the shared store);
+  ``ProblemError`` and ``problem_responses``
   (errors as problem details),
   ``static_files_router`` (fingerprinted, long-cached static files).
 """
 
-from directory import catalogue, events, tables
+from directory import catalogue, events, tables, validation
 from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF
+from directory.accounts.members import provider_for
 from directory.assets import static_files_router
+from directory.data_rights import forget_addresses
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
 from directory.platform import clock, jobs, mail
@@ -28,13 +34,15 @@ from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
+from directory.routes.forms import client_key, over_limit
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
 
 __all__ = [
-    "ACCOUNT", "PUBLIC", "STAFF", "InvalidField", "Kind", "ProblemError", "Provider", "Secret", "ServiceSlug", "Settings", "catalogue", "clock",
-    "events", "hookimpl", "jobs", "mail", "prepare_database", "problem_responses", "profiles", "public_url",
-    "service_area",
-    "settings_of", "static_files_router", "tables", "write_transaction",
+    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
+    "hookimpl", "InvalidField", "jobs", "Kind", "mail", "over_limit", "prepare_database",
+    "problem_responses", "ProblemError", "profiles", "Provider", "provider_for", "public_url", "Secret",
+    "service_area", "ServiceSlug", "Settings", "settings_of", "static_files_router", "tables", "validation",
+    "write_transaction",
 ]

@@ -23,7 +23,7 @@ from directory.plugin_faults import PluginFaults
 from directory.settings import Settings
 
 ENTRY_POINT_GROUP = "channel_expert"
-BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch")
+BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch", "plugins.leads")
 
 
 class PluginError(ValueError):

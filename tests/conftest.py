@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import email
+import email.policy
 import itertools
 import logging
 import os
@@ -21,6 +23,7 @@ from typing import Any, AsyncIterator
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from directory import providers
@@ -154,6 +157,43 @@ async def signed_out(client: httpx.AsyncClient) -> bool:
     return page.status_code == 303 and page.headers["location"] == "/compte/connexion"
 
 
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's signature
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """An SMTP server on a fixed port, which can go down and come back with the same inbox."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 def redis_running() -> bool:
     """Whether the Redis of the development machine answers on 127.0.0.1:6379."""
     try:
@@ -189,6 +229,14 @@ async def browser():
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         await launched.close()
+
+
+@pytest.fixture
+async def context(browser):
+    """A browser context that lets tests inject axe-core, as a browser extension would (it bypasses CSP)."""
+    opened = await browser.new_context(bypass_csp=True)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     accounts_store = shared_store(settings).with_namespace(ACCOUNTS_STORE)
     tasks.register(data_rights.ERASE_TASK, lambda payload: data_rights.erase_departed(accounts_store),
                    every=timedelta(hours=1))
-    manager.hook.register_jobs(register=tasks.register)
+    manager.hook.register_jobs(register=tasks.register, plugin_manager=manager)
     return Platform(settings, tasks)
 
 

@@ -26,13 +26,6 @@ async def server(site, settings, plugin_manager):  # noqa: ARG001 - ``site`` emp
         yield address
 
 
-@pytest.fixture
-async def context(browser):
-    opened = await browser.new_context(bypass_csp=True)  # to inject axe-core, as a browser extension would
-    yield opened
-    await opened.close()
-
-
 async def _link_sent_to(address: str) -> str:
     row = await MailMessage.select(MailMessage.text).where(MailMessage.recipient == address).order_by(
         MailMessage.id, ascending=False).first()

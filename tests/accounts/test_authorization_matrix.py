@@ -15,18 +15,20 @@ from litestar.routes import HTTPRoute
 from PIL import Image
 
 from directory.accounts import api_tokens
+from directory.accounts.guards import declared
 from directory.platform import clock
 from directory.tables import (
     Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
     ProviderService, Report,
 )
+from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from tests.accounts.test_profiles import form_of
 from tests.conftest import add_account, csrf_token, sign_in
 
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
-           Report, MailMessage)
+           Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun)
 
 
 def _png() -> bytes:
@@ -36,7 +38,8 @@ def _png() -> bytes:
 
 
 # (method, path, body, {who: status}); {a}: A's slug, {member}: a colleague's membership in A,
-# {token}: A's API token id, {change}: A's waiting identity change, {report}: a report about A.
+# {token}: A's API token id, {change}: A's waiting identity change, {report}: a report about A,
+# {lead} and {offer}: a TPE's request and its offer to A.
 EDIT = "form"  # the edit form as its page fills it, with a new description
 ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/compte/prestataires/{a}", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
@@ -60,6 +63,10 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/equipe/prestataires/{a}/suspendre", {"reason": "Radiée"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/signalements/{report}/traite", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("PATCH", "/api/providers/{a}", {"description": "Modifié par l'API"}, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/demandes/{offer}", {"decision": "refuser"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/demandes/preferences/{a}", {"paused": "oui"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/equipe/demandes/{lead}", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/equipe/demandes/{lead}", {"km": "50"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
 ]
 CASES = [(method, path, body, who, statuses.get(who, 401))
          for method, path, body, statuses in ROUTES for who in (ANONYMOUS, MEMBER_A, MEMBER_B, STAFF)]
@@ -84,7 +91,17 @@ async def objects(site, two) -> dict[str, Any]:
         changes='{"trade_name": "Alpha Digital"}', created_at=clock.now())).returning(PendingChange.id)
     [report] = await Report.insert(Report(provider=provider_a, message="Le téléphone a changé.",
                                           created_at=clock.now())).returning(Report.id)
-    return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"]}
+    now = clock.now()
+    await Lead.delete(force=True)
+    [lead] = await Lead.insert(Lead(
+        follow_hash="f" * 64, idempotency_key="matrice", services=["e-commerce"], postal_code="33000",
+        commune="Bordeaux", insee_code="33063", departement="33", latitude=44.84, longitude=-0.58,
+        description="Une boutique en ligne.", contact_name="Anne", contact_email="anne@example.fr", created_at=now,
+        last_contact_at=now)).returning(Lead.id)
+    [offer] = await Offer.insert(Offer(lead=lead["id"], provider=provider_a, offered_at=now, deadline_at=now,
+                                       answer_hash="a" * 64)).returning(Offer.id)
+    return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
+            "lead": lead["id"], "offer": offer["id"]}
 
 
 async def _call(site, who: str, method: str, path: str, body: Any) -> int:
@@ -123,14 +140,13 @@ async def test_each_object_route_answers_each_caller_exactly(site, objects, meth
 
 
 def test_the_matrix_covers_every_route_that_names_an_object(app):
-    """A new route about an object (a provider's, a token, staff's) or a new API write joins the matrix."""
-    routes = {(method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
-              for route in app.routes if isinstance(route, HTTPRoute)
-              for handler in route.route_handlers for method in handler.http_methods
-              if method not in ("HEAD", "OPTIONS")}
-    named = {(method, path) for method, path in routes
-             if re.search(r"\{\w+\}", path) and path.startswith(("/compte/prestataires", "/compte/jetons", "/equipe"))
-             or (path.startswith("/api/") and method != "GET")}
+    """A new guarded route about an object (it has a path parameter), or a new API write, joins the matrix."""
+    named = {(method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+             for route in app.routes if isinstance(route, HTTPRoute)
+             for handler in route.route_handlers for method in handler.http_methods
+             if method not in ("HEAD", "OPTIONS") and (
+                 declared(handler) in ("account", "staff") and "{" in route.path
+                 or route.path.startswith("/api/") and method != "GET")}
     uncovered = {(method, path) for method, path in named
                  if not any(method == tried and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", path), example)
                             for tried, example, _, _ in ROUTES)}

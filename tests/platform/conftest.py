@@ -1,20 +1,14 @@
-"""Fixtures of the shared services: an empty job queue and mail outbox, and a
-real SMTP server on 127.0.0.1 (aiosmtpd) that can go down and come back."""
+"""Fixtures of the shared services: an empty job queue and mail outbox, and mail templates."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.settings import Settings
 from directory.tables import Job, MailMessage, RecurringTask
 from directory.templating import template_loader
-from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -23,43 +17,6 @@ async def queue(settings: Settings):
     for table in (Job, RecurringTask, MailMessage):
         await table.delete(force=True)
     return Job._meta.db
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's signature
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted for delivery"
-
-
-class SmtpServer:
-    """An SMTP server on a fixed port, which can go down and come back with the same inbox."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 class MailTemplates:

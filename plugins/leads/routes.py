@@ -1,0 +1,364 @@
+"""The leads plugin's pages: the TPE's form and follow-up, the providers' dashboard and answers, staff's queue."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from directory.plugin_api import (
+    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, provider_for, tables,
+)
+from geo import Gazetteer
+from plugins.leads import forms, service
+from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+MIN_FILL_SECONDS = 4  # a person takes longer than this to fill the form; a robot does not
+FORM_VALID_FOR = 24 * 3600
+GONE = "Ce lien ne mène à aucune demande : elle a été supprimée, ou le lien est incomplet."
+TOO_FAST = "Vérifiez vos réponses, puis envoyez de nouveau le formulaire."
+
+
+def _signature(secret: str, stamp: str) -> str:
+    return hmac.new(secret.encode(), stamp.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def form_stamp(request: Request) -> str:
+    """A new form's identity and the moment it was shown, signed: ``key.time.signature``."""
+    stamp = f"{secrets.token_urlsafe(16)}.{int(clock.now().timestamp())}"
+    return f"{stamp}.{_signature(_secret(request), stamp)}"
+
+
+def _secret(request: Request) -> str:
+    """The site's secret, or one for this process (forms then outlive no restart)."""
+    state = request.app.state
+    if not getattr(state, "leads_form_secret", None):
+        state.leads_form_secret = state.settings.secret_key or secrets.token_urlsafe(32)
+    return state.leads_form_secret
+
+
+def _check_stamp(request: Request, stamp: str) -> tuple[str | None, str]:
+    """(the form's key, "") when the stamp is genuine and old enough, else (None, why)."""
+    key, _, rest = stamp.partition(".")
+    shown, _, signature = rest.partition(".")
+    if not (key and shown.isdigit() and hmac.compare_digest(signature, _signature(_secret(request), f"{key}.{shown}"))):
+        return None, "Ce formulaire a expiré : vérifiez vos réponses et envoyez-le de nouveau."
+    age = clock.now().timestamp() - int(shown)
+    if age > FORM_VALID_FOR:
+        return None, "Ce formulaire a expiré : vérifiez vos réponses et envoyez-le de nouveau."
+    if age < MIN_FILL_SECONDS:
+        return None, TOO_FAST
+    return key, ""
+
+
+def _form_page(request: Request, gazetteer: Gazetteer, values: dict[str, Any], first_choice: dict | None = None,
+               errors: dict[str, str] | None = None, suggestions: tuple = (), status_code: int = 200) -> Template:
+    return Template(template_name="leads/form.html", status_code=status_code, context={
+        "values": values, "errors": errors or {}, "suggestions": suggestions, "stamp": form_stamp(request),
+        "services": catalogue.SERVICES, "budgets": forms.BUDGETS, "starts": forms.STARTS,
+        "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "first_choice": first_choice,
+        "offers_at_once": service.lead_settings().offers_at_once, "limits": forms.LIMITS})
+
+
+async def _first_choice(slug: str) -> dict | None:
+    if not slug:
+        return None
+    return await tables.Provider.select(tables.Provider.id, tables.Provider.slug, tables.Provider.trade_name).where(
+        (tables.Provider.slug == slug[:120]) & (tables.Provider.state == catalogue.PUBLISHED)).first()
+
+
+class LeadFormController(Controller):
+    """``/devis``: a TPE asks for quotes, then follows its request through a private link."""
+
+    path = "/devis"
+    include_in_schema = False
+    opt = PUBLIC
+
+    @get("/", name="lead-form")
+    async def form(self, request: Request, gazetteer: NamedDependency[Gazetteer], prestataire: FromQuery[str] = "",
+                   services: FromQuery[list[str] | None] = None, near: FromQuery[str] = "") -> Template:
+        first = await _first_choice(prestataire)
+        return _form_page(request, gazetteer, {"services": services or [], "near": near[:200],
+                                               "prestataire": first["slug"] if first else ""}, first)
+
+    @post("/", status_code=200)
+    async def send(self, request: Request, gazetteer: NamedDependency[Gazetteer]) -> Template | Redirect:
+        """Check, then write the request and its first offers; a second sending of one form adds nothing."""
+        form = await request.form()
+        values = {name: str(form.get(name, ""))[:4000] for name in (
+            "near", "budget", "start", "company_size", "sector", "description", "company_name", "contact_name",
+            "contact_email", "contact_phone", "consent", "prestataire")}
+        values["services"] = [str(slug)[:60] for slug in form.getall("services", [])][:20]
+        first = await _first_choice(values["prestataire"])
+        if form.get("site_web"):  # the honeypot: only robots fill a field people cannot see
+            return Template(template_name="leads/sent.html", context={"already": False})
+        email = values["contact_email"].strip().lower()
+        limits = service.lead_settings()
+        if await over_limit(request, (f"leads:{client_key(request)}", limits.requests_per_client_hour, HOUR),
+                            (f"leads:address:{email}", limits.requests_per_email_day, DAY)):
+            return _form_page(request, gazetteer, values, first, {"form": "Trop de demandes envoyées : réessayez "
+                                                                          "demain, ou écrivez-nous."}, status_code=429)
+        key, problem = _check_stamp(request, str(form.get("formulaire", "")))
+        try:
+            cleaned = forms.clean(values, values["services"], gazetteer)
+        except forms.FormErrors as error:
+            return _form_page(request, gazetteer, values, first, error.errors, error.suggestions, status_code=400)
+        if key is None:
+            return _form_page(request, gazetteer, values, first, {"form": problem}, status_code=400)
+        source = next((s for s in request.app.state.plugin_manager.call_isolated("lead_source", request=request)
+                       if s), "")
+        try:
+            submitted = await service.submit(cleaned, key, request.app.state.plugin_manager, source,
+                                             first["id"] if first else None)
+        except service.AlreadySubmitted:
+            return Template(template_name="leads/sent.html", context={"already": True})
+        return Redirect(f"/devis/suivi/{submitted.token}?nouvelle=1", status_code=303)
+
+    @get("/suivi/{token:str}", name="lead-follow")
+    async def follow(self, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
+        lead = await _lead_or_404(token)
+        return Template(template_name="leads/follow.html", context={
+            "lead": lead, "token": token, "new": bool(nouvelle), "steps": await service.timeline(lead["id"]),
+            "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
+            "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
+            "details_limit": forms.LIMITS["details"]})
+
+    @post("/suivi/{token:str}/precisions", status_code=303)
+    async def add_details(self, token: FromPath[str],
+                          data: Annotated[DetailsForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        lead = await _lead_or_404(token)
+        details = data.details.strip()
+        if details:
+            await _or_gone(service.add_details(lead["id"], details))
+        return Redirect(f"/devis/suivi/{token}", status_code=303)
+
+    @post("/suivi/{token:str}/cloturer", status_code=303)
+    async def close(self, token: FromPath[str]) -> Redirect:
+        lead = await _lead_or_404(token)
+        if lead["state"] != service.CLOSED:
+            await service.close(lead["id"])
+        return Redirect(f"/devis/suivi/{token}", status_code=303)
+
+    @post("/suivi/{token:str}/supprimer", status_code=200)
+    async def delete(self, token: FromPath[str]) -> Template:
+        """Erase the request's personal data now; the link leads nowhere afterwards."""
+        lead = await _lead_or_404(token)
+        await service.anonymise(lead["id"])
+        return Template(template_name="leads/deleted.html")
+
+
+class DetailsForm(msgspec.Struct):
+    details: Annotated[str, msgspec.Meta(max_length=forms.LIMITS["details"])] = ""
+
+
+class AnswerForm(msgspec.Struct):
+    decision: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class PreferencesForm(msgspec.Struct):
+    paused: Annotated[str, msgspec.Meta(max_length=5)] = ""
+    capacity: Annotated[str, msgspec.Meta(max_length=5)] = ""
+
+
+async def _lead_or_404(token: str) -> dict[str, Any]:
+    try:
+        return await service.lead_for(token)
+    except service.Gone:
+        raise ProblemError(404, GONE) from None
+
+
+async def _or_gone(answer) -> Any:  # noqa: ANN001 - an awaitable
+    try:
+        return await answer
+    except service.Gone:
+        raise ProblemError(409, "Cette demande est close ou a déjà reçu cette réponse.") from None
+
+
+async def _offers_of(account: dict[str, Any]) -> list[dict[str, Any]]:
+    """The offers made to the providers an account manages, newest first; contact details only once accepted."""
+    Membership = tables.Membership
+    providers = [row["provider"] for row in await Membership.select(Membership.provider).where(
+        Membership.account == account["id"])]
+    if not providers:
+        return []
+    rows = await Offer.select(
+        Offer.id, Offer.state, Offer.offered_at, Offer.deadline_at, Offer.partial, Offer.remote, Offer.distance_km,
+        Offer.provider.trade_name.as_alias("trade_name"), Offer.lead.services.as_alias("services"),
+        Offer.lead.commune.as_alias("commune"), Offer.lead.postal_code.as_alias("postal_code"),
+        Offer.lead.budget.as_alias("budget"), Offer.lead.start.as_alias("start"),
+        Offer.lead.company_size.as_alias("company_size"), Offer.lead.sector.as_alias("sector"),
+        Offer.lead.description.as_alias("description"), Offer.lead.contact_name.as_alias("contact_name"),
+        Offer.lead.contact_email.as_alias("contact_email"), Offer.lead.contact_phone.as_alias("contact_phone"),
+        Offer.lead.company_name.as_alias("company_name"), Offer.lead.state.as_alias("lead_state"),
+    ).where(Offer.provider.is_in(providers)).order_by(Offer.offered_at, ascending=False).limit(200)
+    for row in rows:
+        if row["state"] != service.ACCEPTED:
+            for field in ("contact_name", "contact_email", "contact_phone", "company_name"):
+                row[field] = ""
+    return rows
+
+
+async def _offer_for(account: dict[str, Any], offer_id: int) -> dict[str, Any]:
+    """One offer made to a provider the account manages (or any offer, for staff)."""
+    offer = await Offer.select(Offer.id, Offer.provider.slug.as_alias("slug")).where(Offer.id == offer_id).first()
+    if offer is None:
+        raise ProblemError(404, "Cette proposition n'existe pas.")
+    await provider_for(account, offer["slug"])
+    return offer
+
+
+async def _dashboard(request: Request, error: str = "", status_code: int = 200) -> Template:
+    account = request.state.account
+    Membership = tables.Membership
+    managed = await Membership.select(Membership.provider.id.as_alias("id"), Membership.provider.slug.as_alias("slug"),
+                                      Membership.provider.trade_name.as_alias("trade_name")).where(
+        Membership.account == account["id"])
+    preferences = {p["provider"]: p for p in await LeadPreferences.select().where(
+        LeadPreferences.provider.is_in([m["id"] for m in managed] or [0]))}
+    return Template(template_name="leads/dashboard.html", status_code=status_code, context={
+        "offers": await _offers_of(account), "managed": managed, "preferences": preferences, "error": error,
+        "states": service.OFFER_STATES, "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS,
+        "starts": forms.STARTS, "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS})
+
+
+class ProviderLeadsController(Controller):
+    """``/compte/demandes``: the requests offered to the providers an account manages."""
+
+    path = "/compte/demandes"
+    include_in_schema = False
+    opt = ACCOUNT
+
+    @get("/", name="lead-dashboard")
+    async def dashboard(self, request: Request) -> Template:
+        return await _dashboard(request)
+
+    @post("/{offer_id:int}", status_code=303)
+    async def answer(self, request: Request, offer_id: FromPath[int],
+                     data: Annotated[AnswerForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        """Accept ("accepter") or decline ("refuser", with a reason) an offer."""
+        await _offer_for(request.state.account, offer_id)
+        if data.decision not in ("accepter", "refuser"):
+            raise ProblemError(400, "Choisissez d'accepter ou de refuser.")
+        await _or_gone(service.answer(offer_id, data.decision == "accepter", request.state.account["email"],
+                                      request.app.state.plugin_manager, data.reason))
+        return Redirect("/compte/demandes", status_code=303)
+
+    @post("/preferences/{slug:str}", status_code=303)
+    async def preferences(self, request: Request, slug: FromPath[str],
+                          data: Annotated[PreferencesForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+                          ) -> Template | Redirect:
+        """Pause the provider, or set how many offers a month it accepts (empty: no limit)."""
+        provider = await provider_for(request.state.account, slug)
+        capacity = data.capacity.strip()
+        if capacity and (not capacity.isdigit() or not 0 <= int(capacity) <= 1000):
+            return await _dashboard(request, "La capacité est un nombre de demandes par mois, de 0 à 1000.", 400)
+        values = {"paused": data.paused == "oui", "monthly_capacity": int(capacity) if capacity else None}
+        updated = await LeadPreferences.update(values).where(LeadPreferences.provider == provider["id"]).returning(
+            LeadPreferences.id)
+        if not updated:
+            await LeadPreferences.insert(LeadPreferences(provider=provider["id"], **values))
+        return Redirect("/compte/demandes", status_code=303)
+
+
+class AnswerLinkController(Controller):
+    """``/demandes/reponse/{token}``: the single-use link of an offer's e-mail; opening it changes nothing."""
+
+    path = "/demandes/reponse/{token:str}"
+    include_in_schema = False
+    opt = PUBLIC
+
+    @get("/", name="lead-answer")
+    async def page(self, token: FromPath[str]) -> Template:
+        offer = await _offer_by_link(token)
+        return Template(template_name="leads/answer.html", context={
+            "offer": offer, "token": token, "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS,
+            "starts": forms.STARTS, "open": offer["state"] == service.OFFERED, "states": service.OFFER_STATES})
+
+    @post("/", status_code=303)
+    async def answer(self, request: Request, token: FromPath[str],
+                     data: Annotated[AnswerForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        offer = await _offer_by_link(token)
+        if data.decision not in ("accepter", "refuser"):
+            raise ProblemError(400, "Choisissez d'accepter ou de refuser.")
+        await _or_gone(service.answer(offer["id"], data.decision == "accepter", "lien de l'e-mail",
+                                      request.app.state.plugin_manager, data.reason))
+        return Redirect(f"/demandes/reponse/{token}", status_code=303)
+
+
+async def _offer_by_link(token: str) -> dict[str, Any]:
+    offer = await Offer.select(
+        Offer.id, Offer.state, Offer.deadline_at, Offer.provider.trade_name.as_alias("trade_name"),
+        Offer.lead.services.as_alias("services"), Offer.lead.commune.as_alias("commune"),
+        Offer.lead.budget.as_alias("budget"), Offer.lead.start.as_alias("start"),
+        Offer.lead.description.as_alias("description"), Offer.lead.contact_name.as_alias("contact_name"),
+        Offer.lead.contact_email.as_alias("contact_email"), Offer.lead.contact_phone.as_alias("contact_phone"),
+    ).where(Offer.answer_hash == service.link_hash(token)).first()
+    if offer is None:
+        raise ProblemError(404, "Ce lien ne correspond à aucune proposition.")
+    return offer
+
+
+class WidenForm(msgspec.Struct):
+    km: Annotated[str, msgspec.Meta(max_length=5)] = ""
+    provider: Annotated[str, msgspec.Meta(max_length=120)] = ""
+
+
+class StaffLeadsController(Controller):
+    """``/equipe/demandes``: every lead, its timeline and routing, and what staff can do for it."""
+
+    path = "/equipe/demandes"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/", name="staff-leads")
+    async def queue(self) -> Template:
+        waiting = await Lead.select(Lead.id, Lead.commune, Lead.services, Lead.state, Lead.created_at).where(
+            Lead.state == service.UNASSIGNED).order_by(Lead.created_at)
+        recent = await Lead.select(Lead.id, Lead.commune, Lead.services, Lead.state, Lead.created_at).order_by(
+            Lead.created_at, ascending=False).limit(100)
+        return Template(template_name="leads/staff_queue.html", context={
+            "waiting": waiting, "recent": recent, "states": service.LEAD_STATES, "labels": service.SERVICE_LABELS})
+
+    @get("/{lead_id:int}", name="staff-lead")
+    async def lead(self, lead_id: FromPath[int]) -> Template:
+        return await _staff_lead(lead_id)
+
+    @post("/{lead_id:int}", status_code=303)
+    async def act(self, request: Request, lead_id: FromPath[int],
+                  data: Annotated[WidenForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+        """Offer the lead by hand to one provider (its slug), or route it again within ``km``."""
+        km = int(data.km) if data.km.isdigit() and 1 <= int(data.km) <= 500 else None
+        if not km and not data.provider.strip():
+            return await _staff_lead(lead_id, "Donnez un rayon (1 à 500 km) ou l'identifiant d'un prestataire.", 400)
+        try:
+            await service.staff_assign(lead_id, data.provider.strip(), request.app.state.plugin_manager, km)
+        except service.Gone:
+            return await _staff_lead(lead_id, "Demande close, ou prestataire inconnu ou non publié.", 400)
+        return Redirect(f"/equipe/demandes/{lead_id}", status_code=303)
+
+
+async def _staff_lead(lead_id: int, error: str = "", status_code: int = 200) -> Template:
+    lead = await Lead.select().where(Lead.id == lead_id).first()
+    if lead is None:
+        raise ProblemError(404, "Cette demande n'existe pas.")
+    offers = await Offer.select(Offer.all_columns(), Offer.provider.trade_name.as_alias("trade_name"),
+                                Offer.provider.slug.as_alias("slug")).where(Offer.lead == lead_id).order_by(Offer.rank)
+    runs = await RoutingRun.select().where(RoutingRun.lead == lead_id).order_by(RoutingRun.id)
+    for run in runs:
+        run["ranked"], run["excluded"] = json.loads(run["ranked"]), json.loads(run["excluded"])
+    return Template(template_name="leads/staff_lead.html", status_code=status_code, context={
+        "lead": lead, "offers": offers, "runs": runs, "steps": await service.timeline(lead_id, public_only=False),
+        "states": service.LEAD_STATES, "offer_states": service.OFFER_STATES, "labels": service.SERVICE_LABELS,
+        "budgets": forms.BUDGETS, "starts": forms.STARTS, "error": error})

@@ -1,0 +1,428 @@
+"""A lead's life on the database: submitted, offered, answered or expired, re-offered, closed, erased.
+
+Each step is one transaction that writes the lead's rows, its timeline, its routing run, its
+mail (the outbox) and its deadline jobs together: a lead that was acknowledged is never lost,
+and its notifications leave once it is committed, at least once. Routing reads the database,
+never the search index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from directory.plugin_api import (
+    catalogue, clock, forget_addresses, jobs, mail, public_url, settings_of, tables, write_transaction,
+)
+from geo import ServiceArea
+from plugins.leads import deadlines, routing
+from plugins.leads.forms import LeadRequest
+from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
+
+DEADLINE_TASK = "leads.deadline"
+RETENTION_TASK = "leads.retention"
+OPEN, UNASSIGNED, CLOSED, DELETED = "open", "unassigned", "closed", "deleted"
+OFFERED, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = "offered", "accepted", "declined", "expired", "withdrawn"
+OFFER_STATES = {OFFERED: "En attente de réponse", ACCEPTED: "Acceptée", DECLINED: "Déclinée", EXPIRED: "Sans réponse",
+                WITHDRAWN: "Retirée"}
+LEAD_STATES = {OPEN: "En cours", UNASSIGNED: "En attente d'un prestataire", CLOSED: "Close", DELETED: "Supprimée"}
+SERVICE_LABELS = {entry.slug: entry.label for entry in catalogue.SERVICES}
+# The counters routing weighs look this far back.
+FAIRNESS_WINDOW = timedelta(days=90)
+RESPONSIVENESS_WINDOW = timedelta(days=180)
+
+
+class LeadSettings(msgspec.Struct, kw_only=True):
+    """The ``CHANNEL_EXPERT_LEADS_…`` settings."""
+
+    offers_at_once: int = 3  # providers a request is offered to at once
+    deadline_hours: int = 48  # to accept or decline an offer
+    business_hours: bool = False  # count the deadline in business hours (Mon–Fri, 9–18, Paris)
+    retention_days: int = 1095  # anonymise a lead this long after the last contact (3 years: the CNIL's advice)
+    distance_scale_km: float = 25.0  # where the distance component halves
+    requests_per_client_hour: int = 10  # form submissions from one address per hour
+    requests_per_email_day: int = 5  # requests for one e-mail address per day
+
+
+def lead_settings() -> LeadSettings:
+    return settings_of("plugins.leads")
+
+
+class AlreadySubmitted(Exception):
+    """The same form was sent again: its lead exists."""
+
+
+class Gone(LookupError):
+    """No such lead or offer in a state that allows this."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_hash(token: str) -> str:
+    """What is stored of a private link's token (routes look leads and offers up by it)."""
+    return _hash(token) if len(token) <= 100 else ""
+
+
+async def _step(lead_id: int, kind: str, detail: str, public: bool = True) -> None:
+    await LeadStep.insert(LeadStep(lead=lead_id, kind=kind, detail=detail, public=public, created_at=clock.now()))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    lead_id: int
+    token: str  # the private follow-up link's token: shown once, mailed, never stored
+    offered: list[str]  # trade names
+
+
+async def submit(request: LeadRequest, key: str, manager: Any, source: str = "",
+                 first_choice: int | None = None) -> Submitted:
+    """Write a request and its first offers; ``key`` (the form's) makes a second sending a no-op."""
+    token, now = secrets.token_urlsafe(32), clock.now()
+    async with write_transaction(Lead._meta.db):
+        if await Lead.exists().where(Lead.idempotency_key == key):
+            raise AlreadySubmitted(key)
+        place = request.place
+        [row] = await Lead.insert(Lead(
+            follow_hash=_hash(token), idempotency_key=key, services=list(request.services),
+            postal_code=place.postal_codes[0] if place.postal_codes else "", commune=place.name,
+            insee_code=place.insee_code, departement=place.departement, latitude=request.lat, longitude=request.lon,
+            budget=request.budget, start=request.start, company_size=request.company_size, sector=request.sector,
+            description=request.description, company_name=request.company_name, contact_name=request.contact_name,
+            contact_email=request.contact_email, contact_phone=request.contact_phone, first_choice=first_choice,
+            source=source[:100], created_at=now, last_contact_at=now)).returning(Lead.id)
+        await _step(row["id"], "recue", "Demande reçue.")
+        offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager)
+        await mail.send(request.contact_email, "leads/demande-recue", {
+            "name": request.contact_name, "link": f"{mail.site_url()}/devis/suivi/{token}", "offered": offered,
+            "hours": lead_settings().deadline_hours})
+    return Submitted(row["id"], token, offered)
+
+
+async def candidates(services: frozenset[str], manager: Any) -> list[routing.Candidate]:
+    """Published providers offering at least one of ``services``, with the counters routing weighs."""
+    Provider, ProviderService = tables.Provider, tables.ProviderService
+    links = await ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug")).where(
+        ProviderService.service.slug.is_in(list(services)) & (ProviderService.provider.state == catalogue.PUBLISHED))
+    offered: dict[int, set[str]] = {}
+    for link in links:
+        offered.setdefault(link["provider"], set()).add(link["slug"])
+    if not offered:
+        return []
+    ids = list(offered)
+    rows = await Provider.select(Provider.id, Provider.slug, Provider.latitude, Provider.longitude, Provider.departement,
+                                 Provider.service_radius_km, Provider.service_departements, Provider.on_site,
+                                 Provider.remote).where(Provider.id.is_in(ids))
+    preferences = {p["provider"]: p for p in await LeadPreferences.select().where(LeadPreferences.provider.is_in(ids))}
+    counters = await _counters(ids)
+    badges: dict[int, int] = {}
+    for answer in manager.call_isolated("valid_badges", provider_ids=ids):
+        for provider_id, count in (answer or {}).items():
+            badges[provider_id] = badges.get(provider_id, 0) + int(count)
+    found = []
+    for row in rows:
+        preference = preferences.get(row["id"], {})
+        area = ServiceArea(row["latitude"], row["longitude"], row["departement"], row["service_radius_km"],
+                           tuple(row["service_departements"] or ()), bool(row["on_site"]))
+        found.append(routing.Candidate(
+            row["id"], row["slug"], area, bool(row["remote"]), frozenset(offered[row["id"]]),
+            paused=bool(preference.get("paused")), capacity=preference.get("monthly_capacity"),
+            badges=badges.get(row["id"], 0), **counters.get(row["id"], {})))
+    return found
+
+
+async def _counters(provider_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per provider: offers this month, waiting, answered and missed lately, and recent offers."""
+    now = clock.now()
+    month = now.astimezone(deadlines.PARIS).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    since = now - max(FAIRNESS_WINDOW, RESPONSIVENESS_WINDOW)
+    rows = await Offer.select(Offer.provider, Offer.state, Offer.offered_at).where(
+        Offer.provider.is_in(provider_ids) & (Offer.offered_at >= since))
+    counters: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counter = counters.setdefault(row["provider"], dict.fromkeys(
+            ("offers_this_month", "open_offers", "answered", "missed", "recent_offers"), 0))
+        at = row["offered_at"]
+        counter["offers_this_month"] += at >= month
+        counter["open_offers"] += row["state"] == OFFERED
+        counter["recent_offers"] += now - at <= FAIRNESS_WINDOW
+        if now - at <= RESPONSIVENESS_WINDOW:
+            counter["answered"] += row["state"] in (ACCEPTED, DECLINED)
+            counter["missed"] += row["state"] == EXPIRED
+    return counters
+
+
+def _strategy(manager: Any):  # noqa: ANN202 - a routing function
+    """A plugin's strategy, or the built-in one; a strategy that raises is recorded, and the built-in one used."""
+    chosen = manager.call_isolated("lead_routing_strategy")
+    strategy = next((found for found in chosen if found is not None), None)
+    if strategy is None:
+        return routing.route
+
+    def guarded(*args: Any, **kwargs: Any) -> routing.Decision:
+        try:
+            return strategy(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - a plugin's failure must not lose the lead
+            manager.faults.record(getattr(strategy, "__module__", "?"), "lead_routing_strategy", error)
+            return routing.route(*args, **kwargs)
+
+    return guarded
+
+
+def _extras(manager: Any) -> list[routing.Extra]:
+    """The plugins' score components, each guarded: one that raises adds nothing."""
+    registered: list[routing.Extra] = []
+    manager.call_isolated("lead_score_components", register=registered.append)
+
+    def guard(component: routing.Extra) -> routing.Extra:
+        def safe(candidate, need, km):  # noqa: ANN001, ANN202
+            try:
+                return component(candidate, need, km)
+            except Exception as error:  # noqa: BLE001
+                manager.faults.record(getattr(component, "__module__", "?"), "lead_score_components", error)
+                return {}
+        return safe
+
+    return [guard(component) for component in registered]
+
+
+async def _offer(lead_id: int, trigger: str, wanted: int, manager: Any, widen_km: float | None = None) -> list[str]:
+    """Offer the lead to up to ``wanted`` more providers; returns their names. Inside a transaction."""
+    lead = await Lead.select().where(Lead.id == lead_id).first()
+    need = routing.Need(frozenset(lead["services"]), lead["latitude"], lead["longitude"], lead["departement"])
+    asked = {row["provider"]: f"déjà sollicité ({OFFER_STATES[row['state']].lower()})"
+             for row in await Offer.select(Offer.provider, Offer.state).where(Offer.lead == lead_id)}
+    settings = lead_settings()
+    found = await candidates(need.services, manager)
+    if widen_km:
+        found = [_widened(c, widen_km) for c in found]
+    weights = routing.Weights(distance_scale_km=settings.distance_scale_km)
+    decision = _strategy(manager)(need, found, wanted, weights, exclude=asked, place=lead["commune"],
+                                  extra=_extras(manager))
+    chosen = _first_choice_first(decision, lead["first_choice"], wanted) if trigger == "submitted" else decision.chosen
+    now = clock.now()
+    await RoutingRun.insert(RoutingRun(lead=lead_id, trigger=trigger, created_at=now, ranked=json.dumps([
+        {"provider": s.candidate.provider_id, "slug": s.candidate.slug, "score": s.score, "distance_km": s.distance_km,
+         "components": s.components, "partial": s.partial, "remote": s.remote,
+         "chosen": any(s.candidate.provider_id == c.candidate.provider_id for c in chosen)}
+        for s in decision.ranked]), excluded=json.dumps(
+        {"providers": _named(decision.excluded, found), "counted": decision.counted}, ensure_ascii=False)))
+    names = []
+    rank = await Offer.count().where(Offer.lead == lead_id)
+    for scored in chosen:
+        rank += 1
+        names.append(await _make_offer(lead, scored, rank, now))
+    if chosen and lead["state"] == UNASSIGNED:
+        await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
+    if not chosen and not await Offer.exists().where((Offer.lead == lead_id) & Offer.state.is_in([OFFERED, ACCEPTED])):
+        await Lead.update({Lead.state: UNASSIGNED}).where(Lead.id == lead_id)
+        await _step(lead_id, "sans-prestataire", "Aucun prestataire disponible pour l'instant : l'équipe du réseau "
+                                                 "cherche qui peut vous répondre et revient vers vous.")
+        for address in await _staff_addresses():
+            await mail.send(address, "leads/sans-prestataire", {"commune": lead["commune"], "lead": lead_id,
+                                                                 "link": f"{mail.site_url()}/equipe/demandes/{lead_id}"})
+    return names
+
+
+def _widened(candidate: routing.Candidate, km: float) -> routing.Candidate:
+    """Staff widen a search: the candidate counts as coming ``km`` around its office."""
+    area = candidate.area
+    return replace(candidate, area=ServiceArea(area.lat, area.lon, area.departement, max(area.radius_km or 0, km),
+                                               area.departements, True))
+
+
+def _first_choice_first(decision: routing.Decision, first_choice: int | None, wanted: int) -> list[routing.Scored]:
+    """The provider the TPE asked from comes first, if it is eligible."""
+    preferred = next((s for s in decision.ranked if s.candidate.provider_id == first_choice), None)
+    if preferred is None:
+        return decision.chosen
+    return [preferred, *[s for s in decision.chosen if s is not preferred]][:wanted]
+
+
+def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dict[str, str]:
+    slugs = {c.provider_id: c.slug for c in candidates}
+    return {slugs.get(provider_id, str(provider_id)): reason for provider_id, reason in excluded.items()}
+
+
+async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, by_hand: bool = False) -> str:
+    settings = lead_settings()
+    token = secrets.token_urlsafe(32)
+    due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours)
+    provider = await tables.Provider.select(tables.Provider.trade_name, tables.Provider.email).where(
+        tables.Provider.id == scored.candidate.provider_id).first()
+    [offer] = await Offer.insert(Offer(
+        lead=lead["id"], provider=scored.candidate.provider_id, rank=rank, score=scored.score,
+        distance_km=scored.distance_km if scored.distance_km != float("inf") else 0.0, partial=scored.partial,
+        remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
+    )).returning(Offer.id)
+    await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
+                                        f"{_paris(due)}).")
+    for address in await _provider_addresses(scored.candidate.provider_id, provider["email"]):
+        await mail.send(address, "leads/nouvelle-demande", {
+            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": _paris(due),
+            "services": [SERVICE_LABELS.get(s, s) for s in lead["services"]],
+            "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
+    await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
+    return provider["trade_name"]
+
+
+def _paris(moment: datetime) -> str:
+    return moment.astimezone(deadlines.PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+async def _provider_addresses(provider_id: int, listing_email: str) -> list[str]:
+    """Who hears about an offer: the provider's members, else the listing's address."""
+    Membership = tables.Membership
+    members = await Membership.select(Membership.account.email.as_alias("email")).where(
+        (Membership.provider == provider_id) & (Membership.account.active == True))  # noqa: E712
+    return sorted({m["email"] for m in members}) or ([listing_email] if listing_email else [])
+
+
+async def _staff_addresses() -> list[str]:
+    Account = tables.Account
+    return [row["email"] for row in await Account.select(Account.email).where(
+        (Account.is_staff == True) & (Account.active == True))]  # noqa: E712
+
+
+async def answer(offer_id: int, accept: bool, actor: str, manager: Any, reason: str = "") -> None:
+    """A provider accepts (the TPE's contact is released, the TPE told) or declines (the lead goes on)."""
+    async with write_transaction(Lead._meta.db):
+        offer = await Offer.select(Offer.all_columns(), Offer.provider.trade_name.as_alias("trade_name"),
+                                   Offer.provider.email.as_alias("provider_email"),
+                                   Offer.provider.phone.as_alias("provider_phone"),
+                                   Offer.provider.slug.as_alias("provider_slug")).where(
+            (Offer.id == offer_id) & (Offer.state == OFFERED)).first()
+        if offer is None:
+            raise Gone(offer_id)
+        lead = await Lead.select().where(Lead.id == offer["lead"]).first()
+        if lead["state"] in (CLOSED, DELETED):
+            raise Gone(offer_id)
+        now = clock.now()
+        await Offer.update({Offer.state: ACCEPTED if accept else DECLINED, Offer.answered_at: now,
+                            Offer.reason: reason.strip()[:1000]}).where(Offer.id == offer_id)
+        if accept:
+            await Lead.update({Lead.last_contact_at: now}).where(Lead.id == lead["id"])
+            await _step(lead["id"], "acceptee", f"{offer['trade_name']} a accepté votre demande et va vous contacter.")
+            await _step(lead["id"], "acceptee-par", f"Acceptée par {actor}.", public=False)
+            await mail.send(lead["contact_email"], "leads/acceptee", {
+                "name": lead["contact_name"], "trade_name": offer["trade_name"], "email": offer["provider_email"],
+                "phone": offer["provider_phone"], "url": mail.site_url() + public_url(offer["provider_slug"])})
+        else:
+            await _step(lead["id"], "declinee", f"{offer['trade_name']} ne peut pas donner suite.")
+            await _step(lead["id"], "motif", f"Motif de {actor} : {reason.strip()[:1000] or '—'}", public=False)
+            await _offer(lead["id"], "declined", 1, manager)
+
+
+async def expire(payload: dict[str, Any], manager: Any) -> None:
+    """The deadline job: an offer still unanswered expires, and the lead goes to the next provider."""
+    async with write_transaction(Lead._meta.db):
+        offer = await Offer.select(Offer.id, Offer.lead, Offer.deadline_at, Offer.provider.trade_name.as_alias("name")
+                                   ).where((Offer.id == payload["offer"]) & (Offer.state == OFFERED)).first()
+        if offer is None:
+            return
+        if clock.now() < offer["deadline_at"]:  # run early (a clock moved back): come back at the deadline
+            await jobs.enqueue(DEADLINE_TASK, payload, at=offer["deadline_at"])
+            return
+        await Offer.update({Offer.state: EXPIRED}).where(Offer.id == offer["id"])
+        await _step(offer["lead"], "expiree", f"{offer['name']} n'a pas répondu à temps.")
+        lead = await Lead.select(Lead.state).where(Lead.id == offer["lead"]).first()
+        if lead["state"] in (OPEN, UNASSIGNED):
+            await _offer(offer["lead"], "expired", 1, manager)
+
+
+async def lead_for(token: str) -> dict[str, Any]:
+    """The lead a private follow-up link opens."""
+    lead = await Lead.select().where((Lead.follow_hash == link_hash(token)) & (Lead.state != DELETED)).first()
+    if lead is None:
+        raise Gone(token)
+    return lead
+
+
+async def timeline(lead_id: int, public_only: bool = True) -> list[dict[str, Any]]:
+    query = LeadStep.select().where(LeadStep.lead == lead_id)
+    if public_only:
+        query = query.where(LeadStep.public == True)  # noqa: E712
+    return await query.order_by(LeadStep.id)
+
+
+async def accepted_by(lead_id: int) -> list[dict[str, Any]]:
+    """The providers that accepted, with how to reach them."""
+    rows = await Offer.select(Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.email.as_alias("email"),
+                              Offer.provider.phone.as_alias("phone"), Offer.provider.slug.as_alias("slug")).where(
+        (Offer.lead == lead_id) & (Offer.state == ACCEPTED)).order_by(Offer.answered_at)
+    return [{**row, "url": public_url(row["slug"])} for row in rows]
+
+
+async def add_details(lead_id: int, details: str) -> None:
+    """The TPE adds to its description; providers with an offer see it."""
+    async with write_transaction(Lead._meta.db):
+        lead = await Lead.select(Lead.description, Lead.state).where(Lead.id == lead_id).first()
+        if lead["state"] in (CLOSED, DELETED):
+            raise Gone(lead_id)
+        stamp = _paris(clock.now())
+        await Lead.update({Lead.description: f"{lead['description']}\n\nPrécisions du {stamp} :\n{details}",
+                           Lead.last_contact_at: clock.now()}).where(Lead.id == lead_id)
+        await _step(lead_id, "precisions", "Vous avez ajouté des précisions.")
+
+
+async def close(lead_id: int) -> None:
+    """The TPE closes its request: offers still waiting are withdrawn."""
+    async with write_transaction(Lead._meta.db):
+        await _withdraw(lead_id)
+        await Lead.update({Lead.state: CLOSED, Lead.closed_at: clock.now()}).where(Lead.id == lead_id)
+        await _step(lead_id, "close", "Vous avez clos la demande.")
+
+
+async def _withdraw(lead_id: int) -> None:
+    await Offer.update({Offer.state: WITHDRAWN}).where((Offer.lead == lead_id) & (Offer.state == OFFERED))
+
+
+async def anonymise(lead_id: int) -> None:
+    """Erase the TPE's personal data from a lead (its request, or the retention period, asks it)."""
+    async with write_transaction(Lead._meta.db):
+        lead = await Lead.select(Lead.contact_email).where(Lead.id == lead_id).first()
+        await _withdraw(lead_id)
+        await Lead.update({Lead.contact_email: "", Lead.contact_name: "", Lead.contact_phone: "",
+                           Lead.company_name: "", Lead.description: "", Lead.follow_hash: f"effacee-{lead_id}",
+                           Lead.state: DELETED, Lead.anonymised_at: clock.now()}).where(Lead.id == lead_id)
+        await LeadStep.delete().where(LeadStep.lead == lead_id)
+        await _step(lead_id, "supprimee", "Données personnelles effacées.", public=False)
+        if lead["contact_email"]:
+            await forget_addresses([lead["contact_email"]])
+
+
+async def apply_retention(payload: dict[str, Any]) -> None:
+    """The daily job: anonymise leads whose last contact is older than the retention period."""
+    cutoff = clock.now() - timedelta(days=lead_settings().retention_days)
+    for row in await Lead.select(Lead.id).where((Lead.last_contact_at < cutoff) & Lead.anonymised_at.is_null()):
+        await anonymise(row["id"])
+
+
+async def staff_assign(lead_id: int, provider_slug: str, manager: Any, widen_km: float | None = None) -> list[str]:
+    """Staff offer a lead by hand to one provider, or route it again over a wider area."""
+    async with write_transaction(Lead._meta.db):
+        lead = await Lead.select().where(Lead.id == lead_id).first()
+        if lead is None or lead["state"] in (CLOSED, DELETED):
+            raise Gone(lead_id)
+        if widen_km:
+            return await _offer(lead_id, "widened", lead_settings().offers_at_once, manager, widen_km=widen_km)
+        provider = await tables.Provider.select(tables.Provider.id).where(
+            (tables.Provider.slug == provider_slug) & (tables.Provider.state == catalogue.PUBLISHED)).first()
+        if provider is None:
+            raise Gone(provider_slug)
+        candidate = routing.Candidate(provider["id"], provider_slug, ServiceArea(None, None, "", None, (), False),
+                                      False, frozenset(lead["services"]))
+        scored = routing.Scored(candidate, 0.0, {}, 0.0)
+        rank = await Offer.count().where(Offer.lead == lead_id) + 1
+        name = await _make_offer(lead, scored, rank, clock.now(), by_hand=True)
+        await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
+        await _step(lead_id, "attribuee", f"Attribuée à la main à {provider_slug}.", public=False)
+        return [name]
+

@@ -1,0 +1,63 @@
+"""A TPE near Quimper asks for an online shop in Chromium; a provider accepts from its dashboard; the TPE sees who."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from directory.app import create_app
+from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
+from tests.conftest import STRONG
+from tests.plugins.test_leads_flow import network  # noqa: F401 - the fixture
+
+pytestmark = [needs_chromium, needs_front_end]
+
+
+@pytest.fixture
+async def server(settings, plugin_manager, network):  # noqa: F811
+    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with served(app) as address:
+        yield address
+
+
+async def test_a_tpe_asks_a_provider_accepts_and_the_tpe_sees_who(server, context, manual_clock):
+    tpe = await context.new_page()
+    await tpe.goto(f"{server}/")
+    await tpe.get_by_role("link", name="Demander un devis").first.click()
+    await tpe.get_by_label("E-commerce").check()
+    await tpe.get_by_label("Code postal ou commune de votre entreprise").fill("Quimper")
+    await tpe.get_by_label("Décrivez votre besoin").fill("Une boutique en ligne pour vendre nos galettes.")
+    await tpe.get_by_label("Budget").select_option(label="De 1 000 à 3 000 €")
+    await tpe.get_by_label("Votre nom").fill("Anne Le Goff")
+    await tpe.get_by_label("Adresse e-mail").fill("anne@ty-anne.fr")
+    await tpe.get_by_label(re.compile("J'accepte que ma demande soit transmise")).check()
+    await screenshot(tpe, "lead-form")
+    assert await axe_serious(tpe) == []
+    manual_clock.advance(seconds=60)
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()
+    await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
+    follow_url = tpe.url
+    assert "Proposée à Agence Odet" in await tpe.inner_text("main")
+    await screenshot(tpe, "lead-follow")
+    assert await axe_serious(tpe) == []
+
+    provider = await context.browser.new_context(bypass_csp=True)
+    page = await provider.new_page()
+    await page.goto(f"{server}/compte/connexion")
+    await page.get_by_label("Adresse e-mail").fill("membre.odet@example.fr")
+    await page.get_by_label("Mot de passe").fill(STRONG)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.goto(f"{server}/compte/demandes")
+    await page.get_by_text("Une boutique en ligne pour vendre nos galettes.").wait_for(timeout=5000)
+    assert "anne@ty-anne.fr" not in await page.inner_text("main")
+    await screenshot(page, "lead-dashboard")
+    assert await axe_serious(page) == []
+    await page.get_by_role("button", name="Accepter").click()
+    await page.get_by_text("anne@ty-anne.fr").wait_for(timeout=5000)
+    await provider.close()
+
+    await tpe.goto(follow_url)
+    text = await tpe.inner_text("main")
+    assert "Prestataires qui ont accepté" in text and "Agence Odet" in text and "odet@example.fr" in text
