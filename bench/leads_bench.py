@@ -1,7 +1,7 @@
 """Lead routing figures: speed in process, fairness over 10,000 synthetic leads, submissions under load.
 
-Run: ``.venv/bin/python bench/leads_bench.py`` (``--sizes 3000`` for a quick run; ``--no-load``
-skips the HTTP parts; ``--database-url postgresql://…`` runs the load on PostgreSQL).
+Run: ``.venv/bin/python bench/leads_bench.py`` (``--sizes 3000`` for a quick run; ``--parts routing
+fairness load`` to choose; ``--database-url postgresql://…`` runs the load on PostgreSQL).
 
 1. Routing one lead, in process, over the demo network (3,000 providers) and a 100,000-provider
    one: the pure choice (``routing.route``) and, at 3,000, the whole of it as the app does it
@@ -102,7 +102,7 @@ def routing_from_database(gazetteer: Gazetteer) -> None:
             times = []
             for need in needs:
                 started = time.perf_counter()
-                routing.route(need, await service.candidates(need.services, manager), 3)
+                routing.route(need, await service.network(manager), 3)
                 times.append((time.perf_counter() - started) * 1000)
             return sorted(times)
 
@@ -158,7 +158,7 @@ class Server:
 
 
 def _environment(database_url: str, folder: Path) -> dict[str, str]:
-    return {**os.environ, "CHANNEL_EXPERT_DATABASE_URL": database_url, "CHANNEL_EXPERT_SECRET_KEY": "b" * 40,
+    return {**os.environ, "DATABASE_URL": database_url, "CHANNEL_EXPERT_SECRET_KEY": "b" * 40,
             "CHANNEL_EXPERT_MAIL_DIR": str(folder / "mail"), "CHANNEL_EXPERT_ACCESS_LOG": "false",
             "CHANNEL_EXPERT_LEADS_REQUESTS_PER_CLIENT_HOUR": "100000",
             "CHANNEL_EXPERT_PUBLIC_URL": "http://127.0.0.1"}
@@ -237,6 +237,10 @@ def load(database_url: str, concurrent: int) -> None:
         again = sum(1 for a in answers if a == 200)
         errors = [a for a in answers if a not in (200, 303)]
         locked = log.read_text(errors="replace").count("database is locked")
+        if locked:
+            kept = Path(tempfile.gettempdir()) / "leads-bench-server.log"
+            kept.write_text(log.read_text(errors="replace"))
+            print(f"   (journal du serveur gardé dans {kept})")
         print(f"   {len(answers)} envois en {elapsed:.1f} s : {created} demandes créées, {again} renvois reconnus, "
               f"{len(errors)} erreurs {sorted(set(map(str, errors)))}; en base : {leads} demandes "
               f"(perdues : {created - leads}, doublons : {leads - concurrent}); « database is locked » : {locked}")
@@ -252,6 +256,7 @@ def crash(environment: dict[str, str], url: str, folder: Path) -> None:
     before = _count(url, "SELECT COUNT(*) FROM lead")
 
     async def burst():
+        acknowledged: list[str] = []
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30,
                                      limits=httpx.Limits(max_connections=32)) as client:
             client.cookies.update(_cookies)
@@ -259,13 +264,19 @@ def crash(environment: dict[str, str], url: str, folder: Path) -> None:
             async def send(form):
                 try:
                     answer = await client.post("/devis", data=form)
-                    return answer.headers.get("location") if answer.status_code == 303 else None
                 except httpx.HTTPError:
-                    return None
+                    return
+                if answer.status_code == 303:
+                    acknowledged.append(answer.headers["location"])
+
             tasks = [asyncio.create_task(send(form)) for form in forms]
-            await asyncio.sleep(random.Random(SEED).uniform(1.0, 2.0))
+            # In the middle of the burst: once a random share of it was acknowledged.
+            kill_at = random.Random(SEED).randint(100, 300)
+            while len(acknowledged) < kill_at and not all(task.done() for task in tasks):
+                await asyncio.sleep(0.01)
             server.kill()
-            return [location for location in await asyncio.gather(*tasks) if location]
+            await asyncio.gather(*tasks)
+        return acknowledged
 
     acknowledged = asyncio.run(burst())
     stored = _count(url, "SELECT COUNT(*) FROM lead") - before
@@ -288,15 +299,18 @@ def crash(environment: dict[str, str], url: str, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100_000])
-    parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--parts", nargs="+", choices=("routing", "fairness", "load"),
+                        default=["routing", "fairness", "load"])
     parser.add_argument("--database-url", default="")
     parser.add_argument("--concurrent", type=int, default=0)
     arguments = parser.parse_args()
     gazetteer = Gazetteer.default()
-    routing_speed(arguments.sizes, gazetteer)
-    routing_from_database(gazetteer)
-    fairness(gazetteer)
-    if not arguments.no_load:
+    if "routing" in arguments.parts:
+        routing_speed(arguments.sizes, gazetteer)
+        routing_from_database(gazetteer)
+    if "fairness" in arguments.parts:
+        fairness(gazetteer)
+    if "load" in arguments.parts:
         load(arguments.database_url, arguments.concurrent or (1000 if arguments.database_url else 200))
 
 

@@ -79,7 +79,7 @@ def simulate(ctx: click.Context, count: int, replay: bool, seed: int, offers: in
 
     async def run():
         await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        candidates = await service.candidates(frozenset(catalogue.SERVICE_SLUGS), ctx.obj["plugin_manager"])
+        candidates = (await service.network(ctx.obj["plugin_manager"])).candidates
         needs = await past_needs() if replay else synthetic_needs(count, seed, Gazetteer.default())
         return candidates, needs
 

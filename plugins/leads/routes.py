@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,6 +25,11 @@ from plugins.leads import forms, service
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+# Submissions routed at once by one process. Routing is CPU work on the event loop: with more at
+# once, a transaction holding the database's write lock waits behind them for its next turn,
+# and the other writers time out. The rest wait here, holding no lock.
+CONCURRENT_SUBMISSIONS = 2
+_submitting = asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
 MIN_FILL_SECONDS = 4  # a person takes longer than this to fill the form; a robot does not
 FORM_VALID_FOR = 24 * 3600
 GONE = "Ce lien ne mène à aucune demande : elle a été supprimée, ou le lien est incomplet."
@@ -103,27 +109,9 @@ class LeadFormController(Controller):
         first = await _first_choice(values["prestataire"])
         if form.get("site_web"):  # the honeypot: only robots fill a field people cannot see
             return Template(template_name="leads/sent.html", context={"already": False})
-        email = values["contact_email"].strip().lower()
-        limits = service.lead_settings()
-        if await over_limit(request, (f"leads:{client_key(request)}", limits.requests_per_client_hour, HOUR),
-                            (f"leads:address:{email}", limits.requests_per_email_day, DAY)):
-            return _form_page(request, gazetteer, values, first, {"form": "Trop de demandes envoyées : réessayez "
-                                                                          "demain, ou écrivez-nous."}, status_code=429)
-        key, problem = _check_stamp(request, str(form.get("formulaire", "")))
-        try:
-            cleaned = forms.clean(values, values["services"], gazetteer)
-        except forms.FormErrors as error:
-            return _form_page(request, gazetteer, values, first, error.errors, error.suggestions, status_code=400)
-        if key is None:
-            return _form_page(request, gazetteer, values, first, {"form": problem}, status_code=400)
-        source = next((s for s in request.app.state.plugin_manager.call_isolated("lead_source", request=request)
-                       if s), "")
-        try:
-            submitted = await service.submit(cleaned, key, request.app.state.plugin_manager, source,
-                                             first["id"] if first else None)
-        except service.AlreadySubmitted:
-            return Template(template_name="leads/sent.html", context={"already": True})
-        return Redirect(f"/devis/suivi/{submitted.token}?nouvelle=1", status_code=303)
+        async with _submitting:
+            return await _submit(request, gazetteer, form, values, first)
+
 
     @get("/suivi/{token:str}", name="lead-follow")
     async def follow(self, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
@@ -156,6 +144,32 @@ class LeadFormController(Controller):
         lead = await _lead_or_404(token)
         await service.anonymise(lead["id"])
         return Template(template_name="leads/deleted.html")
+
+
+async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dict[str, Any],
+                  first: dict | None) -> Template | Redirect:
+    """The limits, the checks and the write of a submission, once its turn has come."""
+    email = values["contact_email"].strip().lower()
+    limits = service.lead_settings()
+    if await over_limit(request, (f"leads:{client_key(request)}", limits.requests_per_client_hour, HOUR),
+                        (f"leads:address:{email}", limits.requests_per_email_day, DAY)):
+        return _form_page(request, gazetteer, values, first, {"form": "Trop de demandes envoyées : réessayez "
+                                                                      "demain, ou écrivez-nous."}, status_code=429)
+    key, problem = _check_stamp(request, str(form.get("formulaire", "")))
+    try:
+        cleaned = forms.clean(values, values["services"], gazetteer)
+    except forms.FormErrors as error:
+        return _form_page(request, gazetteer, values, first, error.errors, error.suggestions, status_code=400)
+    if key is None:
+        return _form_page(request, gazetteer, values, first, {"form": problem}, status_code=400)
+    source = next((s for s in request.app.state.plugin_manager.call_isolated("lead_source", request=request)
+                   if s), "")
+    try:
+        submitted = await service.submit(cleaned, key, request.app.state.plugin_manager, source,
+                                         first["id"] if first else None)
+    except service.AlreadySubmitted:
+        return Template(template_name="leads/sent.html", context={"already": True})
+    return Redirect(f"/devis/suivi/{submitted.token}?nouvelle=1", status_code=303)
 
 
 class DetailsForm(msgspec.Struct):

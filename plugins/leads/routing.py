@@ -25,6 +25,7 @@ list, marked too.
 
 from __future__ import annotations
 
+import copy
 import math
 import statistics
 from collections import Counter
@@ -128,6 +129,7 @@ class Network:
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
         self.candidates = list(candidates)
+        self._position: dict[int, int] | None = None
         areas = [c.area for c in self.candidates]
         self.lat = np.radians(np.array([a.lat if a.lat is not None else np.nan for a in areas], dtype=float))
         self.lon = np.radians(np.array([a.lon if a.lon is not None else np.nan for a in areas], dtype=float))
@@ -145,6 +147,23 @@ class Network:
 
     def __len__(self) -> int:
         return len(self.candidates)
+
+    @property
+    def position(self) -> dict[int, int]:
+        """Each provider's index in the arrays."""
+        if self._position is None:
+            self._position = {c.provider_id: index for index, c in enumerate(self.candidates)}
+        return self._position
+
+    def with_changes(self, changes: Mapping[int, Mapping[str, object]]) -> Network:
+        """The same network whose candidates (by provider id) have these counters or preferences."""
+        copied = copy.copy(self)
+        copied.candidates = list(self.candidates)
+        for provider_id, fields in changes.items():
+            index = self.position.get(provider_id)
+            if index is not None:
+                copied.candidates[index] = replace(self.candidates[index], **fields)
+        return copied
 
     def distances(self, lat: float, lon: float) -> np.ndarray:
         """Great-circle kilometres from every office to a point (haversine; inf without an office)."""
@@ -305,7 +324,7 @@ def simulate(needs: Iterable[Need], candidates: list[Candidate], wanted: int, we
              strategy: str = SCORED) -> Fairness:
     """Route ``needs`` one after the other, each offer counting in the next routings' fairness and capacity."""
     network = Network(candidates)
-    position = {c.provider_id: index for index, c in enumerate(network.candidates)}
+    position = network.position
     offers = {c.provider_id: 0 for c in candidates}
     eligible_once: set[int] = set()
     distances: list[float] = []

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, forget_addresses, jobs, mail, public_url, settings_of, tables, write_transaction,
+    catalogue, clock, events, forget_addresses, jobs, mail, public_url, settings_of, tables, write_transaction,
 )
 from geo import ServiceArea
 from plugins.leads import deadlines, routing
@@ -84,79 +84,107 @@ class Submitted:
 
 async def submit(request: LeadRequest, key: str, manager: Any, source: str = "",
                  first_choice: int | None = None) -> Submitted:
-    """Write a request and its first offers; ``key`` (the form's) makes a second sending a no-op."""
+    """Write a request and its first offers; ``key`` (the form's) makes a second sending a no-op.
+
+    The choice is made before the write lock is taken (it only reads): writers queue for the
+    inserts alone, so a burst of requests does not wait on each other's routing.
+    """
     token, now = secrets.token_urlsafe(32), clock.now()
+    place = request.place
+    values = dict(
+        follow_hash=_hash(token), idempotency_key=key, services=list(request.services),
+        postal_code=place.postal_codes[0] if place.postal_codes else "", commune=place.name,
+        insee_code=place.insee_code, departement=place.departement, latitude=request.lat, longitude=request.lon,
+        budget=request.budget, start=request.start, company_size=request.company_size, sector=request.sector,
+        description=request.description, company_name=request.company_name, contact_name=request.contact_name,
+        contact_email=request.contact_email, contact_phone=request.contact_phone, first_choice=first_choice,
+        source=source[:100], created_at=now, last_contact_at=now)
+    decided = await _decide({**values, "id": None}, "submitted", lead_settings().offers_at_once, manager)
     async with write_transaction(Lead._meta.db):
         if await Lead.exists().where(Lead.idempotency_key == key):
             raise AlreadySubmitted(key)
-        place = request.place
-        [row] = await Lead.insert(Lead(
-            follow_hash=_hash(token), idempotency_key=key, services=list(request.services),
-            postal_code=place.postal_codes[0] if place.postal_codes else "", commune=place.name,
-            insee_code=place.insee_code, departement=place.departement, latitude=request.lat, longitude=request.lon,
-            budget=request.budget, start=request.start, company_size=request.company_size, sector=request.sector,
-            description=request.description, company_name=request.company_name, contact_name=request.contact_name,
-            contact_email=request.contact_email, contact_phone=request.contact_phone, first_choice=first_choice,
-            source=source[:100], created_at=now, last_contact_at=now)).returning(Lead.id)
+        [row] = await Lead.insert(Lead(**values)).returning(Lead.id)
         await _step(row["id"], "recue", "Demande reçue.")
-        offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager)
+        offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager, decided=decided)
         await mail.send(request.contact_email, "leads/demande-recue", {
             "name": request.contact_name, "link": f"{mail.site_url()}/devis/suivi/{token}", "offered": offered,
             "hours": lead_settings().deadline_hours})
     return Submitted(row["id"], token, offered)
 
 
-async def candidates(services: frozenset[str], manager: Any) -> list[routing.Candidate]:
-    """Published providers offering at least one of ``services``, with the counters routing weighs."""
+class _NetworkCache:
+    """The published providers as routing sees them (offices, areas, services), kept between routings.
+
+    Reading and arranging every provider costs more than choosing among them, and changes
+    rarely: the copy is rebuilt when the event outbox shows a provider change since it was
+    made. What changes with every lead (counters, preferences, badges) is read at each routing
+    and laid over the copy.
+    """
+
+    def __init__(self) -> None:
+        self.position: int | None = None
+        self.network: routing.Network | None = None
+
+    async def get(self) -> routing.Network:
+        latest = await tables.Event.select(tables.Event.id).where(
+            tables.Event.name.is_in(list(events.PROVIDER_EVENTS))).order_by(tables.Event.id, ascending=False).first()
+        position = latest["id"] if latest else 0
+        if self.network is None or position != self.position:
+            self.network, self.position = routing.Network(await _published()), position
+        return self.network
+
+
+_cache = _NetworkCache()
+
+
+async def _published() -> list[routing.Candidate]:
+    """Every published provider offering a service, with no counters."""
     Provider, ProviderService = tables.Provider, tables.ProviderService
-    links = await ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug")).where(
-        ProviderService.service.slug.is_in(list(services)) & (ProviderService.provider.state == catalogue.PUBLISHED))
     offered: dict[int, set[str]] = {}
-    for link in links:
+    for link in await ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug")
+                                             ).where(ProviderService.provider.state == catalogue.PUBLISHED):
         offered.setdefault(link["provider"], set()).add(link["slug"])
-    if not offered:
-        return []
-    ids = list(offered)
     rows = await Provider.select(Provider.id, Provider.slug, Provider.latitude, Provider.longitude, Provider.departement,
                                  Provider.service_radius_km, Provider.service_departements, Provider.on_site,
-                                 Provider.remote).where(Provider.id.is_in(ids))
-    preferences = {p["provider"]: p for p in await LeadPreferences.select().where(LeadPreferences.provider.is_in(ids))}
-    counters = await _counters(ids)
-    badges: dict[int, int] = {}
-    for answer in manager.call_isolated("valid_badges", provider_ids=ids):
+                                 Provider.remote).where(Provider.state == catalogue.PUBLISHED).order_by(Provider.id)
+    return [routing.Candidate(
+        row["id"], row["slug"], ServiceArea(row["latitude"], row["longitude"], row["departement"],
+                                            row["service_radius_km"], tuple(row["service_departements"] or ()),
+                                            bool(row["on_site"])),
+        bool(row["remote"]), frozenset(offered[row["id"]])) for row in rows if row["id"] in offered]
+
+
+async def network(manager: Any) -> routing.Network:
+    """The published providers with today's counters, preferences and badges, ready for routing."""
+    cached = await _cache.get()
+    updates: dict[int, dict[str, Any]] = {}
+    for provider_id, counters in (await _counters()).items():
+        updates.setdefault(provider_id, {}).update(counters)
+    for preference in await LeadPreferences.select():
+        updates.setdefault(preference["provider"], {}).update(
+            paused=bool(preference["paused"]), capacity=preference["monthly_capacity"])
+    for answer in manager.call_isolated("valid_badges", provider_ids=list(cached.position)):
         for provider_id, count in (answer or {}).items():
-            badges[provider_id] = badges.get(provider_id, 0) + int(count)
-    found = []
-    for row in rows:
-        preference = preferences.get(row["id"], {})
-        area = ServiceArea(row["latitude"], row["longitude"], row["departement"], row["service_radius_km"],
-                           tuple(row["service_departements"] or ()), bool(row["on_site"]))
-        found.append(routing.Candidate(
-            row["id"], row["slug"], area, bool(row["remote"]), frozenset(offered[row["id"]]),
-            paused=bool(preference.get("paused")), capacity=preference.get("monthly_capacity"),
-            badges=badges.get(row["id"], 0), **counters.get(row["id"], {})))
-    return found
+            fields = updates.setdefault(provider_id, {})
+            fields["badges"] = fields.get("badges", 0) + int(count)
+    return cached.with_changes(updates)
 
 
-async def _counters(provider_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per provider: offers this month, waiting, answered and missed lately, and recent offers."""
+async def _counters() -> dict[int, dict[str, int]]:
+    """Per provider with recent offers: offers this month, waiting, answered and missed lately, recent ones."""
     now = clock.now()
     month = now.astimezone(deadlines.PARIS).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    since = now - max(FAIRNESS_WINDOW, RESPONSIVENESS_WINDOW)
-    rows = await Offer.select(Offer.provider, Offer.state, Offer.offered_at).where(
-        Offer.provider.is_in(provider_ids) & (Offer.offered_at >= since))
-    counters: dict[int, dict[str, int]] = {}
-    for row in rows:
-        counter = counters.setdefault(row["provider"], dict.fromkeys(
-            ("offers_this_month", "open_offers", "answered", "missed", "recent_offers"), 0))
-        at = row["offered_at"]
-        counter["offers_this_month"] += at >= month
-        counter["open_offers"] += row["state"] == OFFERED
-        counter["recent_offers"] += now - at <= FAIRNESS_WINDOW
-        if now - at <= RESPONSIVENESS_WINDOW:
-            counter["answered"] += row["state"] in (ACCEPTED, DECLINED)
-            counter["missed"] += row["state"] == EXPIRED
-    return counters
+    fair, responsive = now - FAIRNESS_WINDOW, now - RESPONSIVENESS_WINDOW
+    rows = await Offer.raw(
+        "SELECT provider, "
+        "SUM(CASE WHEN offered_at >= {} THEN 1 ELSE 0 END) AS offers_this_month, "
+        "SUM(CASE WHEN state = 'offered' THEN 1 ELSE 0 END) AS open_offers, "
+        "SUM(CASE WHEN offered_at >= {} THEN 1 ELSE 0 END) AS recent_offers, "
+        "SUM(CASE WHEN offered_at >= {} AND state IN ('accepted', 'declined') THEN 1 ELSE 0 END) AS answered, "
+        "SUM(CASE WHEN offered_at >= {} AND state = 'expired' THEN 1 ELSE 0 END) AS missed "
+        "FROM offer WHERE offered_at >= {} OR state = 'offered' GROUP BY provider",
+        month, fair, responsive, responsive, min(fair, responsive, month))
+    return {row.pop("provider"): {name: int(value or 0) for name, value in row.items()} for row in rows}
 
 
 def _strategy(manager: Any):  # noqa: ANN202 - a routing function
@@ -193,20 +221,33 @@ def _extras(manager: Any) -> list[routing.Extra]:
     return [guard(component) for component in registered]
 
 
-async def _offer(lead_id: int, trigger: str, wanted: int, manager: Any, widen_km: float | None = None) -> list[str]:
-    """Offer the lead to up to ``wanted`` more providers; returns their names. Inside a transaction."""
-    lead = await Lead.select().where(Lead.id == lead_id).first()
+Decided = tuple[routing.Decision, list[routing.Scored], list[routing.Candidate]]
+
+
+async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: Any,
+                  widen_km: float | None = None) -> Decided:
+    """Route a lead (reads only): the decision, the providers chosen, and the candidates seen."""
     need = routing.Need(frozenset(lead["services"]), lead["latitude"], lead["longitude"], lead["departement"])
     asked = {row["provider"]: f"déjà sollicité ({OFFER_STATES[row['state']].lower()})"
-             for row in await Offer.select(Offer.provider, Offer.state).where(Offer.lead == lead_id)}
-    settings = lead_settings()
-    found = await candidates(need.services, manager)
+             for row in await Offer.select(Offer.provider, Offer.state).where(Offer.lead == lead["id"])
+             } if lead["id"] else {}
+    current = await network(manager)
+    found: list[routing.Candidate] | routing.Network = current
     if widen_km:
-        found = [_widened(c, widen_km) for c in found]
-    weights = routing.Weights(distance_scale_km=settings.distance_scale_km)
+        found = [_widened(c, widen_km) for c in current.candidates]
+    weights = routing.Weights(distance_scale_km=lead_settings().distance_scale_km)
     decision = _strategy(manager)(need, found, wanted, weights, exclude=asked, place=lead["commune"],
                                   extra=_extras(manager))
     chosen = _first_choice_first(decision, lead["first_choice"], wanted) if trigger == "submitted" else decision.chosen
+    return decision, chosen, current.candidates
+
+
+async def _offer(lead_id: int, trigger: str, wanted: int, manager: Any, widen_km: float | None = None,
+                 decided: Decided | None = None) -> list[str]:
+    """Offer the lead to up to ``wanted`` more providers (as ``decided``, or routed now); returns their
+    names. Inside a transaction."""
+    lead = await Lead.select().where(Lead.id == lead_id).first()
+    decision, chosen, found = decided or await _decide(lead, trigger, wanted, manager, widen_km)
     now = clock.now()
     await RoutingRun.insert(RoutingRun(lead=lead_id, trigger=trigger, created_at=now, ranked=json.dumps([
         {"provider": s.candidate.provider_id, "slug": s.candidate.slug, "score": s.score, "distance_km": s.distance_km,
