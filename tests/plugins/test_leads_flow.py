@@ -286,3 +286,13 @@ async def test_notifications_survive_a_restart_and_an_smtp_outage(settings, plug
         pass
     assert sorted(message["To"] for message in smtp.inbox.messages) == [
         "anne@ty-anne.fr", "membre.dz@example.fr", "membre.kerf@example.fr", "membre.odet@example.fr"]
+
+
+async def test_members_and_staff_find_the_leads_pages_from_their_own(site, network, manual_clock):
+    await sign_in(site, "membre.odet@example.fr")
+    assert 'href="/compte/demandes"' in (await site.get("/compte")).text
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await sign_in(site, "equipe@example.fr")
+    queue = (await site.get("/equipe")).text
+    assert '<a href="/equipe" aria-current="page">' in queue and 'href="/equipe/demandes"' in queue
+    assert '<a href="/equipe/demandes" aria-current="page">' in (await site.get("/equipe/demandes")).text
