@@ -19,6 +19,9 @@ START_WITHIN_S = 60.0
 
 @contextlib.contextmanager
 def running_servers(environment: dict[str, str], count: int) -> Iterator[list[tuple[subprocess.Popen, str]]]:
+    """``count`` servers on one SQLite database, without their job workers: a server paused by a test
+    must not be paused in the middle of a job's write, holding the database's lock."""
+    environment = {**environment, "CHANNEL_EXPERT_WORKER_IN_APP": "false"}
     servers = []
     try:
         for _ in range(count):
@@ -63,7 +66,7 @@ def _command(environment: dict[str, str], *args: str) -> subprocess.CompletedPro
 def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(environment, tmp_path: Path):
     source = tmp_path / "import.csv"
     source.write_text(csv_text([provider_row(trade_name="Agence Zéphyrine")]), encoding="utf-8")
-    with running_servers(environment, 2) as [(first, first_url), (second, second_url)]:
+    with running_servers(environment, 2) as [(_, first_url), (second, second_url)]:
         second.send_signal(signal.SIGSTOP)  # paused during the import
         imported = _command(environment, "import", str(source))
         assert imported.returncode == 0, imported.stderr
