@@ -54,6 +54,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("reservation-en-ligne", "Prise de rendez-vous et réservation en ligne", WEB_AGENCY),
 )
 SERVICE_SLUGS = frozenset(s.slug for s in SERVICES)
+SERVICE_LABELS = {s.slug: s.label for s in SERVICES}
 
 SECTORS = {
     "commerce": "Commerce de détail",

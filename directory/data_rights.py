@@ -12,7 +12,7 @@ its document in the search index.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.stores.base import NamespacedStore
@@ -80,26 +80,33 @@ async def leave(provider_id: int, slug: str, actor: Actor) -> None:
         await events.record(events.PROVIDER_SAVED, [slug], {"created": False}, actor.label)
 
 
-async def erase(provider_id: int, store: NamespacedStore) -> None:
-    """Remove a provider and all personal data about it and its members (see the module's doc)."""
-    provider = await Provider.select(Provider.slug, Provider.email).where(Provider.id == provider_id).first()
-    if provider is None:
-        return
-    members = await Membership.select(Membership.account, Membership.account.email.as_alias("email"),
-                                      Membership.account.is_staff.as_alias("is_staff")).where(
-        Membership.provider == provider_id)
-    elsewhere = {row["account"] for row in await Membership.select(Membership.account).where(
-        Membership.account.is_in([m["account"] for m in members] or [0]) & (Membership.provider != provider_id))}
-    leaving = [m for m in members if m["account"] not in elsewhere and not m["is_staff"]]
-    addresses = sorted({provider["email"], *(m["email"] for m in leaving)} - {""})
+async def erase(provider_id: int, store: NamespacedStore, left_before: datetime | None = None) -> bool:
+    """Remove a provider and all personal data about it and its members (see the module's doc).
+
+    With ``left_before``, only if it still is a provider that left before then: staff may have
+    restored it since it was found due. Reads and deletes in one transaction, so a member who
+    joins another provider meanwhile keeps its account. Returns whether it was erased.
+    """
     async with write_transaction(Provider._meta.db):
-        await forget_addresses(addresses)
+        provider = await Provider.select(Provider.slug, Provider.email, Provider.state, Provider.left_at).where(
+            Provider.id == provider_id).first()
+        if provider is None or left_before is not None and not (
+                provider["state"] == catalogue.LEFT and provider["left_at"] and provider["left_at"] < left_before):
+            return False
+        members = await Membership.select(Membership.account, Membership.account.email.as_alias("email"),
+                                          Membership.account.is_staff.as_alias("is_staff")).where(
+            Membership.provider == provider_id)
+        elsewhere = {row["account"] for row in await Membership.select(Membership.account).where(
+            Membership.account.is_in([m["account"] for m in members] or [0]) & (Membership.provider != provider_id))}
+        leaving = [m for m in members if m["account"] not in elsewhere and not m["is_staff"]]
+        await forget_addresses(sorted({provider["email"], *(m["email"] for m in leaving)} - {""}))
         await Logo.delete().where(Logo.provider == provider_id)
         await Provider.delete().where(Provider.id == provider_id)  # its rows in other tables cascade
         await Account.delete().where(Account.id.is_in([m["account"] for m in leaving] or [0]))
         await events.record(events.PROVIDER_DELETED, [provider["slug"]], actor="erasure")
     for member in leaving:
         await sessions.end_all(member["account"], store)
+    return True
 
 
 async def forget_addresses(addresses: list[str]) -> None:
@@ -116,8 +123,6 @@ async def forget_addresses(addresses: list[str]) -> None:
 
 async def erase_departed(store: NamespacedStore) -> int:
     """Erase every provider that left more than ``ERASE_AFTER`` ago; returns how many."""
-    due = await Provider.select(Provider.id).where((Provider.state == catalogue.LEFT)
-                                                   & (Provider.left_at < clock.now() - ERASE_AFTER))
-    for provider in due:
-        await erase(provider["id"], store)
-    return len(due)
+    cutoff = clock.now() - ERASE_AFTER
+    due = await Provider.select(Provider.id).where((Provider.state == catalogue.LEFT) & (Provider.left_at < cutoff))
+    return sum([await erase(provider["id"], store, left_before=cutoff) for provider in due])

@@ -90,12 +90,11 @@ def _phone(rng: random.Random, region: str) -> str:
             continue
 
 
-SERVICE_LABELS = {s.slug: s.label for s in catalogue.SERVICES}
 
 
 def _description(rng: random.Random, kind: str, name: str, place: Place, of_departement: str, services: list[str],
                  sectors: list[str]) -> str:
-    offered = ", ".join(_lower_first(SERVICE_LABELS[s]) for s in services[:3])
+    offered = ", ".join(_lower_first(catalogue.SERVICE_LABELS[s]) for s in services[:3])
     clients = ", ".join(_lower_first(catalogue.SECTORS[s]) for s in sectors[:3])
     if kind == catalogue.RESELLER:
         opening = rng.choice((

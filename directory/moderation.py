@@ -14,7 +14,8 @@ from directory import catalogue, events, history, reports
 from directory.database import write_transaction
 from directory.history import Actor
 from directory.platform import clock, mail
-from directory.tables import Membership, PendingChange, Provider
+from directory.accounts import members
+from directory.tables import PendingChange, Provider
 
 APPROVED, REJECTED = "approved", "rejected"
 REASON_REQUIRED = "Donnez la raison : le prestataire la recevra par e-mail."
@@ -41,18 +42,8 @@ async def queue() -> dict[str, list[dict[str, Any]]]:
     return {"profiles": new_profiles, "changes": changes, "reports": await reports.open_reports()}
 
 
-async def _recipients(provider_id: int) -> list[str]:
-    """Who hears about a decision: the provider's members, else the listing's address."""
-    members = await Membership.select(Membership.account.email.as_alias("email")).where(
-        (Membership.provider == provider_id) & (Membership.account.active == True))  # noqa: E712
-    if members:
-        return sorted({member["email"] for member in members})
-    listing = await Provider.select(Provider.email).where(Provider.id == provider_id).first()
-    return [listing["email"]] if listing and listing["email"] else []
-
-
 async def _tell(provider_id: int, trade_name: str, decision: str, reason: str = "") -> None:
-    for address in await _recipients(provider_id):
+    for address in await members.addresses(provider_id):
         await mail.send(address, "moderation", {"trade_name": trade_name, "decision": decision, "reason": reason,
                                                 "link": f"{mail.site_url()}/compte"})
 

@@ -16,7 +16,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
-  or 404/403); ``over_limit`` and ``client_key`` (rate limits in the shared store);
+  or 404/403); ``provider_addresses`` (who hears about a provider); ``paris_time`` (a moment
+  as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``ProblemError`` and ``problem_responses``
   (errors as problem details),
   ``static_files_router`` (fingerprinted, long-cached static files).
@@ -24,6 +25,7 @@ whatever they do. It holds no logic of its own; each name's home module document
 
 from directory import catalogue, events, tables, validation
 from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF
+from directory.accounts.members import addresses as provider_addresses
 from directory.accounts.members import provider_for
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
@@ -38,11 +40,12 @@ from directory.routes.forms import client_key, over_limit
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, Provider
 from directory.settings import Settings
+from directory.templating import paris_time
 
 __all__ = [
     "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
-    "hookimpl", "InvalidField", "jobs", "Kind", "mail", "over_limit", "prepare_database",
-    "problem_responses", "ProblemError", "profiles", "Provider", "provider_for", "public_url", "Secret",
-    "service_area", "ServiceSlug", "Settings", "settings_of", "static_files_router", "tables", "validation",
-    "write_transaction",
+    "hookimpl", "InvalidField", "jobs", "Kind", "mail", "over_limit", "paris_time", "prepare_database",
+    "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
+    "public_url", "Secret", "service_area", "ServiceSlug", "Settings", "settings_of", "static_files_router",
+    "tables", "validation", "write_transaction",
 ]

@@ -133,9 +133,9 @@ def to_schema(row: dict[str, Any], services: list[schemas.ServiceRef], gazetteer
 def preview(record: ProviderRecord, gazetteer: Gazetteer) -> schemas.Provider:
     """How ``record`` would show once saved (the edit page's preview)."""
     now = clock.now()
-    labels = {entry.slug: entry.label for entry in catalogue.SERVICES}
     row = {**msgspec.structs.asdict(record), "created_at": now, "updated_at": now}
-    return to_schema(row, [schemas.ServiceRef(slug, labels[slug]) for slug in record.services], gazetteer)
+    return to_schema(row, [schemas.ServiceRef(slug, catalogue.SERVICE_LABELS[slug]) for slug in record.services],
+                     gazetteer)
 
 
 def service_area(provider: schemas.Provider) -> ServiceArea:

@@ -48,6 +48,16 @@ async def listing(provider_id: int) -> list[dict[str, Any]]:
         Membership.provider == provider_id).order_by(Membership.id)
 
 
+async def addresses(provider_id: int) -> list[str]:
+    """Who hears about a provider (decisions, leads): its active members, else the listing's address."""
+    members = await Membership.select(Membership.account.email.as_alias("email")).where(
+        (Membership.provider == provider_id) & (Membership.account.active == True))  # noqa: E712
+    if members:
+        return sorted({member["email"] for member in members})
+    listing = await Provider.select(Provider.email).where(Provider.id == provider_id).first()
+    return [listing["email"]] if listing and listing["email"] else []
+
+
 async def invite(provider: dict[str, Any], email: str) -> str:
     """Send a link that makes ``email`` a member of ``provider`` (its owner if it has none); returns the address."""
     address = validation.email(email)

@@ -68,7 +68,7 @@ def _check_stamp(request: Request, stamp: str) -> tuple[str | None, str]:
     return key, ""
 
 
-def _form_page(request: Request, gazetteer: Gazetteer, values: dict[str, Any], first_choice: dict | None = None,
+def _form_page(request: Request, values: dict[str, Any], first_choice: dict | None = None,
                errors: dict[str, str] | None = None, suggestions: tuple = (), status_code: int = 200) -> Template:
     return Template(template_name="leads/form.html", status_code=status_code, context={
         "values": values, "errors": errors or {}, "suggestions": suggestions, "stamp": form_stamp(request),
@@ -92,10 +92,10 @@ class LeadFormController(Controller):
     opt = PUBLIC
 
     @get("/", name="lead-form")
-    async def form(self, request: Request, gazetteer: NamedDependency[Gazetteer], prestataire: FromQuery[str] = "",
+    async def form(self, request: Request, prestataire: FromQuery[str] = "",
                    services: FromQuery[list[str] | None] = None, near: FromQuery[str] = "") -> Template:
         first = await _first_choice(prestataire)
-        return _form_page(request, gazetteer, {"services": services or [], "near": near[:200],
+        return _form_page(request, {"services": services or [], "near": near[:200],
                                                "prestataire": first["slug"] if first else ""}, first)
 
     @post("/", status_code=200)
@@ -119,7 +119,7 @@ class LeadFormController(Controller):
         return Template(template_name="leads/follow.html", context={
             "lead": lead, "token": token, "new": bool(nouvelle), "steps": await service.timeline(lead["id"]),
             "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
-            "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
+            "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
             "details_limit": forms.LIMITS["details"]})
 
     @post("/suivi/{token:str}/precisions", status_code=303)
@@ -153,15 +153,15 @@ async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dic
     limits = service.lead_settings()
     if await over_limit(request, (f"leads:{client_key(request)}", limits.requests_per_client_hour, HOUR),
                         (f"leads:address:{email}", limits.requests_per_email_day, DAY)):
-        return _form_page(request, gazetteer, values, first, {"form": "Trop de demandes envoyées : réessayez "
+        return _form_page(request, values, first, {"form": "Trop de demandes envoyées : réessayez "
                                                                       "demain, ou écrivez-nous."}, status_code=429)
     key, problem = _check_stamp(request, str(form.get("formulaire", "")))
     try:
         cleaned = forms.clean(values, values["services"], gazetteer)
     except forms.FormErrors as error:
-        return _form_page(request, gazetteer, values, first, error.errors, error.suggestions, status_code=400)
+        return _form_page(request, values, first, error.errors, error.suggestions, status_code=400)
     if key is None:
-        return _form_page(request, gazetteer, values, first, {"form": problem}, status_code=400)
+        return _form_page(request, values, first, {"form": problem}, status_code=400)
     source = next((s for s in request.app.state.plugin_manager.call_isolated("lead_source", request=request)
                    if s), "")
     try:
@@ -243,7 +243,7 @@ async def _dashboard(request: Request, error: str = "", status_code: int = 200) 
         LeadPreferences.provider.is_in([m["id"] for m in managed] or [0]))}
     return Template(template_name="leads/dashboard.html", status_code=status_code, context={
         "offers": await _offers_of(account), "managed": managed, "preferences": preferences, "error": error,
-        "states": service.OFFER_STATES, "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS,
+        "states": service.OFFER_STATES, "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS,
         "starts": forms.STARTS, "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS})
 
 
@@ -297,7 +297,7 @@ class AnswerLinkController(Controller):
     async def page(self, token: FromPath[str]) -> Template:
         offer = await _offer_by_link(token)
         return Template(template_name="leads/answer.html", context={
-            "offer": offer, "token": token, "labels": service.SERVICE_LABELS, "budgets": forms.BUDGETS,
+            "offer": offer, "token": token, "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS,
             "starts": forms.STARTS, "open": offer["state"] == service.OFFERED, "states": service.OFFER_STATES})
 
     @post("/", status_code=303)
@@ -343,7 +343,7 @@ class StaffLeadsController(Controller):
         recent = await Lead.select(Lead.id, Lead.commune, Lead.services, Lead.state, Lead.created_at).order_by(
             Lead.created_at, ascending=False).limit(100)
         return Template(template_name="leads/staff_queue.html", context={
-            "waiting": waiting, "recent": recent, "states": service.LEAD_STATES, "labels": service.SERVICE_LABELS})
+            "waiting": waiting, "recent": recent, "states": service.LEAD_STATES, "labels": catalogue.SERVICE_LABELS})
 
     @get("/{lead_id:int}", name="staff-lead")
     async def lead(self, lead_id: FromPath[int]) -> Template:
@@ -374,5 +374,5 @@ async def _staff_lead(lead_id: int, error: str = "", status_code: int = 200) -> 
         run["ranked"], run["excluded"] = json.loads(run["ranked"]), json.loads(run["excluded"])
     return Template(template_name="leads/staff_lead.html", status_code=status_code, context={
         "lead": lead, "offers": offers, "runs": runs, "steps": await service.timeline(lead_id, public_only=False),
-        "states": service.LEAD_STATES, "offer_states": service.OFFER_STATES, "labels": service.SERVICE_LABELS,
+        "states": service.LEAD_STATES, "offer_states": service.OFFER_STATES, "labels": catalogue.SERVICE_LABELS,
         "budgets": forms.BUDGETS, "starts": forms.STARTS, "error": error})

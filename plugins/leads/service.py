@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, events, forget_addresses, jobs, mail, public_url, settings_of, tables, write_transaction,
+    catalogue, clock, events, forget_addresses, jobs, mail, paris_time, provider_addresses, public_url, settings_of,
+    tables, write_transaction,
 )
 from geo import ServiceArea
 from plugins.leads import deadlines, routing
@@ -32,7 +33,6 @@ OFFERED, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = "offered", "accepted", "declin
 OFFER_STATES = {OFFERED: "En attente de réponse", ACCEPTED: "Acceptée", DECLINED: "Déclinée", EXPIRED: "Sans réponse",
                 WITHDRAWN: "Retirée"}
 LEAD_STATES = {OPEN: "En cours", UNASSIGNED: "En attente d'un prestataire", CLOSED: "Close", DELETED: "Supprimée"}
-SERVICE_LABELS = {entry.slug: entry.label for entry in catalogue.SERVICES}
 # The counters routing weighs look this far back.
 FAIRNESS_WINDOW = timedelta(days=90)
 RESPONSIVENESS_WINDOW = timedelta(days=180)
@@ -296,7 +296,7 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
     due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours)
-    provider = await tables.Provider.select(tables.Provider.trade_name, tables.Provider.email).where(
+    provider = await tables.Provider.select(tables.Provider.trade_name).where(
         tables.Provider.id == scored.candidate.provider_id).first()
     [offer] = await Offer.insert(Offer(
         lead=lead["id"], provider=scored.candidate.provider_id, rank=rank, score=scored.score,
@@ -304,26 +304,14 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
         remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
     )).returning(Offer.id)
     await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
-                                        f"{_paris(due)}).")
-    for address in await _provider_addresses(scored.candidate.provider_id, provider["email"]):
+                                        f"{paris_time(due)}).")
+    for address in await provider_addresses(scored.candidate.provider_id):
         await mail.send(address, "leads/nouvelle-demande", {
-            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": _paris(due),
-            "services": [SERVICE_LABELS.get(s, s) for s in lead["services"]],
+            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": paris_time(due),
+            "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
             "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
     return provider["trade_name"]
-
-
-def _paris(moment: datetime) -> str:
-    return moment.astimezone(deadlines.PARIS).strftime("%d/%m/%Y à %H:%M")
-
-
-async def _provider_addresses(provider_id: int, listing_email: str) -> list[str]:
-    """Who hears about an offer: the provider's members, else the listing's address."""
-    Membership = tables.Membership
-    members = await Membership.select(Membership.account.email.as_alias("email")).where(
-        (Membership.provider == provider_id) & (Membership.account.active == True))  # noqa: E712
-    return sorted({m["email"] for m in members}) or ([listing_email] if listing_email else [])
 
 
 async def _staff_addresses() -> list[str]:
@@ -407,7 +395,7 @@ async def add_details(lead_id: int, details: str) -> None:
         lead = await Lead.select(Lead.description, Lead.state).where(Lead.id == lead_id).first()
         if lead["state"] in (CLOSED, DELETED):
             raise Gone(lead_id)
-        stamp = _paris(clock.now())
+        stamp = paris_time(clock.now())
         await Lead.update({Lead.description: f"{lead['description']}\n\nPrécisions du {stamp} :\n{details}",
                            Lead.last_contact_at: clock.now()}).where(Lead.id == lead_id)
         await _step(lead_id, "precisions", "Vous avez ajouté des précisions.")
