@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -55,6 +56,34 @@ def _wait_until(condition, within_s: float, message: str) -> float:
     return time.monotonic() - start
 
 
+def _pause(process: subprocess.Popen, database_url: str) -> None:
+    """Stop ``process`` at a moment it holds no SQLite write lock.
+
+    A server writes its report to the database every few seconds; stopped in the middle of
+    that write it would hold the whole file's lock, which says nothing about the index.
+    PostgreSQL locks rows, and the import never touches a server's report row.
+    """
+    path = database_url.removeprefix("sqlite:").removeprefix("///")
+    while True:
+        process.send_signal(signal.SIGSTOP)
+        if not database_url.startswith("sqlite:") or _writable(path):
+            return
+        process.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+
+
+def _writable(path: str) -> bool:
+    connection = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        connection.close()
+
+
 def _finds(url: str, word: str) -> bool:
     return httpx.get(f"{url}/api/search", params={"q": word}, timeout=5).json()["total"] > 0
 
@@ -67,7 +96,7 @@ def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(envi
     source = tmp_path / "import.csv"
     source.write_text(csv_text([provider_row(trade_name="Agence Zéphyrine")]), encoding="utf-8")
     with running_servers(environment, 2) as [(_, first_url), (second, second_url)]:
-        second.send_signal(signal.SIGSTOP)  # paused during the import
+        _pause(second, environment["DATABASE_URL"])  # paused during the import
         imported = _command(environment, "import", str(source))
         assert imported.returncode == 0, imported.stderr
         _wait_until(lambda: _finds(first_url, "zephyrine"), FRESH_WITHIN_S, "the first server is stale")
