@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 PROJECT = "channel_expert"
 # The hooks whose implementations may be ``async def``: the rest are called synchronously.
-MAY_AWAIT = frozenset({"startup", "shutdown", "provider_saved", "provider_deleted"})
+MAY_AWAIT = frozenset({"startup", "shutdown", "provider_saved", "provider_deleted", "provider_document_fields",
+                       "provider_page_sections", "valid_badges"})
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -195,20 +196,33 @@ def provider_document(provider: Provider, document: dict[str, Any]) -> None:
 
 
 @hookspec
-def search_fields(register: Callable[..., None]) -> None:
-    """Make fields that ``provider_document`` adds searchable, filterable, sortable or returned.
+def provider_document_fields(providers: list[Provider]) -> dict[str, dict[str, Any]]:
+    """Add fields read from the database to many providers' search documents at once.
 
-    :param register: call it as ``register(name, *, searchable=False, filterable=False,
-        facet=False, sortable=False, returned=False, rank=None, rank_order=50)``; ``rank``
-        ("asc" or "desc") makes a numeric field break ties among equally relevant providers,
-        ``rank_order`` placing it among the other contributions (the profile's completeness is
-        100: lower comes first).
+    Called for each batch of documents the index builds, after ``provider_document``: one
+    query for the batch instead of one per provider. May be ``async def``.
+
+    :param providers: the providers whose documents are being built.
+    :return: ``{slug: {field: value}}`` for the providers that get fields.
     """
 
 
 @hookspec
-def provider_page_sections(provider: Provider, register: Callable[..., None]) -> None:
-    """Add sections to a provider's public page.
+def search_fields(register: Callable[..., None]) -> None:
+    """Make fields that ``provider_document`` adds searchable, filterable, sortable or returned.
+
+    :param register: call it as ``register(name, *, searchable=False, filterable=False,
+        facet=False, sortable=False, returned=False, rank=None, rank_order=50, label="")``;
+        ``rank`` ("asc" or "desc") makes a numeric field break ties among equally relevant
+        providers, ``rank_order`` placing it among the other contributions (the profile's
+        completeness is 100: lower comes first); ``label``, a French title, shows a filterable
+        facet as a filter on the search page and a returned field on each result.
+    """
+
+
+@hookspec
+def provider_page_sections(provider: Provider, register: Callable[..., None]) -> Any:
+    """Add sections to a provider's public page (may be ``async def``, to read the database).
 
     :param provider: the provider shown.
     :param register: call it as ``register(title, html, order=100, head="")``: a French
@@ -232,6 +246,8 @@ def home_page_templates(register: Callable[[str, int], None]) -> None:
 @hookspec
 def valid_badges(provider_ids: list[int]) -> dict[int, int]:
     """Say how many valid certification badges each provider holds (lead routing weighs them).
+
+    May be ``async def``: validity is read at each call, so an expired badge stops counting at once.
 
     :param provider_ids: the providers routing considers.
     :return: ``{provider_id: count}`` for those that hold any; the counts of all plugins add up.

@@ -23,7 +23,7 @@ from directory.plugin_faults import PluginFaults
 from directory.settings import Settings
 
 ENTRY_POINT_GROUP = "channel_expert"
-BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch", "plugins.leads")
+BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch", "plugins.leads", "plugins.badges")
 
 
 class PluginError(ValueError):
@@ -47,22 +47,52 @@ class PluginManager(pluggy.PluginManager):
         """
         results = []
         for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            staged = {name: value.copy() if isinstance(value, dict) else value for name, value in kwargs.items()}
-            registered: list[tuple[tuple, dict]] = []
-            if "register" in kwargs:
-                staged["register"] = lambda *args, **options: registered.append((args, options))
+            call = _IsolatedCall(impl, kwargs)
             try:
-                results.append(impl.function(*[staged[arg] for arg in impl.argnames]))
+                results.append(impl.function(*call.arguments))
             except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
                 self.faults.record(impl.plugin_name, hook_name, error)
                 continue
-            for name, value in kwargs.items():
-                if isinstance(value, dict) and name in impl.argnames:
-                    value.clear()
-                    value.update(staged[name])
-            for args, options in registered:
-                kwargs["register"](*args, **options)
+            call.keep()
         return results
+
+    async def acall_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """``call_isolated`` for hooks that may await (``hookspecs.MAY_AWAIT``): each answer is
+        awaited before what it registered or changed is kept."""
+        results = []
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            call = _IsolatedCall(impl, kwargs)
+            try:
+                results.append(await maybe_await(impl.function(*call.arguments)))
+            except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
+                self.faults.record(impl.plugin_name, hook_name, error)
+                continue
+            call.keep()
+        return results
+
+
+class _IsolatedCall:
+    """One implementation's call on copies of the dict arguments and a staging ``register``,
+    so that nothing it did reaches the caller unless ``keep`` is called."""
+
+    def __init__(self, impl: Any, kwargs: dict[str, Any]) -> None:
+        self.impl, self.kwargs = impl, kwargs
+        self.staged = {name: value.copy() if isinstance(value, dict) else value for name, value in kwargs.items()}
+        self.registered: list[tuple[tuple, dict]] = []
+        if "register" in kwargs:
+            self.staged["register"] = lambda *args, **options: self.registered.append((args, options))
+
+    @property
+    def arguments(self) -> list[Any]:
+        return [self.staged[arg] for arg in self.impl.argnames]
+
+    def keep(self) -> None:
+        for name, value in self.kwargs.items():
+            if isinstance(value, dict) and name in self.impl.argnames:
+                value.clear()
+                value.update(self.staged[name])
+        for args, options in self.registered:
+            self.kwargs["register"](*args, **options)
 
 
 def _closest(word: str, choices: list[str]) -> str:

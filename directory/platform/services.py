@@ -71,8 +71,10 @@ def use_database(settings: Settings, manager: PluginManager) -> tuple[Engine, li
 
 async def prepare_database(settings: Settings, manager: PluginManager | None = None) -> list[str]:
     """Create or upgrade the schema (the core's, then each enabled plugin's) and the service
-    catalogue; returns the migrations applied."""
-    engine, apps = use_database(settings, manager or get_plugin_manager(settings))
+    catalogue, and configure mail so that commands can write messages; returns the migrations applied."""
+    manager = manager or get_plugin_manager(settings)
+    mail.configure(settings, template_loader(manager))
+    engine, apps = use_database(settings, manager)
     applied = await migrate(engine, apps)
     await providers.sync_catalogue()
     return applied

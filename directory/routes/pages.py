@@ -83,7 +83,7 @@ class PageController(Controller):
             if head:
                 assets.setdefault(head.strip(), Markup(head.strip()))
 
-        plugin_manager.call_isolated("provider_page_sections", provider=provider, register=register)
+        await plugin_manager.acall_isolated("provider_page_sections", provider=provider, register=register)
         return Template(
             template_name="provider.html",
             context={

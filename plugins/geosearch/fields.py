@@ -41,6 +41,7 @@ class SearchField(msgspec.Struct, frozen=True, kw_only=True):
     returned: bool = False
     rank: str | None = None  # "asc" or "desc": a ranking contribution
     rank_order: int = 50
+    label: str = ""  # French: a labelled facet is a filter on the search page, a labelled returned field is shown
 
 
 class FieldError(ValueError):

@@ -102,11 +102,19 @@ class SearchIndex:
         # rebuilt when the engine returns another document object (the profile changed).
         self.shown: dict[str, tuple[dict[str, Any], SearchHit]] = {}
 
-    def document(self, provider: Provider) -> dict[str, Any]:
-        """The search document of a provider: an id, then whatever the plugins add."""
-        document: dict[str, Any] = {"id": provider.slug}
-        self.manager.call_isolated("provider_document", provider=provider, document=document)
-        return document
+    async def build(self, providers: list[Provider]) -> list[dict[str, Any]]:
+        """The search documents of ``providers``: an id, then whatever the plugins add, one
+        provider at a time (``provider_document``) and for all at once (``provider_document_fields``)."""
+        documents = []
+        for provider in providers:
+            document: dict[str, Any] = {"id": provider.slug}
+            self.manager.call_isolated("provider_document", provider=provider, document=document)
+            documents.append(document)
+        if providers:
+            for answer in await self.manager.acall_isolated("provider_document_fields", providers=providers):
+                for document in documents:
+                    document.update((answer or {}).get(document["id"], {}))
+        return documents
 
     async def configure(self) -> None:
         await self.backend.configure(self.settings)
@@ -124,7 +132,7 @@ class SearchIndex:
         """Every published provider's document, and the outbox position they reflect."""
         position = await events.latest()  # changes made meanwhile are applied again by ``sync``
         published = await profiles(self.gazetteer, state=catalogue.PUBLISHED)
-        return position, [self.document(provider) for provider in published]
+        return position, await self.build(published)
 
     async def rebuild(self) -> int:
         """Rebuild from the database, then follow the outbox from there."""
@@ -145,7 +153,7 @@ class SearchIndex:
                 return touched
             slugs = list(dict.fromkeys(event.subject for event in read))
             published = await profiles(self.gazetteer, slugs, state=catalogue.PUBLISHED)
-            documents = [self.document(provider) for provider in published]
+            documents = await self.build(published)
             await self.backend.upsert(documents)
             gone = set(slugs) - {document["id"] for document in documents}
             await self.backend.delete(sorted(gone))

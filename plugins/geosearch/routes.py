@@ -127,7 +127,7 @@ async def search_page(request: Request) -> Template:
     """The search page: works as a plain form, and updates as one types when JavaScript runs."""
     parameters = _form_parameters(request)
     response, error, suggestions = None, None, []
-    if parameters.q or parameters.near or parameters.kind or parameters.services:
+    if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
             response = await run_search(request.app.state.search, parameters)
         except UnknownPlace as unknown:
@@ -144,8 +144,10 @@ async def search_page(request: Request) -> Template:
     def near_link(place: PlaceSummary) -> str:
         return link(near=f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name)
 
-    settings = request.app.state.settings
+    settings, index = request.app.state.settings, request.app.state.search
     return Template(template_name="geosearch/search.html", context={
+        "filter_fields": [(f.name, f.label) for f in index.fields if f.label and f.facet and f.filterable],
+        "shown_fields": [(f.name, f.label) for f in index.fields if f.label and f.returned],
         "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},

@@ -163,7 +163,7 @@ async def network(manager: Any) -> routing.Network:
     for preference in await LeadPreferences.select():
         updates.setdefault(preference["provider"], {}).update(
             paused=bool(preference["paused"]), capacity=preference["monthly_capacity"])
-    for answer in manager.call_isolated("valid_badges", provider_ids=list(cached.position)):
+    for answer in await manager.acall_isolated("valid_badges", provider_ids=list(cached.position)):
         for provider_id, count in (answer or {}).items():
             fields = updates.setdefault(provider_id, {})
             fields["badges"] = fields.get("badges", 0) + int(count)

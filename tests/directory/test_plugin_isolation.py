@@ -104,10 +104,10 @@ def test_an_async_implementation_of_a_synchronous_hook_fails_at_start_up(tmp_pat
         from directory.plugin_api import hookimpl
 
         @hookimpl
-        async def provider_page_sections(provider, register):
-            register("Trop tôt", "<p>…</p>", 1)
+        async def provider_document(provider, document):
+            document["trop_tot"] = 1
     """)
-    with pytest.raises(PluginError, match="hasty : le hook provider_page_sections doit être une fonction ordinaire"):
+    with pytest.raises(PluginError, match="hasty : le hook provider_document doit être une fonction ordinaire"):
         get_plugin_manager(Settings())
 
 
