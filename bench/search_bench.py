@@ -4,6 +4,8 @@ Run: ``.venv/bin/python bench/search_bench.py`` (add ``--sizes 3000`` for a quic
 ``--no-http`` to skip the HTTP part, which needs ``wrk`` from Debian).
 The searches mix what people ask (see ``typical_searches``), planned as the search plugin plans
 them ("who serves me" takes two engine queries: those who come, and those who work remotely).
+With ``--badge-filter``, one provider in ten holds a badge and every other search over HTTP
+filters on it (``filter=badges:…``), as TPEs who want a certified provider do.
 Targets: in process, p99 < 5 ms at 3,000 providers and < 50 ms at 100,000; over HTTP (server
 on core 0, wrk on core 1, 8 connections), /api/search at least 1/3 of a bare Litestar JSON
 endpoint's requests per second at 3,000 (p99 < 10 ms) and 1/10 at 100,000. The HTTP figures
@@ -180,12 +182,15 @@ def wrk(url_or_script: tuple[str, str | None], seconds: int) -> tuple[float, flo
     return rps, p99
 
 
-def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int) -> None:
+BADGE_FILTER = urlencode([("filter", "badges:Channel Expert certifié")])
+
+
+def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, badge_filter: bool = False) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": database, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, str(Path(__file__).with_name("search_bench_data.py")), str(size)], env=env,
-                   check=True, cwd=ROOT)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("search_bench_data.py")), str(size),
+                    *(["--badges"] if badge_filter else [])], env=env, check=True, cwd=ROOT)
     server = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(Path(__file__).with_name("search_bench_server.py"))],
                               env=env, cwd=ROOT)
     try:
@@ -194,7 +199,8 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int) -> Non
                 break
             time.sleep(0.5)
         paths = workdir / "paths.txt"
-        lines = [search_path(parameters) for parameters, _ in typical_searches(gazetteer, QUERIES)]
+        lines = [search_path(parameters) + (f"&{BADGE_FILTER}" if badge_filter and number % 2 else "")
+                 for number, (parameters, _) in enumerate(typical_searches(gazetteer, QUERIES))]
         paths.write_text("\n".join(lines) + "\n")
         script = workdir / "paths.lua"
         script.write_text(WRK_SCRIPT % paths)
@@ -206,7 +212,8 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int) -> Non
         runs = [(wrk(bare, seconds), wrk(search, seconds)) for _ in range(rounds)]
         ratios = sorted(bare_run[0] / search_run[0] for bare_run, search_run in runs)
         target = 3 if size <= 3000 else 10
-        print(f"over HTTP, {size:>7} providers, {rounds} alternating runs of {seconds} s: bare endpoint "
+        print(f"over HTTP, {size:>7} providers{' (half the searches filter on a badge)' if badge_filter else ''}, "
+              f"{rounds} alternating runs of {seconds} s: bare endpoint "
               f"{statistics.median(b[0] for b, _ in runs):,.0f} req/s (p99 {statistics.median(b[1] for b, _ in runs):.1f} ms); "
               f"/api/search {statistics.median(s[0] for _, s in runs):,.0f} req/s "
               f"(p99 {statistics.median(s[1] for _, s in runs):.1f} ms, worst {max(s[1] for _, s in runs):.1f} ms); "
@@ -224,6 +231,7 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=10, help="alternating bare/search runs per size")
+    parser.add_argument("--badge-filter", action="store_true", help="half the HTTP searches filter on a badge")
     arguments = parser.parse_args()
     gazetteer = Gazetteer.default()
     sizes = [int(size) for size in arguments.sizes.split(",")]
@@ -231,7 +239,7 @@ def main() -> None:
         asyncio.run(in_process(size, gazetteer))
     if not arguments.no_http:
         for size in sizes:
-            over_http(size, gazetteer, arguments.seconds, arguments.rounds)
+            over_http(size, gazetteer, arguments.seconds, arguments.rounds, arguments.badge_filter)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Fill the benchmark database (DATABASE_URL) with N demo providers: ``search_bench_data.py N``."""
+"""Fill the benchmark database (DATABASE_URL) with N demo providers: ``search_bench_data.py N [--badges]``.
+
+With ``--badges``, one provider in ten holds "Channel Expert certifié", awarded as staff do.
+"""
 
 import asyncio
 import sys
@@ -14,10 +17,18 @@ from geo import Gazetteer  # noqa: E402
 from search_bench import records  # noqa: E402
 
 
-async def main(size: int) -> None:
+BADGE = "channel-expert-certifie"
+
+
+async def main(size: int, badges: bool) -> None:
     await prepare_database(Settings.from_env())
-    await providers.save_records(records(size, Gazetteer.default()))
+    created = (await providers.save_records(records(size, Gazetteer.default()))).created
+    if badges:
+        from plugins.badges import awards
+
+        for slug in created[::10]:
+            await awards.award(slug, BADGE, actor="bench")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), "--badges" in sys.argv[2:]))

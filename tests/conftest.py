@@ -17,6 +17,8 @@ import os
 import re
 import socket
 import sys
+import tempfile
+from pathlib import Path
 import textwrap
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -338,7 +340,8 @@ async def network(settings: Settings) -> list[str]:
 # Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links,
 # session ids): none may reach a log line, whatever the logger, level or handler.
 LOG_CANARIES = (STRONG,)
-SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}|\bce_[A-Za-z0-9_-]{43}")
+SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}|\bce_[A-Za-z0-9_-]{43}"
+                           r"|\bz3u2[1-9A-HJ-NP-Za-km-z]{40,}")  # the last: an Ed25519 secret Multikey
 _log_records: list[logging.LogRecord] = []
 _make_record = logging.getLogRecordFactory()
 
@@ -351,6 +354,9 @@ def _recording_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     logging.setLogRecordFactory(_recording_factory)
+    # The badges' signing key of the whole run (its processes included), outside the working tree.
+    os.environ.setdefault("CHANNEL_EXPERT_BADGES_SIGNING_KEY_FILE",
+                          str(Path(tempfile.mkdtemp(prefix="ce-badges-")) / "signing.key"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

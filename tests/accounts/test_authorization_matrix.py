@@ -21,6 +21,8 @@ from directory.tables import (
     Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
     ProviderService, Report,
 )
+from plugins.badges import awards
+from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from tests.accounts.test_profiles import form_of
 from tests.conftest import add_account, csrf_token, sign_in
@@ -28,7 +30,7 @@ from tests.conftest import add_account, csrf_token, sign_in
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
-           Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun)
+           Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward)
 
 
 def _png() -> bytes:
@@ -39,7 +41,7 @@ def _png() -> bytes:
 
 # (method, path, body, {who: status}); {a}: A's slug, {member}: a colleague's membership in A,
 # {token}: A's API token id, {change}: A's waiting identity change, {report}: a report about A,
-# {lead} and {offer}: a TPE's request and its offer to A.
+# {lead} and {offer}: a TPE's request and its offer to A; {award}: a badge awarded to A.
 EDIT = "form"  # the edit form as its page fills it, with a new description
 ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/compte/prestataires/{a}", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
@@ -67,6 +69,14 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/compte/demandes/preferences/{a}", {"paused": "oui"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
     ("GET", "/equipe/demandes/{lead}", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/equipe/demandes/{lead}", {"km": "50"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/compte/prestataires/{a}/badges", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/compte/prestataires/{a}/badges/attestations.json", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/equipe/badges/attributions/{award}/renouveler", {"expires": ""},
+     {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/badges/attributions/{award}/revoquer", {"reason": "Charte non respectée"},
+     {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
+     {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]
 CASES = [(method, path, body, who, statuses.get(who, 401))
          for method, path, body, statuses in ROUTES for who in (ANONYMOUS, MEMBER_A, MEMBER_B, STAFF)]
@@ -100,8 +110,10 @@ async def objects(site, two) -> dict[str, Any]:
         last_contact_at=now)).returning(Lead.id)
     [offer] = await Offer.insert(Offer(lead=lead["id"], provider=provider_a, offered_at=now, deadline_at=now,
                                        answer_hash="a" * 64)).returning(Offer.id)
+    await BadgeAward.delete(force=True)
+    award = await awards.award(a, "channel-expert-certifie", actor="matrice")
     return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
-            "lead": lead["id"], "offer": offer["id"]}
+            "lead": lead["id"], "offer": offer["id"], "award": award}
 
 
 async def _call(site, who: str, method: str, path: str, body: Any) -> int:
@@ -115,6 +127,8 @@ async def _call(site, who: str, method: str, path: str, body: Any) -> int:
         await sign_in(site, WHO[who])
     if method == "GET":
         return (await site.get(path)).status_code
+    if path.startswith("/api/"):
+        return (await site.post(path, json=body)).status_code
     token = await csrf_token(site, "/compte/connexion" if who == ANONYMOUS else "/compte")
     if body == EDIT:
         fields = await form_of(site, path.rsplit("/", 1)[-1]) if (await site.get(path)).status_code == 200 else {}

@@ -45,7 +45,8 @@ def _operations(api_schema):
 def test_the_document_lists_every_api_operation(api_schema):
     labels = {operation.label for operation in _operations(api_schema)}
     assert labels == {"GET /api/providers", "GET /api/providers/{slug}", "GET /api/services", "GET /health",
-                      "GET /api/search", "GET /api/places", "PATCH /api/providers/{slug}", "GET /api/me"}
+                      "GET /api/search", "GET /api/places", "PATCH /api/providers/{slug}", "GET /api/me",
+                      "POST /api/badges/verify"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -1,0 +1,420 @@
+"""Awarding, renewing and revoking badges, and what the rest of the site reads of them.
+
+Every change is written in one transaction with its credential, its ``provider.saved`` event
+(search indexes rebuild the provider's document: its badges, its rank) and its mail. A badge
+counts only while it is valid: awarded, started, not expired, not revoked. Routing and pages
+read that at each call; a job at the expiry moment tells the search indexes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from directory.plugin_api import (
+    catalogue, clock, events, jobs, mail, provider_addresses, public_url, tables, write_transaction,
+)
+from plugins.badges import credentials, keys
+from plugins.badges.tables import BadgeAward, BadgeClass
+
+EXPIRY_TASK = "badges.expired"
+REMINDER_TASK = "badges.reminders"
+REMINDERS = (30, 7)  # days before expiry
+# Each status list is filled to half at most, at random places: an index tells nothing of its holder.
+LIST_FILL = credentials.STATUS_LIST_BITS // 2
+ACTIVE, EXPIRED, REVOKED, UPCOMING = "valide", "expiré", "révoqué", "à venir"
+
+
+class BadgeError(ValueError):
+    """A request that cannot be met, with a French message for whoever asked."""
+
+
+def site() -> str:
+    return mail.site_url()
+
+
+def issuer_id() -> str:
+    return f"{site()}/badges/emetteur"
+
+
+def issuer_profile() -> dict[str, Any]:
+    """The issuer as credentials embed it (an Open Badges ``Profile``)."""
+    return {"id": issuer_id(), "type": ["Profile"], "name": keys.badge_settings().issuer_name, "url": site()}
+
+
+async def issuer_document() -> dict[str, Any]:
+    """The issuer's public profile and controller document: every key ever used, as ``Multikey``."""
+    methods = [{"id": f"{issuer_id()}#{public}", "type": "Multikey", "controller": issuer_id(),
+                "publicKeyMultibase": public} for public in await keys.published()]
+    return {"@context": [*credentials.CREDENTIAL_CONTEXTS, credentials.CID_CONTEXT], **issuer_profile(),
+            "verificationMethod": methods, "assertionMethod": [method["id"] for method in methods]}
+
+
+def list_url(number: int) -> str:
+    return f"{site()}/badges/statuts/{number}"
+
+
+def achievement(badge: dict[str, Any]) -> dict[str, Any]:
+    url = f"{site()}/badges/{badge['slug']}"
+    return {"id": url, "type": ["Achievement"], "name": badge["name"], "description": badge["description"],
+            "criteria": {"id": url, "narrative": badge["criteria"]},
+            "image": {"id": f"{url}/image.svg", "type": "Image"}}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An award as pages show it."""
+
+    id: int
+    badge: str
+    slug: str
+    color: str
+    state: str
+    valid_from: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: str
+    credential_id: str
+    evidence_url: str
+    note: str
+
+    @property
+    def valid(self) -> bool:
+        return self.state == ACTIVE
+
+
+def state_of(award: dict[str, Any], now: datetime) -> str:
+    if award["revoked_at"] is not None:
+        return REVOKED
+    if award["valid_from"] > now:
+        return UPCOMING
+    if award["expires_at"] is not None and award["expires_at"] <= now:
+        return EXPIRED
+    return ACTIVE
+
+
+def valid_at(now: datetime) -> Any:
+    """The awards that count at ``now``: started, not expired, not revoked."""
+    return (BadgeAward.revoked_at.is_null()) & (BadgeAward.valid_from <= now) & (
+        BadgeAward.expires_at.is_null() | (BadgeAward.expires_at > now))
+
+
+AWARD_COLUMNS = (BadgeAward.id, BadgeAward.provider, BadgeAward.badge.name.as_alias("badge"),
+                 BadgeAward.badge.slug.as_alias("slug"), BadgeAward.badge.color.as_alias("color"),
+                 BadgeAward.valid_from, BadgeAward.expires_at, BadgeAward.revoked_at, BadgeAward.revoked_reason,
+                 BadgeAward.credential_id, BadgeAward.evidence_url, BadgeAward.note)
+
+
+def _shown(row: dict[str, Any], now: datetime) -> Shown:
+    return Shown(row["id"], row["badge"], row["slug"], row["color"], state_of(row, now), row["valid_from"],
+                 row["expires_at"], row["revoked_at"], row["revoked_reason"], row["credential_id"],
+                 row["evidence_url"], row["note"])
+
+
+async def awards_of(provider_slug: str) -> list[Shown]:
+    """A provider's awards, valid first, then the ones it no longer holds (said as such, never hidden)."""
+    now = clock.now()
+    rows = await BadgeAward.select(*AWARD_COLUMNS).where(BadgeAward.provider.slug == provider_slug).order_by(
+        BadgeAward.id)
+    shown = [_shown(row, now) for row in rows]
+    return sorted(shown, key=lambda award: (not award.valid, award.badge))
+
+
+async def valid_counts(provider_ids: list[int]) -> dict[int, int]:
+    """How many valid badges each of ``provider_ids`` holds (those with none are left out)."""
+    if not provider_ids:
+        return {}
+    wanted = set(provider_ids)  # often the whole network: filtered here, not in an IN list
+    held: dict[int, set[int]] = {}
+    for row in await BadgeAward.select(BadgeAward.provider, BadgeAward.badge).where(valid_at(clock.now())):
+        if row["provider"] in wanted:
+            held.setdefault(row["provider"], set()).add(row["badge"])
+    return {provider: len(badges) for provider, badges in held.items()}
+
+
+async def valid_names(slugs: list[str]) -> dict[str, list[str]]:
+    """The names of the valid badges of the providers ``slugs``, by slug."""
+    if not slugs:
+        return {}
+    wanted = set(slugs)  # a rebuild asks for every provider: filtered here, not in an IN list
+    rows = await BadgeAward.select(BadgeAward.provider.slug.as_alias("provider"), BadgeAward.badge.name.as_alias("name")
+                                   ).where(valid_at(clock.now()))
+    names: dict[str, set[str]] = {}
+    for row in rows:
+        if row["provider"] in wanted:
+            names.setdefault(row["provider"], set()).add(row["name"])
+    return {slug: sorted(held) for slug, held in names.items()}
+
+
+# Writing -------------------------------------------------------------------------------------
+
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+CLASS_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+async def save_class(*, slug: str, name: str, description: str, criteria: str, color: str, validity_months: str,
+                     active: bool, actor: str) -> None:
+    """Create a badge class, or change the one ``slug`` names (its holders' documents follow)."""
+    slug, name, description, criteria = slug.strip(), name.strip(), description.strip(), criteria.strip()
+    if not CLASS_SLUG.fullmatch(slug) or len(slug) > 60:
+        raise BadgeError("L'identifiant du badge : lettres minuscules, chiffres et tirets (60 au plus).")
+    if not name or len(name) > 100:
+        raise BadgeError("Donnez au badge un nom de 100 caractères au plus.")
+    if not description or not criteria:
+        raise BadgeError("La description et les critères sont publiés : ils ne peuvent pas être vides.")
+    if not HEX_COLOR.fullmatch(color.strip()):
+        raise BadgeError("La couleur s'écrit #RRVVBB (par exemple #0b5cad).")
+    months = validity_months.strip()
+    if months and (not months.isdigit() or not 1 <= int(months) <= 120):
+        raise BadgeError("La durée de validité est un nombre de mois de 1 à 120 (vide : sans expiration).")
+    values = {BadgeClass.name: name, BadgeClass.description: description[:5000], BadgeClass.criteria: criteria[:5000],
+              BadgeClass.color: color.strip().lower(), BadgeClass.validity_months: int(months) if months else None,
+              BadgeClass.active: active}
+    async with write_transaction(BadgeClass._meta.db):
+        existing = await BadgeClass.select(BadgeClass.id, BadgeClass.name).where(BadgeClass.slug == slug).first()
+        if existing is None:
+            await BadgeClass.insert(BadgeClass(slug=slug, created_at=clock.now(), **{
+                column._meta.name: value for column, value in values.items()}))
+            return
+        await BadgeClass.update(values).where(BadgeClass.id == existing["id"])
+        if existing["name"] != name:  # the holders' search documents carry the name
+            holders = await BadgeAward.select(BadgeAward.provider.slug.as_alias("slug")).where(
+                (BadgeAward.badge == existing["id"]) & valid_at(clock.now()))
+            await events.record(events.PROVIDER_SAVED, sorted({h["slug"] for h in holders}), {"created": False},
+                                actor=actor)
+
+async def _provider(slug: str) -> dict[str, Any]:
+    provider = await tables.Provider.select(tables.Provider.id, tables.Provider.slug, tables.Provider.trade_name,
+                                            tables.Provider.state).where(tables.Provider.slug == slug).first()
+    if provider is None or provider["state"] == catalogue.LEFT:
+        raise BadgeError(f"Aucun prestataire « {slug} » dans l'annuaire.")
+    return provider
+
+
+async def badge_class(slug: str) -> dict[str, Any]:
+    badge = await BadgeClass.select().where(BadgeClass.slug == slug).first()
+    if badge is None:
+        raise BadgeError(f"Aucun badge « {slug} ». Les badges : "
+                         f"{', '.join(row['slug'] for row in await BadgeClass.select(BadgeClass.slug))}.")
+    return badge
+
+
+async def _status_index() -> int:
+    """A free bit in the status lists, at random in the list being filled."""
+    taken = {row["status_index"] for row in await BadgeAward.select(BadgeAward.status_index)}
+    start = len(taken) // LIST_FILL * credentials.STATUS_LIST_BITS
+    while True:
+        index = start + secrets.randbelow(credentials.STATUS_LIST_BITS)
+        if index not in taken:
+            return index
+
+
+async def _credential(badge: dict[str, Any], provider: dict[str, Any], status_index: int, valid_from: datetime,
+                      expires_at: datetime | None, evidence_url: str) -> tuple[str, str]:
+    """A new signed credential for an award: its id and its JSON."""
+    credential_id = f"{site()}/badges/attestations/{uuid.uuid4()}"
+    number, _ = divmod(status_index, credentials.STATUS_LIST_BITS)
+    document = credentials.open_badge_credential(
+        credential_id=credential_id, issuer=issuer_profile(), achievement=achievement(badge),
+        subject_id=site() + public_url(provider["slug"]), subject_name=provider["trade_name"],
+        valid_from=valid_from, valid_until=expires_at, evidence=[evidence_url] if evidence_url else [],
+        status=credentials.status_entry(list_url(number + 1), status_index))
+    key = await keys.signing_key()
+    method = f"{issuer_id()}#{credentials.public_multibase(key.public_key())}"
+    signed = credentials.sign(document, key, method, clock.now())
+    return credential_id, msgspec.json.encode(signed).decode()
+
+
+def _expiry(badge: dict[str, Any], valid_from: datetime, expires_at: datetime | None) -> datetime | None:
+    if expires_at is None and badge["validity_months"]:
+        expires_at = valid_from + timedelta(days=round(badge["validity_months"] * 30.44))
+    if expires_at is not None and expires_at <= valid_from:
+        raise BadgeError("La date d'expiration doit suivre la date d'attribution.")
+    return expires_at
+
+
+async def _changed(provider: dict[str, Any], actor: str, expires_at: datetime | None) -> None:
+    """Tell the search indexes (and, at its expiry, again) that the provider's badges changed."""
+    await events.record(events.PROVIDER_SAVED, [provider["slug"]], {"created": False}, actor=actor)
+    if expires_at is not None:
+        await jobs.enqueue(EXPIRY_TASK, {"provider": provider["slug"]}, at=expires_at)
+
+
+async def _tell(provider: dict[str, Any], template: str, context: dict[str, Any]) -> None:
+    for address in await provider_addresses(provider["id"]):
+        await mail.send(address, template, {"trade_name": provider["trade_name"], "site": site(),
+                                            "account": f"{site()}/compte/prestataires/{provider['slug']}/badges",
+                                            **context})
+
+
+def _day(moment: datetime | None) -> str:
+    return credentials.french_date(moment) if moment else ""
+
+
+def _check_evidence(url: str) -> str:
+    url = url.strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise BadgeError("La preuve doit être une adresse web (https://…).")
+    if len(url) > 500:
+        raise BadgeError("L'adresse de la preuve dépasse 500 caractères.")
+    return url
+
+
+async def award(provider_slug: str, badge_slug: str, *, actor: str, expires_at: datetime | None = None,
+                evidence_url: str = "", note: str = "", valid_from: datetime | None = None) -> int:
+    """Award a badge to a provider (not twice while one is valid); returns the award's id."""
+    evidence_url = _check_evidence(evidence_url)
+    async with write_transaction(BadgeAward._meta.db):
+        provider, badge = await _provider(provider_slug), await badge_class(badge_slug)
+        if not badge["active"]:
+            raise BadgeError(f"Le badge « {badge['name']} » n'est plus attribué.")
+        now = clock.now()
+        if await BadgeAward.exists().where((BadgeAward.provider == provider["id"]) & (BadgeAward.badge == badge["id"])
+                                           & BadgeAward.revoked_at.is_null()
+                                           & (BadgeAward.expires_at.is_null() | (BadgeAward.expires_at > now))):
+            raise BadgeError(f"{provider['trade_name']} détient déjà « {badge['name']} » : renouvelez-le plutôt.")
+        valid_from = valid_from or now
+        expires_at = _expiry(badge, valid_from, expires_at)
+        index = await _status_index()
+        credential_id, credential = await _credential(badge, provider, index, valid_from, expires_at, evidence_url)
+        [row] = await BadgeAward.insert(BadgeAward(
+            badge=badge["id"], provider=provider["id"], status_index=index, evidence_url=evidence_url,
+            note=note.strip()[:2000], valid_from=valid_from, expires_at=expires_at, awarded_by=actor[:254],
+            credential_id=credential_id, credential=credential, created_at=now)).returning(BadgeAward.id)
+        await _changed(provider, actor, expires_at)
+        await _tell(provider, "badges/attribue", {"badge": badge["name"], "expires": _day(expires_at)})
+    return row["id"]
+
+
+async def _award(award_id: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    row = await BadgeAward.select().where(BadgeAward.id == award_id).first()
+    if row is None:
+        raise BadgeError(f"Aucune attribution n° {award_id}.")
+    provider = await tables.Provider.select(tables.Provider.id, tables.Provider.slug, tables.Provider.trade_name
+                                            ).where(tables.Provider.id == row["provider"]).first()
+    badge = await BadgeClass.select().where(BadgeClass.id == row["badge"]).first()
+    return row, provider, badge
+
+
+async def renew(award_id: int, *, actor: str, expires_at: datetime | None = None) -> None:
+    """Extend an award that is not revoked: a new credential from now, at the same status bit."""
+    async with write_transaction(BadgeAward._meta.db):
+        row, provider, badge = await _award(award_id)
+        if row["revoked_at"] is not None:
+            raise BadgeError("Une attribution révoquée ne se renouvelle pas : attribuez le badge à nouveau.")
+        now = clock.now()
+        start = max(now, row["valid_from"])
+        expires_at = _expiry(badge, start, expires_at)
+        credential_id, credential = await _credential(badge, provider, row["status_index"], start, expires_at,
+                                                      row["evidence_url"])
+        await BadgeAward.update({BadgeAward.valid_from: start, BadgeAward.expires_at: expires_at,
+                                 BadgeAward.credential_id: credential_id, BadgeAward.credential: credential,
+                                 BadgeAward.reminded: 0, BadgeAward.renewed_at: now}).where(BadgeAward.id == award_id)
+        await _changed(provider, actor, expires_at)
+        await _tell(provider, "badges/renouvele", {"badge": badge["name"], "expires": _day(expires_at)})
+
+
+async def revoke(award_id: int, *, actor: str, reason: str) -> None:
+    """Revoke an award: it stops counting at once, and its credentials fail once the status list is read."""
+    reason = reason.strip()
+    if not reason:
+        raise BadgeError("Donnez la raison de la révocation : le prestataire la reçoit.")
+    async with write_transaction(BadgeAward._meta.db):
+        row, provider, badge = await _award(award_id)
+        if row["revoked_at"] is not None:
+            raise BadgeError("Cette attribution est déjà révoquée.")
+        await BadgeAward.update({BadgeAward.revoked_at: clock.now(), BadgeAward.revoked_reason: reason[:2000]}).where(
+            BadgeAward.id == award_id)
+        await _changed(provider, actor, None)
+        await _tell(provider, "badges/revoque", {"badge": badge["name"], "reason": reason})
+
+
+# Jobs ----------------------------------------------------------------------------------------
+
+async def expired(payload: dict[str, Any]) -> None:
+    """At a badge's expiry: the provider's search document drops it (safe to run twice)."""
+    async with write_transaction(BadgeAward._meta.db):
+        if await tables.Provider.exists().where(tables.Provider.slug == payload["provider"]):
+            await events.record(events.PROVIDER_SAVED, [payload["provider"]], {"created": False}, actor="badges")
+
+
+async def send_reminders(payload: dict[str, Any]) -> None:
+    """Remind providers 30 and 7 days before a badge expires, once each (safe to run twice)."""
+    now = clock.now()
+    async with write_transaction(BadgeAward._meta.db):
+        rows = await BadgeAward.select(*AWARD_COLUMNS, BadgeAward.reminded).where(
+            valid_at(now) & (BadgeAward.expires_at <= now + timedelta(days=max(REMINDERS))))
+        for row in rows:
+            due = min((days for days in REMINDERS if row["expires_at"] <= now + timedelta(days=days)), default=None)
+            if due is None or (row["reminded"] and row["reminded"] <= due):
+                continue
+            provider = await tables.Provider.select(tables.Provider.id, tables.Provider.slug,
+                                                    tables.Provider.trade_name).where(
+                tables.Provider.id == row["provider"]).first()
+            await _tell(provider, "badges/rappel", {"badge": row["badge"], "expires": _day(row["expires_at"]),
+                                                    "days": (row["expires_at"] - now).days + 1})
+            await BadgeAward.update({BadgeAward.reminded: due}).where(BadgeAward.id == row["id"])
+
+
+# Credentials ---------------------------------------------------------------------------------
+
+async def credentials_of(provider_id: int) -> list[dict[str, Any]]:
+    """The current credential of each of a provider's awards, as issued."""
+    rows = await BadgeAward.select(BadgeAward.credential).where(BadgeAward.provider == provider_id).order_by(
+        BadgeAward.id)
+    return [msgspec.json.decode(row["credential"]) for row in rows]
+
+
+async def credential(credential_id: str) -> dict[str, Any] | None:
+    row = await BadgeAward.select(BadgeAward.credential).where(BadgeAward.credential_id == credential_id).first()
+    return msgspec.json.decode(row["credential"]) if row else None
+
+
+class StatusLists:
+    """The signed status list credentials, re-signed only when a revocation changes a list."""
+
+    def __init__(self) -> None:
+        self._signed: dict[int, tuple[frozenset[int], dict[str, Any]]] = {}
+
+    async def get(self, number: int) -> dict[str, Any] | None:
+        """List ``number`` (from 1), or None when no award is in it."""
+        start = (number - 1) * credentials.STATUS_LIST_BITS
+        if number < 1 or not await BadgeAward.exists().where(
+                (BadgeAward.status_index >= start) & (BadgeAward.status_index < start + credentials.STATUS_LIST_BITS)):
+            return None
+        revoked = frozenset(row["status_index"] - start for row in await BadgeAward.select(BadgeAward.status_index).where(
+            BadgeAward.revoked_at.is_not_null() & (BadgeAward.status_index >= start)
+            & (BadgeAward.status_index < start + credentials.STATUS_LIST_BITS)))
+        cached = self._signed.get(number)
+        if cached is None or cached[0] != revoked or cached[1]["id"] != list_url(number):
+            url = list_url(number)
+            document = credentials.status_list_credential(url, issuer_profile(), credentials.encode_status_list(
+                set(revoked)), clock.now())
+            key = await keys.signing_key()
+            signed = credentials.sign(document, key, f"{issuer_id()}#{credentials.public_multibase(key.public_key())}",
+                                      clock.now())
+            self._signed[number] = cached = (revoked, signed)
+        return cached[1]
+
+
+status_lists = StatusLists()
+
+
+async def verifier() -> credentials.Verifier:
+    """A verifier of this network's credentials, reading its keys and status lists."""
+    lists = {}
+    prefix = f"{site()}/badges/statuts/"
+    for number in range(1, 1 + (await BadgeAward.count()) // LIST_FILL + 1):
+        lists[list_url(number)] = await status_lists.get(number)
+    return credentials.Verifier(issuer_id(), await keys.published(), lambda url: lists.get(url)
+                                if url.startswith(prefix) else None)
+
+
+async def verify(document: Any) -> credentials.Verdict:
+    return (await verifier()).verify(document, clock.now())

@@ -1,0 +1,274 @@
+"""The badges plugin's pages: public badge pages and verification, providers' badges, staff's awards."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from markupsafe import escape
+
+from directory.plugin_api import (
+    ACCOUNT, PUBLIC, STAFF, ProblemError, client_key, clock, over_limit, problem_responses, provider_for,
+)
+from plugins.badges import awards, credentials, images
+from plugins.badges.tables import BadgeAward, BadgeClass
+
+JSON_LD = "application/ld+json"
+MAX_CREDENTIAL_BYTES = 64 * 1024
+VERIFY_LIMIT = 60  # verifications per client and minute
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+NO_SUCH_BADGE = "Ce badge n'existe pas."
+
+
+def _json(document: dict[str, Any] | None, missing: str) -> Response:
+    if document is None:
+        raise ProblemError(404, missing)
+    return Response(msgspec.json.encode(document), media_type=JSON_LD,
+                    headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+
+def end_of_day(text: str) -> datetime | None:
+    """A date typed by staff (``AAAA-MM-JJ``) as the last second of that day in Paris; None if empty."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise awards.BadgeError("Écrivez la date comme AAAA-MM-JJ (par exemple 2027-06-30).") from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=credentials.PARIS)
+
+
+class PublicBadgesController(Controller):
+    """What anyone can read: the badges and their criteria, the issuer and its keys, the status lists."""
+
+    path = "/badges"
+    opt = PUBLIC
+    include_in_schema = False
+
+    @get("/", name="badges")
+    async def index(self) -> Template:
+        classes = await BadgeClass.select().where(BadgeClass.active == True).order_by(BadgeClass.name)  # noqa: E712
+        return Template(template_name="badges/index.html", context={"classes": classes})
+
+    @get("/emetteur", name="badges-issuer")
+    async def issuer(self) -> Response:
+        """The issuer's profile and controller document: the public keys its credentials name."""
+        return _json(await awards.issuer_document(), "")
+
+    @get("/statuts/{number:int}", name="badges-status-list")
+    async def status_list(self, number: FromPath[int]) -> Response:
+        return _json(await awards.status_lists.get(number), "Cette liste de statuts n'existe pas.")
+
+    @get("/attestations/{credential:str}", name="badges-credential")
+    async def credential(self, request: Request, credential: FromPath[str]) -> Response:
+        return _json(await awards.credential(f"{awards.site()}{request.url.path}"), "Cette attestation n'existe pas.")
+
+    @get("/verifier", name="badges-verify-page")
+    async def verify_page(self, request: Request) -> Template:
+        """The verification form; ``?attestation=<id>`` (the providers' snippet) verifies one of ours at once."""
+        named = request.query_params.get("attestation", "")
+        found = await awards.credential(named) if named.startswith(f"{awards.site()}/badges/attestations/") else None
+        if found is None:
+            return Template(template_name="badges/verify.html", context={"verdict": None, "pasted": ""})
+        return Template(template_name="badges/verify.html", context={
+            "verdict": await awards.verify(found), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
+
+    @post("/verifier", status_code=200)
+    async def verify_form(self, request: Request) -> Template:
+        """Verify a pasted or uploaded credential and say why it fails, in French."""
+        form = await request.form()
+        pasted, upload = str(form.get("credential") or ""), form.get("file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            pasted = (await upload.read(MAX_CREDENTIAL_BYTES + 1)).decode("utf-8", "replace")
+        if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
+            verdict = credentials.Verdict(valid=False, reason="Trop de vérifications : réessayez dans une minute.")
+            return Template(template_name="badges/verify.html", status_code=429,
+                            context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
+        verdict = await _verdict(pasted)
+        return Template(template_name="badges/verify.html", status_code=200 if verdict.valid else 422,
+                        context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
+
+    @get("/{slug:str}", name="badge")
+    async def badge(self, slug: FromPath[str]) -> Template:
+        """A badge's public page: what it says, its criteria, who holds it now."""
+        badge = await _class_or_404(slug)
+        holders = await BadgeAward.select(BadgeAward.provider.slug.as_alias("slug"),
+                                          BadgeAward.provider.trade_name.as_alias("trade_name"),
+                                          BadgeAward.provider.state.as_alias("state")).where(
+            (BadgeAward.badge == badge["id"]) & awards.valid_at(clock.now())).order_by(BadgeAward.provider.trade_name)
+        return Template(template_name="badges/badge.html", context={
+            "badge": badge, "holders": [h for h in holders if h["state"] == "published"]})
+
+    @get("/{slug:str}/image.svg", name="badge-image")
+    async def image(self, slug: FromPath[str]) -> Response:
+        badge = await _class_or_404(slug)
+        return Response(images.svg(badge["name"], badge["color"]), media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+async def _class_or_404(slug: str) -> dict[str, Any]:
+    badge = await BadgeClass.select().where(BadgeClass.slug == slug).first() if SLUG.fullmatch(slug) else None
+    if badge is None:
+        raise ProblemError(404, NO_SUCH_BADGE)
+    return badge
+
+
+async def _verdict(text: str) -> credentials.Verdict:
+    if not text.strip():
+        return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
+    if len(text.encode()) > MAX_CREDENTIAL_BYTES:
+        return credentials.Verdict(valid=False, reason="Ce fichier est trop grand pour être une attestation (64 Kio au plus).")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return credentials.Verdict(valid=False, reason="Ce texte n'est pas du JSON : collez l'attestation telle que vous l'avez reçue.")
+    return await awards.verify(document)
+
+
+class VerifyApiController(Controller):
+    path = "/api/badges"
+    opt = PUBLIC
+    tags = ["badges"]
+
+    @post("/verify", summary="Vérifier une attestation de badge",
+          description="Corps : l'attestation Open Badges 3.0 (JSON). Réponse : `valid`, et sinon `reason` en français.",
+          responses=problem_responses(400, 429), status_code=200)
+    async def verify(self, request: Request, data: Annotated[Any, Body()]) -> credentials.Verdict:
+        if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
+            raise ProblemError(429, "Trop de vérifications : réessayez dans une minute.")
+        return await awards.verify(data)
+
+
+class ProviderBadgesController(Controller):
+    """``/compte/prestataires/{slug}/badges``: a member's badges, their credentials and a snippet."""
+
+    path = "/compte/prestataires/{slug:str}/badges"
+    opt = ACCOUNT
+    include_in_schema = False
+
+    @get("/", name="provider-badges")
+    async def badges(self, request: Request, slug: FromPath[str]) -> Template:
+        provider = await provider_for(request.state.account, slug)
+        shown = await awards.awards_of(provider["slug"])
+        return Template(template_name="badges/provider.html", context={
+            "provider": provider, "awards": shown, "site": awards.site(),
+            "snippets": {award.id: snippet(award, awards.site()) for award in shown if award.valid}})
+
+    @get("/attestations.json", name="provider-credentials")
+    async def download(self, request: Request, slug: FromPath[str]) -> Response:
+        provider = await provider_for(request.state.account, slug)
+        return Response(msgspec.json.encode(await awards.credentials_of(provider["id"])), media_type="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="badges-{provider["slug"]}.json"'})
+
+
+def snippet(award: awards.Shown, site: str) -> str:
+    """HTML a provider pastes on its own site: the badge's image, linked to its verification."""
+    name = escape(award.badge)
+    verify = f"{site}/badges/verifier?attestation={escape(award.credential_id)}"
+    return (f'<a href="{verify}" title="{name} — vérifier ce badge">'
+            f'<img src="{site}/badges/{award.slug}/image.svg" alt="{name}, badge du réseau Channel Expert" '
+            f'width="160" height="48"></a>')
+
+
+class ClassForm(msgspec.Struct, kw_only=True):
+    slug: str = ""
+    name: str = ""
+    description: str = ""
+    criteria: str = ""
+    color: str = "#0b5cad"
+    validity_months: str = ""
+    active: str = ""
+
+
+class AwardForm(msgspec.Struct, kw_only=True):
+    provider: str = ""
+    badge: str = ""
+    expires: str = ""
+    evidence_url: str = ""
+    note: str = ""
+
+
+class RenewForm(msgspec.Struct, kw_only=True):
+    expires: str = ""
+
+
+class RevokeForm(msgspec.Struct, kw_only=True):
+    reason: str = ""
+
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class StaffBadgesController(Controller):
+    """``/equipe/badges``: the badge classes and the awards, for staff."""
+
+    path = "/equipe/badges"
+    opt = STAFF
+    include_in_schema = False
+
+    @get("/", name="staff-badges")
+    async def page(self, request: Request) -> Template:
+        return await _staff_page(request.query_params.get("prestataire", ""))
+
+    @post("/classes", status_code=303)
+    async def save_class(self, request: Request, data: Annotated[ClassForm, Form]) -> Template | Redirect:
+        """Create a badge class, or change the one whose slug is given."""
+        return await _acted(lambda: awards.save_class(
+            slug=data.slug, name=data.name, description=data.description, criteria=data.criteria, color=data.color,
+            validity_months=data.validity_months, active=data.active == "oui",
+            actor=request.state.account["email"]), typed=msgspec.structs.asdict(data))
+
+    @post("/attributions", status_code=303)
+    async def award(self, request: Request, data: Annotated[AwardForm, Form]) -> Template | Redirect:
+        return await _acted(lambda: _award(data, request.state.account["email"]), data.provider.strip(),
+                            typed=msgspec.structs.asdict(data))
+
+    @post("/attributions/{award_id:int}/renouveler", status_code=303)
+    async def renew(self, request: Request, award_id: FromPath[int], data: Annotated[RenewForm, Form]) -> Template | Redirect:
+        async def act() -> None:
+            await awards.renew(award_id, actor=request.state.account["email"], expires_at=end_of_day(data.expires))
+        return await _acted(act)
+
+    @post("/attributions/{award_id:int}/revoquer", status_code=303)
+    async def revoke(self, request: Request, award_id: FromPath[int], data: Annotated[RevokeForm, Form]) -> Template | Redirect:
+        async def act() -> None:
+            await awards.revoke(award_id, actor=request.state.account["email"], reason=data.reason)
+        return await _acted(act)
+
+
+async def _award(data: AwardForm, actor: str) -> None:
+    await awards.award(data.provider.strip(), data.badge.strip(), actor=actor, expires_at=end_of_day(data.expires),
+                       evidence_url=data.evidence_url, note=data.note)
+
+
+async def _acted(action, provider: str = "", typed: dict[str, str] | None = None) -> Template | Redirect:  # noqa: ANN001
+    """Run a staff action; its French error is shown on the page with what was typed kept."""
+    try:
+        await action()
+    except awards.BadgeError as error:
+        return await _staff_page(provider, str(error), 400, typed or {})
+    return Redirect("/equipe/badges" + (f"?prestataire={provider}" if SLUG.fullmatch(provider) else ""),
+                    status_code=303)
+
+
+async def _staff_page(provider: str, error: str = "", status_code: int = 200,
+                      typed: dict[str, str] | None = None) -> Template:
+    now = clock.now()
+    query = BadgeAward.select(*awards.AWARD_COLUMNS, BadgeAward.provider.slug.as_alias("provider_slug"),
+                              BadgeAward.provider.trade_name.as_alias("trade_name"), BadgeAward.awarded_by)
+    if provider:
+        query = query.where(BadgeAward.provider.slug == provider)
+    rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
+    return Template(template_name="badges/staff.html", status_code=status_code, context={
+        "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
+        "typed": typed or {},
+        "awards": [{**row, "state": awards.state_of(row, now)} for row in rows]})

@@ -1,0 +1,56 @@
+"""The badges plugin's tables: the kinds of badge, their awards to providers, the network's public keys."""
+
+from __future__ import annotations
+
+from piccolo.columns import Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from directory.plugin_api import tables
+
+
+class BadgeClass(Table):
+    """A kind of badge the network awards, with the criteria published on its public page."""
+
+    slug = Varchar(length=60, unique=True)
+    name = Varchar(length=100)
+    description = Text()
+    criteria = Text()  # what a provider must show, published at /badges/{slug}
+    color = Varchar(length=7, default="#0b5cad")  # of the badge's image
+    validity_months = Integer(null=True, default=None)  # None: valid until revoked
+    active = Boolean(default=True)  # an inactive class is no longer awarded; its awards stay
+    created_at = Timestamptz()
+
+
+class BadgeAward(Table):
+    """A badge awarded to a provider, and the credential that proves it.
+
+    ``status_index`` is the award's bit in the revocation status list: every credential issued
+    for the award (the first, each renewal's) points at it, so revoking the award revokes them all.
+    """
+
+    badge = ForeignKey(BadgeClass, on_delete=OnDelete.restrict, index=True)
+    provider = ForeignKey(tables.Provider, on_delete=OnDelete.cascade, index=True)
+    status_index = Integer(unique=True)
+    evidence_url = Varchar(length=500, default="")
+    note = Text(default="")  # staff's evidence, in words
+    valid_from = Timestamptz()
+    expires_at = Timestamptz(null=True, default=None, index=True)
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Text(default="")
+    awarded_by = Varchar(length=254, default="")
+    credential_id = Varchar(length=200, unique=True)  # the current credential's id (a URL)
+    credential = Text()  # the current signed credential, as issued (JSON)
+    reminded = Integer(default=0)  # days before expiry of the last reminder sent (30, then 7); 0: none
+    created_at = Timestamptz()
+    renewed_at = Timestamptz(null=True, default=None)
+
+
+class SigningKey(Table):
+    """A public key the network signed credentials with: published as long as the table holds it,
+    so that credentials signed before a new key was introduced still verify."""
+
+    public_key = Varchar(length=60, unique=True)  # Multikey, multibase base58-btc
+    introduced_at = Timestamptz()
+
+
+TABLES = (BadgeClass, BadgeAward, SigningKey)
