@@ -27,7 +27,7 @@ from directory import __version__
 from directory.assets import static_files_router, url_maker
 from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
-from directory.plugin_manager import PluginManager, call_each, get_plugin_manager
+from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.accounts.guards import PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
 from directory.accounts.sessions import COOKIE as SESSION_COOKIE, STORE_NAME, session_config
@@ -129,7 +129,9 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     async def on_startup(app: Litestar) -> None:
         if engine.engine_type == "postgres":
             await engine.start_connection_pool()
-        await call_each(manager, "startup", app=app)
+        failed = await call_each(manager, "startup", app=app)
+        if failed and settings.strict_plugins:
+            raise PluginError(" ; ".join(failed))
         if settings.worker_in_app:
             stop_worker.clear()
             app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))
@@ -141,7 +143,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
 
     async def on_shutdown(app: Litestar) -> None:
         gc.unfreeze()  # the app's objects may be collected again once it is gone
-        if settings.worker_in_app:
+        if settings.worker_in_app and "worker" in app.state:  # not when start-up stopped before it
             stop_worker.set()  # the job in hand finishes; the next ones wait for another worker
             await app.state.worker
         await call_each(manager, "shutdown", app=app)

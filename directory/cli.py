@@ -225,8 +225,11 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
     for plugin in described:
         plugin["migrations"] = migrations.get(plugin["name"], [])
     if as_json:
-        click.echo(json.dumps(described, indent=2, ensure_ascii=False, default=str))
+        left_out = [{"name": name, "loaded": False, "error": why} for name, why in sorted(manager.left_out.items())]
+        click.echo(json.dumps(described + left_out, indent=2, ensure_ascii=False, default=str))
         return
+    for name, why in sorted(manager.left_out.items()):
+        click.echo(f"{name} (installé, NON CHARGÉ) : {why}")
     for plugin in described:
         origin = "intégré" if plugin["builtin"] else "installé"
         click.echo(f"{plugin['name']} {plugin['version']} ({origin}) : {', '.join(plugin['hooks'])}")

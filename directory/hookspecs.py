@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 PROJECT = "channel_expert"
 # The hooks whose implementations may be ``async def``: the rest are called synchronously.
 MAY_AWAIT = frozenset({"startup", "shutdown", "provider_saved", "provider_deleted", "provider_document_fields",
-                       "provider_page_sections", "valid_badges"})
+                       "provider_page_sections", "valid_badges", "lead_source"})
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -274,6 +274,8 @@ def lead_routing_strategy() -> Any:
 @hookspec(firstresult=True)
 def lead_source(request: Any) -> str | None:
     """Say where a TPE's request comes from (a campaign, an ambassador…), stored with the lead.
+
+    May be ``async def`` (to read the signed-in account, ``plugin_api.signed_in``).
 
     :param request: the Litestar request of the form's submission.
     :return: a short label (100 characters at most), or None.

@@ -10,8 +10,12 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
+- Commands: ``run_in_database`` (a command's async work, once the schema is ready, its errors
+  said in one line).
 - Personal data: ``validation`` (French checks of SIRET, phone, e-mail… with French messages),
   ``forget_addresses`` (the erasure path: mail outbox, links and actors of an address).
+- Accounts: ``invite_to_sign_up`` (a single-use link that opens an account for a plugin's own
+  kind of user, who manages no provider), ``signed_in`` (the account of a request, on any page).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
@@ -24,14 +28,16 @@ whatever they do. It holds no logic of its own; each name's home module document
 """
 
 from directory import catalogue, events, tables, validation
-from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF
+from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF, signed_in
 from directory.accounts.members import addresses as provider_addresses
 from directory.accounts.members import provider_for
+from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
 from directory.platform import clock, jobs, mail
+from directory.platform.commands import run_in_database
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
@@ -44,8 +50,8 @@ from directory.templating import paris_time
 
 __all__ = [
     "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
-    "hookimpl", "InvalidField", "jobs", "Kind", "mail", "over_limit", "paris_time", "prepare_database",
+    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "Kind", "mail", "over_limit", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
-    "public_url", "Secret", "service_area", "ServiceSlug", "Settings", "settings_of", "static_files_router",
+    "public_url", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug", "Settings", "settings_of", "static_files_router",
     "tables", "validation", "write_transaction",
 ]

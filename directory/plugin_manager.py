@@ -2,7 +2,11 @@
 plugin's failure never takes a page, a search document or another plugin down.
 
 Built-in plugins come first, then those installed under the ``channel_expert`` entry-point
-group; plugins named in ``CHANNEL_EXPERT_DISABLED_PLUGINS`` are blocked before loading.
+group; plugins named in ``CHANNEL_EXPERT_DISABLED_PLUGINS`` are blocked before loading. An
+installed plugin that cannot be imported, registered or configured is left out and reported
+(the log, ``/health``, ``channel-expert plugins``), and the directory starts without it, unless
+``CHANNEL_EXPERT_STRICT_PLUGINS`` asks to refuse to start; a built-in plugin that fails is a bug
+of the directory and always stops the start.
 """
 
 from __future__ import annotations
@@ -11,18 +15,20 @@ import difflib
 import importlib
 import importlib.metadata
 import inspect
+import logging
 import os
 import re
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import pluggy
 
 from directory import __version__, events, hookspecs
 from directory.platform import plugin_settings
 from directory.plugin_faults import PluginFaults
-from directory.settings import Settings
+from directory.settings import Settings, SettingsError
 
 ENTRY_POINT_GROUP = "channel_expert"
+logger = logging.getLogger("directory.plugins")
 BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch", "plugins.leads", "plugins.badges")
 
 
@@ -37,6 +43,7 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.faults = PluginFaults()
         self.distributions: dict[str, importlib.metadata.Distribution] = {}  # of installed plugins
+        self.left_out: dict[str, str] = {}  # installed plugins that could not load, with why
 
     def call_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call each implementation of a hook on its own; a failing one is recorded and skipped.
@@ -118,12 +125,14 @@ def _register(manager: PluginManager, plugin: object, name: str) -> None:
         raise PluginError(f"Le plugin {name} ne peut pas être chargé / cannot be loaded: {message}") from None
 
 
-def _check(manager: PluginManager) -> None:
-    """Refuse implementations of unknown hooks, and ``async def`` ones of synchronous hooks."""
+def _check(manager: PluginManager, plugin_name: str) -> None:
+    """Refuse a plugin's implementations of unknown hooks, and ``async def`` ones of synchronous hooks."""
     known = sorted(name for name in vars(hookspecs) if hasattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec"))
     for name in sorted(vars(manager.hook)):
         caller = getattr(manager.hook, name)
         for impl in caller.get_hookimpls():
+            if impl.plugin_name != plugin_name:
+                continue
             if not caller.has_spec() and not impl.optionalhook:
                 raise PluginError(f"Le plugin {impl.plugin_name} implémente {name}, qui n'est pas un hook / "
                                   f"is not a hook{_closest(name, known)}")
@@ -133,36 +142,58 @@ def _check(manager: PluginManager) -> None:
                                   f"pas async def / the {name} hook must be a plain function, not async def")
 
 
-def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = None) -> PluginManager:
+def _add(manager: PluginManager, name: str, load: Any, environ: Mapping[str, str]) -> None:
+    """Import, register and check one plugin, its settings and its event types; a ``PluginError``
+    (the plugin then left unregistered) says what is wrong."""
+    try:
+        plugin = load()
+    except Exception as error:  # noqa: BLE001 - whatever importing it raised, say which plugin
+        raise PluginError(f"Le plugin {name} ne peut pas être importé / cannot be imported: "
+                          f"{type(error).__name__}: {error}") from None
+    _register(manager, plugin, name)
+    try:
+        _check(manager, name)
+        plugin_settings.load_one(manager, name, environ)
+        for impl in manager.hook.register_event_types.get_hookimpls():
+            if impl.plugin_name == name:
+                impl.function(register=events.declare)
+    except (SettingsError, events.EventError, PluginError) as error:
+        manager.unregister(name=name)
+        plugin_settings.forget(name)
+        raise error if isinstance(error, PluginError) else PluginError(f"Le plugin {name} : {error}") from None
+
+
+def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = None,
+                       only: Collection[str] | None = None) -> PluginManager:
     """A new plugin manager with the built-in and installed plugins that settings allow.
 
     Each plugin is checked, and its own settings read from ``environ`` (the process
-    environment): a problem raises ``PluginError`` or ``SettingsError`` with a one-line message.
+    environment). A built-in plugin's problem raises ``PluginError`` with a one-line message;
+    an installed plugin's too in strict mode, else it is left out and reported. ``only`` limits
+    the installed plugins to those named (the test kit loads the plugins under test).
     """
+    environ = os.environ if environ is None else environ
     manager = PluginManager()
     manager.add_hookspecs(hookspecs)
     for name in settings.disabled_plugins:
         manager.set_blocked(name)
+    plugin_settings.forget()
     for module_name in BUILTIN_PLUGINS:
         if not manager.is_blocked(module_name):
-            _register(manager, importlib.import_module(module_name), module_name)
+            _add(manager, module_name, lambda module=module_name: importlib.import_module(module), environ)
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if manager.is_blocked(entry_point.name) or manager.has_plugin(entry_point.name):
+        if manager.is_blocked(entry_point.name) or manager.has_plugin(entry_point.name) \
+                or (only is not None and entry_point.name not in only):
             continue
         try:
-            plugin = entry_point.load()
-        except Exception as error:  # noqa: BLE001 - whatever importing it raised, say which plugin
-            raise PluginError(f"Le plugin {entry_point.name} ne peut pas être importé / cannot be imported: "
-                              f"{type(error).__name__}: {error}") from None
-        _register(manager, plugin, entry_point.name)
+            _add(manager, entry_point.name, entry_point.load, environ)
+        except PluginError as error:
+            if settings.strict_plugins:
+                raise
+            manager.left_out[entry_point.name] = str(error)
+            logger.error("plugin %s left out: %s", entry_point.name, error)
+            continue
         manager.distributions[entry_point.name] = entry_point.dist
-    _check(manager)
-    plugin_settings.load(manager, os.environ if environ is None else environ)
-    for impl in manager.hook.register_event_types.get_hookimpls():
-        try:
-            impl.function(register=events.declare)
-        except events.EventError as error:
-            raise PluginError(f"Le plugin {impl.plugin_name} : {error}") from None
     return manager
 
 
@@ -173,16 +204,20 @@ async def maybe_await(value: Any) -> Any:
     return value
 
 
-async def call_each(manager: PluginManager, hook_name: str, **kwargs: Any) -> None:
+async def call_each(manager: PluginManager, hook_name: str, **kwargs: Any) -> list[str]:
     """Call every implementation of a side-effect hook, one at a time, recording failures.
 
     One plugin's failure must not stop the others nor undo what the core already committed.
+    Returns what failed, one line per plugin (strict mode refuses to start on a ``startup`` failure).
     """
+    failed = []
     for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
         try:
             await maybe_await(impl.function(*[kwargs[arg] for arg in impl.argnames]))
         except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
             manager.faults.record(impl.plugin_name, hook_name, error)
+            failed.append(f"Le plugin {impl.plugin_name}, hook {hook_name} : {type(error).__name__}: {error}")
+    return failed
 
 
 def describe_plugins(manager: PluginManager) -> list[dict[str, Any]]:

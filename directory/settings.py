@@ -65,6 +65,7 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     access_log: bool = True
     disabled_plugins: tuple[str, ...] = ()
+    strict_plugins: bool = False  # refuse to start when an installed plugin cannot load
     log_level: str = "INFO"
     geocoders: tuple[str, ...] = ()
     ban_domain: str = BAN_DOMAIN
@@ -162,6 +163,7 @@ class Settings:
             public_url=get("PUBLIC_URL", DEFAULT_PUBLIC_URL),
             access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
+            strict_plugins=_bool(PREFIX + "STRICT_PLUGINS", get("STRICT_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             geocoders=_list(get("GEOCODERS").lower()),
             ban_domain=get("BAN_DOMAIN", BAN_DOMAIN),

@@ -1,70 +1,42 @@
-"""Shared fixtures: one migrated database per run, emptied before each test.
+"""What the directory's own suite adds to the test kit that ships with it (``directory.testing``).
 
-The suite runs on a temporary SQLite file, or on the PostgreSQL database named by
-``CHANNEL_EXPERT_TEST_DATABASE_URL`` (never ``DATABASE_URL``: tests delete data).
+The kit's fixtures (``settings``, ``plugin_manager``, ``app``, ``client``, ``network``,
+``outbox``, ``run_jobs``, ``manual_clock``) are the ones plugin authors get; its helpers are
+re-exported here for the suite's modules. The suite runs on a temporary SQLite file, or on the
+PostgreSQL database named by ``CHANNEL_EXPERT_TEST_DATABASE_URL`` (never ``DATABASE_URL``:
+tests delete data).
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import io
 import email
 import email.policy
-import itertools
+import io
 import logging
 import os
 import re
 import socket
 import sys
-import tempfile
-from pathlib import Path
 import textwrap
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from directory import providers
-from directory.app import create_app
 from directory.cli import cli
-from directory.platform import clock
-from directory.platform.services import prepare_database
-from directory.plugin_manager import get_plugin_manager
-from directory.records import COLUMNS, clean_record
+from directory.records import COLUMNS
 from directory.settings import Settings
-from directory.validation import luhn_key
+from directory.testing import (  # noqa: F401 - the suite's modules import these from here
+    STRONG, add_account, add_providers, csrf_token, make_siret, provider_row, serve, sign_in,
+)
 from geo import Gazetteer
 
-TEST_DATABASE_ENV = "CHANNEL_EXPERT_TEST_DATABASE_URL"
+pytest_plugins = ["pytester"]  # the test kit is tried on a plugin author's project
 # ``channel-expert`` as a process of its own, whatever the PATH.
 COMMAND = [sys.executable, "-c", "from directory.cli import main; main()"]
-
-
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    configured = os.environ.get(TEST_DATABASE_ENV)
-    if configured:
-        return configured
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-
-
-@pytest.fixture(scope="session")
-async def migrated(database_url: str) -> str:
-    await prepare_database(Settings(database_url=database_url))
-    return database_url
-
-
-@pytest.fixture
-async def settings(migrated: str, tmp_path) -> Settings:
-    """Settings on the test database, emptied of providers; mail goes to files in a temporary folder."""
-    result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"))
-    await prepare_database(result)
-    await providers.delete_all()
-    return result
 
 
 @pytest.fixture
@@ -72,85 +44,6 @@ def environment(settings: Settings, tmp_path) -> dict[str, str]:
     """The environment of a ``channel-expert`` process on the test database."""
     return {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING",
             "CHANNEL_EXPERT_GEOCODE_CACHE": str(tmp_path / "geocode.sqlite3")}
-
-
-@pytest.fixture
-def plugin_manager(settings: Settings):
-    return get_plugin_manager(settings)
-
-
-@pytest.fixture
-def app(settings: Settings, plugin_manager):
-    return create_app(settings, plugin_manager)
-
-
-@asynccontextmanager
-async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for ``app`` on the test's own event loop, inside the app's lifespan.
-
-    Litestar's test client runs the app on another loop, in a thread, and asyncpg's pool
-    cannot cross loops. The lifespan runs in a task of its own because it holds a task
-    group, which must be left by the task that entered it.
-    """
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def run_lifespan() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    lifespan = asyncio.create_task(run_lifespan())
-    waiter = asyncio.create_task(started.wait())
-    await asyncio.wait({lifespan, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if lifespan.done():
-        waiter.cancel()
-        lifespan.result()  # start-up failed: raise its error
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
-            yield http
-    finally:
-        stop.set()
-        await lifespan
-
-
-@pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(app) as http:
-        yield http
-
-
-async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
-    """The CSRF token of the form a page holds (a redirected page: the one it leads to)."""
-    page = await client.get(path)
-    if page.status_code in (302, 303):
-        page = await client.get(page.headers["location"])
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
-
-
-STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts (and a log canary)
-
-
-async def add_account(email: str, staff: bool = False, provider: str | None = None, role: str = "owner") -> int:
-    """An account with the password ``STRONG``, staff or a member of the provider with slug ``provider``."""
-    from directory.accounts import passwords
-    from directory.platform import clock
-    from directory.tables import Account, Membership, Provider
-
-    now = clock.now()
-    [row] = await Account.insert(Account(email=email, password_hash=passwords.hash_password(STRONG), is_staff=staff,
-                                         created_at=now, password_changed_at=now)).returning(Account.id)
-    if provider:
-        provider_id = (await Provider.select(Provider.id).where(Provider.slug == provider).first())["id"]
-        await Membership.insert(Membership(account=row["id"], provider=provider_id, role=role, created_at=now))
-    return row["id"]
-
-
-async def sign_in(client: httpx.AsyncClient, email: str) -> None:
-    """Sign in through the form, as a browser does."""
-    token = await csrf_token(client, "/compte/connexion")
-    answer = await client.post("/compte/connexion", data={"email": email, "password": STRONG, "_csrf_token": token})
-    assert answer.status_code == 303, answer.text
 
 
 async def signed_out(client: httpx.AsyncClient) -> bool:
@@ -241,48 +134,9 @@ async def context(browser):
     await opened.close()
 
 
-@pytest.fixture
-def manual_clock():
-    """A clock the test moves itself, installed for everything time-based."""
-    with clock.use(clock.ManualClock()) as installed:
-        yield installed
-
-
 @pytest.fixture(scope="session")
 def gazetteer() -> Gazetteer:
     return Gazetteer.default()
-
-
-_serial = itertools.count(10_000_000)
-
-
-def make_siret() -> str:
-    """A fresh valid SIRET for each call."""
-    return luhn_key(luhn_key(f"{next(_serial):08d}") + "0001")
-
-
-def provider_row(**overrides: Any) -> dict[str, str]:
-    """A valid CSV-like row for a web agency in Bordeaux; override any field."""
-    row = {
-        "kind": "web_agency",
-        "legal_name": "Pixel Gironde SARL",
-        "trade_name": "Pixel Gironde",
-        "siret": make_siret(),
-        "description": "Sites vitrines et boutiques en ligne pour les commerçants bordelais.",
-        "website": "pixel-gironde.fr",
-        "email": "Contact@Pixel-Gironde.fr",
-        "phone": "05 56 00 00 00",
-        "street": "12 rue Sainte-Catherine",
-        "postal_code": "33000",
-        "commune": "Bordeaux",
-        "services": "site-vitrine;e-commerce",
-        "sectors": "commerce",
-        "languages": "fr;en",
-        "team_size": "2-5",
-        "year_founded": "2015",
-    }
-    row.update({key: str(value) for key, value in overrides.items()})
-    return row
 
 
 def free_port() -> int:
@@ -314,29 +168,6 @@ def invoke(settings: Settings, plugin_manager):
     return run
 
 
-async def add_providers(*rows: dict[str, str]) -> list[str]:
-    """Validate and save rows; returns the slugs created."""
-    gazetteer = Gazetteer.default()
-    created = (await providers.save_records([clean_record(row, gazetteer) for row in rows])).created
-    return created
-
-
-@pytest.fixture
-async def network(settings: Settings) -> list[str]:
-    """A small network across several départements, kinds and services."""
-    return await add_providers(
-        provider_row(),
-        provider_row(trade_name="Bordeaux Micro Services", kind="reseller", services="postes-materiel;reseau-wifi",
-                     postal_code="33300", commune="Bordeaux"),
-        provider_row(trade_name="Lumen Web", postal_code="69003", commune="Lyon 3e Arrondissement",
-                     services="referencement;site-vitrine"),
-        provider_row(trade_name="Azur Informatique", kind="reseller", postal_code="06000", commune="Nice",
-                     services="cybersecurite;sauvegarde"),
-        provider_row(trade_name="Océan Digital", postal_code="97400", commune="Saint-Denis", services="e-commerce"),
-        provider_row(trade_name="Brouillon Web", state="draft"),
-    )
-
-
 # Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links,
 # session ids): none may reach a log line, whatever the logger, level or handler.
 LOG_CANARIES = (STRONG,)
@@ -354,9 +185,6 @@ def _recording_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     logging.setLogRecordFactory(_recording_factory)
-    # The badges' signing key of the whole run (its processes included), outside the working tree.
-    os.environ.setdefault("CHANNEL_EXPERT_BADGES_SIGNING_KEY_FILE",
-                          str(Path(tempfile.mkdtemp(prefix="ce-badges-")) / "signing.key"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

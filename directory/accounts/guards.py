@@ -12,6 +12,8 @@ the rest of a small request.)
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -68,6 +70,13 @@ class AccessMiddleware:
         if access == "staff" and not account["is_staff"]:
             raise PermissionDeniedException("Cette page est réservée à l'équipe du réseau.")
         connection.state.account = account
+
+
+async def signed_in(connection: ASGIConnection) -> dict[str, Any] | None:
+    """The account signed in through the session cookie, on any page, public ones included
+    (a plugin may adapt a public page to its own kind of user); None when signed out."""
+    return getattr(connection.state, "account", None) or await sessions.current_account(
+        connection, connection.app.stores.get(ACCOUNTS_STORE))
 
 
 async def _bearer_account(connection: ASGIConnection):  # noqa: ANN202 - an account row or None

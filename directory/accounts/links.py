@@ -19,8 +19,10 @@ CLAIM = "claim"  # manage a listing: sent to the listing's address
 RESET = "reset"  # choose a new password: sent to the account's address
 INVITE = "invite"  # join a provider's members: sent to the invited address
 EMAIL = "email"  # confirm an account's new address: sent to that address
+WELCOME = "welcome"  # open an account that manages no provider (a plugin's own users): sent to its address
 JOINS = frozenset({CLAIM, INVITE})  # links that make their holder a member of a provider
-SETS_PASSWORD = JOINS | {RESET}  # links whose page asks for a password
+CREATES = JOINS | {WELCOME}  # links that open an account when the address has none
+SETS_PASSWORD = CREATES | {RESET}  # links whose page asks for a password
 
 
 def _hash(token: str) -> str:

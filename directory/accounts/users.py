@@ -65,8 +65,8 @@ class LinkGone(ValueError):
 async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
     """Use a claim or reset link: set the password of the address it went to; returns the account.
 
-    A claim or invitation link creates the account if needed and makes it a member of the provider (its
-    owner when it is the first). A reset link needs an account. Sessions opened before the
+    A claim, invitation or welcome link creates the account if needed; a claim or invitation
+    link makes it a member of the provider (its owner when it is the first). A reset link needs an account. Sessions opened before the
     new password end (see ``sessions.current_account``).
     """
     pending = await links.peek(token)
@@ -80,7 +80,7 @@ async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
             raise LinkGone(LINK_GONE)
         email = used["email"].lower()
         account = await Account.select(Account.id).where(Account.email == email).first()
-        if account is None and used["purpose"] in links.JOINS:
+        if account is None and used["purpose"] in links.CREATES:
             account = (await Account.insert(Account(email=email, password_hash=hashed, created_at=now,
                                                     password_changed_at=now)).returning(Account.id))[0]
         elif account is None:
@@ -94,6 +94,23 @@ async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
                 await Membership.insert(Membership(account=account["id"], provider=used["provider"],
                                                    role="member" if members else "owner", created_at=now))
     return {"id": account["id"], "email": email}
+
+
+WELCOME_VALID_FOR = timedelta(days=7)
+
+
+async def invite_to_sign_up(email: str, template: str, context: dict[str, Any]) -> str:
+    """Mail ``template`` to ``email`` with ``link``: a single-use link, valid 7 days, to choose a
+    password and open an account (or reach the existing one). For plugins' own kinds of users
+    (advisors…), who manage no provider; call inside the transaction that records them.
+    Returns the address, checked."""
+    address = validation.email(email)
+    if not address:
+        raise validation.InvalidValue("Donnez une adresse e-mail.")
+    token = await links.issue(links.WELCOME, address, WELCOME_VALID_FOR)
+    await mail.send(address, template, {**context, "link": f"{mail.site_url()}/compte/lien/{token}",
+                                        "days": WELCOME_VALID_FOR.days})
+    return address
 
 
 async def request_reset(email: str, public_url: str) -> None:

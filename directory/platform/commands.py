@@ -5,11 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from typing import Any, Awaitable, Callable
 
 import click
 
 from directory.platform import jobs
 from directory.platform.services import prepare_database, start_platform
+
+def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
+                    errors: tuple[type[Exception], ...] = ()) -> Any:
+    """Run a command's ``action`` (an async function of no argument) once the schema is up to
+    date and mail configured; a failure of the kinds in ``errors`` is one line for people, not a
+    traceback."""
+    async def run() -> Any:
+        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
+        return await action()
+    try:
+        return asyncio.run(run())
+    except errors as error:
+        raise click.ClickException(str(error)) from None
+
 
 STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUNNING,),
           "all": (jobs.READY, jobs.RUNNING, jobs.FAILED)}

@@ -70,17 +70,23 @@ def read(plugin_name: str, schema: type[msgspec.Struct], environ: Mapping[str, s
         raise SettingsError(f"{name} : valeur invalide pour le plugin {plugin_name} / invalid value: {reason}") from None
 
 
-def load(manager: pluggy.PluginManager, environ: Mapping[str, str]) -> dict[str, msgspec.Struct]:
-    """Read and check every plugin's settings; what ``settings_of(name)`` returns from then on."""
-    loaded = {}
+def load_one(manager: pluggy.PluginManager, plugin_name: str, environ: Mapping[str, str]) -> None:
+    """Read and check one plugin's settings (if it declares any); ``settings_of`` returns them from then on."""
     for impl in manager.hook.plugin_settings.get_hookimpls():
+        if impl.plugin_name != plugin_name:
+            continue
         schema = impl.function()
         if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
-            raise SettingsError(f"the plugin {impl.plugin_name} must return a msgspec.Struct class from plugin_settings")
-        loaded[impl.plugin_name] = read(impl.plugin_name, schema, environ)
-    _loaded.clear()
-    _loaded.update(loaded)
-    return loaded
+            raise SettingsError(f"the plugin {plugin_name} must return a msgspec.Struct class from plugin_settings")
+        _loaded[plugin_name] = read(plugin_name, schema, environ)
+
+
+def forget(plugin_name: str | None = None) -> None:
+    """Drop a plugin's settings (one left out), or every plugin's (before a new manager reads them)."""
+    if plugin_name is None:
+        _loaded.clear()
+    else:
+        _loaded.pop(plugin_name, None)
 
 
 def loaded() -> frozenset[str]:

@@ -53,5 +53,8 @@ class HealthController(Controller):
         # A plugin that failed in a hook lately is a failing component, even if its pages still render.
         for plugin, detail in plugin_manager.faults.recent().items():
             results[f"plugin {plugin}"] = schemas.CheckResult(ok=False, detail=detail)
+        # An installed plugin left out at start-up: the site runs without what it adds.
+        for plugin, why in plugin_manager.left_out.items():
+            results[f"plugin {plugin}"] = schemas.CheckResult(ok=False, detail={"error": why, "loaded": False})
         health = schemas.Health(ok=all(r.ok for r in results.values()), version=__version__, checks=results)
         return Response(health, status_code=200 if health.ok else 503)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -10,20 +9,14 @@ from pathlib import Path
 
 import click
 
-from directory.plugin_api import clock, prepare_database
+from directory.plugin_api import clock, run_in_database
 from plugins.badges import awards, credentials, keys
 from plugins.badges.routes import end_of_day
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
 def _run(ctx: click.Context, action):  # noqa: ANN001, ANN202 - an async callable and what it returns
-    async def run():
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        return await action()
-    try:
-        return asyncio.run(run())
-    except (awards.BadgeError, keys.SigningKeyError) as error:
-        raise click.ClickException(str(error)) from None
+    return run_in_database(ctx, action, (awards.BadgeError, keys.SigningKeyError))
 
 
 def _day(text: str | None) -> datetime | None:

@@ -74,6 +74,11 @@ def provider_page_sections(provider, register):
 
 
 @hookimpl
+def register_event_types(register):
+    register(service.STEP_EVENT, service.LeadStepped)
+
+
+@hookimpl
 def register_jobs(register, plugin_manager):
     register(service.DEADLINE_TASK, partial(service.expire, manager=plugin_manager))
     register(service.RETENTION_TASK, service.apply_retention, every=timedelta(days=1))

@@ -162,7 +162,7 @@ async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dic
         return _form_page(request, values, first, error.errors, error.suggestions, status_code=400)
     if key is None:
         return _form_page(request, values, first, {"form": problem}, status_code=400)
-    source = next((s for s in request.app.state.plugin_manager.call_isolated("lead_source", request=request)
+    source = next((s for s in await request.app.state.plugin_manager.acall_isolated("lead_source", request=request)
                    if s), "")
     try:
         submitted = await service.submit(cleaned, key, request.app.state.plugin_manager, source,

@@ -71,8 +71,24 @@ def link_hash(token: str) -> str:
     return _hash(token) if len(token) <= 100 else ""
 
 
+STEP_EVENT = "leads.step"
+
+
+class LeadStepped(msgspec.Struct, forbid_unknown_fields=True):
+    """A step of a lead's timeline that the TPE sees, for other plugins (its ``source`` says
+    who brought the lead: an ambassador's plugin follows the leads it referred)."""
+
+    kind: str
+    detail: str
+    source: str
+
+
 async def _step(lead_id: int, kind: str, detail: str, public: bool = True) -> None:
+    """Add a step to the lead's timeline; one the TPE sees is also an event in the outbox."""
     await LeadStep.insert(LeadStep(lead=lead_id, kind=kind, detail=detail, public=public, created_at=clock.now()))
+    if public:
+        lead = await Lead.select(Lead.source).where(Lead.id == lead_id).first()
+        await events.record(STEP_EVENT, [str(lead_id)], {"kind": kind, "detail": detail, "source": lead["source"]})
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ def test_an_async_implementation_of_a_synchronous_hook_fails_at_start_up(tmp_pat
             document["trop_tot"] = 1
     """)
     with pytest.raises(PluginError, match="hasty : le hook provider_document doit être une fonction ordinaire"):
-        get_plugin_manager(Settings())
+        get_plugin_manager(Settings(strict_plugins=True))
 
 
 def test_a_misspelt_argument_names_the_plugin_the_hook_and_the_right_name(tmp_path, monkeypatch):
@@ -120,7 +120,7 @@ def test_a_misspelt_argument_names_the_plugin_the_hook_and_the_right_name(tmp_pa
             pass
     """)
     with pytest.raises(PluginError, match="sloppy, hook provider_page_sections .* registr .*register"):
-        get_plugin_manager(Settings())
+        get_plugin_manager(Settings(strict_plugins=True))
 
 
 def test_a_broken_plugin_gives_one_line_and_leaves_the_help_readable(tmp_path, monkeypatch, environment):
@@ -131,7 +131,7 @@ def test_a_broken_plugin_gives_one_line_and_leaves_the_help_readable(tmp_path, m
         def register_route(register):
             pass
     """)
-    environment = {**environment, "PYTHONPATH": str(tmp_path)}
+    environment = {**environment, "PYTHONPATH": str(tmp_path), "CHANNEL_EXPERT_STRICT_PLUGINS": "true"}
     failed = subprocess.run([*COMMAND, "plugins"], env=environment, capture_output=True, text=True)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert failed.stderr.strip().splitlines() == [

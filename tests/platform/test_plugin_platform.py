@@ -12,8 +12,7 @@ import pytest
 
 from directory.platform import plugin_settings
 from directory.platform.services import prepare_database
-from directory.plugin_manager import get_plugin_manager
-from directory.settings import SettingsError
+from directory.plugin_manager import PluginError, get_plugin_manager
 from directory.tables import Provider
 from tests.conftest import COMMAND, add_providers, install_plugin, provider_row
 
@@ -71,8 +70,10 @@ def test_plugin_settings_are_typed_and_read_from_namespaced_variables(settings, 
      "CHANNEL_EXPERT_FORUM_MAX_POSTS : valeur invalide"),
 ])
 def test_a_bad_plugin_setting_names_its_variable(settings, forum, environ, variable):
-    with pytest.raises(SettingsError, match=variable):
-        get_plugin_manager(settings, environ)
+    with pytest.raises(PluginError, match=f"forum : {variable}"):
+        get_plugin_manager(replace(settings, strict_plugins=True), environ)
+    lenient = get_plugin_manager(settings, environ)  # the directory starts without it, and says why
+    assert not lenient.has_plugin("forum") and variable in lenient.left_out["forum"]
 
 
 def test_the_plugins_command_shows_migrations_and_masks_secrets(environment, forum):
@@ -88,8 +89,12 @@ def test_the_plugins_command_shows_migrations_and_masks_secrets(environment, for
     assert described["forum"]["settings"]["CHANNEL_EXPERT_FORUM_MAX_POSTS"] == 10
     assert "s3cret-key" not in listed.stdout
 
-    bad = subprocess.run([*COMMAND, "plugins"], env={**environment, "CHANNEL_EXPERT_FORUM_MAX_POSTS": "x"},
-                         capture_output=True, text=True)
-    assert bad.returncode == 1
-    assert bad.stderr.strip().startswith("Configuration invalide : CHANNEL_EXPERT_FORUM_MAX_POSTS")
-    assert "Traceback" not in bad.stderr
+    bad = {**environment, "CHANNEL_EXPERT_FORUM_MAX_POSTS": "x"}
+    lenient = subprocess.run([*COMMAND, "plugins"], env=bad, capture_output=True, text=True)
+    assert lenient.returncode == 0 and "forum (installé, NON CHARGÉ) : Le plugin forum : " \
+        "CHANNEL_EXPERT_FORUM_MAX_POSTS : valeur invalide" in lenient.stdout
+    strict = subprocess.run([*COMMAND, "plugins"], env={**bad, "CHANNEL_EXPERT_STRICT_PLUGINS": "true"},
+                            capture_output=True, text=True)
+    assert strict.returncode == 1
+    assert strict.stderr.strip().startswith("Configuration invalide : Le plugin forum : CHANNEL_EXPERT_FORUM_MAX_POSTS")
+    assert "Traceback" not in strict.stderr

@@ -31,7 +31,7 @@ async def test_the_app_runs_jobs_until_it_stops(settings, queue):
     manager = get_plugin_manager(settings)
     manager.register(pinger, name="pinger")
     await jobs.enqueue("test.ping", {"n": 1})
-    async with serve(create_app(settings, manager)) as client:
+    async with serve(create_app(replace(settings, worker_in_app=True), manager)) as client:
         await asyncio.wait_for(pinger.done.wait(), timeout=10)
         assert (await client.get("/health")).status_code == 200
     assert pinger.payloads == [{"n": 1}]

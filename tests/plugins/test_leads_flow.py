@@ -268,6 +268,45 @@ async def test_a_raising_plugin_never_loses_a_lead(settings, plugin_manager, net
     assert hooks >= {"lead_score_components", "valid_badges"}
 
 
+class FarthestFirst:
+    """A strategy that keeps the built-in ranking but offers the lead to the last ones first."""
+
+    @hookimpl
+    def lead_routing_strategy(self):
+        from plugins.leads import routing
+
+        def farthest(need, candidates, wanted, *args, **options):
+            decision = routing.route(need, candidates, len(candidates), *args, **options)
+            return replace(decision, chosen=list(reversed(decision.ranked))[:wanted])
+
+        return farthest
+
+
+class BrokenStrategy:
+    @hookimpl
+    def lead_routing_strategy(self):
+        def broken(*args, **kwargs):
+            raise RuntimeError("strategy down")
+
+        return broken
+
+
+async def test_a_plugin_replaces_the_routing_strategy_and_a_broken_one_falls_back(settings, plugin_manager, network,
+                                                                                 manual_clock):
+    plugin_manager.register(FarthestFirst(), name="farthest")
+    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with serve(app) as client:
+        assert (await ask(client, manual_clock)).status_code == 303
+    assert network["brest"] in {row["slug"] for row in await _offers()}  # the farthest eligible one, now asked
+    plugin_manager.unregister(name="farthest")
+    plugin_manager.register(BrokenStrategy(), name="broken")
+    async with serve(create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)) as client:
+        assert (await ask(client, manual_clock, contact_email="autre@ty-anne.fr")).status_code == 303
+    assert await Lead.count() == 2
+    assert "lead_routing_strategy" in {hook for report in plugin_manager.faults.recent().values()
+                                       for hook in report["hooks"]}
+
+
 async def test_notifications_survive_a_restart_and_an_smtp_outage(settings, plugin_manager, network, manual_clock,
                                                                  smtp):
     configured = replace(settings, secret_key="k" * 40, worker_in_app=False, mail_transport="smtp",
