@@ -42,3 +42,12 @@ def test_every_hookspec_has_a_docstring_with_its_parameters():
         doc = inspect.getdoc(fn) or ""
         for param in inspect.signature(fn).parameters:
             assert f":param {param}:" in doc, f"{name} does not document {param}"
+
+
+def test_every_hook_is_implemented_by_a_built_in_or_example_plugin_or_a_test():
+    """A hook nobody implements is a promise nothing keeps: each has at least one implementation."""
+    root = DOCS.parents[1]
+    sources = "\n".join(path.read_text(encoding="utf-8") for folder in ("plugins", "examples", "tests")
+                        for path in (root / folder).rglob("*.py"))
+    unused = [name for name in _hookspecs() if not re.search(rf"def {name}\(", sources)]
+    assert unused == []
