@@ -1,8 +1,7 @@
 """What the directory's own suite adds to the test kit that ships with it (``directory.testing``).
 
 The kit's fixtures (``settings``, ``plugin_manager``, ``app``, ``client``, ``network``,
-``outbox``, ``run_jobs``, ``manual_clock``) are the ones plugin authors get; its helpers are
-re-exported here for the suite's modules. The suite runs on a temporary SQLite file, or on the
+``outbox``, ``run_jobs``, ``manual_clock``) and helpers are the ones plugin authors get. The suite runs on a temporary SQLite file, or on the
 PostgreSQL database named by ``CHANNEL_EXPERT_TEST_DATABASE_URL`` (never ``DATABASE_URL``:
 tests delete data).
 """
@@ -29,9 +28,7 @@ from click.testing import CliRunner
 from directory.cli import cli
 from directory.records import COLUMNS
 from directory.settings import Settings
-from directory.testing import (  # noqa: F401 - the suite's modules import these from here
-    STRONG, add_account, add_providers, csrf_token, make_siret, provider_row, serve, sign_in,
-)
+from directory.testing import STRONG
 from geo import Gazetteer
 
 pytest_plugins = ["pytester"]  # the test kit is tried on a plugin author's project

@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -28,6 +28,7 @@ REMINDER_TASK = "badges.reminders"
 REMINDERS = (30, 7)  # days before expiry
 # Each status list is filled to half at most, at random places: an index tells nothing of its holder.
 LIST_FILL = credentials.STATUS_LIST_BITS // 2
+MAX_LISTS = 10_000  # 650 million awards: more than the network will ever make
 ACTIVE, EXPIRED, REVOKED, UPCOMING = "valide", "expiré", "révoqué", "à venir"
 
 
@@ -109,6 +110,9 @@ AWARD_COLUMNS = (BadgeAward.id, BadgeAward.provider, BadgeAward.badge.name.as_al
                  BadgeAward.badge.slug.as_alias("slug"), BadgeAward.badge.color.as_alias("color"),
                  BadgeAward.valid_from, BadgeAward.expires_at, BadgeAward.revoked_at, BadgeAward.revoked_reason,
                  BadgeAward.credential_id, BadgeAward.evidence_url, BadgeAward.note)
+
+
+PROVIDER_COLUMNS = (BadgeAward.provider.slug.as_alias("provider_slug"), BadgeAward.provider.trade_name.as_alias("trade_name"))
 
 
 def _shown(row: dict[str, Any], now: datetime) -> Shown:
@@ -231,6 +235,17 @@ async def _credential(badge: dict[str, Any], provider: dict[str, Any], status_in
     return credential_id, msgspec.json.encode(signed).decode()
 
 
+def end_of_day(text: str) -> datetime | None:
+    """A date typed by staff (``AAAA-MM-JJ``) as the last second of that day in Paris; None if empty."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadgeError("Écrivez la date comme AAAA-MM-JJ (par exemple 2027-06-30).") from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=credentials.PARIS)
+
+
 def _expiry(badge: dict[str, Any], valid_from: datetime, expires_at: datetime | None) -> datetime | None:
     if expires_at is None and badge["validity_months"]:
         expires_at = valid_from + timedelta(days=round(badge["validity_months"] * 30.44))
@@ -348,15 +363,13 @@ async def send_reminders(payload: dict[str, Any]) -> None:
     """Remind providers 30 and 7 days before a badge expires, once each (safe to run twice)."""
     now = clock.now()
     async with write_transaction(BadgeAward._meta.db):
-        rows = await BadgeAward.select(*AWARD_COLUMNS, BadgeAward.reminded).where(
+        rows = await BadgeAward.select(*AWARD_COLUMNS, BadgeAward.reminded, *PROVIDER_COLUMNS).where(
             valid_at(now) & (BadgeAward.expires_at <= now + timedelta(days=max(REMINDERS))))
         for row in rows:
             due = min((days for days in REMINDERS if row["expires_at"] <= now + timedelta(days=days)), default=None)
             if due is None or (row["reminded"] and row["reminded"] <= due):
                 continue
-            provider = await tables.Provider.select(tables.Provider.id, tables.Provider.slug,
-                                                    tables.Provider.trade_name).where(
-                tables.Provider.id == row["provider"]).first()
+            provider = {"id": row["provider"], "slug": row["provider_slug"], "trade_name": row["trade_name"]}
             await _tell(provider, "badges/rappel", {"badge": row["badge"], "expires": _day(row["expires_at"]),
                                                     "days": (row["expires_at"] - now).days + 1})
             await BadgeAward.update({BadgeAward.reminded: due}).where(BadgeAward.id == row["id"])
@@ -385,7 +398,7 @@ class StatusLists:
     async def get(self, number: int) -> dict[str, Any] | None:
         """List ``number`` (from 1), or None when no award is in it."""
         start = (number - 1) * credentials.STATUS_LIST_BITS
-        if number < 1 or not await BadgeAward.exists().where(
+        if not 1 <= number <= MAX_LISTS or not await BadgeAward.exists().where(
                 (BadgeAward.status_index >= start) & (BadgeAward.status_index < start + credentials.STATUS_LIST_BITS)):
             return None
         revoked = frozenset(row["status_index"] - start for row in await BadgeAward.select(BadgeAward.status_index).where(
@@ -406,15 +419,16 @@ class StatusLists:
 status_lists = StatusLists()
 
 
-async def verifier() -> credentials.Verifier:
-    """A verifier of this network's credentials, reading its keys and status lists."""
-    lists = {}
+async def verifier(documents: list[Any]) -> credentials.Verifier:
+    """A verifier of this network's credentials for ``documents``: its keys, and the status lists
+    those documents name (only ours, each read once)."""
     prefix = f"{site()}/badges/statuts/"
-    for number in range(1, 1 + (await BadgeAward.count()) // LIST_FILL + 1):
-        lists[list_url(number)] = await status_lists.get(number)
-    return credentials.Verifier(issuer_id(), await keys.published(), lambda url: lists.get(url)
-                                if url.startswith(prefix) else None)
+    named = {reference[0] for document in documents if isinstance(document, dict)
+             for reference in [credentials.status_reference(document)] if reference}
+    lists = {url: await status_lists.get(int(url.removeprefix(prefix))) for url in named
+             if url.startswith(prefix) and url.removeprefix(prefix).isdigit() and len(url) - len(prefix) <= 6}
+    return credentials.Verifier(issuer_id(), await keys.published(), lists.get)
 
 
 async def verify(document: Any) -> credentials.Verdict:
-    return (await verifier()).verify(document, clock.now())
+    return (await verifier([document])).verify(document, clock.now())

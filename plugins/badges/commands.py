@@ -11,7 +11,6 @@ import click
 
 from directory.plugin_api import clock, run_in_database
 from plugins.badges import awards, credentials, keys
-from plugins.badges.routes import end_of_day
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
@@ -21,7 +20,7 @@ def _run(ctx: click.Context, action):  # noqa: ANN001, ANN202 - an async callabl
 
 def _day(text: str | None) -> datetime | None:
     try:
-        return end_of_day(text or "")
+        return awards.end_of_day(text or "")
     except awards.BadgeError as error:
         raise click.BadParameter(str(error)) from None
 
@@ -122,7 +121,7 @@ def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa
 
 
 async def _verify_all(documents: list) -> list[credentials.Verdict]:
-    verifier = await awards.verifier()
+    verifier = await awards.verifier(documents)
     return [verifier.verify(document, clock.now()) for document in documents]
 
 

@@ -10,8 +10,10 @@ credentials signed with the old one still verify.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import msgspec
@@ -41,24 +43,32 @@ class SigningKeyError(RuntimeError):
 
 
 def write_new_key(path: Path) -> str:
-    """Write a new secret key to ``path`` (owner-only); returns its public ``Multikey``."""
+    """Write a new secret key to ``path`` (owner-only); returns its public ``Multikey``.
+
+    The key is written to a temporary file first, then linked into place: a reader never sees
+    a half-written key, and of two processes creating it at once, one wins (``FileExistsError``
+    for the other, which then reads the winner's).
+    """
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(credentials.secret_multibase(key) + "\n")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-key-")
+    try:
+        with os.fdopen(descriptor, "w") as file:  # mkstemp made it readable by its owner only
+            file.write(credentials.secret_multibase(key) + "\n")
+        os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
     return credentials.public_multibase(key.public_key())
 
 
-def _secret_key() -> Ed25519PrivateKey:
-    settings = badge_settings()
+def _secret_key(settings: BadgeSettings) -> Ed25519PrivateKey:
     if settings.signing_key:
         origin, text = "CHANNEL_EXPERT_BADGES_SIGNING_KEY", settings.signing_key
     else:
         path = Path(settings.signing_key_file)
-        if not path.exists():
-            public = write_new_key(path)
-            logger.warning("new badge signing key written to %s (public key %s)", path, public)
+        with contextlib.suppress(FileExistsError):  # another process made it first: use that one
+            if not path.exists():
+                logger.warning("new badge signing key written to %s (public key %s)", path, write_new_key(path))
         origin, text = str(path), path.read_text(encoding="utf-8")
     try:
         return credentials.secret_key(text)
@@ -66,12 +76,23 @@ def _secret_key() -> Ed25519PrivateKey:
         raise SigningKeyError(f"la clé de signature des badges ({origin}) est illisible : {error}") from None
 
 
+# The key of the settings it was read with, its public half recorded: read once per process
+# (a new key takes a restart, as the README says), not on every signature.
+_current: dict[tuple[str, str], Ed25519PrivateKey] = {}
+
+
 async def signing_key() -> Ed25519PrivateKey:
     """The current secret key, its public half recorded for publication."""
-    key = _secret_key()
-    public = credentials.public_multibase(key.public_key())
-    await SigningKey.insert(SigningKey(public_key=public, introduced_at=clock.now())).on_conflict(
-        target=SigningKey.public_key, action="DO NOTHING")
+    settings = badge_settings()
+    configured = (settings.signing_key, settings.signing_key_file)
+    key = _current.get(configured)
+    if key is None:
+        key = _secret_key(settings)
+        await SigningKey.insert(SigningKey(public_key=credentials.public_multibase(key.public_key()),
+                                           introduced_at=clock.now())).on_conflict(
+            target=SigningKey.public_key, action="DO NOTHING")
+        _current.clear()
+        _current[configured] = key
     return key
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from markupsafe import escape
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, client_key, clock, over_limit, problem_responses, provider_for,
+    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
 )
 from plugins.badges import awards, credentials, images
 from plugins.badges.tables import BadgeAward, BadgeClass
@@ -33,17 +33,6 @@ def _json(document: dict[str, Any] | None, missing: str) -> Response:
         raise ProblemError(404, missing)
     return Response(msgspec.json.encode(document), media_type=JSON_LD,
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
-
-
-def end_of_day(text: str) -> datetime | None:
-    """A date typed by staff (``AAAA-MM-JJ``) as the last second of that day in Paris; None if empty."""
-    if not text.strip():
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise awards.BadgeError("Écrivez la date comme AAAA-MM-JJ (par exemple 2027-06-30).") from None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=credentials.PARIS)
 
 
 class PublicBadgesController(Controller):
@@ -81,7 +70,7 @@ class PublicBadgesController(Controller):
         return Template(template_name="badges/verify.html", context={
             "verdict": await awards.verify(found), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
 
-    @post("/verifier", status_code=200)
+    @post("/verifier", status_code=200, request_max_body_size=3 * MAX_CREDENTIAL_BYTES)
     async def verify_form(self, request: Request) -> Template:
         """Verify a pasted or uploaded credential and say why it fails, in French."""
         form = await request.form()
@@ -101,11 +90,10 @@ class PublicBadgesController(Controller):
         """A badge's public page: what it says, its criteria, who holds it now."""
         badge = await _class_or_404(slug)
         holders = await BadgeAward.select(BadgeAward.provider.slug.as_alias("slug"),
-                                          BadgeAward.provider.trade_name.as_alias("trade_name"),
-                                          BadgeAward.provider.state.as_alias("state")).where(
-            (BadgeAward.badge == badge["id"]) & awards.valid_at(clock.now())).order_by(BadgeAward.provider.trade_name)
-        return Template(template_name="badges/badge.html", context={
-            "badge": badge, "holders": [h for h in holders if h["state"] == "published"]})
+                                          BadgeAward.provider.trade_name.as_alias("trade_name")).where(
+            (BadgeAward.badge == badge["id"]) & awards.valid_at(clock.now())
+            & (BadgeAward.provider.state == catalogue.PUBLISHED)).order_by(BadgeAward.provider.trade_name)
+        return Template(template_name="badges/badge.html", context={"badge": badge, "holders": holders})
 
     @get("/{slug:str}/image.svg", name="badge-image")
     async def image(self, slug: FromPath[str]) -> Response:
@@ -141,7 +129,7 @@ class VerifyApiController(Controller):
 
     @post("/verify", summary="Vérifier une attestation de badge",
           description="Corps : l'attestation Open Badges 3.0 (JSON). Réponse : `valid`, et sinon `reason` en français.",
-          responses=problem_responses(400, 429), status_code=200)
+          responses=problem_responses(400, 413, 429), status_code=200, request_max_body_size=MAX_CREDENTIAL_BYTES)
     async def verify(self, request: Request, data: Annotated[Any, Body()]) -> credentials.Verdict:
         if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
             raise ProblemError(429, "Trop de vérifications : réessayez dans une minute.")
@@ -235,7 +223,7 @@ class StaffBadgesController(Controller):
     @post("/attributions/{award_id:int}/renouveler", status_code=303)
     async def renew(self, request: Request, award_id: FromPath[int], data: Annotated[RenewForm, Form]) -> Template | Redirect:
         async def act() -> None:
-            await awards.renew(award_id, actor=request.state.account["email"], expires_at=end_of_day(data.expires))
+            await awards.renew(award_id, actor=request.state.account["email"], expires_at=awards.end_of_day(data.expires))
         return await _acted(act)
 
     @post("/attributions/{award_id:int}/revoquer", status_code=303)
@@ -246,7 +234,7 @@ class StaffBadgesController(Controller):
 
 
 async def _award(data: AwardForm, actor: str) -> None:
-    await awards.award(data.provider.strip(), data.badge.strip(), actor=actor, expires_at=end_of_day(data.expires),
+    await awards.award(data.provider.strip(), data.badge.strip(), actor=actor, expires_at=awards.end_of_day(data.expires),
                        evidence_url=data.evidence_url, note=data.note)
 
 
@@ -263,8 +251,7 @@ async def _acted(action, provider: str = "", typed: dict[str, str] | None = None
 async def _staff_page(provider: str, error: str = "", status_code: int = 200,
                       typed: dict[str, str] | None = None) -> Template:
     now = clock.now()
-    query = BadgeAward.select(*awards.AWARD_COLUMNS, BadgeAward.provider.slug.as_alias("provider_slug"),
-                              BadgeAward.provider.trade_name.as_alias("trade_name"), BadgeAward.awarded_by)
+    query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by)
     if provider:
         query = query.where(BadgeAward.provider.slug == provider)
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)

@@ -10,7 +10,7 @@ from directory.app import create_app
 from directory.tables import (
     Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, StoreEntry,
 )
-from tests.conftest import add_account, add_providers, provider_row, serve
+from directory.testing import add_account, add_providers, provider_row, serve
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from directory.accounts.guards import declared
 from directory.app import create_app
 from directory.plugin_api import STAFF, hookimpl
 from directory.tables import Account, Membership
-from tests.conftest import STRONG, serve, sign_in
+from directory.testing import STRONG, serve, sign_in
 
 
 def test_every_route_of_the_app_declares_its_access(settings, plugin_manager):

@@ -10,8 +10,8 @@ import pytest
 
 from directory.app import create_app
 from directory.tables import MailMessage, Provider
+from directory.testing import STRONG, add_account, add_providers, provider_row
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.conftest import STRONG, add_account, add_providers, provider_row
 
 pytestmark = [needs_chromium, needs_front_end]
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from directory.tables import PendingChange, ProfileChange, Provider
-from tests.conftest import csrf_token, sign_in
+from directory.testing import csrf_token, sign_in
 
 
 async def _new_token(client, name="CRM") -> str:

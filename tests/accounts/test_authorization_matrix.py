@@ -21,11 +21,11 @@ from directory.tables import (
     Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
     ProviderService, Report,
 )
+from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from tests.accounts.test_profiles import form_of
-from tests.conftest import add_account, csrf_token, sign_in
 
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}

@@ -12,8 +12,9 @@ from directory.platform.store import DatabaseStore
 from directory.tables import (
     Account, AccountToken, ApiToken, Event, MailMessage, Membership, PendingChange, ProfileChange, Provider,
 )
+from directory.testing import add_account, csrf_token, sign_in
 from tests.accounts.test_profiles import submit
-from tests.conftest import add_account, csrf_token, sign_in, signed_out
+from tests.conftest import signed_out
 
 
 async def _search(site, words):

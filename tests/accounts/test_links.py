@@ -9,7 +9,8 @@ from dataclasses import replace
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, MailMessage, Membership
-from tests.conftest import STRONG, add_providers, csrf_token, provider_row, serve, signed_out
+from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve
+from tests.conftest import signed_out
 
 
 async def _ask(client, slug: str):

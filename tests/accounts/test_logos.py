@@ -9,7 +9,7 @@ from PIL import Image
 
 from directory import logos
 from directory.tables import Logo, ProfileChange, Provider
-from tests.conftest import csrf_token, sign_in
+from directory.testing import csrf_token, sign_in
 
 UPLOAD = "/compte/prestataires/{}/logo"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from directory.tables import Account, Membership, Provider
-from tests.conftest import STRONG, add_providers, csrf_token, provider_row, sign_in
+from directory.testing import STRONG, add_providers, csrf_token, provider_row, sign_in
 
 MEMBERS = "/compte/prestataires/{}/membres"
 

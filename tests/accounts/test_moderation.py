@@ -6,8 +6,8 @@ import re
 
 from directory import catalogue
 from directory.tables import MailMessage, PendingChange, ProfileChange, Provider
+from directory.testing import csrf_token, sign_in
 from tests.accounts.test_profiles import submit
-from tests.conftest import csrf_token, sign_in
 
 
 async def _ask_identity_change(site, slug, **changes):

@@ -10,7 +10,7 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, Report, StoreEntry
-from tests.conftest import STRONG, add_providers, csrf_token, provider_row, serve
+from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account, StoreEntry
-from tests.conftest import STRONG, csrf_token, redis_running, serve, signed_out
+from directory.testing import STRONG, csrf_token, serve
+from tests.conftest import redis_running, signed_out
 
 EMAIL = "ada.lovelace@example.fr"
 

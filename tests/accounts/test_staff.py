@@ -10,7 +10,8 @@ import pytest
 
 from directory.accounts import passwords
 from directory.tables import Account
-from tests.conftest import COMMAND, STRONG
+from directory.testing import STRONG
+from tests.conftest import COMMAND
 
 
 def test_hashes_are_argon2id_with_owasp_parameters_and_verify_in_constant_time():

@@ -13,10 +13,11 @@ import pytest
 
 from directory.app import create_app
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
+from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass, SigningKey
 from plugins.leads import service as leads
-from tests.conftest import COMMAND, add_account, add_providers, csrf_token, provider_row, serve, sign_in
+from tests.conftest import COMMAND
 
 CERTIFIED, CYBER = "channel-expert-certifie", "specialiste-cybersecurite"
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from directory.app import create_app
+from directory.testing import STRONG
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
 from tests.badges.test_awards import CERTIFIED, CYBER, site as badge_site  # noqa: F401 - the fixture's setup
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.conftest import STRONG
 
 pytestmark = [needs_chromium, needs_front_end]
 
@@ -90,3 +90,18 @@ async def test_the_badge_pages_have_no_serious_accessibility_violation(server, c
     assert answer.status == 200
     await screenshot(page, "badges" + path.replace("/", "-").replace("{alpha}", "fiche"))
     assert await axe_serious(page) == []
+
+
+@pytest.mark.parametrize("email, path", [("", "/badges/verifier"), ("equipe@example.fr", "/equipe/badges")])
+async def test_the_badge_pages_fit_a_phone_without_javascript(server, browser, email, path):
+    address, _ = server
+    phone = await browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = await phone.new_page()
+    if email:
+        await page.goto(f"{address}/compte/connexion")
+        await page.get_by_label("Adresse e-mail").fill(email)
+        await page.get_by_label("Mot de passe").fill(STRONG)
+        await page.get_by_role("button", name="Se connecter").click()
+    await page.goto(address + path)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # the awards table scrolls inside
+    await phone.close()

@@ -11,8 +11,9 @@ from directory.plugin_api import hookimpl
 from directory.cli import cli
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService
+from directory.testing import provider_row
 from geo import Gazetteer
-from tests.conftest import csv_text, provider_row
+from tests.conftest import csv_text
 
 
 def asyncio_run(awaitable):

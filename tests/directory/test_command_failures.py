@@ -7,7 +7,8 @@ import asyncio
 from directory import events
 from directory.database import failure_message, write_transaction
 from directory.tables import Provider
-from tests.conftest import COMMAND, csv_text, provider_row
+from directory.testing import provider_row
+from tests.conftest import COMMAND, csv_text
 
 
 async def test_an_import_waits_for_another_writer_a_bounded_time_then_exits_with_a_french_message(

@@ -6,7 +6,7 @@ from litestar import get
 
 from directory.plugin_api import PUBLIC, hookimpl
 from directory.app import create_app
-from tests.conftest import serve
+from directory.testing import serve
 
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from directory.app import create_app
 from directory.settings import Settings
-from tests.conftest import serve
+from directory.testing import serve
 
 
 class ListHandler(logging.Handler):

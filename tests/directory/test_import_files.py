@@ -11,7 +11,8 @@ import pytest
 from directory import providers
 from directory.exchange import from_cell, to_cell
 from directory.tables import Provider
-from tests.conftest import COMMAND, csv_text, provider_row
+from directory.testing import provider_row
+from tests.conftest import COMMAND, csv_text
 
 
 def _names() -> set[str]:

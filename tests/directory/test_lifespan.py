@@ -2,7 +2,7 @@
 
 import gc
 
-from tests.conftest import serve
+from directory.testing import serve
 
 
 async def test_start_up_freezes_what_it_loaded_and_shutdown_releases_it(app):

@@ -12,7 +12,7 @@ from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from directory.accounts import api_tokens
 from directory.tables import Account, ApiToken, Membership
-from tests.conftest import add_account, add_providers, provider_row
+from directory.testing import add_account, add_providers, provider_row
 
 EXAMPLES_PER_OPERATION = 60
 # Valid-looking input that the schema cannot rule out: a place that does not exist is a 400

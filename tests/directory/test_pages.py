@@ -2,7 +2,7 @@
 
 from directory.plugin_api import hookimpl
 from directory.app import create_app
-from tests.conftest import add_providers, provider_row, serve
+from directory.testing import add_providers, provider_row, serve
 
 
 async def test_home_lists_providers_with_french_filters(client, network):

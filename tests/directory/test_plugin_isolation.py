@@ -11,7 +11,8 @@ from directory.app import create_app
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import PluginError, get_plugin_manager
 from directory.settings import Settings
-from tests.conftest import COMMAND, install_plugin, serve
+from directory.testing import serve
+from tests.conftest import COMMAND, install_plugin
 
 
 class Broken:

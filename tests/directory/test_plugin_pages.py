@@ -9,7 +9,7 @@ from litestar.response import Template
 from directory.app import create_app
 from directory.plugin_api import PUBLIC, hookimpl
 from directory.plugin_manager import PluginError, get_plugin_manager
-from tests.conftest import serve
+from directory.testing import serve
 
 
 @get("/forum", include_in_schema=False, opt=PUBLIC)

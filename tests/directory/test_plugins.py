@@ -11,7 +11,8 @@ from directory.plugin_api import hookimpl
 from directory.notifications import notify_saved
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings
-from tests.conftest import add_providers, install_plugin, provider_row, serve
+from directory.testing import add_providers, provider_row, serve
+from tests.conftest import install_plugin
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from directory.records import RecordError, clean_record, record_to_row
-from tests.conftest import provider_row
+from directory.testing import provider_row
 
 
 def test_a_valid_row_gets_its_place_from_the_gazetteer(gazetteer):

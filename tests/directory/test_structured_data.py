@@ -10,7 +10,7 @@ from importlib import resources
 
 import pytest
 
-from tests.conftest import add_providers, provider_row
+from directory.testing import add_providers, provider_row
 
 SCHEMA = "https://schema.org/"
 # Types whose values are written as JSON literals.

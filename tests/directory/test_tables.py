@@ -7,7 +7,7 @@ from directory.database import engine_for, migrate
 from directory.platform import clock
 from directory.providers import delete_provider, sync_catalogue
 from directory.tables import Provider, ProviderService, Service
-from tests.conftest import add_providers, provider_row
+from directory.testing import add_providers, provider_row
 
 
 async def test_migrations_build_every_table_and_a_second_run_applies_nothing(settings):

@@ -12,7 +12,8 @@ from directory.database import write_transaction
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.tables import Event
-from tests.conftest import add_providers, csv_text, provider_row
+from directory.testing import add_providers, provider_row
+from tests.conftest import csv_text
 
 
 class PostPublished(msgspec.Struct):

@@ -14,7 +14,8 @@ from directory.platform import plugin_settings
 from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginError, get_plugin_manager
 from directory.tables import Provider
-from tests.conftest import COMMAND, add_providers, install_plugin, provider_row
+from directory.testing import add_providers, provider_row
+from tests.conftest import COMMAND, install_plugin
 
 FORUM = Path(__file__).with_name("forum_plugin")
 

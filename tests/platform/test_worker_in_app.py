@@ -9,7 +9,7 @@ from directory.app import create_app
 from directory.platform import jobs
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
-from tests.conftest import serve
+from directory.testing import serve
 
 
 class Pinger:

@@ -7,8 +7,8 @@ import pytest
 
 from directory import providers
 from directory.records import clean_record
+from directory.testing import add_providers, provider_row
 from geo import Gazetteer
-from tests.conftest import add_providers, provider_row
 
 
 @pytest.fixture

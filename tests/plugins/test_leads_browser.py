@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from directory.app import create_app
+from directory.testing import STRONG
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.conftest import STRONG
 from tests.plugins.test_leads_flow import network  # noqa: F401 - the fixture
 
 pytestmark = [needs_chromium, needs_front_end]

@@ -11,8 +11,8 @@ from directory.app import create_app
 from directory.platform import jobs
 from directory.plugin_api import hookimpl
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
+from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
-from tests.conftest import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 
 QUIMPER = {"postal_code": "29000", "commune": "Quimper"}
 

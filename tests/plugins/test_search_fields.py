@@ -7,8 +7,8 @@ import pytest
 from directory.app import create_app
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
+from directory.testing import add_providers, provider_row, serve
 from plugins.geosearch.fields import FieldError, collect, index_settings
-from tests.conftest import add_providers, provider_row, serve
 
 RATINGS = {"pixel-gironde-bordeaux": 4.2, "studio-galet-bordeaux": 4.9}
 

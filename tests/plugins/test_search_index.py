@@ -13,10 +13,10 @@ from directory.app import create_app
 from directory.cli import cli
 from directory.database import write_transaction
 from directory.tables import Event, Provider
+from directory.testing import add_providers, provider_row, serve
 from geo import Gazetteer
 from plugins.geosearch.index import CONSUMER, SearchIndex
 from search import SearchError, SearchQuery, create_backend
-from tests.conftest import add_providers, provider_row, serve
 
 
 async def subjects(start: int, limit: int = events.BATCH) -> tuple[list[str], int]:

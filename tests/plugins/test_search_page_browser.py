@@ -7,8 +7,8 @@ import pytest
 from directory.accounts import users
 from directory.app import create_app
 from directory.tables import Account
+from directory.testing import add_providers, provider_row
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.conftest import add_providers, provider_row
 
 pytestmark = needs_chromium
 

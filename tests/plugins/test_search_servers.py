@@ -12,7 +12,8 @@ from typing import Iterator
 
 import httpx
 
-from tests.conftest import COMMAND, csv_text, free_port, provider_row
+from directory.testing import provider_row
+from tests.conftest import COMMAND, csv_text, free_port
 
 FRESH_WITHIN_S = 2.0
 START_WITHIN_S = 60.0

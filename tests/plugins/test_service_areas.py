@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import add_providers, provider_row
+from directory.testing import add_providers, provider_row
 
 
 @pytest.fixture

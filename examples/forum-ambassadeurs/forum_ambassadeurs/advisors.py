@@ -98,6 +98,8 @@ def advisor_of(source: str) -> int | None:
 
 async def follow(payload: dict[str, Any]) -> int:
     """Apply the leads' steps written since the last run to the advisors' referrals (safe to run twice)."""
+    if await events.latest() <= await events.position(CURSOR):
+        return 0  # nothing new: no write, so no lock taken every minute for nothing
     applied = 0
     async with write_transaction(Referral._meta.db):
         start = await events.position(CURSOR)
