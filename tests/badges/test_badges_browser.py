@@ -73,6 +73,14 @@ async def test_the_verification_page_accepts_a_good_credential_and_refuses_a_tam
     assert await axe_serious(page) == []
 
 
+async def _sign_in(page, address: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
+    await page.goto(f"{address}/compte/connexion")
+    await page.get_by_label("Adresse e-mail").fill(email)
+    await page.get_by_label("Mot de passe").fill(STRONG)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url(f"{address}/compte**", timeout=5000)
+
+
 @pytest.mark.parametrize("email, path", [
     ("", "/badges"), ("", f"/badges/{CERTIFIED}"), ("a@alpha.fr", "/compte/prestataires/{alpha}/badges"),
     ("equipe@example.fr", "/equipe/badges"),
@@ -81,11 +89,7 @@ async def test_the_badge_pages_have_no_serious_accessibility_violation(server, c
     address, alpha = server
     page = await context.new_page()
     if email:
-        await page.goto(f"{address}/compte/connexion")
-        await page.get_by_label("Adresse e-mail").fill(email)
-        await page.get_by_label("Mot de passe").fill(STRONG)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{address}/compte**", timeout=5000)
+        await _sign_in(page, address, email)
     answer = await page.goto(address + path.format(alpha=alpha))
     assert answer.status == 200
     await screenshot(page, "badges" + path.replace("/", "-").replace("{alpha}", "fiche"))
@@ -98,10 +102,7 @@ async def test_the_badge_pages_fit_a_phone_without_javascript(server, browser, e
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = await phone.new_page()
     if email:
-        await page.goto(f"{address}/compte/connexion")
-        await page.get_by_label("Adresse e-mail").fill(email)
-        await page.get_by_label("Mot de passe").fill(STRONG)
-        await page.get_by_role("button", name="Se connecter").click()
+        await _sign_in(page, address, email)
     await page.goto(address + path)
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # the awards table scrolls inside
     await phone.close()
