@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import functools
 import itertools
 import os
 import re
@@ -265,14 +266,21 @@ async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
     return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
 
 
+@functools.cache
+def _strong_hash() -> str:
+    """One Argon2id hash of ``STRONG`` for every account a test adds: hashing costs tens of milliseconds."""
+    from directory.accounts import passwords
+
+    return passwords.hash_password(STRONG)
+
+
 async def add_account(email_address: str, staff: bool = False, provider: str | None = None,
                       role: str = "owner") -> int:
     """An account with the password ``STRONG``, staff or a member of the provider with slug ``provider``."""
-    from directory.accounts import passwords
     from directory.tables import Provider
 
     now = clock.now()
-    [row] = await Account.insert(Account(email=email_address, password_hash=passwords.hash_password(STRONG),
+    [row] = await Account.insert(Account(email=email_address, password_hash=_strong_hash(),
                                          is_staff=staff, created_at=now, password_changed_at=now)).returning(Account.id)
     if provider:
         provider_id = (await Provider.select(Provider.id).where(Provider.slug == provider).first())["id"]

@@ -1,39 +1,78 @@
 """When an offer's answer is due: so many hours after it is made, or so many business hours.
 
-Business hours are Monday to Friday, 9:00 to 18:00, Paris time (public holidays are not
-counted out). Pure, so the rule is tested with fixed dates.
+Business hours are Monday to Friday, 9:00 to 18:00, in the provider's own working calendar:
+the local time and the public holidays of the département of its office. Alsace and Moselle
+keep Good Friday and Saint Stephen's day, overseas départements and collectivities their own
+days (abolition of slavery, for instance) and their own time zones, so a provider in Réunion is
+not asked to answer during its night. The holidays come from the maintained ``holidays``
+package rather than a list typed here, since Easter-based dates move every year. Pure, so the
+rule is tested with fixed dates.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENS, CLOSES = time(9), time(18)
 
+# The département codes whose working calendar differs from mainland France's: the
+# ``holidays`` subdivision of each, and its time zone.
+LOCAL_CALENDARS: dict[str, tuple[str, str]] = {
+    "57": ("57", "Europe/Paris"), "67": ("6AE", "Europe/Paris"), "68": ("6AE", "Europe/Paris"),
+    "971": ("971", "America/Guadeloupe"), "972": ("972", "America/Martinique"), "973": ("973", "America/Cayenne"),
+    "974": ("974", "Indian/Reunion"), "975": ("PM", "America/Miquelon"), "976": ("976", "Indian/Mayotte"),
+    "977": ("BL", "America/St_Barthelemy"), "978": ("MF", "America/Marigot"), "986": ("WF", "Pacific/Wallis"),
+    "987": ("PF", "Pacific/Tahiti"), "988": ("NC", "Pacific/Noumea"),
+}
 
-def deadline(start: datetime, hours: float, business_hours: bool = False) -> datetime:
-    """The moment ``hours`` have passed since ``start`` (only business hours count when asked)."""
+
+class WorkingCalendar:
+    """Working days and hours of one place: weekdays that are not public holidays, 9:00 to 18:00."""
+
+    def __init__(self, zone: ZoneInfo, days_off: holidays.HolidayBase) -> None:
+        self.zone = zone
+        self.days_off = days_off
+
+    def works_on(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.days_off
+
+    def next_open(self, moment: datetime) -> datetime:
+        """``moment`` if it falls in working hours, else the next opening."""
+        day = moment.date()
+        if self.works_on(day) and moment.time() < CLOSES:
+            return max(moment, datetime.combine(day, OPENS, self.zone))
+        day += timedelta(days=1)
+        while not self.works_on(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, OPENS, self.zone)
+
+
+@lru_cache(maxsize=None)
+def calendar(departement: str) -> WorkingCalendar:
+    """The working calendar of offices in ``departement`` (mainland France's when it has no own)."""
+    subdivision, zone = LOCAL_CALENDARS.get(departement, (None, "Europe/Paris"))
+    return WorkingCalendar(ZoneInfo(zone), holidays.France(subdiv=subdivision))
+
+
+def deadline(start: datetime, hours: float, business_hours: bool = False, departement: str = "") -> datetime:
+    """The moment ``hours`` have passed since ``start``.
+
+    With ``business_hours``, only the working hours of an office in ``departement`` count.
+    """
     if not business_hours:
         return start + timedelta(hours=hours)
+    place = calendar(departement)
     left = timedelta(hours=hours)
-    cursor = start.astimezone(PARIS)
+    cursor = start.astimezone(place.zone)
     while True:
-        cursor = _next_open(cursor)
-        closing = datetime.combine(cursor.date(), CLOSES, PARIS)
+        cursor = place.next_open(cursor)
+        closing = datetime.combine(cursor.date(), CLOSES, place.zone)
         if cursor + left <= closing:
             return (cursor + left).astimezone(start.tzinfo)
         left -= closing - cursor
         cursor = closing
-
-
-def _next_open(moment: datetime) -> datetime:
-    """``moment`` if it falls in business hours, else the next opening."""
-    day = moment.date()
-    if moment.weekday() < 5 and moment.time() < CLOSES:
-        return max(moment, datetime.combine(day, OPENS, PARIS))
-    day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, OPENS, PARIS)

@@ -43,7 +43,7 @@ class LeadSettings(msgspec.Struct, kw_only=True):
 
     offers_at_once: int = 3  # providers a request is offered to at once
     deadline_hours: int = 48  # to accept or decline an offer
-    business_hours: bool = False  # count the deadline in business hours (Mon–Fri, 9–18, Paris)
+    business_hours: bool = False  # count the deadline in the provider's working hours (Mon–Fri, 9–18)
     retention_days: int = 1095  # anonymise a lead this long after the last contact (3 years: the CNIL's advice)
     distance_scale_km: float = 25.0  # where the distance component halves
     requests_per_client_hour: int = 10  # form submissions from one address per hour
@@ -311,7 +311,8 @@ def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dic
 async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, by_hand: bool = False) -> str:
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
-    due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours)
+    due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours,
+                             scored.candidate.area.departement)
     provider = await tables.Provider.select(tables.Provider.trade_name).where(
         tables.Provider.id == scored.candidate.provider_id).first()
     [offer] = await Offer.insert(Offer(

@@ -90,6 +90,9 @@ async def test_a_request_is_offered_to_the_three_best_placed_and_the_tpe_gets_it
     assert link == sent.headers["location"].removesuffix("?nouvelle=1")
     [offer_mail] = await _mails_to("membre.odet@example.fr")
     assert "anne@ty-anne.fr" not in offer_mail["text"] and "Quimper" in offer_mail["subject"]
+    answer = re.search(r"http://annuaire\.example\.fr/demandes/reponse/\S+", offer_mail["text"])[0]
+    assert f'<a href="{answer}"' in offer_mail["html"] and "anne@ty-anne.fr" not in offer_mail["html"]
+    assert f'<a href="http://annuaire.example.fr{link}"' in confirmation["html"]
     assert await Job.count().where(Job.task == "leads.deadline") == 3
     [run] = await RoutingRun.select()
     assert "n'intervient pas à Quimper" in run["excluded"]

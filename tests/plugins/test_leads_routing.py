@@ -123,3 +123,30 @@ def test_a_deadline_in_business_hours_skips_nights_and_weekends():
     assert deadlines.deadline(saturday, 2, business_hours=True) == datetime(2026, 11, 30, 11, 0, tzinfo=PARIS)
     early = datetime(2026, 11, 30, 7, 30, tzinfo=PARIS)
     assert deadlines.deadline(early, 9, business_hours=True) == datetime(2026, 11, 30, 18, 0, tzinfo=PARIS)
+
+
+def test_business_hours_skip_the_public_holidays_of_the_providers_departement():
+    before_armistice = datetime(2026, 11, 10, 17, 0, tzinfo=PARIS)
+    # 1 h on Tuesday 10th; Wednesday 11 November is off; 3 h on Thursday.
+    assert deadlines.deadline(before_armistice, 4, True, "33") == datetime(2026, 11, 12, 12, 0, tzinfo=PARIS)
+    christmas_eve = datetime(2026, 12, 24, 17, 0, tzinfo=PARIS)
+    # Saint Stephen's day (26th) is a Saturday in 2026; in 2025 it was a Friday, off in Alsace only.
+    assert deadlines.deadline(christmas_eve, 2, True, "33") == datetime(2026, 12, 28, 10, 0, tzinfo=PARIS)
+    in_2025 = datetime(2025, 12, 24, 17, 0, tzinfo=PARIS)
+    assert deadlines.deadline(in_2025, 2, True, "75") == datetime(2025, 12, 26, 10, 0, tzinfo=PARIS)
+    assert deadlines.deadline(in_2025, 2, True, "67") == datetime(2025, 12, 29, 10, 0, tzinfo=PARIS)
+    # Easter-based days move: Whit Monday is 25 May in 2026.
+    whit_friday = datetime(2026, 5, 22, 17, 0, tzinfo=PARIS)
+    assert deadlines.deadline(whit_friday, 2, True, "29") == datetime(2026, 5, 26, 10, 0, tzinfo=PARIS)
+
+
+def test_overseas_offices_count_their_own_hours_and_days():
+    reunion = deadlines.calendar("974").zone
+    # 17:00 in Paris on a Monday is 20:00 in Réunion: the clock starts at 9:00 on Tuesday there.
+    monday_5pm_paris = datetime(2026, 11, 30, 17, 0, tzinfo=PARIS)
+    assert deadlines.deadline(monday_5pm_paris, 2, True, "974") == datetime(2026, 12, 1, 11, 0, tzinfo=reunion)
+    # 20 December, the abolition of slavery, is off in Réunion (a Friday in 2024), not in Paris.
+    thursday = datetime(2024, 12, 19, 17, 0, tzinfo=reunion)
+    assert deadlines.deadline(thursday, 2, True, "974") == datetime(2024, 12, 23, 10, 0, tzinfo=reunion)
+    assert deadlines.deadline(thursday.astimezone(PARIS), 2, True, "75") == datetime(2024, 12, 19, 16, 0,
+                                                                                     tzinfo=PARIS)
