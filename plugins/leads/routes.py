@@ -116,11 +116,7 @@ class LeadFormController(Controller):
     @get("/suivi/{token:str}", name="lead-follow")
     async def follow(self, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
         lead = await _lead_or_404(token)
-        return Template(template_name="leads/follow.html", context={
-            "lead": lead, "token": token, "new": bool(nouvelle), "steps": await service.timeline(lead["id"]),
-            "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
-            "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
-            "details_limit": forms.LIMITS["details"]})
+        return await _follow_page(lead, token, new=bool(nouvelle))
 
     @post("/suivi/{token:str}/precisions", status_code=303)
     async def add_details(self, token: FromPath[str],
@@ -139,11 +135,24 @@ class LeadFormController(Controller):
         return Redirect(f"/devis/suivi/{token}", status_code=303)
 
     @post("/suivi/{token:str}/supprimer", status_code=200)
-    async def delete(self, token: FromPath[str]) -> Template:
-        """Erase the request's personal data now; the link leads nowhere afterwards."""
+    async def delete(self, token: FromPath[str],
+                     data: Annotated[DeleteForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+        """Erase the request's personal data now, once confirmed; the link leads nowhere afterwards."""
         lead = await _lead_or_404(token)
+        if data.confirm != "oui":
+            return await _follow_page(lead, token, status_code=400,
+                                      delete_error="Cochez la case pour confirmer la suppression de votre demande.")
         await service.anonymise(lead["id"])
         return Template(template_name="leads/deleted.html")
+
+
+async def _follow_page(lead: dict[str, Any], token: str, status_code: int = 200, **context: Any) -> Template:
+    """The TPE's page of its request: its steps, who accepted, and what it may still do."""
+    return Template(template_name="leads/follow.html", status_code=status_code, context={
+        "lead": lead, "token": token, "steps": await service.timeline(lead["id"]),
+        "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
+        "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
+        "details_limit": forms.LIMITS["details"], **context})
 
 
 async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dict[str, Any],
@@ -174,6 +183,10 @@ async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dic
 
 class DetailsForm(msgspec.Struct):
     details: Annotated[str, msgspec.Meta(max_length=forms.LIMITS["details"])] = ""
+
+
+class DeleteForm(msgspec.Struct):
+    confirm: Annotated[str, msgspec.Meta(max_length=10)] = ""
 
 
 class AnswerForm(msgspec.Struct):

@@ -231,7 +231,10 @@ async def test_the_tpe_adds_details_closes_and_deletes_its_request(site, network
     assert "Avec paiement en ligne." in (await Lead.select(Lead.description).first())["description"]
     await site.post(f"{follow}/cloturer", data={"_csrf_token": token})
     assert {row["state"] for row in await _offers()} == {"withdrawn"}
-    deleted = await site.post(f"{follow}/supprimer", data={"_csrf_token": token})
+    unconfirmed = await site.post(f"{follow}/supprimer", data={"_csrf_token": token})
+    assert unconfirmed.status_code == 400 and "Cochez la case" in unconfirmed.text
+    assert (await Lead.select(Lead.contact_email).first())["contact_email"] == "anne@ty-anne.fr"
+    deleted = await site.post(f"{follow}/supprimer", data={"_csrf_token": token, "confirm": "oui"})
     assert deleted.status_code == 200 and "sont effacées" in deleted.text
     lead = await Lead.select().first()
     assert (lead["contact_email"], lead["description"], lead["state"]) == ("", "", "deleted")
