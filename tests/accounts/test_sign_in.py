@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from directory.accounts import users
+from directory.accounts import sessions, users
 from directory.app import create_app
 from directory.tables import Account, StoreEntry
 from directory.testing import STRONG, csrf_token, serve
@@ -30,6 +30,8 @@ async def site(request, settings, plugin_manager):
     app = create_app(configured, plugin_manager)
     async with serve(app) as client:
         client.configured = configured  # for a second browser on the same stores
+        client.store = request.param
+        client.sessions = app.stores.get(sessions.STORE_NAME)
         if request.param == "redis":
             await app.stores.get("sessions").delete_all()
             await app.stores.get("accounts").delete_all()
@@ -56,6 +58,25 @@ async def test_sign_in_renews_the_session_id_and_sign_out_ends_it(site):
     assert out.status_code == 303
     site.cookies.set("ce_session", stolen)  # the old cookie is worth nothing now
     assert await signed_out(site)
+
+
+async def test_a_session_dies_after_eight_idle_hours_and_after_seven_days_in_any_case(manual_clock, site):
+    await _sign_in(site)
+    # Each answer stores the session again for eight hours: in Redis, a real time to live.
+    assert 8 * 3600 - 60 <= await site.sessions.expires_in(site.cookies["ce_session"]) <= 8 * 3600
+    for _ in range(23):  # a request every seven hours, never idle for eight: 161 hours
+        manual_clock.advance(hours=7)
+        assert not await signed_out(site)
+    manual_clock.advance(hours=6, minutes=59)
+    assert not await signed_out(site)
+    manual_clock.advance(minutes=2)  # seven days and a minute after signing in
+    assert await signed_out(site)
+    if site.store == "database":  # Redis counts its time to live on its own clock
+        await _sign_in(site)
+        manual_clock.advance(hours=7, minutes=59)
+        assert not await signed_out(site)
+        manual_clock.advance(hours=8, seconds=1)
+        assert await signed_out(site)
 
 
 async def test_unknown_account_and_wrong_password_get_the_same_answer(site):
