@@ -5,7 +5,8 @@ fixtures with no conftest to copy:
 
 - ``settings``: the directory's settings on a migrated test database, emptied of providers
   before each test. SQLite in a temporary folder by default; the PostgreSQL database that
-  ``CHANNEL_EXPERT_TEST_DATABASE_URL`` names otherwise (its tables are emptied: never point it
+  ``CHANNEL_EXPERT_TEST_DATABASE_URL`` names otherwise (with pytest-xdist, one database per
+  worker beside it, ``<name>_gw0``…; their tables are emptied: never point it
   at real data). Mail is written to files in the test's temporary folder.
 - ``plugin_manager``: the built-in plugins and the installed plugins your tests are about,
   named in the ini option ``channel_expert_plugins`` (``channel_expert_plugins = "ambassadeurs"``
@@ -42,6 +43,7 @@ from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -86,11 +88,31 @@ def pytest_configure(config: pytest.Config) -> None:
 # The database ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     configured = os.environ.get(TEST_DATABASE_ENV)
-    if configured:
-        return configured
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    if not configured:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return await _worker_database(configured, worker) if worker else configured
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    """The database of one pytest-xdist worker, beside the one named: ``<name>_<worker>``.
+
+    Each test empties the tables it starts from, so two workers sharing a database would undo
+    each other's tests. Created on first use; dropping it is the caller's (as for the one named).
+    """
+    import asyncpg
+
+    parts = urlsplit(url)
+    own = f"{parts.path.lstrip('/')}_{worker}"
+    connection = await asyncpg.connect(url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", own):
+            await connection.execute(f'CREATE DATABASE "{own}"')
+    finally:
+        await connection.close()
+    return urlunsplit(parts._replace(path=f"/{own}"))
 
 
 @pytest.fixture(scope="session")

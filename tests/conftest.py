@@ -184,16 +184,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     logging.setLogRecordFactory(_recording_factory)
 
 
+_workers_leaks: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """With pytest-xdist, what each worker found in its own logs (its exit status is not enough)."""
+    _workers_leaks.extend(getattr(node, "workeroutput", {}).get("log_leaks", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any log record of the whole suite holds a planted or generated secret."""
     logging.setLogRecordFactory(_make_record)
-    leaks = []
+    leaks = list(_workers_leaks)
     for record in _log_records:
         if record.name.startswith("httpx"):  # the tests' own HTTP client, not the directory
             continue
         text = record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         if any(canary in text for canary in LOG_CANARIES) or SECRET_SHAPES.search(text):
             leaks.append(f"{record.name}: {text[:200]}")
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: the controller tells
+        session.config.workeroutput["log_leaks"] = leaks
+        return
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print("\nSecrets found in the logs:\n" + "\n".join(leaks[:20]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -234,26 +235,30 @@ async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offli
     alpha = site.slugs[0]
     environment = {**environment, "CHANNEL_EXPERT_PUBLIC_URL": "http://annuaire.example.fr"}
 
-    def invoke(*args):
-        done = subprocess.run([*COMMAND, *args], env=environment, capture_output=True, text=True, timeout=120)
+    async def invoke(*args):
+        # In a thread: the site's own writes (its search index follows the awards) must go on
+        # while the command waits for the database, or each would wait for the other.
+        done = await asyncio.to_thread(subprocess.run, [*COMMAND, *args], env=environment, capture_output=True,
+                                       text=True, timeout=120)
         done.exit_code, done.output = done.returncode, done.stdout + done.stderr
         return done
-    awarded = invoke("badges", "award", alpha, CYBER, "--expires", "2027-01-31", "--evidence", "https://alpha.fr/anssi")
+    awarded = await invoke("badges", "award", alpha, CYBER, "--expires", "2027-01-31",
+                           "--evidence", "https://alpha.fr/anssi")
     assert awarded.exit_code == 0, awarded.output
     award_id = int(re.search(r"n° (\d+)", awarded.output)[1])
-    exported = invoke("badges", "export", alpha)
+    exported = await invoke("badges", "export", alpha)
     (tmp_path / "badges.json").write_text(exported.output, encoding="utf-8")
     (tmp_path / "emetteur.json").write_text((await site.get("/badges/emetteur")).text, encoding="utf-8")
     (tmp_path / "statuts.json").write_text((await site.get("/badges/statuts/1")).text, encoding="utf-8")
     offline = ["badges", "verify", str(tmp_path / "badges.json"), "--issuer", str(tmp_path / "emetteur.json"),
                "--status-list", str(tmp_path / "statuts.json")]
-    checked = invoke(*offline)
+    checked = await invoke(*offline)
     assert checked.exit_code == 0 and "VALABLE : « Spécialiste cybersécurité » de Alpha Web" in checked.output
-    assert invoke("badges", "renew", str(award_id), "--expires", "2028-01-31").exit_code == 0
-    assert invoke("badges", "revoke", str(award_id), "--reason", "Formation non renouvelée").exit_code == 0
-    assert invoke(*offline).exit_code == 0  # the saved list predates the revocation
+    assert (await invoke("badges", "renew", str(award_id), "--expires", "2028-01-31")).exit_code == 0
+    assert (await invoke("badges", "revoke", str(award_id), "--reason", "Formation non renouvelée")).exit_code == 0
+    assert (await invoke(*offline)).exit_code == 0  # the saved list predates the revocation
     (tmp_path / "statuts.json").write_text((await site.get("/badges/statuts/1")).text, encoding="utf-8")
-    revoked = invoke(*offline)
+    revoked = await invoke(*offline)
     assert revoked.exit_code == 1 and "révoquée" in revoked.output
-    refused = invoke("badges", "award", "inconnu", CYBER)
+    refused = await invoke("badges", "award", "inconnu", CYBER)
     assert refused.exit_code == 1 and "Aucun prestataire" in refused.output
