@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import service
+from plugins.leads import deadlines, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
     AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
@@ -43,6 +43,11 @@ def register_routes(register):
 @hookimpl
 def register_templates(register):
     register(HERE / "templates")
+
+
+@hookimpl
+def register_template_helpers(add_global, add_filter):
+    add_global("local_time", deadlines.local_time)  # deadlines told in the provider's own time
 
 
 @hookimpl

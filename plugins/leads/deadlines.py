@@ -21,22 +21,30 @@ PARIS = ZoneInfo("Europe/Paris")
 OPENS, CLOSES = time(9), time(18)
 
 # The département codes whose working calendar differs from mainland France's: the
-# ``holidays`` subdivision of each, and its time zone.
-LOCAL_CALENDARS: dict[str, tuple[str, str]] = {
-    "57": ("57", "Europe/Paris"), "67": ("6AE", "Europe/Paris"), "68": ("6AE", "Europe/Paris"),
-    "971": ("971", "America/Guadeloupe"), "972": ("972", "America/Martinique"), "973": ("973", "America/Cayenne"),
-    "974": ("974", "Indian/Reunion"), "975": ("PM", "America/Miquelon"), "976": ("976", "Indian/Mayotte"),
-    "977": ("BL", "America/St_Barthelemy"), "978": ("MF", "America/Marigot"), "986": ("WF", "Pacific/Wallis"),
-    "987": ("PF", "Pacific/Tahiti"), "988": ("NC", "Pacific/Noumea"),
+# ``holidays`` subdivision of each, its time zone, and how its local time is named.
+LOCAL_CALENDARS: dict[str, tuple[str, str, str]] = {
+    "57": ("57", "Europe/Paris", ""), "67": ("6AE", "Europe/Paris", ""), "68": ("6AE", "Europe/Paris", ""),
+    "971": ("971", "America/Guadeloupe", "heure de la Guadeloupe"),
+    "972": ("972", "America/Martinique", "heure de la Martinique"),
+    "973": ("973", "America/Cayenne", "heure de la Guyane"),
+    "974": ("974", "Indian/Reunion", "heure de La Réunion"),
+    "975": ("PM", "America/Miquelon", "heure de Saint-Pierre-et-Miquelon"),
+    "976": ("976", "Indian/Mayotte", "heure de Mayotte"),
+    "977": ("BL", "America/St_Barthelemy", "heure de Saint-Barthélemy"),
+    "978": ("MF", "America/Marigot", "heure de Saint-Martin"),
+    "986": ("WF", "Pacific/Wallis", "heure de Wallis-et-Futuna"),
+    "987": ("PF", "Pacific/Tahiti", "heure de Tahiti"),
+    "988": ("NC", "Pacific/Noumea", "heure de Nouméa"),
 }
 
 
 class WorkingCalendar:
     """Working days and hours of one place: weekdays that are not public holidays, 9:00 to 18:00."""
 
-    def __init__(self, zone: ZoneInfo, days_off: holidays.HolidayBase) -> None:
+    def __init__(self, zone: ZoneInfo, days_off: holidays.HolidayBase, local_name: str) -> None:
         self.zone = zone
         self.days_off = days_off
+        self.local_name = local_name  # "" where the time is Paris's
 
     def works_on(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.days_off
@@ -55,8 +63,16 @@ class WorkingCalendar:
 @lru_cache(maxsize=None)
 def calendar(departement: str) -> WorkingCalendar:
     """The working calendar of offices in ``departement`` (mainland France's when it has no own)."""
-    subdivision, zone = LOCAL_CALENDARS.get(departement, (None, "Europe/Paris"))
-    return WorkingCalendar(ZoneInfo(zone), holidays.France(subdiv=subdivision))
+    subdivision, zone, local_name = LOCAL_CALENDARS.get(departement, (None, "Europe/Paris", ""))
+    return WorkingCalendar(ZoneInfo(zone), holidays.France(subdiv=subdivision), local_name)
+
+
+def local_time(moment: datetime, departement: str) -> str:
+    """A moment as people in ``departement`` read it: « 01/12/2026 à 11:00 (heure de La Réunion) »,
+    or as in Paris where the time is Paris's. A deadline counted in local hours is told in them."""
+    place = calendar(departement)
+    shown = moment.astimezone(place.zone).strftime("%d/%m/%Y à %H:%M")
+    return f"{shown} ({place.local_name})" if place.local_name else shown
 
 
 def deadline(start: datetime, hours: float, business_hours: bool = False, departement: str = "") -> datetime:

@@ -311,8 +311,8 @@ def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dic
 async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, by_hand: bool = False) -> str:
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
-    due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours,
-                             scored.candidate.area.departement)
+    office = scored.candidate.area.departement
+    due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours, office)
     provider = await tables.Provider.select(tables.Provider.trade_name).where(
         tables.Provider.id == scored.candidate.provider_id).first()
     [offer] = await Offer.insert(Offer(
@@ -321,10 +321,10 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
         remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
     )).returning(Offer.id)
     await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
-                                        f"{paris_time(due)}).")
+                                        f"{deadlines.local_time(due, lead['departement'])}).")
     for address in await provider_addresses(scored.candidate.provider_id):
         await mail.send(address, "leads/nouvelle-demande", {
-            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": paris_time(due),
+            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": deadlines.local_time(due, office),
             "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
             "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")

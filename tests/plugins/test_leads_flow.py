@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -149,6 +150,21 @@ async def test_a_provider_accepts_from_its_dashboard_and_the_tpe_sees_who(site, 
     assert "Agence Odet a accepté votre demande" in page and "odet@example.fr" in page
     subjects = [m["subject"] for m in await _mails_to("anne@ty-anne.fr")]
     assert subjects[-1] == "Agence Odet a accepté votre demande de devis"
+
+
+async def test_an_overseas_provider_is_told_its_deadline_in_its_own_time(site, manual_clock):
+    [reunion] = await add_providers(provider_row(trade_name="Lagon Web", email="lagon@example.re", postal_code="97400",
+                                                 commune="Saint-Denis", services="e-commerce"))
+    await add_account("membre.lagon@example.re", provider=reunion)
+    follow = (await ask(site, manual_clock, near="97400")).headers["location"]
+    [offer] = await Offer.select(Offer.deadline_at).where(Offer.provider.slug == reunion)
+    local = offer["deadline_at"].astimezone(ZoneInfo("Indian/Reunion")).strftime("%d/%m/%Y à %H:%M")
+    told = f"{local} (heure de La Réunion)"
+    [mail] = await _mails_to("membre.lagon@example.re")
+    assert told in mail["text"] and told in mail["html"]
+    assert told in (await site.get(follow)).text  # the TPE, in Réunion too
+    await sign_in(site, "membre.lagon@example.re")
+    assert f"Répondez avant le {told}." in (await site.get("/compte/demandes")).text
 
 
 async def test_another_providers_member_cannot_answer_an_offer(site, network, manual_clock):
