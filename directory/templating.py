@@ -22,9 +22,10 @@ CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def paris_time(moment: datetime) -> str:
-    """A moment as people in France read it: « 27/11/2026 à 12:03 »."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+def paris_time(moment: datetime, zone: ZoneInfo = PARIS) -> str:
+    """A moment as people in France read it: « 27/11/2026 à 12:03 », on Paris's clock unless
+    ``zone`` names another (an overseas office's)."""
+    return moment.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
 
 
 def namespace(plugin_name: str) -> str:

@@ -112,7 +112,8 @@ AWARD_COLUMNS = (BadgeAward.id, BadgeAward.provider, BadgeAward.badge.name.as_al
                  BadgeAward.credential_id, BadgeAward.evidence_url, BadgeAward.note)
 
 
-PROVIDER_COLUMNS = (BadgeAward.provider.slug.as_alias("provider_slug"), BadgeAward.provider.trade_name.as_alias("trade_name"))
+PROVIDER_COLUMNS = (BadgeAward.provider.slug.as_alias("provider_slug"),
+                    BadgeAward.provider.trade_name.as_alias("trade_name"))
 
 
 def _shown(row: dict[str, Any], now: datetime) -> Shown:
@@ -422,11 +423,10 @@ status_lists = StatusLists()
 async def verifier(documents: list[Any]) -> credentials.Verifier:
     """A verifier of this network's credentials for ``documents``: its keys, and the status lists
     those documents name (only ours, each read once)."""
-    prefix = f"{site()}/badges/statuts/"
+    ours = re.compile(re.escape(f"{site()}/badges/statuts/") + r"([0-9]{1,6})")
     named = {reference[0] for document in documents if isinstance(document, dict)
              for reference in [credentials.status_reference(document)] if reference}
-    lists = {url: await status_lists.get(int(url.removeprefix(prefix))) for url in named
-             if url.startswith(prefix) and url.removeprefix(prefix).isdigit() and len(url) - len(prefix) <= 6}
+    lists = {url: await status_lists.get(int(found[1])) for url in named if (found := ours.fullmatch(url))}
     return credentials.Verifier(issuer_id(), await keys.published(), lists.get)
 
 

@@ -76,15 +76,15 @@ def _secret_key(settings: BadgeSettings) -> Ed25519PrivateKey:
         raise SigningKeyError(f"la clé de signature des badges ({origin}) est illisible : {error}") from None
 
 
-# The key of the settings it was read with, its public half recorded: read once per process
-# (a new key takes a restart, as the README says), not on every signature.
-_current: dict[tuple[str, str], Ed25519PrivateKey] = {}
+# The key of the settings it was read with, its public half recorded in the database in use:
+# read once per process (a new key takes a restart, as the README says), not on every signature.
+_current: dict[tuple[str, str, object], Ed25519PrivateKey] = {}
 
 
 async def signing_key() -> Ed25519PrivateKey:
     """The current secret key, its public half recorded for publication."""
     settings = badge_settings()
-    configured = (settings.signing_key, settings.signing_key_file)
+    configured = (settings.signing_key, settings.signing_key_file, SigningKey._meta.db)
     key = _current.get(configured)
     if key is None:
         key = _secret_key(settings)

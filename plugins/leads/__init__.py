@@ -47,7 +47,7 @@ def register_templates(register):
 
 @hookimpl
 def register_template_helpers(add_global, add_filter):
-    add_global("local_time", deadlines.local_time)  # deadlines told in the provider's own time
+    add_filter("local_time", deadlines.local_time)  # deadlines told in the provider's own time
 
 
 @hookimpl

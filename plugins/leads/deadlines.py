@@ -12,17 +12,20 @@ rule is tested with fixed dates.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from directory.plugin_api import paris_time
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENS, CLOSES = time(9), time(18)
 
 # The département codes whose working calendar differs from mainland France's: the
 # ``holidays`` subdivision of each, its time zone, and how its local time is named.
-LOCAL_CALENDARS: dict[str, tuple[str, str, str]] = {
+MAINLAND = (None, "Europe/Paris", "")
+LOCAL_CALENDARS: dict[str, tuple[str | None, str, str]] = {
     "57": ("57", "Europe/Paris", ""), "67": ("6AE", "Europe/Paris", ""), "68": ("6AE", "Europe/Paris", ""),
     "971": ("971", "America/Guadeloupe", "heure de la Guadeloupe"),
     "972": ("972", "America/Martinique", "heure de la Martinique"),
@@ -41,9 +44,9 @@ LOCAL_CALENDARS: dict[str, tuple[str, str, str]] = {
 class WorkingCalendar:
     """Working days and hours of one place: weekdays that are not public holidays, 9:00 to 18:00."""
 
-    def __init__(self, zone: ZoneInfo, days_off: holidays.HolidayBase, local_name: str) -> None:
-        self.zone = zone
-        self.days_off = days_off
+    def __init__(self, subdivision: str | None, zone: str, local_name: str) -> None:
+        self.zone = ZoneInfo(zone)
+        self.days_off = holidays.France(subdiv=subdivision)  # each year's days are worked out when first asked
         self.local_name = local_name  # "" where the time is Paris's
 
     def works_on(self, day: date) -> bool:
@@ -60,19 +63,23 @@ class WorkingCalendar:
         return datetime.combine(day, OPENS, self.zone)
 
 
-@lru_cache(maxsize=None)
 def calendar(departement: str) -> WorkingCalendar:
     """The working calendar of offices in ``departement`` (mainland France's when it has no own)."""
-    subdivision, zone, local_name = LOCAL_CALENDARS.get(departement, (None, "Europe/Paris", ""))
-    return WorkingCalendar(ZoneInfo(zone), holidays.France(subdiv=subdivision), local_name)
+    return _calendar(*LOCAL_CALENDARS.get(departement, MAINLAND))
+
+
+@cache
+def _calendar(subdivision: str | None, zone: str, local_name: str) -> WorkingCalendar:
+    """One calendar per distinct calendar, made when first needed (each costs a few milliseconds)."""
+    return WorkingCalendar(subdivision, zone, local_name)
 
 
 def local_time(moment: datetime, departement: str) -> str:
-    """A moment as people in ``departement`` read it: « 01/12/2026 à 11:00 (heure de La Réunion) »,
+    """A moment as people in ``departement`` read it: « 01/12/2026 à 11:00, heure de La Réunion »,
     or as in Paris where the time is Paris's. A deadline counted in local hours is told in them."""
     place = calendar(departement)
-    shown = moment.astimezone(place.zone).strftime("%d/%m/%Y à %H:%M")
-    return f"{shown} ({place.local_name})" if place.local_name else shown
+    shown = paris_time(moment, place.zone)
+    return f"{shown}, {place.local_name}" if place.local_name else shown
 
 
 def deadline(start: datetime, hours: float, business_hours: bool = False, departement: str = "") -> datetime:

@@ -222,8 +222,8 @@ async def _offers_of(account: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     rows = await Offer.select(
         Offer.id, Offer.state, Offer.offered_at, Offer.deadline_at, Offer.partial, Offer.remote, Offer.distance_km,
-        Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.departement.as_alias("office"), Offer.lead.services.as_alias("services"),
-        Offer.lead.commune.as_alias("commune"), Offer.lead.postal_code.as_alias("postal_code"),
+        Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.departement.as_alias("office"),
+        Offer.lead.services.as_alias("services"), Offer.lead.commune.as_alias("commune"), Offer.lead.postal_code.as_alias("postal_code"),
         Offer.lead.budget.as_alias("budget"), Offer.lead.start.as_alias("start"),
         Offer.lead.company_size.as_alias("company_size"), Offer.lead.sector.as_alias("sector"),
         Offer.lead.description.as_alias("description"), Offer.lead.contact_name.as_alias("contact_name"),
@@ -327,7 +327,8 @@ class AnswerLinkController(Controller):
 async def _offer_by_link(token: str) -> dict[str, Any]:
     offer = await Offer.select(
         Offer.id, Offer.state, Offer.deadline_at, Offer.provider.trade_name.as_alias("trade_name"),
-        Offer.provider.departement.as_alias("office"), Offer.lead.services.as_alias("services"), Offer.lead.commune.as_alias("commune"),
+        Offer.provider.departement.as_alias("office"), Offer.lead.services.as_alias("services"),
+        Offer.lead.commune.as_alias("commune"),
         Offer.lead.budget.as_alias("budget"), Offer.lead.start.as_alias("start"),
         Offer.lead.description.as_alias("description"), Offer.lead.contact_name.as_alias("contact_name"),
         Offer.lead.contact_email.as_alias("contact_email"), Offer.lead.contact_phone.as_alias("contact_phone"),

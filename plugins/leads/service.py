@@ -324,7 +324,8 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
                                         f"{deadlines.local_time(due, lead['departement'])}).")
     for address in await provider_addresses(scored.candidate.provider_id):
         await mail.send(address, "leads/nouvelle-demande", {
-            "trade_name": provider["trade_name"], "commune": lead["commune"], "due": deadlines.local_time(due, office),
+            "trade_name": provider["trade_name"], "commune": lead["commune"],
+            "due": deadlines.local_time(due, office),
             "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
             "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")

@@ -159,10 +159,12 @@ async def test_an_overseas_provider_is_told_its_deadline_in_its_own_time(site, m
     follow = (await ask(site, manual_clock, near="97400")).headers["location"]
     [offer] = await Offer.select(Offer.deadline_at).where(Offer.provider.slug == reunion)
     local = offer["deadline_at"].astimezone(ZoneInfo("Indian/Reunion")).strftime("%d/%m/%Y à %H:%M")
-    told = f"{local} (heure de La Réunion)"
+    told = f"{local}, heure de La Réunion"
     [mail] = await _mails_to("membre.lagon@example.re")
     assert told in mail["text"] and told in mail["html"]
-    assert told in (await site.get(follow)).text  # the TPE, in Réunion too
+    page = (await site.get(follow)).text
+    assert told in page  # the TPE, in Réunion too, and each step on the same clock
+    assert "heure de La Réunion</time> — Demande reçue." in page
     await sign_in(site, "membre.lagon@example.re")
     assert f"Répondez avant le {told}." in (await site.get("/compte/demandes")).text
 

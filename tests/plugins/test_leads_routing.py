@@ -143,8 +143,8 @@ def test_business_hours_skip_the_public_holidays_of_the_providers_departement():
 def test_deadlines_are_told_in_local_time_where_it_is_not_paris():
     moment = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
     assert deadlines.local_time(moment, "33") == deadlines.local_time(moment, "67") == "01/12/2026 à 08:00"
-    assert deadlines.local_time(moment, "974") == "01/12/2026 à 11:00 (heure de La Réunion)"
-    assert deadlines.local_time(moment, "972") == "01/12/2026 à 03:00 (heure de la Martinique)"
+    assert deadlines.local_time(moment, "974") == "01/12/2026 à 11:00, heure de La Réunion"
+    assert deadlines.local_time(moment, "972") == "01/12/2026 à 03:00, heure de la Martinique"
 
 
 def test_overseas_offices_count_their_own_hours_and_days():
