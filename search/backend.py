@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from search.model import IndexSettings, SearchQuery, SearchResult
 
@@ -39,6 +39,11 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     async def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; with a point, every hit of a document with ``_geo`` has its ``distance_km``."""
+
+    async def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
+        """Run ``queries``, answers in the same order. An engine may share work between queries
+        that differ only by filter, facets and page, or send them in one request."""
+        return [await self.search(query) for query in queries]
 
     @abc.abstractmethod
     async def ids(self) -> set[str]:

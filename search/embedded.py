@@ -41,6 +41,8 @@ DISTANCE_BITS = 21  # tens of metres: the earth's diameter fits
 SORT_BITS = 24  # a document's place in a field sort: MAX_SLOTS fit
 AFTER_TYPOS = (np.int64(1) << TYPO_BIT) - 1  # the key's fields after words and typos
 NEAREST_RADII_KM = (25, 100, 400, 1600)  # circles tried, in turn, for the nearest documents
+# The chord between two points of the unit sphere is sqrt(2 - 2 cos): squared and scaled here to tens of metres.
+_CHORD_SCALE = 2.0 * (EARTH_RADIUS_KM * 100) ** 2
 
 
 @lru_cache(maxsize=4096)
@@ -126,7 +128,8 @@ class _Search:
         if not index.slot_of:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
         words = query_words(query.text)
-        per_word = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
+        ranked = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
+        per_word = [packed for packed, _ in ranked]
         # Every condition becomes one mask over a first set of slots, then a single selection.
         # Without a radius, distances are measured after filtering, for the slots that remain.
         whole_map = query.near is not None and query.radius_km is None
@@ -136,9 +139,9 @@ class _Search:
         elif whole_map:
             # Over the whole index at once: cached masks combine without gathering every slot.
             passing = index.located_mask if query.filter is None else index.located_mask & self._mask(query.filter)
-            if per_word:
-                passing = passing & (per_word[0] != MISSING)
-            slots, closeness, mask = np.flatnonzero(passing), None, None
+            if ranked:
+                passing = passing & ranked[0][1]
+            slots, closeness, mask = passing.nonzero()[0], None, None
         elif query.near is not None:
             (slots, closeness), mask = self._geo(), None
         else:
@@ -287,19 +290,20 @@ class _Search:
         inside = (closeness >= math.cos(angle)).nonzero()[0]
         return table.slots[start:end][inside], closeness[inside]
 
-    def _word_ranks(self, word: str, prefix: bool) -> np.ndarray:
-        """Per slot, what the word adds to the relevance key where it matches, ``MISSING`` elsewhere.
+    def _word_ranks(self, word: str, prefix: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot, what the word adds to the relevance key where it matches (``MISSING`` elsewhere),
+        and whether it matches.
 
         Cached per word until the index changes: people search with few distinct words.
         """
         key = (word, prefix)
-        terms, packed = self.index.word_cache.get(key) or self.index.word_cache.remember(
+        terms, packed, matching = self.index.word_cache.get(key) or self.index.word_cache.remember(
             key, self._compute_word_ranks(word, prefix))
         self.terms.append(terms)
         self.words.append(key)
-        return packed
+        return packed, matching
 
-    def _compute_word_ranks(self, word: str, prefix: bool) -> tuple[set[str], np.ndarray]:
+    def _compute_word_ranks(self, word: str, prefix: bool) -> tuple[set[str], np.ndarray, np.ndarray]:
         index = self.index
         typos = np.full(self.size, NO_MATCH, dtype=np.int32)
         attribute = np.full(self.size, NO_MATCH, dtype=np.int32)
@@ -327,7 +331,8 @@ class _Search:
                 exact[slots] = True
         fields = ((typos.astype(np.int64) << TYPO_BIT) + (attribute.astype(np.int64) << ATTRIBUTE_BIT)
                   + ((~exact).astype(np.int64) << INEXACT_BIT) - (np.int64(1) << COUNT_BIT))
-        return {term for term, _, _ in alternatives}, np.where(typos == NO_MATCH, MISSING, fields)
+        matching = typos != NO_MATCH
+        return {term for term, _, _ in alternatives}, np.where(matching, fields, MISSING), matching
 
     def _rank_other_words(self, per_word: list[np.ndarray], slots: np.ndarray, key: np.ndarray) -> None:
         """Add the words after the first to the candidates' keys (they all match the first)."""
@@ -393,7 +398,7 @@ class _Search:
         ties: list[np.ndarray] = []
         if closeness is not None:
             # The chord through the earth grows with the distance and costs a square root, not an arccosine.
-            ties.append((np.sqrt(np.maximum(2.0 - 2.0 * closeness, 0.0)) * (EARTH_RADIUS_KM * 100)).astype(np.int64))
+            ties.append(np.sqrt(np.maximum(_CHORD_SCALE - _CHORD_SCALE * closeness, 0.0)).astype(np.int64))
         if self.field_sort is not None:
             first = ((key >> TYPO_BIT) << SORT_BITS) + self.index.sort_rank(*self.field_sort)[slots]
         else:

@@ -113,6 +113,11 @@ def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict
     return params
 
 
+def multi_search_queries(index: str, queries: Sequence[SearchQuery], reaches: Sequence[float] = ()) -> list[dict]:
+    """The ``queries`` of a Meilisearch multi-search request, each in ``index``."""
+    return [{"indexUid": index, "q": query.text, **search_parameters(query, reaches)} for query in queries]
+
+
 def parse_result(answer: dict[str, Any], query: SearchQuery, distance_km=None) -> SearchResult:
     """Hits, total and facet counts from a Meilisearch answer.
 
@@ -200,14 +205,23 @@ class MeilisearchBackend(SearchBackend):
             await self._wait(await self._call(self._client.delete_index, temporary))
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        index = self._client.index(self._uid)
-        reaches: list[float] = []
-        if REACH_FIELD in fields(query.filter):
-            # Read at each search, so a reach another process just indexed is never missed.
-            counted = await self._call(index.search, "", {"limit": 0, "facets": [REACH_FIELD]})
-            reaches = reach_values(counted.get("facetDistribution") or {})
-        answer = await self._call(index.search, query.text, search_parameters(query, reaches))
+        reaches = await self._reaches([query])
+        answer = await self._call(self._client.index(self._uid).search, query.text, search_parameters(query, reaches))
         return parse_result(answer, query, self._distance_km)
+
+    async def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
+        """One multi-search request for every query (``/multi-search``), after the reaches if needed."""
+        reaches = await self._reaches(queries)
+        answer = await self._call(self._client.multi_search, multi_search_queries(self._uid, queries, reaches))
+        return [parse_result(result, query, self._distance_km) for result, query in zip(answer["results"], queries)]
+
+    async def _reaches(self, queries: Sequence[SearchQuery]) -> list[float]:
+        """The reaches the filters of ``queries`` must know (see ``filter_expression``), or none."""
+        if not any(REACH_FIELD in fields(query.filter) for query in queries):
+            return []
+        # Read at each search, so a reach another process just indexed is never missed.
+        counted = await self._call(self._client.index(self._uid).search, "", {"limit": 0, "facets": [REACH_FIELD]})
+        return reach_values(counted.get("facetDistribution") or {})
 
     async def ids(self) -> set[str]:
         index = self._client.index(self._uid)

@@ -320,21 +320,15 @@ class MemoryIndex:
         vectors[self.geo.slots] = self.geo.xyz
         return vectors
 
-    @cached_property
-    def unit_coordinates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The same vectors as three columns, for gathering a few slots' coordinates."""
-        return tuple(np.ascontiguousarray(self.unit_vectors[:, axis]) for axis in range(3))  # type: ignore[return-value]
-
     def closeness(self, slots: np.ndarray, point: np.ndarray) -> np.ndarray:
         """The cosine of the distance from ``point`` (a unit vector) to each of ``slots``.
 
         For many slots, one product over the whole index then a gather; for few, a gather of
-        each coordinate: whichever reads less memory.
+        their vectors then a product: whichever reads less memory.
         """
         if len(slots) * 4 > len(self.alive):
             return (self.unit_vectors @ point)[slots]
-        x, y, z = self.unit_coordinates
-        return x[slots] * point[0] + y[slots] * point[1] + z[slots] * point[2]
+        return self.unit_vectors.take(slots, axis=0) @ point
 
     @cached_property
     def reach_table(self) -> ReachTable:

@@ -24,7 +24,7 @@ from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
 from plugins.geosearch.fields import FACETS, collect, index_settings
-from plugins.geosearch.schemas import SearchHit
+from plugins.geosearch.hits import Facts
 
 CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
@@ -98,9 +98,8 @@ class SearchIndex:
         self.follower: events.Follower | None = None
         self._task: asyncio.Task | None = None
         self.ready = False
-        # Per provider, its document as the engine returned it and the hit shown for it:
-        # rebuilt when the engine returns another document object (the profile changed).
-        self.shown: dict[str, tuple[dict[str, Any], SearchHit]] = {}
+        # Per provider, the facts of its hit (see ``plugins.geosearch.hits``).
+        self.shown: dict[str, Facts] = {}
 
     async def build(self, providers: list[Provider]) -> list[dict[str, Any]]:
         """The search documents of ``providers``: an id, then whatever the plugins add, one

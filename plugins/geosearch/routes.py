@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 
@@ -71,12 +71,13 @@ class SearchController(Controller):
             max_items=10)] = None,
         page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
-    ) -> SearchResponse:
-        return await run_search(request.app.state.search, SearchParameters(
+    ) -> Response[SearchResponse]:
+        answer = await run_search(request.app.state.search, SearchParameters(
             q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services)) if services else (),
             languages=tuple(dict.fromkeys(languages)) if languages else (), on_site=on_site, remote=remote, sort=sort,
             page=page, limit=limit, filters=_plugin_filters(filter or []),
         ))
+        return Response(answer.json(), media_type=MediaType.JSON)
 
     @get("/places", summary="Lieux pour l'autocomplétion",
          description="Communes dont le nom ou le code postal commence par le texte, les plus peuplées d'abord.",
@@ -129,7 +130,7 @@ async def search_page(request: Request) -> Template:
     response, error, suggestions = None, None, []
     if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
-            response = await run_search(request.app.state.search, parameters)
+            response = (await run_search(request.app.state.search, parameters)).shown()
         except UnknownPlace as unknown:
             error, suggestions = unknown.unknown, unknown.suggestions
         except ProblemError as problem:

@@ -7,13 +7,14 @@ from typing import Any
 import msgspec
 
 
-class SearchHit(msgspec.Struct):
+class SearchHit(msgspec.Struct, kw_only=True):
     """A provider found, with its distance from the searched place when there is one.
 
     ``on_site``: it comes to its clients, within ``radius_km`` of its office and in its
     ``service_departements``; ``remote``: it also works remotely. ``matched_services``: the
-    services the search asked for, by name or by filter. ``fields``: what other plugins
-    return with each hit (their certification badges, for one).
+    services the search asked for, by name or by filter, in the catalogue's order. ``fields``: what other plugins
+    return with each hit (their certification badges, for one). The two fields a search
+    adds to a provider's facts come last (see ``plugins.geosearch.hits``).
     """
 
     slug: str
@@ -24,15 +25,15 @@ class SearchHit(msgspec.Struct):
     departement: str
     services: list[str]
     url: str
-    distance_km: float | None
     on_site: bool = False
     remote: bool = False
     radius_km: int | None = None
     service_departements: list[str] = []
-    matched_services: list[str] = []
     latitude: float | None = None
     longitude: float | None = None
     fields: dict[str, Any] = {}
+    distance_km: float | None
+    matched_services: list[str] = []
 
 
 class PlaceSummary(msgspec.Struct):

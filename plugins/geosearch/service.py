@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 import msgspec
 
 from directory.plugin_api import InvalidField, ProblemError, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
-from search import REACH_FIELD, And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
+from search import And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
 from search.text import tokens
 
+from plugins.geosearch import hits
 from plugins.geosearch.fields import FACETS
+from plugins.geosearch.hits import Answer, Found
 from plugins.geosearch.index import SearchIndex
-from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchHit, SearchResponse
+from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse
 
 # Remote-only providers shown below those who come on site (the rest: ``remote=true``).
 REMOTE_SHOWN = 5
@@ -96,30 +97,13 @@ def _filter(kind: str | None, services: tuple[str, ...], languages: tuple[str, .
     return clauses[0] if len(clauses) == 1 else And(tuple(clauses))
 
 
-def _tenths(km: float) -> float:
-    """Kilometres to the nearest hundred metres, halves up as people round (a quarter of ``round``'s cost)."""
-    return math.floor(km * 10 + 0.5) / 10
-
-
-def _summary(provider: str, document: dict[str, Any], returned: tuple[str, ...] = ()) -> SearchHit:
-    return SearchHit(
-        slug=provider, kind=document["kind"], trade_name=document["trade_name"], commune=document["commune"],
-        postal_code=document["postal_code"], departement=document["departement"],
-        services=document["services"], url=document["url"], distance_km=None,
-        on_site=document.get("on_site", False), remote=document.get("remote", False),
-        radius_km=document.get(REACH_FIELD), service_departements=document.get("service_departements", []),
-        latitude=(document.get("_geo") or {}).get("lat"), longitude=(document.get("_geo") or {}).get("lng"),
-        fields={name: document[name] for name in returned if name in document},
-    )
-
-
 @lru_cache(maxsize=4096)
-def wanted_services(text: str, chosen: tuple[str, ...]) -> frozenset[str]:
-    """The services a search asks for: chosen as filters, or named by a word of its text ("e-commerce")."""
+def wanted_services(text: str, chosen: tuple[str, ...]) -> int:
+    """The services a search asks for, as bits: chosen as filters, or named by a word of its text ("e-commerce")."""
     words = [word for word in tokens(text) if len(word) >= 3]
     named = {slug for slug, label_words in _SERVICE_WORDS.items()
              if any(label.startswith(word) for word in words for label in label_words)}
-    return frozenset(named | set(chosen))
+    return hits.service_bits(named | set(chosen))
 
 
 _SERVICE_WORDS = {s.slug: tokens(f"{s.label} {s.slug}") for s in catalogue.SERVICES}
@@ -186,7 +170,7 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
     return Plan(area, query, remote, nearest)
 
 
-async def run_search(index: SearchIndex, parameters: SearchParameters) -> SearchResponse:
+async def run_search(index: SearchIndex, parameters: SearchParameters) -> Answer:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display.
 
     With a place and no radius, the question is "who serves me": providers who come on site
@@ -200,19 +184,22 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Search
     point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
     planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None,
                    index.facets)
-    result = await index.backend.search(planned.query)
+    if planned.remote_only is None:
+        result, remote = await index.backend.search(planned.query), None
+    else:
+        result, remote = await index.backend.search_many([planned.query, planned.remote_only])
+    nobody = not result.total and not (remote and remote.total)
+    nearest = await index.backend.search(planned.nearest) if planned.nearest is not None and nobody else None
     wanted = wanted_services(parameters.q, parameters.services)
-    response = SearchResponse(
-        hits=_hits(index, result, wanted), total=result.total, page=parameters.page, limit=parameters.limit,
+
+    def shown(found: SearchResult | None) -> list[Found]:
+        return [] if found is None else hits.found(index.shown, found, wanted, index.returned)
+
+    return Answer(SearchResponse(
+        hits=[], total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
-        area=planned.area, sort=planned.query.sort,
-    )
-    if planned.remote_only is not None:
-        remote = await index.backend.search(planned.remote_only)
-        response.remote_hits, response.remote_total = _hits(index, remote, wanted), remote.total
-    if planned.nearest is not None and not result.total and not response.remote_total:
-        response.nearest = _hits(index, await index.backend.search(planned.nearest), wanted)
-    return response
+        area=planned.area, sort=planned.query.sort, remote_total=remote.total if remote else 0,
+    ), shown(result), shown(remote), shown(nearest))
 
 
 def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> None:
@@ -225,22 +212,3 @@ def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> No
                                      f"(relevance, distance{''.join(', ' + s for s in sorted(index.sorts))})."))
     if problems:
         raise ProblemError(400, " ".join(problem.message for problem in problems), problems)
-
-
-def _hits(index: SearchIndex, result: SearchResult, wanted: frozenset[str]) -> list[SearchHit]:
-    """The hits to show. Each provider's hit is made once per document (most searches show
-    known providers); engines measure distances when there is a point (see ``SearchBackend.search``).
-    """
-    shown, hits = index.shown, []
-    for hit in result.hits:
-        known = shown.get(hit.id)
-        if known is None or known[0] is not hit.document:
-            known = shown[hit.id] = (hit.document, _summary(hit.id, hit.document, index.returned))
-        summary = known[1]
-        matched = [] if wanted.isdisjoint(summary.services) else [s for s in summary.services if s in wanted]
-        if hit.distance_km is not None or matched:
-            summary = msgspec.structs.replace(
-                summary, distance_km=None if hit.distance_km is None else _tenths(hit.distance_km),
-                matched_services=matched)
-        hits.append(summary)
-    return hits

@@ -1,8 +1,10 @@
 """Who serves my place: a provider's own radius, its départements, and remote work shown apart."""
 
+import msgspec
 import pytest
 
 from directory.testing import add_providers, provider_row
+from plugins.geosearch.service import SearchParameters, run_search
 
 
 @pytest.fixture
@@ -130,3 +132,19 @@ async def test_nobody_around_offers_wider_radii_and_the_nearest_beyond(cantal, c
     widen = text.split('class="widen"')[1].split("</section>")[0]
     assert "radius_km=50" in widen and "radius_km=200" in widen and "Les plus proches" in widen
     assert body["nearest"][0]["trade_name"] in widen
+
+
+async def test_the_api_sends_byte_for_byte_the_hits_the_page_shows(cantal, app, client):
+    """The API sends each provider's facts as encoded once (``plugins.geosearch.hits``): the same JSON."""
+    await client.get("/api/search", params={"q": "maintenance"})  # the index is ready
+    seen = [await run_search(app.state.search, SearchParameters(**parameters)) for parameters in (
+        {"q": "maintenance", "near": "15000"},  # matched services, distances, remote hits
+        {"near": "63000"},  # the same providers at other distances, nothing matched
+        {"q": "maintenance"},  # no place: no distance
+        {"q": "maintenance", "near": "29000", "on_site": True},  # nobody comes: the nearest
+    )]
+    answer = seen[0]
+    assert [bool(answer.hits), bool(answer.remote_hits), bool(answer.nearest)] == [True, True, False]
+    assert seen[0].hits[0].overlap and seen[3].nearest and seen[2].hits[0].distance_km is None
+    for answer in seen:
+        assert answer.json() == msgspec.json.encode(answer.shown())

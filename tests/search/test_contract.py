@@ -118,6 +118,14 @@ async def test_reaches_combines_with_other_filters_text_and_distances(index):
     assert result.hits[0].distance_km == pytest.approx(30.6, abs=1.5)
 
 
+async def test_several_queries_at_once_answer_as_each_alone(index):
+    served = Reaches(LIBOURNE.lat, LIBOURNE.lon) | Eq("remote", False)
+    queries = [SearchQuery(text="informatique", near=LIBOURNE, filter=served, facets=("kind",)),
+               SearchQuery(text="informatique", near=LIBOURNE, filter=Eq("remote", True) & Not(served), limit=1),
+               SearchQuery(text="agence", sort="distance", near=BORDEAUX, offset=1, limit=1)]
+    assert await index.search_many(queries) == [await index.search(query) for query in queries]
+
+
 async def test_a_reach_follows_updates(index):
     await index.upsert([{**DOCUMENTS[4], "_reach_km": 90}])  # Arcachon now comes to Libourne
     assert set(await ids(index, filter=Reaches(LIBOURNE.lat, LIBOURNE.lon))) == {"micro", "arcachon"}

@@ -1,7 +1,9 @@
 """The Meilisearch backend's translation to Meilisearch's documented API, without a server."""
 
 from search import Eq, GeoPoint, In, IndexSettings, Not, Reaches, SearchQuery
-from search.meili import filter_expression, parse_result, reach_values, search_parameters, settings_payload
+from search.meili import (
+    filter_expression, multi_search_queries, parse_result, reach_values, search_parameters, settings_payload,
+)
 
 
 def test_filters_use_meilisearch_syntax_with_escaped_values():
@@ -41,6 +43,16 @@ def test_search_parameters_for_a_geolocated_filtered_faceted_page():
     }
     relevance = search_parameters(SearchQuery(text="agence", near=GeoPoint(44.84, -0.58)))
     assert relevance["sort"] == ["_geoPoint(44.84, -0.58):asc"] and "matchingStrategy" not in relevance
+
+
+def test_a_multi_search_sends_each_query_with_its_text_to_the_index():
+    served = Reaches(44.84, -0.58)
+    queries = [SearchQuery(text="agence", filter=served, near=GeoPoint(44.84, -0.58)),
+               SearchQuery(text="agence", filter=Eq("remote", True) & Not(served), near=GeoPoint(44.84, -0.58), limit=5)]
+    assert multi_search_queries("providers", queries, [30.0]) == [
+        {"indexUid": "providers", "q": "agence", **search_parameters(query, [30.0])} for query in queries]
+    assert multi_search_queries("providers", queries, [30.0])[1]["filter"] == \
+        '(remote = true) AND (NOT ((_reach_km = 30.0 AND _geoRadius(44.84, -0.58, 30000))))'
 
 
 def test_relevance_order_keeps_the_radius_and_ranks_distance_after_words_and_typos():
