@@ -403,13 +403,13 @@ class _Search:
             first = ((key >> TYPO_BIT) << SORT_BITS) + self.index.sort_rank(*self.field_sort)[slots]
         else:
             first = ((key >> TYPO_BIT) << DISTANCE_BITS) + ties.pop()
-        rest = key & AFTER_TYPOS
         if len(first) > wanted:
             # Everything up to the wanted-th, ties included, then the other rules among equals.
             limit = np.partition(first, wanted - 1)[wanted - 1]
             top = (first <= limit).nonzero()[0]
-            return top[np.lexsort((rest[top], *(tie[top] for tie in ties), first[top]))][query.offset:wanted]
-        return np.lexsort((rest, *ties, first))[query.offset:wanted]
+            return top[np.lexsort((key[top] & AFTER_TYPOS, *(tie[top] for tie in ties), first[top]))][
+                query.offset:wanted]
+        return np.lexsort((key & AFTER_TYPOS, *ties, first))[query.offset:wanted]
 
 
 def _unit_vector(lat: float, lon: float) -> np.ndarray:

@@ -50,11 +50,6 @@ class Found(NamedTuple):
         return msgspec.structs.replace(self.facts.hit, distance_km=self.distance_km,
                                        matched_services=_matched(self.overlap)[0])
 
-    def raw(self) -> msgspec.Raw:
-        return msgspec.Raw(b'%b"distance_km":%b,"matched_services":%b}' % (
-            self.facts.prefix, _encode(self.distance_km), _matched(self.overlap)[1]))
-
-
 class Answer(NamedTuple):
     """A search's response, its hits kept as found until the page or the API asks for them."""
 
@@ -62,6 +57,7 @@ class Answer(NamedTuple):
     hits: list[Found]
     remote_hits: list[Found] = []
     nearest: list[Found] = []
+    near: msgspec.Raw | None = None  # the response's place, encoded once per place
 
     def shown(self) -> SearchResponse:
         """The response with its hits as objects, as the page uses them."""
@@ -70,10 +66,22 @@ class Answer(NamedTuple):
             remote_hits=[found.hit() for found in self.remote_hits], nearest=[found.hit() for found in self.nearest])
 
     def json(self) -> bytes:
-        """The response as the API sends it: the JSON of ``shown()``, made without re-encoding the facts."""
+        """The response as the API sends it: the JSON of ``shown()``, made without encoding again
+        the facts of the hits or the place."""
         return _encode(msgspec.structs.replace(
-            self.response, hits=[found.raw() for found in self.hits],
-            remote_hits=[found.raw() for found in self.remote_hits], nearest=[found.raw() for found in self.nearest]))
+            self.response, near=self.near, hits=_array(self.hits), remote_hits=_array(self.remote_hits),
+            nearest=_array(self.nearest)))
+
+
+def _array(found: list[Found]) -> msgspec.Raw:
+    """Hits as a JSON array: each one's facts as encoded, then what the search adds."""
+    parts: list[bytes] = []
+    for one in found:
+        parts += (one.facts.prefix, b'"distance_km":', _encode(one.distance_km), b',"matched_services":',
+                  _matched(one.overlap)[1], b"},")
+    if parts:
+        parts[-1] = b"}"  # no comma after the last
+    return msgspec.Raw(b"[%b]" % b"".join(parts))
 
 
 def facts(provider: str, document: dict[str, Any], returned: tuple[str, ...]) -> Facts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import msgspec
 
@@ -45,19 +46,27 @@ def place_summary(place: Place) -> PlaceSummary:
                         place.lat, place.lon)
 
 
+class Near(NamedTuple):
+    """A place searched around: its point, and how the answer shows it, as an object and encoded."""
+
+    point: GeoPoint
+    shown: ResolvedPlace
+    encoded: msgspec.Raw
+
+
 @lru_cache(maxsize=8192)
-def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, GeoPoint | None, ResolvedPlace | None]:
-    """What a place query means, its point, and how the answer shows it; the gazetteer never changes."""
+def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, Near | None]:
+    """What a place query means and the place searched around, if any; the gazetteer never changes."""
     resolution = resolve(gazetteer, text)
     if not resolution.found:
-        return resolution, None, None
+        return resolution, None
     places = [place_summary(p) for p in resolution.places[:10]]
     shown = ResolvedPlace(
         query=resolution.query, kind=resolution.kind, lat=resolution.lat, lon=resolution.lon,
         place=places[0] if places else None,
         alternatives=places[1:10] + [place_summary(p) for p in resolution.suggestions[:5]],
     )
-    return resolution, GeoPoint(resolution.lat, resolution.lon), shown
+    return resolution, Near(GeoPoint(resolution.lat, resolution.lon), shown, msgspec.Raw(msgspec.json.encode(shown)))
 
 
 class UnknownPlace(ProblemError):
@@ -71,12 +80,12 @@ class UnknownPlace(ProblemError):
         self.suggestions = suggestions
 
 
-def resolve_near(gazetteer: Gazetteer, text: str) -> tuple[GeoPoint, ResolvedPlace]:
-    """The point and place ``near`` names, or ``UnknownPlace``."""
-    resolution, point, shown = _understood(gazetteer, text)
-    if point is None or shown is None:
+def resolve_near(gazetteer: Gazetteer, text: str) -> Near:
+    """The place ``near`` names, or ``UnknownPlace``."""
+    resolution, near = _understood(gazetteer, text)
+    if near is None:
         raise UnknownPlace(text, [place_summary(place) for place in resolution.suggestions])
-    return point, shown
+    return near
 
 
 @lru_cache(maxsize=4096, typed=True)
@@ -181,9 +190,10 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Answer
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     _check_plugin_fields(index, parameters)
-    point, resolved = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else (None, None)
-    planned = plan(parameters, point, resolved.place.departement if resolved and resolved.place else None,
-                   index.facets)
+    near = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else None
+    resolved = near.shown if near else None
+    planned = plan(parameters, near.point if near else None,
+                   resolved.place.departement if resolved and resolved.place else None, index.facets)
     if planned.remote_only is None:
         result, remote = await index.backend.search(planned.query), None
     else:
@@ -199,7 +209,7 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Answer
         hits=[], total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
         area=planned.area, sort=planned.query.sort, remote_total=remote.total if remote else 0,
-    ), shown(result), shown(remote), shown(nearest))
+    ), shown(result), shown(remote), shown(nearest), near.encoded if near else None)
 
 
 def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> None:
