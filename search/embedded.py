@@ -129,7 +129,7 @@ class _Search:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
         words = query_words(query.text)
         ranked = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
-        per_word = [packed for packed, _ in ranked]
+        matching = ranked[0][1] if ranked else None  # the first word: every candidate has it
         # Every condition becomes one mask over a first set of slots, then a single selection.
         # Without a radius, distances are measured after filtering, for the slots that remain.
         whole_map = query.near is not None and query.radius_km is None
@@ -139,8 +139,8 @@ class _Search:
         elif whole_map:
             # Over the whole index at once: cached masks combine without gathering every slot.
             passing = index.located_mask if query.filter is None else index.located_mask & self._mask(query.filter)
-            if ranked:
-                passing = passing & ranked[0][1]
+            if matching is not None:
+                passing = passing & matching
             slots, closeness, mask = passing.nonzero()[0], None, None
         elif query.near is not None:
             (slots, closeness), mask = self._geo(), None
@@ -148,25 +148,22 @@ class _Search:
             slots, closeness, mask = index.live_slots, None, None
         if query.filter is not None and nearest is None and not whole_map:
             mask = _both(mask, self._filter(query.filter, slots))
-        first = per_word[0][slots] if per_word else None
-        if first is not None and not whole_map:
-            mask = _both(mask, first != MISSING)
+        if matching is not None and not whole_map:
+            mask = _both(mask, matching[slots])
         if mask is not None:
             keep = mask.nonzero()[0]
             slots = slots[keep]
             closeness = closeness[keep] if closeness is not None else None
-            first = first[keep] if first is not None else None
         if whole_map:
             closeness = index.closeness(slots, _unit_vector(query.near.lat, query.near.lon))
-        key = index.base_key[slots]
-        if first is not None:
-            key += first
-            self._rank_other_words(per_word[1:], slots, key)
-            if query.sort == "distance":
-                # Nearest first among the documents that match every word (Meilisearch's "all").
-                full = (key >> COUNT_BIT == MAX_WORDS - len(words)).nonzero()[0]
-                slots, key = slots[full], key[full]
-                closeness = closeness[full] if closeness is not None else None
+        key = self._text_key([packed for packed, _ in ranked])[slots]
+        if len(ranked) > 1 and len(slots):
+            self._rank_proximity(slots, key)
+        if ranked and query.sort == "distance":
+            # Nearest first among the documents that match every word (Meilisearch's "all").
+            full = (key >> COUNT_BIT == MAX_WORDS - len(words)).nonzero()[0]
+            slots, key = slots[full], key[full]
+            closeness = closeness[full] if closeness is not None else None
         facets = self._facets(slots)
         page = self._page(key, closeness, slots)
         ids, docs, shown = index.ids, index.docs, slots[page].tolist()
@@ -334,16 +331,26 @@ class _Search:
         matching = typos != NO_MATCH
         return {term for term, _, _ in alternatives}, np.where(matching, fields, MISSING), matching
 
-    def _rank_other_words(self, per_word: list[np.ndarray], slots: np.ndarray, key: np.ndarray) -> None:
-        """Add the words after the first to the candidates' keys (they all match the first)."""
-        matched = None
-        for packed in per_word:
-            word = packed[slots]
-            # Words count only while every earlier word matched (Meilisearch's "last" strategy).
-            matched = word != MISSING if matched is None else matched & (word != MISSING)
-            key += word * matched
-        if per_word and len(slots):
-            self._rank_proximity(slots, key)
+    def _text_key(self, per_word: list[np.ndarray]) -> np.ndarray:
+        """Per slot, its key for the query's words: every rule but proximity, which depends on
+        the candidates. Only the slots that match the first word are ever read.
+
+        Cached per words until the index changes, as each word's ranks are: the candidates of a
+        text then read their keys in a single gather.
+        """
+        if not per_word:
+            return self.index.base_key
+        cached = ("_text", *self.words)
+        found = self.index.word_cache.get(cached)
+        if found is None:
+            found = self.index.base_key + per_word[0]
+            matched = None
+            for packed in per_word[1:]:
+                # Words count only while every earlier word matched (Meilisearch's "last" strategy).
+                matched = packed != MISSING if matched is None else matched & (packed != MISSING)
+                found += packed * matched
+            found = self.index.word_cache.remember(cached, found)
+        return found
 
     def _rank_proximity(self, slots: np.ndarray, key: np.ndarray) -> None:
         """Add proximity to the best (words, typos) bucket's keys when it is small enough."""
@@ -412,10 +419,16 @@ class _Search:
         return np.lexsort((key & AFTER_TYPOS, *ties, first))[query.offset:wanted]
 
 
+@lru_cache(maxsize=8192)
 def _unit_vector(lat: float, lon: float) -> np.ndarray:
-    """A point on the unit sphere: the cosine of two points' distance is their vectors' product."""
+    """A point on the unit sphere: the cosine of two points' distance is their vectors' product.
+
+    Remembered (read-only): a search asks for its place's vector in each of its queries.
+    """
     phi, lam = math.radians(lat), math.radians(lon)
-    return np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
+    vector = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
+    vector.flags.writeable = False
+    return vector
 
 
 def _both(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
