@@ -73,6 +73,28 @@ async def test_pages_of_a_large_result_follow_the_full_order_even_with_ties(engi
     assert by_relevance == [d["id"] for d in sorted(documents, key=lambda d: (-d["completeness"], int(d["id"][1:])))]
 
 
+async def test_a_page_around_a_place_is_the_slice_of_the_full_order(engine):
+    # Pages only measure the candidates that can reach them: the same order as measuring all,
+    # with typos (other buckets), offices on the same spot and a few metres apart (equal tens of metres).
+    rng = random.Random(12)
+    spots = [(rng.uniform(43, 50), rng.uniform(-2, 7)) for _ in range(150)]
+    documents = []
+    for i in range(900):
+        lat, lon = rng.choice(spots)
+        lat += rng.choice([0, 0, 0.00003, -0.00004, rng.uniform(-0.3, 0.3)])
+        documents.append(document(i, lat, lon, name=rng.choice(["Agence web", "Agence", "Agance web"]),
+                                  completeness=rng.choice([10, 50, 90])))
+    await engine.upsert(documents)
+    for _ in range(25):
+        point = GeoPoint(*rng.choice(spots)) if rng.random() < 0.5 else GeoPoint(rng.uniform(43, 50), rng.uniform(-2, 7))
+        for text in ("agence", "agence web"):
+            everything = [hit.id for hit in (await engine.search(SearchQuery(text=text, near=point, limit=1000))).hits]
+            assert len(everything) == 900 if text == "agence" else len(everything) > 300
+            for offset, limit in ((0, 5), (0, 20), (37, 3), (600, 20)):
+                page = await engine.search(SearchQuery(text=text, near=point, offset=offset, limit=limit))
+                assert [hit.id for hit in page.hits] == everything[offset:offset + limit]
+
+
 async def test_ranking_rules_apply_in_order(engine):
     await engine.upsert([
         {"id": "typo", "name": "Agance web", "completeness": 100},
