@@ -45,10 +45,12 @@ class Found(NamedTuple):
     overlap: int
 
     def hit(self) -> SearchHit:
+        """The hit as the page shows it (its facts' own object when the search adds nothing)."""
         if self.distance_km is None and not self.overlap:
             return self.facts.hit
         return msgspec.structs.replace(self.facts.hit, distance_km=self.distance_km,
                                        matched_services=_matched(self.overlap)[0])
+
 
 class Answer(NamedTuple):
     """A search's response, its hits kept as found until the page or the API asks for them."""

@@ -15,7 +15,6 @@ from search.text import tokens
 
 from plugins.geosearch import hits
 from plugins.geosearch.fields import FACETS
-from plugins.geosearch.hits import Answer, Found
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse
 
@@ -179,7 +178,7 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
     return Plan(area, query, remote, nearest)
 
 
-async def run_search(index: SearchIndex, parameters: SearchParameters) -> Answer:
+async def run_search(index: SearchIndex, parameters: SearchParameters) -> hits.Answer:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display.
 
     With a place and no radius, the question is "who serves me": providers who come on site
@@ -202,10 +201,10 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> Answer
     nearest = await index.backend.search(planned.nearest) if planned.nearest is not None and nobody else None
     wanted = wanted_services(parameters.q, parameters.services)
 
-    def shown(found: SearchResult | None) -> list[Found]:
+    def shown(found: SearchResult | None) -> list[hits.Found]:
         return [] if found is None else hits.found(index.shown, found, wanted, index.returned)
 
-    return Answer(SearchResponse(
+    return hits.Answer(SearchResponse(
         hits=[], total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
         area=planned.area, sort=planned.query.sort, remote_total=remote.total if remote else 0,
