@@ -61,14 +61,14 @@ class Answer(NamedTuple):
     nearest: list[Found] = []
     near: msgspec.Raw | None = None  # the response's place, encoded once per place
 
-    def shown(self) -> SearchResponse:
+    def with_hits(self) -> SearchResponse:
         """The response with its hits as objects, as the page uses them."""
         return msgspec.structs.replace(
             self.response, hits=[found.hit() for found in self.hits],
             remote_hits=[found.hit() for found in self.remote_hits], nearest=[found.hit() for found in self.nearest])
 
     def json(self) -> bytes:
-        """The response as the API sends it: the JSON of ``shown()``, made without encoding again
+        """The response as the API sends it: the JSON of ``with_hits()``, made without encoding again
         the facts of the hits or the place."""
         return _encode(msgspec.structs.replace(
             self.response, near=self.near, hits=_array(self.hits), remote_hits=_array(self.remote_hits),
@@ -100,16 +100,17 @@ def facts(provider: str, document: dict[str, Any], returned: tuple[str, ...]) ->
     return Facts(document, hit, _encode(hit)[:-len(_NOTHING_ADDED)], service_bits(hit.services))
 
 
-def found(shown: dict[str, Facts], result: SearchResult, wanted: int, returned: tuple[str, ...]) -> list[Found]:
-    """The engine's hits as found: ``shown`` keeps each provider's facts; ``wanted``: the services
+def found(kept: dict[str, Facts], result: SearchResult, wanted: int, returned: tuple[str, ...]) -> list[Found]:
+    """The engine's hits as found: ``kept`` holds each provider's facts; ``wanted``: the services
     asked for, as bits. Engines measure distances when there is a point (see ``SearchBackend.search``).
     """
     hits = []
     for hit in result.hits:
-        known = shown.get(hit.id)
+        known = kept.get(hit.id)
         if known is None or known.document is not hit.document:
-            known = shown[hit.id] = facts(hit.id, hit.document, returned)
-        hits.append(Found(known, None if hit.distance_km is None else _tenths(hit.distance_km), known.services & wanted))
+            known = kept[hit.id] = facts(hit.id, hit.document, returned)
+        distance = None if hit.distance_km is None else _tenths(hit.distance_km)
+        hits.append(Found(known, distance, known.services & wanted))
     return hits
 
 

@@ -99,7 +99,7 @@ class SearchIndex:
         self._task: asyncio.Task | None = None
         self.ready = False
         # Per provider, the facts of its hit (see ``plugins.geosearch.hits``).
-        self.shown: dict[str, Facts] = {}
+        self.facts_of: dict[str, Facts] = {}
 
     async def build(self, providers: list[Provider]) -> list[dict[str, Any]]:
         """The search documents of ``providers``: an id, then whatever the plugins add, one
@@ -139,7 +139,7 @@ class SearchIndex:
         digest = Digest(documents)
         await self.backend.rebuild(documents)
         self.digest = digest
-        self.shown.clear()
+        self.facts_of.clear()
         await self._reached(position)
         return len(documents)
 
@@ -157,7 +157,7 @@ class SearchIndex:
             gone = set(slugs) - {document["id"] for document in documents}
             await self.backend.delete(sorted(gone))
             for slug in gone:
-                self.shown.pop(slug, None)
+                self.facts_of.pop(slug, None)
             self.digest.remove(gone)
             self.digest.put(documents)
             await self._reached(position)  # only once the engine has them

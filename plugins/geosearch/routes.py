@@ -130,7 +130,7 @@ async def search_page(request: Request) -> Template:
     response, error, suggestions = None, None, []
     if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
-            response = (await run_search(request.app.state.search, parameters)).shown()
+            response = (await run_search(request.app.state.search, parameters)).with_hits()
         except UnknownPlace as unknown:
             error, suggestions = unknown.unknown, unknown.suggestions
         except ProblemError as problem:

@@ -12,9 +12,10 @@ class SearchHit(msgspec.Struct, kw_only=True):
 
     ``on_site``: it comes to its clients, within ``radius_km`` of its office and in its
     ``service_departements``; ``remote``: it also works remotely. ``matched_services``: the
-    services the search asked for, by name or by filter, in the catalogue's order. ``fields``: what other plugins
-    return with each hit (their certification badges, for one). The two fields a search
-    adds to a provider's facts come last (see ``plugins.geosearch.hits``).
+    services the search asked for, by name or by filter, in the catalogue's order.
+    ``fields``: what other plugins return with each hit (their certification badges, for
+    one). The two fields a search adds to a provider's facts come last (see
+    ``plugins.geosearch.hits``).
     """
 
     slug: str

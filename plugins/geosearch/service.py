@@ -49,7 +49,7 @@ class Near(NamedTuple):
     """A place searched around: its point, and how the answer shows it, as an object and encoded."""
 
     point: GeoPoint
-    shown: ResolvedPlace
+    resolved: ResolvedPlace
     encoded: msgspec.Raw
 
 
@@ -190,7 +190,7 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> hits.A
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     _check_plugin_fields(index, parameters)
     near = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else None
-    resolved = near.shown if near else None
+    resolved = near.resolved if near else None
     planned = plan(parameters, near.point if near else None,
                    resolved.place.departement if resolved and resolved.place else None, index.facets)
     if planned.remote_only is None:
@@ -201,14 +201,14 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> hits.A
     nearest = await index.backend.search(planned.nearest) if planned.nearest is not None and nobody else None
     wanted = wanted_services(parameters.q, parameters.services)
 
-    def shown(found: SearchResult | None) -> list[hits.Found]:
-        return [] if found is None else hits.found(index.shown, found, wanted, index.returned)
+    def as_found(answered: SearchResult | None) -> list[hits.Found]:
+        return [] if answered is None else hits.found(index.facts_of, answered, wanted, index.returned)
 
     return hits.Answer(SearchResponse(
         hits=[], total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
         area=planned.area, sort=planned.query.sort, remote_total=remote.total if remote else 0,
-    ), shown(result), shown(remote), shown(nearest), near.encoded if near else None)
+    ), as_found(result), as_found(remote), as_found(nearest), near.encoded if near else None)
 
 
 def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> None:

@@ -223,7 +223,8 @@ async def _offers_of(account: dict[str, Any]) -> list[dict[str, Any]]:
     rows = await Offer.select(
         Offer.id, Offer.state, Offer.offered_at, Offer.deadline_at, Offer.partial, Offer.remote, Offer.distance_km,
         Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.departement.as_alias("office"),
-        Offer.lead.services.as_alias("services"), Offer.lead.commune.as_alias("commune"), Offer.lead.postal_code.as_alias("postal_code"),
+        Offer.lead.services.as_alias("services"), Offer.lead.commune.as_alias("commune"),
+        Offer.lead.postal_code.as_alias("postal_code"),
         Offer.lead.budget.as_alias("budget"), Offer.lead.start.as_alias("start"),
         Offer.lead.company_size.as_alias("company_size"), Offer.lead.sector.as_alias("sector"),
         Offer.lead.description.as_alias("description"), Offer.lead.contact_name.as_alias("contact_name"),

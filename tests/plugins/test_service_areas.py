@@ -147,4 +147,4 @@ async def test_the_api_sends_byte_for_byte_the_hits_the_page_shows(cantal, app, 
     assert [bool(answer.hits), bool(answer.remote_hits), bool(answer.nearest)] == [True, True, False]
     assert seen[0].hits[0].overlap and seen[3].nearest and seen[2].hits[0].distance_km is None
     for answer in seen:
-        assert answer.json() == msgspec.json.encode(answer.shown())
+        assert answer.json() == msgspec.json.encode(answer.with_hits())

@@ -86,7 +86,8 @@ async def test_a_page_around_a_place_is_the_slice_of_the_full_order(engine):
                                   completeness=rng.choice([10, 50, 90])))
     await engine.upsert(documents)
     for _ in range(25):
-        point = GeoPoint(*rng.choice(spots)) if rng.random() < 0.5 else GeoPoint(rng.uniform(43, 50), rng.uniform(-2, 7))
+        point = GeoPoint(*rng.choice(spots)) if rng.random() < 0.5 else \
+            GeoPoint(rng.uniform(43, 50), rng.uniform(-2, 7))
         for text in ("agence", "agence web"):
             everything = [hit.id for hit in (await engine.search(SearchQuery(text=text, near=point, limit=1000))).hits]
             assert len(everything) == 900 if text == "agence" else len(everything) > 300

@@ -46,9 +46,10 @@ def test_search_parameters_for_a_geolocated_filtered_faceted_page():
 
 
 def test_a_multi_search_sends_each_query_with_its_text_to_the_index():
-    served = Reaches(44.84, -0.58)
-    queries = [SearchQuery(text="agence", filter=served, near=GeoPoint(44.84, -0.58)),
-               SearchQuery(text="agence", filter=Eq("remote", True) & Not(served), near=GeoPoint(44.84, -0.58), limit=5)]
+    here = GeoPoint(44.84, -0.58)
+    served = Reaches(here.lat, here.lon)
+    queries = [SearchQuery(text="agence", filter=served, near=here),
+               SearchQuery(text="agence", filter=Eq("remote", True) & Not(served), near=here, limit=5)]
     assert multi_search_queries("providers", queries, [30.0]) == [
         {"indexUid": "providers", "q": "agence", **search_parameters(query, [30.0])} for query in queries]
     assert multi_search_queries("providers", queries, [30.0])[1]["filter"] == \
