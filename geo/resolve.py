@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from geo.gazetteer import Gazetteer, Place
-from geo.names import normalize
+from geo.names import keys, normalize
 
 _POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _POSTAL_CODE = re.compile(r"\b(\d{5})\b")
@@ -68,7 +68,8 @@ def resolve(gazetteer: Gazetteer, text: str, suggestions: int = 5) -> Resolution
         places = gazetteer.postal_code(code[1])
         rest = normalize(query.replace(code[1], " "))
         if places and rest:
-            named = tuple(p for p in places if normalize(p.name).startswith(rest))
+            # "98874 Mont-Dore" is Le Mont-Dore: a name is also found without its article.
+            named = tuple(p for p in places if any(key.startswith(rest) for key in keys(p.name)))
             places = named or places
         if places:
             return _with_point(query, "postal_code", places, ambiguous=len(places) > 1)

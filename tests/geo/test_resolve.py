@@ -22,6 +22,11 @@ def test_a_postal_code_with_a_name_picks_that_commune(gazetteer):
     assert [p.name for p in found.places] == ["Condeissiat"] and not found.ambiguous
 
 
+def test_a_postal_code_with_a_name_typed_without_its_article_picks_that_commune(gazetteer):
+    found = resolve(gazetteer, "01400 abergement")
+    assert [p.name for p in found.places] == ["L'Abergement-Clémenciat"] and not found.ambiguous
+
+
 def test_coordinates_resolve_to_themselves_and_their_commune(gazetteer):
     found = resolve(gazetteer, "44.8378, -0.5792")
     assert found.kind == "point" and (found.lat, found.lon) == (44.8378, -0.5792)
