@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import click
     from litestar import Litestar
 
-    from directory.schemas import Provider
+    from directory.schemas import NeedUnderstanding, Provider
 
 PROJECT = "channel_expert"
 # The hooks whose implementations may be ``async def``: the rest are called synchronously.
@@ -240,6 +240,19 @@ def home_page_templates(register: Callable[[str, int], None]) -> None:
         (see ``register_templates``), namespace included (``geosearch/home_search.html``), and
         an order (lower comes first). The fragment is rendered with the page's context:
         ``static_url``, ``navigation`` and the page's data.
+    """
+
+
+@hookspec(firstresult=True)
+def understand_need(app: Litestar, text: str) -> NeedUnderstanding | None:
+    """Say which catalogue services a TPE's own words ask for ("vendre mes gâteaux sur internet").
+
+    The search ranks providers offering them first and shows what was understood; the request
+    form pre-ticks them. A plain function: it runs on every search. First non-None result wins.
+
+    :param app: the Litestar app (its ``state`` holds what the plugin prepared at start-up).
+    :param text: what the TPE typed, as typed.
+    :return: the services, the words that named them and the words left, or None.
     """
 
 

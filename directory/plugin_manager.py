@@ -29,7 +29,7 @@ from directory.settings import Settings, SettingsError
 
 ENTRY_POINT_GROUP = "channel_expert"
 logger = logging.getLogger("directory.plugins")
-BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.geosearch", "plugins.leads", "plugins.badges")
+BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.needs", "plugins.geosearch", "plugins.leads", "plugins.badges")
 
 
 class PluginError(ValueError):
@@ -62,6 +62,10 @@ class PluginManager(pluggy.PluginManager):
                 continue
             call.keep()
         return results
+
+    def first_isolated(self, hook_name: str, **kwargs: Any) -> Any:
+        """The first non-None answer of ``call_isolated``, as pluggy's ``firstresult`` gives it, or None."""
+        return next((answer for answer in self.call_isolated(hook_name, **kwargs) if answer is not None), None)
 
     async def acall_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """``call_isolated`` for hooks that may await (``hookspecs.MAY_AWAIT``): each answer is

@@ -73,6 +73,14 @@ class Provider(msgspec.Struct):
     url: str
 
 
+class NeedUnderstanding(msgspec.Struct, frozen=True):
+    """What a TPE's words ask for: catalogue services, the words that named them, and the words left."""
+
+    services: tuple[str, ...] = ()  # catalogue slugs, in the catalogue's order
+    words: dict[str, str] = {}  # per service, the text's words that named it ("vendre internet")
+    rest: str = ""  # the other words, without stop and filler words: what is left to search for
+
+
 class ProviderSummary(msgspec.Struct):
     """A provider as a list shows it."""
 

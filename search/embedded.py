@@ -30,7 +30,7 @@ from search.memory_index import (
     ATTRIBUTE_BIT, COUNT_BIT, EARTH_RADIUS_KM, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex,
     build_index, value_key,
 )
-from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
+from search.model import MATCHING_STRATEGIES, Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
 from search.text import tokens, typo_budget
 
 PROXIMITY_LIMIT = 20
@@ -46,9 +46,9 @@ _CHORD_SCALE = 2.0 * (EARTH_RADIUS_KM * 100) ** 2
 
 
 @lru_cache(maxsize=4096)
-def query_words(text: str) -> tuple[str, ...]:
-    """The words searched for (folding costs more than the rest of a small query)."""
-    return tuple(tokens(text)[:MAX_WORDS])
+def query_words(text: str, stop_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words searched for, without stop words (folding costs more than the rest of a small query)."""
+    return tuple([word for word in tokens(text) if word not in stop_words][:MAX_WORDS])
 
 
 class EmbeddedBackend(SearchBackend):
@@ -127,9 +127,13 @@ class _Search:
         self._check()
         if not index.slot_of:
             return SearchResult([], 0, {facet: {} for facet in query.facets})
-        words = query_words(query.text)
+        words = query_words(query.text, index.settings.stop_words)
         ranked = [self._word_ranks(word, prefix=(i == len(words) - 1)) for i, word in enumerate(words)]
-        matching = ranked[0][1] if ranked else None  # the first word: every candidate has it
+        order = self._useful_first(ranked) if query.matching == "frequency" else list(range(len(ranked)))
+        if ranked and not order:
+            return SearchResult([], 0, {facet: {} for facet in query.facets})  # no word matches anything
+        ranked = [ranked[i] for i in order]
+        matching = ranked[0][1] if ranked else None  # the first word kept: every candidate has it
         # Every condition becomes one mask over a first set of slots, then a single selection.
         # Without a radius, distances are measured after filtering, for the slots that remain.
         whole_map = query.near is not None and query.radius_km is None
@@ -156,12 +160,12 @@ class _Search:
             closeness = closeness[keep] if closeness is not None else None
         if whole_map:
             closeness = index.closeness(slots, _unit_vector(query.near.lat, query.near.lon))
-        key = self._text_key([packed for packed, _ in ranked])[slots]
+        key = self._text_key([packed for packed, _, _ in ranked], tuple(self.words[i] for i in order))[slots]
         if len(ranked) > 1 and len(slots):
             self._rank_proximity(slots, key)
         if ranked and query.sort == "distance":
             # Nearest first among the documents that match every word (Meilisearch's "all").
-            full = (key >> COUNT_BIT == MAX_WORDS - len(words)).nonzero()[0]
+            full = (key >> COUNT_BIT == MAX_WORDS - len(ranked)).nonzero()[0]
             slots, key = slots[full], key[full]
             closeness = closeness[full] if closeness is not None else None
         facets = self._facets(slots)
@@ -189,6 +193,17 @@ class _Search:
             raise SearchError(f"unknown sort {query.sort!r}")
         if query.sort == "distance" and query.near is None:
             raise SearchError("sorting by distance needs a point")
+        if query.matching not in MATCHING_STRATEGIES:
+            raise SearchError(f"unknown matching strategy {query.matching!r}")
+
+    def _useful_first(self, ranked: list[tuple[np.ndarray, np.ndarray, int]]) -> list[int]:
+        """The words' positions, rarest first, without those that match no document (the "frequency" strategy).
+
+        The "last" strategy's rule then applies to this order: words count while every word
+        before them matched, so the most frequent words are the first to be dropped.
+        """
+        counts = [count for _, _, count in ranked]
+        return sorted((i for i, count in enumerate(counts) if count), key=lambda i: (counts[i], i))
 
     def _filter(self, node: Filter, slots: np.ndarray) -> np.ndarray:
         """Which of ``slots`` pass the filter, as booleans."""
@@ -287,20 +302,20 @@ class _Search:
         inside = (closeness >= math.cos(angle)).nonzero()[0]
         return table.slots[start:end][inside], closeness[inside]
 
-    def _word_ranks(self, word: str, prefix: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _word_ranks(self, word: str, prefix: bool) -> tuple[np.ndarray, np.ndarray, int]:
         """Per slot, what the word adds to the relevance key where it matches (``MISSING`` elsewhere),
-        and whether it matches.
+        whether it matches, and how many live documents it matches.
 
         Cached per word until the index changes: people search with few distinct words.
         """
         key = (word, prefix)
-        terms, packed, matching = self.index.word_cache.get(key) or self.index.word_cache.remember(
+        terms, packed, matching, count = self.index.word_cache.get(key) or self.index.word_cache.remember(
             key, self._compute_word_ranks(word, prefix))
         self.terms.append(terms)
         self.words.append(key)
-        return packed, matching
+        return packed, matching, count
 
-    def _compute_word_ranks(self, word: str, prefix: bool) -> tuple[set[str], np.ndarray, np.ndarray]:
+    def _compute_word_ranks(self, word: str, prefix: bool) -> tuple[set[str], np.ndarray, np.ndarray, int]:
         index = self.index
         typos = np.full(self.size, NO_MATCH, dtype=np.int32)
         attribute = np.full(self.size, NO_MATCH, dtype=np.int32)
@@ -329,9 +344,10 @@ class _Search:
         fields = ((typos.astype(np.int64) << TYPO_BIT) + (attribute.astype(np.int64) << ATTRIBUTE_BIT)
                   + ((~exact).astype(np.int64) << INEXACT_BIT) - (np.int64(1) << COUNT_BIT))
         matching = typos != NO_MATCH
-        return {term for term, _, _ in alternatives}, np.where(matching, fields, MISSING), matching
+        count = int(np.count_nonzero(matching & index.alive_mask))
+        return {term for term, _, _ in alternatives}, np.where(matching, fields, MISSING), matching, count
 
-    def _text_key(self, per_word: list[np.ndarray]) -> np.ndarray:
+    def _text_key(self, per_word: list[np.ndarray], words: tuple[tuple[str, bool], ...]) -> np.ndarray:
         """Per slot, its key for the query's words: every rule but proximity, which depends on
         the candidates. Only the slots that match the first word are ever read.
 
@@ -340,7 +356,7 @@ class _Search:
         """
         if not per_word:
             return self.index.base_key
-        cached = ("_text", *self.words)
+        cached = ("_text", *words)
         found = self.index.word_cache.get(cached)
         if found is None:
             found = self.index.base_key + per_word[0]

@@ -13,11 +13,13 @@ import time
 from typing import Any, Iterable, Sequence
 
 import meilisearch
+import msgspec
 from meilisearch.errors import MeilisearchError
 
 from search.backend import SearchBackend
 from search.filters import REACH_FIELD, And, Eq, Filter, In, Not, Or, Reaches, fields
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
+from search.text import tokens
 
 BATCH = 1000
 TASK_TIMEOUT_MS = 60_000
@@ -79,6 +81,7 @@ def settings_payload(settings: IndexSettings) -> dict[str, Any]:
         "sortableAttributes": sorted(set(settings.sortable) | {"_geo"}),
         "rankingRules": ranking,
         "synonyms": {phrase: list(equivalents) for phrase, equivalents in settings.synonyms.items()},
+        "stopWords": sorted(settings.stop_words),
         "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
         "faceting": {"maxValuesPerFacet": 1000},  # every distinct reach (see filter_expression)
         "pagination": {"maxTotalHits": 100_000},
@@ -105,12 +108,36 @@ def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict
         params.setdefault("sort", []).append(f"_geoPoint({query.near.lat}, {query.near.lon}):asc")
         if query.sort == "distance":
             params["matchingStrategy"] = "all"  # nearest first among the documents that match every word
+    if query.matching != "last" and "matchingStrategy" not in params:
+        params["matchingStrategy"] = query.matching
     if query.limit and query.offset % query.limit == 0:
         params["hitsPerPage"] = query.limit
         params["page"] = query.offset // query.limit + 1  # pages give an exact total
     else:
         params["offset"], params["limit"] = query.offset, query.limit
     return params
+
+
+def query_words(query: SearchQuery, stop_words: frozenset[str]) -> list[str]:
+    """The words of a "frequency" query whose document counts decide which to keep (none for other queries)."""
+    if query.matching != "frequency":
+        return []
+    words = [word for word in tokens(query.text) if word not in stop_words]
+    return words if len(words) > 1 else []
+
+
+def without_unmatched(query: SearchQuery, words: Sequence[str], counts: Sequence[int]) -> SearchQuery | None:
+    """``query`` without the words that match no document, or None when none is left.
+
+    Meilisearch's "frequency" strategy keeps the rarest word to the end, even one that matches
+    nothing; the engines' contract leaves such words out first (see ``SearchQuery.matching``).
+    """
+    if not words:
+        return query
+    kept = [word for word, count in zip(words, counts) if count]
+    if not kept:
+        return None
+    return msgspec.structs.replace(query, text=" ".join(kept)) if len(kept) < len(words) else query
 
 
 def multi_search_queries(index: str, queries: Sequence[SearchQuery], reaches: Sequence[float] = ()) -> list[dict]:
@@ -205,15 +232,34 @@ class MeilisearchBackend(SearchBackend):
             await self._wait(await self._call(self._client.delete_index, temporary))
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        reaches = await self._reaches([query])
-        answer = await self._call(self._client.index(self._uid).search, query.text, search_parameters(query, reaches))
-        return parse_result(answer, query, self._distance_km)
+        return (await self.search_many([query]))[0]
 
     async def search_many(self, queries: Sequence[SearchQuery]) -> list[SearchResult]:
-        """One multi-search request for every query (``/multi-search``), after the reaches if needed."""
+        """One multi-search request for every query (``/multi-search``), after the reaches and the
+        counts of a "frequency" query's words if needed."""
         reaches = await self._reaches(queries)
-        answer = await self._call(self._client.multi_search, multi_search_queries(self._uid, queries, reaches))
-        return [parse_result(result, query, self._distance_km) for result, query in zip(answer["results"], queries)]
+        sent = await self._matched_words(queries)
+        asked = [query for query in sent if query is not None]
+        answer = await self._call(self._client.multi_search, multi_search_queries(self._uid, asked, reaches)) \
+            if asked else {"results": []}
+        results = iter(answer["results"])
+        return [SearchResult([], 0, {facet: {} for facet in query.facets}) if query is None
+                else parse_result(next(results), query, self._distance_km) for query in sent]
+
+    async def _matched_words(self, queries: Sequence[SearchQuery]) -> list[SearchQuery | None]:
+        """``queries`` without the words that match no document (one request counts every word), or None
+        for a query whose words all match nothing."""
+        stop_words = self._settings.stop_words if self._settings else frozenset()
+        words = [query_words(query, stop_words) for query in queries]
+        distinct = sorted({word for listed in words for word in listed})
+        if not distinct:
+            return list(queries)
+        answer = await self._call(self._client.multi_search, [
+            {"indexUid": self._uid, "q": word, "limit": 0} for word in distinct])
+        count = {word: int(result.get("estimatedTotalHits", result.get("totalHits", 0)))
+                 for word, result in zip(distinct, answer["results"])}
+        return [without_unmatched(query, listed, [count[word] for word in listed])
+                for query, listed in zip(queries, words)]
 
     async def _reaches(self, queries: Sequence[SearchQuery]) -> list[float]:
         """The reaches the filters of ``queries`` must know (see ``filter_expression``), or none."""

@@ -10,6 +10,7 @@ import msgspec
 from search.filters import Filter
 
 DEFAULT_RANKING = ("words", "typo", "proximity", "attribute", "sort", "exactness")
+MATCHING_STRATEGIES = ("last", "frequency")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class IndexSettings:
     ``searchable`` is in order of importance; ``synonyms`` maps a word or phrase to its
     equivalents (give both directions for mutual synonyms); ``custom_ranking`` lists numeric
     fields that break ties last, most important first, as ``(field, descending)`` pairs;
-    ``sortable`` fields may order a search (``SearchQuery.sort``).
+    ``sortable`` fields may order a search (``SearchQuery.sort``); ``stop_words`` (folded)
+    are ignored in queries, as Meilisearch's ``stopWords``.
     """
 
     searchable: tuple[str, ...]
@@ -28,6 +30,7 @@ class IndexSettings:
     facets: tuple[str, ...] = ()
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     custom_ranking: tuple[tuple[str, bool], ...] = ()
+    stop_words: frozenset[str] = frozenset()
     primary_key: str = "id"
 
 
@@ -53,6 +56,7 @@ class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
     radius_km: float | None = None
     facets: tuple[str, ...] = ()
     sort: str = "relevance"
+    matching: str = "last"
     offset: int = 0
     limit: int = 20
 

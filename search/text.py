@@ -1,9 +1,13 @@
-"""Text folding and tokenising shared by indexing and querying."""
+"""Text folding, tokenising and French word forms, shared by indexing and querying."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -23,3 +27,19 @@ def tokens(text: str) -> list[str]:
 def typo_budget(word: str) -> int:
     """Typos allowed in a query word, by Meilisearch's default rule: 1 from 5 letters, 2 from 9."""
     return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def _read_stop_words() -> frozenset[str]:
+    lines = resources.files("search").joinpath("data/stop_words_fr.txt").read_text("utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+# French words a query may ignore: they say nothing of what is searched for ("je", "mon", "sur").
+STOP_WORDS_FR = _read_stop_words()
+_STEMMER = snowballstemmer.stemmer("french")
+
+
+@lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """The French Snowball stem of a folded word: "reparer", "reparation" and "repare" give "repar"."""
+    return _STEMMER.stemWord(word)

@@ -6,6 +6,7 @@ from typing import Any
 
 from directory.plugin_api import Provider, catalogue, service_area
 from search import REACH_FIELD, IndexSettings
+from search.text import STOP_WORDS_FR
 
 # Mutual synonyms of the trade: either wording finds the other.
 SYNONYM_GROUPS = (
@@ -32,6 +33,7 @@ INDEX_SETTINGS = IndexSettings(
     sortable=("completeness",),
     synonyms=SYNONYMS,
     custom_ranking=(("completeness", True),),
+    stop_words=STOP_WORDS_FR,
 )
 
 # What makes a profile useful to a TPE, and how much: the custom ranking's score out of 100.

@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
+from litestar.exceptions import NoRouteMatchFoundException
 from litestar.params import QueryParameter
 from litestar.response import Template
 
 from directory.plugin_api import PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
-from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search
+from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search, understood
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 RADII = (5, 10, 20, 30, 50, 100, 200)
@@ -69,14 +70,17 @@ class SearchController(Controller):
         filter: Annotated[list[PluginFilter] | None, QueryParameter(
             description="Critères sur les champs qu'ajoutent les plugins, « champ:valeur », tous exigés",
             max_items=10)] = None,
+        ignore: Annotated[list[ServiceSlug] | None, QueryParameter(
+            description="Services compris d'après le texte que la recherche ne doit pas retenir (le texte est alors "
+                        "cherché tel quel)", max_items=10)] = None,
         page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> Response[SearchResponse]:
         answer = await run_search(request.app.state.search, SearchParameters(
             q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services)) if services else (),
             languages=tuple(dict.fromkeys(languages)) if languages else (), on_site=on_site, remote=remote, sort=sort,
-            page=page, limit=limit, filters=_plugin_filters(filter or []),
-        ))
+            page=page, limit=limit, filters=_plugin_filters(filter or []), ignore=tuple(ignore or ()),
+        ), understood(request.app, q))
         return Response(answer.json(), media_type=MediaType.JSON)
 
     @get("/places", summary="Lieux pour l'autocomplétion",
@@ -118,6 +122,7 @@ def _form_parameters(request: Request) -> SearchParameters:
         remote=True if query.get("remote") == "1" else None,
         sort=choice("sort", ("distance", "relevance", *sorted(request.app.state.search.sorts))),
         page=_number(query.get("page", ""), 1, 500) or 1,
+        ignore=tuple(s for s in dict.fromkeys(query.getall("ignore", [])) if s in catalogue.SERVICE_SLUGS)[:10],
         filters=_plugin_filters([value for value in query.getall("filter", [])[:10] if re.match(FILTER_PATTERN, value)
                                  and value.split(":", 1)[0] in request.app.state.search.filterable]),
     )
@@ -130,7 +135,8 @@ async def search_page(request: Request) -> Template:
     response, error, suggestions = None, None, []
     if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
-            response = (await run_search(request.app.state.search, parameters)).with_hits()
+            response = (await run_search(request.app.state.search, parameters,
+                                         understood(request.app, parameters.q))).with_hits()
         except UnknownPlace as unknown:
             error, suggestions = unknown.unknown, unknown.suggestions
         except ProblemError as problem:
@@ -146,16 +152,29 @@ async def search_page(request: Request) -> Template:
         return link(near=f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name)
 
     settings, index = request.app.state.settings, request.app.state.search
+    ask_link = _ask_link(request, parameters, response)
     return Template(template_name="geosearch/search.html", context={
         "filter_fields": [(f.name, f.label) for f in index.fields if f.label and f.facet and f.filterable],
         "shown_fields": [(f.name, f.label) for f in index.fields if f.label and f.returned],
         "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
-        "link": link, "page_link": lambda number: link(page=number), "near_link": near_link,
+        "link": link, "page_link": lambda number: link(page=number), "near_link": near_link, "ask_link": ask_link,
         "map": {"available": map_available(), "tiles": settings.map_tiles_url,
                 "attribution": settings.map_attribution},
     })
+
+
+def _ask_link(request: Request, parameters: SearchParameters, response: SearchResponse | None) -> str | None:
+    """The request form ("Demander un devis") with this search's place, need and words, if a plugin serves it."""
+    try:
+        form = request.app.route_reverse("lead-form")
+    except NoRouteMatchFoundException:
+        return None
+    services = [need.slug for need in response.understood] if response else []
+    pairs = [("services", slug) for slug in dict.fromkeys([*parameters.services, *services])]
+    pairs += [(name, value) for name, value in (("near", parameters.near), ("description", parameters.q)) if value]
+    return f"{form}?{urlencode(pairs)}" if pairs else form
 
 
 @cache

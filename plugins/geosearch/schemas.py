@@ -60,6 +60,14 @@ class ResolvedPlace(msgspec.Struct):
     alternatives: list[PlaceSummary]
 
 
+class UnderstoodService(msgspec.Struct):
+    """A catalogue service the search understood from the words typed, and the words that named it."""
+
+    slug: str
+    label: str
+    words: str
+
+
 class SearchResponse(msgspec.Struct):
     """A page of results.
 
@@ -83,3 +91,4 @@ class SearchResponse(msgspec.Struct):
     remote_hits: list[SearchHit] = []
     remote_total: int = 0
     nearest: list[SearchHit] = []
+    understood: list[UnderstoodService] = []

@@ -8,15 +8,15 @@ from typing import NamedTuple
 
 import msgspec
 
-from directory.plugin_api import InvalidField, ProblemError, catalogue
+from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, Not, Reaches, SearchQuery, SearchResult
+from search import And, Eq, Filter, GeoPoint, In, Not, Reaches, SearchQuery, SearchResult
 from search.text import tokens
 
 from plugins.geosearch import hits
 from plugins.geosearch.fields import FACETS
 from plugins.geosearch.index import SearchIndex
-from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse
+from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse, UnderstoodService
 
 # Remote-only providers shown below those who come on site (the rest: ``remote=true``).
 REMOTE_SHOWN = 5
@@ -38,6 +38,37 @@ class SearchParameters(msgspec.Struct, frozen=True, kw_only=True):
     page: int = 1
     limit: int = 20
     filters: tuple[tuple[str, str], ...] = ()  # on plugins' filterable fields: (field, value)
+    ignore: tuple[str, ...] = ()  # services understood from the words that the TPE took back
+
+
+class Need(NamedTuple):
+    """What a search's words ask for, once understood: services that providers must offer (one of
+    them), the words to rank them by (stop and filler words left out), and what the page and the API
+    show of it."""
+
+    services: tuple[str, ...] = ()
+    text: str = ""
+    shown: tuple[UnderstoodService, ...] = ()
+
+
+def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app
+    """What a plugin understands of ``text`` (the ``understand_need`` hook), or None; a failing plugin is skipped."""
+    return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
+
+
+def need_of(parameters: SearchParameters, understanding: NeedUnderstanding | None) -> Need:
+    """The need behind ``parameters.q`` (see ``Need``). Services chosen as filters are not repeated;
+    once the TPE takes an understood service back, the words are searched as typed."""
+    if understanding is None:
+        return Need(text=parameters.q.strip())
+    services = tuple(s for s in understanding.services if s not in parameters.services)
+    if any(service in parameters.ignore for service in services):
+        return Need(text=parameters.q.strip())
+    shown = tuple(UnderstoodService(s, catalogue.SERVICE_LABELS[s], understanding.words.get(s, ""))
+                  for s in services)
+    # The words that named a service still rank: a profile that speaks of e-commerce comes first.
+    words = [*dict.fromkeys(understanding.words.values()), understanding.rest] if services else [understanding.rest]
+    return Need(services, " ".join(word for word in words if word), shown)
 
 
 def place_summary(place: Place) -> PlaceSummary:
@@ -147,17 +178,22 @@ class Plan(msgspec.Struct, frozen=True):
 
 
 def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str | None,
-         facets: tuple[str, ...] = FACETS) -> Plan:
-    """The queries for ``parameters`` around ``point`` (in ``departement``), or anywhere without a point."""
+         facets: tuple[str, ...] = FACETS, need: Need | None = None) -> Plan:
+    """The queries for ``parameters`` around ``point`` (in ``departement``), or anywhere without a point.
+
+    With a ``need``, its words are searched (words that match nothing left out) among the
+    providers offering one of its services."""
+    need = need or Need(text=parameters.q.strip())
     if point is None:
         # No distance to sort by: a plugin field's order, or relevance.
         area, sort = "anywhere", parameters.sort if parameters.sort not in (None, "distance") else "relevance"
     else:
         area = "radius" if parameters.radius_km else "serves"
-        sort = parameters.sort or ("relevance" if parameters.q.strip() else "distance")
+        sort = parameters.sort or ("relevance" if need.text else "distance")
     chosen = _combined(
         _filter(parameters.kind, parameters.services, parameters.languages, parameters.on_site, parameters.remote),
-        *(Eq(field, value) for field, value in parameters.filters))
+        *(Eq(field, value) for field, value in parameters.filters),
+        In("services", need.services) if need.services else None)
     main, remote_only = chosen, None
     if area == "serves":
         serving = _serving(point, departement)
@@ -166,40 +202,41 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
             if not parameters.on_site and parameters.page == 1:  # shown below the first page only
                 remote_only = _combined(chosen, Eq("remote", True), Not(serving))
     query = SearchQuery(
-        text=parameters.q.strip(), filter=main, near=point,
-        radius_km=parameters.radius_km if area == "radius" else None, facets=facets, sort=sort,
+        text=need.text, filter=main, near=point,
+        radius_km=parameters.radius_km if area == "radius" else None, facets=facets, sort=sort, matching="frequency",
         offset=(parameters.page - 1) * parameters.limit, limit=parameters.limit,
     )
     remote = None if remote_only is None else msgspec.structs.replace(
         query, filter=remote_only, facets=(), offset=0, limit=REMOTE_SHOWN)
     # Asked only when nothing answers: the nearest offices that match, whatever their area.
     nearest = None if point is None else msgspec.structs.replace(
-        query, filter=chosen, radius_km=None, facets=(), sort="distance", offset=0, limit=NEAREST_SHOWN)
+        query, text="" if need.services else query.text, filter=chosen, radius_km=None, facets=(), sort="distance",
+        offset=0, limit=NEAREST_SHOWN)
     return Plan(area, query, remote, nearest)
 
 
-async def run_search(index: SearchIndex, parameters: SearchParameters) -> hits.Answer:
+async def run_search(index: SearchIndex, parameters: SearchParameters,
+                     understanding: NeedUnderstanding | None = None) -> hits.Answer:
     """Run a search for a person: resolve the place, filter, rank, and measure distances for display.
 
     With a place and no radius, the question is "who serves me": providers who come on site
     there (their radius around their office covers the place, or they cover its département),
     and apart, below them, those who only work remotely. With a radius it is "who is within
-    R km". Distances are always from the provider's office to the place.
+    R km". Distances are always from the provider's office to the place. ``understanding`` is
+    what the words ask for (the ``understand_need`` hook), if a plugin could tell.
     """
     if not index.ready:
         raise ProblemError(503, "La recherche est momentanément indisponible. Réessayez dans un instant.")
     _check_plugin_fields(index, parameters)
     near = resolve_near(index.gazetteer, parameters.near) if parameters.near.strip() else None
     resolved = near.resolved if near else None
+    need = need_of(parameters, understanding)
     planned = plan(parameters, near.point if near else None,
-                   resolved.place.departement if resolved and resolved.place else None, index.facets)
-    if planned.remote_only is None:
-        result, remote = await index.backend.search(planned.query), None
-    else:
-        result, remote = await index.backend.search_many([planned.query, planned.remote_only])
+                   resolved.place.departement if resolved and resolved.place else None, index.facets, need)
+    result, remote = await _main_and_remote(index, planned, bool(need.services and need.text))
     nobody = not result.total and not (remote and remote.total)
     nearest = await index.backend.search(planned.nearest) if planned.nearest is not None and nobody else None
-    wanted = wanted_services(parameters.q, parameters.services)
+    wanted = wanted_services(need.text, tuple(sorted({*parameters.services, *need.services})))
 
     def as_found(answered: SearchResult | None) -> list[hits.Found]:
         return [] if answered is None else hits.found(index.facts_of, answered, wanted, index.returned)
@@ -208,7 +245,32 @@ async def run_search(index: SearchIndex, parameters: SearchParameters) -> hits.A
         hits=[], total=result.total, page=parameters.page, limit=parameters.limit,
         pages=math.ceil(result.total / parameters.limit), facets=result.facets, near=resolved,
         area=planned.area, sort=planned.query.sort, remote_total=remote.total if remote else 0,
+        understood=list(need.shown),
     ), as_found(result), as_found(remote), as_found(nearest), near.encoded if near else None)
+
+
+async def _main_and_remote(index: SearchIndex, planned: Plan, words_first: bool
+                           ) -> tuple[SearchResult, SearchResult | None]:
+    """The page of the main question and the remote-only list, in one request to the engine.
+
+    With ``words_first`` (services understood and other words left), the page lists every
+    provider the filter keeps, those matching the words first: the words rank, they do not
+    exclude ("un site vitrine pour mon restaurant" shows every agency making showcase sites).
+    """
+    query = planned.query
+    queries = [query]
+    if words_first:
+        end = query.offset + query.limit
+        queries = [msgspec.structs.replace(query, facets=(), offset=0, limit=end),
+                   msgspec.structs.replace(query, text="", offset=0, limit=2 * end)]
+    answers = await index.backend.search_many(queries + ([planned.remote_only] if planned.remote_only else []))
+    remote = answers[len(queries)] if planned.remote_only else None
+    if not words_first:
+        return answers[0], remote
+    matching, everyone = answers[0], answers[1]
+    first = {hit.id for hit in matching.hits}
+    ordered = matching.hits + [hit for hit in everyone.hits if hit.id not in first]
+    return SearchResult(ordered[query.offset:query.offset + query.limit], everyone.total, everyone.facets), remote
 
 
 def _check_plugin_fields(index: SearchIndex, parameters: SearchParameters) -> None:

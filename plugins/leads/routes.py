@@ -93,10 +93,17 @@ class LeadFormController(Controller):
 
     @get("/", name="lead-form")
     async def form(self, request: Request, prestataire: FromQuery[str] = "",
-                   services: FromQuery[list[str] | None] = None, near: FromQuery[str] = "") -> Template:
+                   services: FromQuery[list[str] | None] = None, near: FromQuery[str] = "",
+                   description: FromQuery[str] = "") -> Template:
+        """The form, prefilled from where the TPE comes from: a provider, a search's place, need and words."""
         first = await _first_choice(prestataire)
-        return _form_page(request, {"services": services or [], "near": near[:200],
-                                               "prestataire": first["slug"] if first else ""}, first)
+        description = description[:forms.LIMITS["description"]]
+        if not services and description:  # the TPE's own words, understood: ticked for it to confirm
+            understood = request.app.state.plugin_manager.first_isolated(
+                "understand_need", app=request.app, text=description)
+            services = list(understood.services) if understood else []
+        return _form_page(request, {"services": services or [], "near": near[:200], "description": description,
+                                    "prestataire": first["slug"] if first else ""}, first)
 
     @post("/", status_code=200)
     async def send(self, request: Request, gazetteer: NamedDependency[Gazetteer]) -> Template | Redirect:

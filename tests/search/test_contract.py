@@ -12,6 +12,7 @@ SETTINGS = IndexSettings(
     synonyms={"site web": ("site internet",), "site internet": ("site web",), "seo": ("referencement",),
               "referencement": ("seo",)},
     custom_ranking=(("completeness", True),),
+    stop_words=frozenset({"je", "mon", "pour", "un", "une", "des", "sur", "le", "la", "de"}),
 )
 BORDEAUX = GeoPoint(44.8378, -0.5792)
 LIBOURNE = GeoPoint(44.9153, -0.2439)  # 28 km from Pixel, 31 from Micro, 76 from Arcachon
@@ -75,6 +76,37 @@ async def test_synonyms_find_the_other_wording(index):
     assert "lyon" in await ids(index, text="site web")  # "Sites internet" in its description
     assert "pixel" in await ids(index, text="site internet")  # "Site web" in its services
     assert "galet" in await ids(index, text="seo")
+
+
+async def test_stop_words_are_ignored_in_queries(index):
+    # Without "un", "pour" and "mon", "dépannage" is the first word, which "last" requires.
+    assert await ids(index, text="un dépannage pour mon parc") == ["micro"]
+    assert await ids(index, text="pour mon parc informatique", matching="frequency") == ["arcachon"]
+    assert await ids(index, text="le référencement") == ["galet"]  # "le" is no longer the required first word
+
+
+async def test_the_frequency_strategy_leaves_out_words_that_match_nothing(index):
+    # "gateaux" and "vendre" match no document: with "last" nothing is found, with "frequency" they are left out.
+    assert await ids(index, text="gateaux boutiques") == []
+    assert await ids(index, text="gateaux vendre boutiques", matching="frequency") == ["pixel"]
+    assert await ids(index, text="gateaux vendre", matching="frequency") == []  # no word matches: nothing
+
+
+async def test_the_frequency_strategy_drops_the_most_frequent_words_first(index):
+    # "informatique" is in three documents, "bassin" in one: the rare word is kept, the frequent one dropped.
+    found = await ids(index, text="informatique bassin", matching="frequency")
+    assert found == ["arcachon"]
+    # Documents that match every word still come first; then those that match the rarer words.
+    found = await ids(index, text="talence informatique", matching="frequency")
+    assert found[0] == "micro" and set(found) == {"micro"}
+    result = await index.search(SearchQuery(text="agence artisans", matching="frequency"))
+    assert [hit.id for hit in result.hits][0] == "lyon"  # both words; "agence" alone would also take the others
+    assert result.total == 1  # the rarest word, "artisans", is required
+
+
+async def test_an_unknown_matching_strategy_is_an_error(index):
+    with pytest.raises(SearchError):
+        await index.search(SearchQuery(text="agence", matching="sometimes"))
 
 
 async def test_filters_with_and_or_not_and_booleans(index):

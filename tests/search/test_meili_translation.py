@@ -3,7 +3,9 @@
 from search import Eq, GeoPoint, In, IndexSettings, Not, Reaches, SearchQuery
 from search.meili import (
     filter_expression, multi_search_queries, parse_result, reach_values, search_parameters, settings_payload,
+    without_unmatched,
 )
+from search.meili import query_words as meili_query_words
 
 
 def test_filters_use_meilisearch_syntax_with_escaped_values():
@@ -104,3 +106,26 @@ def test_every_custom_ranking_field_becomes_a_rule_in_order_and_a_field_sort_com
     assert search_parameters(SearchQuery(sort="rating:desc"))["sort"] == ["rating:desc"]
     near = search_parameters(SearchQuery(sort="rating:asc", near=GeoPoint(44.84, -0.58)))
     assert near["sort"] == ["rating:asc", "_geoPoint(44.84, -0.58):asc"] and "matchingStrategy" not in near
+
+
+def test_stop_words_and_the_matching_strategy_are_sent():
+    payload = settings_payload(IndexSettings(searchable=("name",), stop_words=frozenset({"le", "de"})))
+    assert payload["stopWords"] == ["de", "le"]
+    assert search_parameters(SearchQuery(text="vendre en ligne", matching="frequency"))["matchingStrategy"] == \
+        "frequency"
+    assert "matchingStrategy" not in search_parameters(SearchQuery(text="vendre en ligne"))
+    # Sorting by distance keeps the documents that match every word, whatever the strategy.
+    assert search_parameters(SearchQuery(text="site", matching="frequency", near=GeoPoint(44.84, -0.58),
+                                         sort="distance"))["matchingStrategy"] == "all"
+
+
+def test_words_that_match_no_document_are_left_out_before_meilisearch_drops_the_frequent_ones():
+    query = SearchQuery(text="je veux vendre mes gateaux", matching="frequency")
+    words = meili_query_words(query, frozenset({"je", "mes"}))
+    assert words == ["veux", "vendre", "gateaux"]
+    assert without_unmatched(query, words, [0, 12, 0]).text == "vendre"
+    assert without_unmatched(query, words, [0, 0, 0]) is None  # nothing matches: nothing is asked
+    assert without_unmatched(query, words, [3, 12, 1]) is query
+    # Other strategies and one-word texts ask for no count.
+    assert meili_query_words(SearchQuery(text="vendre gateaux"), frozenset()) == []
+    assert meili_query_words(SearchQuery(text="gateaux", matching="frequency"), frozenset()) == []
