@@ -18,7 +18,7 @@ from markupsafe import escape
 from directory.plugin_api import (
     ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
 )
-from plugins.badges import awards, credentials, images
+from plugins.badges import awards, credentials, images, issuer, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 JSON_LD = "application/ld+json"
@@ -26,6 +26,7 @@ MAX_CREDENTIAL_BYTES = 64 * 1024
 VERIFY_LIMIT = 60  # verifications per client and minute
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NO_SUCH_BADGE = "Ce badge n'existe pas."
+NO_SUCH_LIST = "Cette liste de statuts n'existe pas."
 
 
 def _json(document: dict[str, Any] | None, missing: str) -> Response:
@@ -50,25 +51,31 @@ class PublicBadgesController(Controller):
     @get("/emetteur", name="badges-issuer")
     async def issuer(self) -> Response:
         """The issuer's profile and controller document: the public keys its credentials name."""
-        return _json(await awards.issuer_document(), "")
+        return _json(await issuer.issuer_document(), "")
 
     @get("/statuts/{number:int}", name="badges-status-list")
-    async def status_list(self, number: FromPath[int]) -> Response:
-        return _json(await awards.status_lists.get(number), "Cette liste de statuts n'existe pas.")
+    async def status_list(self, request: Request, number: FromPath[int]) -> Response:
+        """A revocation list: set bits are credentials revoked for ever."""
+        return _json(await _lists(request).get(credentials.REVOCATION, number), NO_SUCH_LIST)
+
+    @get("/statuts/suspension/{number:int}", name="badges-suspension-list")
+    async def suspension_list(self, request: Request, number: FromPath[int]) -> Response:
+        """A suspension list: set bits are credentials of listings suspended until staff restore them."""
+        return _json(await _lists(request).get(credentials.SUSPENSION, number), NO_SUCH_LIST)
 
     @get("/attestations/{credential:str}", name="badges-credential")
     async def credential(self, request: Request, credential: FromPath[str]) -> Response:
-        return _json(await awards.credential(f"{awards.site()}{request.url.path}"), "Cette attestation n'existe pas.")
+        return _json(await awards.credential(f"{issuer.site()}{request.url.path}"), "Cette attestation n'existe pas.")
 
     @get("/verifier", name="badges-verify-page")
     async def verify_page(self, request: Request) -> Template:
         """The verification form; ``?attestation=<id>`` (the providers' snippet) verifies one of ours at once."""
         named = request.query_params.get("attestation", "")
-        found = await awards.credential(named) if named.startswith(f"{awards.site()}/badges/attestations/") else None
+        found = await awards.credential(named) if named.startswith(f"{issuer.site()}/badges/attestations/") else None
         if found is None:
             return Template(template_name="badges/verify.html", context={"verdict": None, "pasted": ""})
         return Template(template_name="badges/verify.html", context={
-            "verdict": await awards.verify(found), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
+            "verdict": await status.verify(found, _lists(request)), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
 
     @post("/verifier", status_code=200, request_max_body_size=3 * MAX_CREDENTIAL_BYTES)
     async def verify_form(self, request: Request) -> Template:
@@ -81,7 +88,7 @@ class PublicBadgesController(Controller):
             verdict = credentials.Verdict(valid=False, reason="Trop de vérifications : réessayez dans une minute.")
             return Template(template_name="badges/verify.html", status_code=429,
                             context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
-        verdict = await _verdict(pasted)
+        verdict = await _verdict(pasted, _lists(request))
         return Template(template_name="badges/verify.html", status_code=200 if verdict.valid else 422,
                         context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
 
@@ -110,7 +117,11 @@ async def _class_or_404(slug: str) -> dict[str, Any]:
     return badge
 
 
-async def _verdict(text: str) -> credentials.Verdict:
+def _lists(request: Request) -> status.StatusLists:
+    return request.app.state.badge_status_lists
+
+
+async def _verdict(text: str, lists: status.StatusLists) -> credentials.Verdict:
     if not text.strip():
         return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
     if len(text.encode()) > MAX_CREDENTIAL_BYTES:
@@ -119,7 +130,7 @@ async def _verdict(text: str) -> credentials.Verdict:
         document = json.loads(text)
     except ValueError:
         return credentials.Verdict(valid=False, reason="Ce texte n'est pas du JSON : collez l'attestation telle que vous l'avez reçue.")
-    return await awards.verify(document)
+    return await status.verify(document, lists)
 
 
 class VerifyApiController(Controller):
@@ -133,7 +144,7 @@ class VerifyApiController(Controller):
     async def verify(self, request: Request, data: Annotated[Any, Body()]) -> credentials.Verdict:
         if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
             raise ProblemError(429, "Trop de vérifications : réessayez dans une minute.")
-        return await awards.verify(data)
+        return await status.verify(data, _lists(request))
 
 
 class ProviderBadgesController(Controller):
@@ -148,8 +159,8 @@ class ProviderBadgesController(Controller):
         provider = await provider_for(request.state.account, slug)
         shown = await awards.awards_of(provider["slug"])
         return Template(template_name="badges/provider.html", context={
-            "provider": provider, "awards": shown, "site": awards.site(),
-            "snippets": {award.id: snippet(award, awards.site()) for award in shown if award.valid}})
+            "provider": provider, "awards": shown, "site": issuer.site(), "unlisted": provider["state"] in status.UNLISTED,
+            "snippets": {award.id: snippet(award, issuer.site()) for award in shown if award.valid}})
 
     @get("/attestations.json", name="provider-credentials")
     async def download(self, request: Request, slug: FromPath[str]) -> Response:
@@ -251,11 +262,13 @@ async def _acted(action, provider: str = "", typed: dict[str, str] | None = None
 async def _staff_page(provider: str, error: str = "", status_code: int = 200,
                       typed: dict[str, str] | None = None) -> Template:
     now = clock.now()
-    query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by)
+    query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by,
+                              BadgeAward.provider.state.as_alias("provider_state"))
     if provider:
         query = query.where(BadgeAward.provider.slug == provider)
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
     return Template(template_name="badges/staff.html", status_code=status_code, context={
         "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
         "typed": typed or {},
-        "awards": [{**row, "state": awards.state_of(row, now)} for row in rows]})
+        "awards": [{**row, "state": awards.state_of(row, now), "suspended": row["provider_state"] in status.UNLISTED}
+                   for row in rows]})
