@@ -20,7 +20,7 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.badges import awards, credentials, keys, status
 from plugins.badges.commands import badges_command
 from plugins.badges.routes import (
-    ProviderBadgesController, PublicBadgesController, StaffBadgesController, VerifyApiController,
+    ProviderBadgesController, PublicBadgesController, StaffBadgesController, VerifyApiController, account_badges,
 )
 
 HERE = Path(__file__).parent
@@ -39,8 +39,9 @@ def register_piccolo_apps(register):
 
 @hookimpl
 def register_routes(register):
-    for controller in (PublicBadgesController, VerifyApiController, ProviderBadgesController, StaffBadgesController):
-        register(controller)
+    for handler in (PublicBadgesController, VerifyApiController, ProviderBadgesController, StaffBadgesController,
+                    account_badges):
+        register(handler)
     register(static_files_router("/static/badges", HERE / "static", name="badges-static"))
 
 
@@ -62,6 +63,11 @@ def navigation_links(register):
 @hookimpl
 def staff_links(register):
     register("Badges", "/equipe/badges", 50)
+
+
+@hookimpl
+def account_links(register):
+    register("Badges de vos fiches", "/compte/badges", 40)
 
 
 @hookimpl

@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from directory.plugin_api import (
     ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
+    tables,
 )
 from plugins.badges import awards, credentials, images, issuer, status
 from plugins.badges.tables import BadgeAward, BadgeClass
@@ -147,6 +148,20 @@ class VerifyApiController(Controller):
         return await status.verify(data, _lists(request))
 
 
+@get("/compte/badges", name="account-badges", opt=ACCOUNT, include_in_schema=False)
+async def account_badges(request: Request) -> Template | Redirect:
+    """The member area's way to its badges (``account_links``): straight to them for one listing,
+    else the listings it manages, each to its own badges."""
+    membership = tables.Membership
+    listings = await membership.select(membership.provider.slug.as_alias("slug"),
+                                       membership.provider.trade_name.as_alias("trade_name")).where(
+        (membership.account == request.state.account["id"])
+        & (membership.provider.state != catalogue.LEFT)).order_by(membership.provider.trade_name)
+    if len(listings) == 1:
+        return Redirect(f"/compte/prestataires/{listings[0]['slug']}/badges", status_code=303)
+    return Template(template_name="badges/account.html", context={"listings": listings})
+
+
 class ProviderBadgesController(Controller):
     """``/compte/prestataires/{slug}/badges``: a member's badges, their credentials and a snippet."""
 
@@ -216,7 +231,9 @@ class StaffBadgesController(Controller):
 
     @get("/", name="staff-badges")
     async def page(self, request: Request) -> Template:
-        return await _staff_page(request.query_params.get("prestataire", ""))
+        """The page; ``?fait=`` (the redirect after an action) says what was just done."""
+        return await _staff_page(request.query_params.get("prestataire", ""),
+                                 done=request.query_params.get("fait", ""))
 
     @post("/classes", status_code=303)
     async def save_class(self, request: Request, data: Annotated[ClassForm, Form]) -> Template | Redirect:
@@ -224,24 +241,24 @@ class StaffBadgesController(Controller):
         return await _acted(lambda: awards.save_class(
             slug=data.slug, name=data.name, description=data.description, criteria=data.criteria, color=data.color,
             validity_months=data.validity_months, active=data.active == "oui",
-            actor=request.state.account["email"]), typed=msgspec.structs.asdict(data))
+            actor=request.state.account["email"]), "classe", typed=msgspec.structs.asdict(data))
 
     @post("/attributions", status_code=303)
     async def award(self, request: Request, data: Annotated[AwardForm, Form]) -> Template | Redirect:
-        return await _acted(lambda: _award(data, request.state.account["email"]), data.provider.strip(),
+        return await _acted(lambda: _award(data, request.state.account["email"]), "attribue", data.provider.strip(),
                             typed=msgspec.structs.asdict(data))
 
     @post("/attributions/{award_id:int}/renouveler", status_code=303)
     async def renew(self, request: Request, award_id: FromPath[int], data: Annotated[RenewForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.renew(award_id, actor=request.state.account["email"], expires_at=awards.end_of_day(data.expires))
-        return await _acted(act)
+        return await _acted(act, "renouvele")
 
     @post("/attributions/{award_id:int}/revoquer", status_code=303)
     async def revoke(self, request: Request, award_id: FromPath[int], data: Annotated[RevokeForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.revoke(award_id, actor=request.state.account["email"], reason=data.reason)
-        return await _acted(act)
+        return await _acted(act, "revoque")
 
 
 async def _award(data: AwardForm, actor: str) -> None:
@@ -249,18 +266,20 @@ async def _award(data: AwardForm, actor: str) -> None:
                        evidence_url=data.evidence_url, note=data.note)
 
 
-async def _acted(action, provider: str = "", typed: dict[str, str] | None = None) -> Template | Redirect:  # noqa: ANN001
-    """Run a staff action; its French error is shown on the page with what was typed kept."""
+async def _acted(action, done: str, provider: str = "", typed: dict[str, str] | None = None  # noqa: ANN001
+                 ) -> Template | Redirect:
+    """Run a staff action; its French error is shown on the page with what was typed kept, its
+    success by the page it redirects to (``done`` names the confirmation, ``staff.html`` words it)."""
     try:
         await action()
     except awards.BadgeError as error:
         return await _staff_page(provider, str(error), 400, typed or {})
-    return Redirect("/equipe/badges" + (f"?prestataire={provider}" if SLUG.fullmatch(provider) else ""),
+    return Redirect(f"/equipe/badges?fait={done}" + (f"&prestataire={provider}" if SLUG.fullmatch(provider) else ""),
                     status_code=303)
 
 
 async def _staff_page(provider: str, error: str = "", status_code: int = 200,
-                      typed: dict[str, str] | None = None) -> Template:
+                      typed: dict[str, str] | None = None, done: str = "") -> Template:
     now = clock.now()
     query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by,
                               BadgeAward.provider.state.as_alias("provider_state"))
@@ -269,6 +288,6 @@ async def _staff_page(provider: str, error: str = "", status_code: int = 200,
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
     return Template(template_name="badges/staff.html", status_code=status_code, context={
         "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
-        "typed": typed or {},
+        "typed": typed or {}, "done": done,
         "awards": [{**row, "state": awards.state_of(row, now), "suspended": row["provider_state"] in status.UNLISTED}
                    for row in rows]})

@@ -271,3 +271,31 @@ async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offli
     refused = await invoke("badges", "award", "inconnu", CYBER)
     assert refused.exit_code == 1 and "Aucun prestataire" in refused.output
 
+
+async def test_staff_see_what_each_award_renewal_and_revocation_did(site):
+    alpha = site.slugs[0]
+    await sign_in(site, "equipe@example.fr")
+    awarded = await _staff_post(site, "/equipe/badges/attributions", {"provider": alpha, "badge": CERTIFIED})
+    assert awarded.headers["location"] == f"/equipe/badges?fait=attribue&prestataire={alpha}"
+    page = html.unescape((await site.get(awarded.headers["location"])).text)
+    assert '<p class="notice" role="status">Badge attribué : son attestation est signée' in page
+    award_id = (await BadgeAward.select(BadgeAward.id).first())["id"]
+    for action, data, said in (("renouveler", {"expires": "2028-01-31"}, "Attribution renouvelée"),
+                               ("revoquer", {"reason": "Assurance échue"}, "Attribution révoquée")):
+        done = await _staff_post(site, f"/equipe/badges/attributions/{award_id}/{action}", data)
+        assert done.status_code == 303
+        assert said in html.unescape((await site.get(done.headers["location"])).text)
+    assert "role=\"status\"" not in (await site.get("/equipe/badges")).text  # said once, after the action
+
+
+async def test_the_member_area_leads_to_the_badges_of_its_listing(site):
+    alpha = site.slugs[0]
+    await sign_in(site, "a@alpha.fr")
+    home = (await site.get("/compte")).text
+    assert '<a href="/compte/badges">Badges de vos fiches</a>' in home
+    reached = await site.get("/compte/badges")
+    assert reached.status_code == 303 and reached.headers["location"] == f"/compte/prestataires/{alpha}/badges"
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await sign_in(site, "equipe@example.fr")  # staff manage no listing of their own
+    listed = await site.get("/compte/badges")
+    assert listed.status_code == 200 and "Votre compte ne gère aucune fiche" in html.unescape(listed.text)
