@@ -124,6 +124,10 @@ async def test_a_suspended_listing_s_credentials_are_suspended_until_staff_resto
     assert not credentials.bit_set(credentials.decode_status_list(revocations), index)
     staff_page = (await site.get("/equipe/badges")).text
     assert "suspendu avec la fiche" in staff_page
+    await sign_in(site, "a@alpha.fr")
+    members_page = html.unescape((await site.get(f"/compte/prestataires/{alpha}/badges")).text)
+    assert "Votre fiche est suspendue" in members_page and "Valide, suspendu avec la fiche" in members_page
+    await sign_in(site, "equipe@example.fr")
 
     restored = await site.post(f"/equipe/prestataires/{alpha}/retablir", data={"_csrf_token": token})
     assert restored.status_code == 303
