@@ -3,7 +3,8 @@
 Staff define badge classes and award them to providers (``/equipe/badges`` or ``channel-expert
 badges``); each award is also an Open Badges 3.0 credential signed with the network's Ed25519
 key (``credentials``: pure; ``keys``: where the key lives), which anyone verifies at
-``/badges/verifier``, through ``POST /api/badges/verify`` or offline. A badge counts only while
+``/badges/verifier``, through ``POST /api/badges/verify`` or offline, against the status lists
+(``status``: revoked for ever, suspended while the listing is). A badge counts only while
 valid: search documents carry the valid ones (a filter, a facet and a ranking contribution),
 routing reads them at each decision, and pages show lapsed ones as such.
 """
@@ -16,10 +17,10 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.badges import awards, credentials, keys
+from plugins.badges import awards, credentials, keys, status
 from plugins.badges.commands import badges_command
 from plugins.badges.routes import (
-    ProviderBadgesController, PublicBadgesController, StaffBadgesController, VerifyApiController,
+    ProviderBadgesController, PublicBadgesController, StaffBadgesController, VerifyApiController, account_badges,
 )
 
 HERE = Path(__file__).parent
@@ -38,8 +39,9 @@ def register_piccolo_apps(register):
 
 @hookimpl
 def register_routes(register):
-    for controller in (PublicBadgesController, VerifyApiController, ProviderBadgesController, StaffBadgesController):
-        register(controller)
+    for handler in (PublicBadgesController, VerifyApiController, ProviderBadgesController, StaffBadgesController,
+                    account_badges):
+        register(handler)
     register(static_files_router("/static/badges", HERE / "static", name="badges-static"))
 
 
@@ -64,6 +66,11 @@ def staff_links(register):
 
 
 @hookimpl
+def account_links(register):
+    register("Badges de vos fiches", "/compte/badges", 40)
+
+
+@hookimpl
 def register_jobs(register, plugin_manager):
     register(awards.EXPIRY_TASK, awards.expired)
     register(awards.REMINDER_TASK, awards.send_reminders, daily_at=time(9, 0))
@@ -77,6 +84,7 @@ def register_commands(cli):
 @hookimpl
 async def startup(app):
     await keys.signing_key()  # a key that cannot be read stops the start, not the first award
+    app.state.badge_status_lists = status.StatusLists()
 
 
 @hookimpl

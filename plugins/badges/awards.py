@@ -9,7 +9,6 @@ read that at each call; a job at the expiry moment tells the search indexes.
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,45 +19,18 @@ import msgspec
 from directory.plugin_api import (
     catalogue, clock, events, jobs, mail, provider_addresses, public_url, tables, write_transaction,
 )
-from plugins.badges import credentials, keys
+from plugins.badges import credentials, issuer, status
+from plugins.badges.issuer import site
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 EXPIRY_TASK = "badges.expired"
 REMINDER_TASK = "badges.reminders"
 REMINDERS = (30, 7)  # days before expiry
-# Each status list is filled to half at most, at random places: an index tells nothing of its holder.
-LIST_FILL = credentials.STATUS_LIST_BITS // 2
-MAX_LISTS = 10_000  # 650 million awards: more than the network will ever make
 ACTIVE, EXPIRED, REVOKED, UPCOMING = "valide", "expiré", "révoqué", "à venir"
 
 
 class BadgeError(ValueError):
     """A request that cannot be met, with a French message for whoever asked."""
-
-
-def site() -> str:
-    return mail.site_url()
-
-
-def issuer_id() -> str:
-    return f"{site()}/badges/emetteur"
-
-
-def issuer_profile() -> dict[str, Any]:
-    """The issuer as credentials embed it (an Open Badges ``Profile``)."""
-    return {"id": issuer_id(), "type": ["Profile"], "name": keys.badge_settings().issuer_name, "url": site()}
-
-
-async def issuer_document() -> dict[str, Any]:
-    """The issuer's public profile and controller document: every key ever used, as ``Multikey``."""
-    methods = [{"id": f"{issuer_id()}#{public}", "type": "Multikey", "controller": issuer_id(),
-                "publicKeyMultibase": public} for public in await keys.published()]
-    return {"@context": [*credentials.CREDENTIAL_CONTEXTS, credentials.CID_CONTEXT], **issuer_profile(),
-            "verificationMethod": methods, "assertionMethod": [method["id"] for method in methods]}
-
-
-def list_url(number: int) -> str:
-    return f"{site()}/badges/statuts/{number}"
 
 
 def achievement(badge: dict[str, Any]) -> dict[str, Any]:
@@ -210,30 +182,16 @@ async def badge_class(slug: str) -> dict[str, Any]:
     return badge
 
 
-async def _status_index() -> int:
-    """A free bit in the status lists, at random in the list being filled."""
-    taken = {row["status_index"] for row in await BadgeAward.select(BadgeAward.status_index)}
-    start = len(taken) // LIST_FILL * credentials.STATUS_LIST_BITS
-    while True:
-        index = start + secrets.randbelow(credentials.STATUS_LIST_BITS)
-        if index not in taken:
-            return index
-
-
 async def _credential(badge: dict[str, Any], provider: dict[str, Any], status_index: int, valid_from: datetime,
                       expires_at: datetime | None, evidence_url: str) -> tuple[str, str]:
     """A new signed credential for an award: its id and its JSON."""
     credential_id = f"{site()}/badges/attestations/{uuid.uuid4()}"
-    number, _ = divmod(status_index, credentials.STATUS_LIST_BITS)
     document = credentials.open_badge_credential(
-        credential_id=credential_id, issuer=issuer_profile(), achievement=achievement(badge),
+        credential_id=credential_id, issuer=issuer.issuer_profile(), achievement=achievement(badge),
         subject_id=site() + public_url(provider["slug"]), subject_name=provider["trade_name"],
         valid_from=valid_from, valid_until=expires_at, evidence=[evidence_url] if evidence_url else [],
-        status=credentials.status_entry(list_url(number + 1), status_index))
-    key = await keys.signing_key()
-    method = f"{issuer_id()}#{credentials.public_multibase(key.public_key())}"
-    signed = credentials.sign(document, key, method, clock.now())
-    return credential_id, msgspec.json.encode(signed).decode()
+        status=status.entries(status_index))
+    return credential_id, msgspec.json.encode(await issuer.sign(document)).decode()
 
 
 def end_of_day(text: str) -> datetime | None:
@@ -297,7 +255,7 @@ async def award(provider_slug: str, badge_slug: str, *, actor: str, expires_at: 
             raise BadgeError(f"{provider['trade_name']} détient déjà « {badge['name']} » : renouvelez-le plutôt.")
         valid_from = valid_from or now
         expires_at = _expiry(badge, valid_from, expires_at)
-        index = await _status_index()
+        index = await status.new_index()
         credential_id, credential = await _credential(badge, provider, index, valid_from, expires_at, evidence_url)
         [row] = await BadgeAward.insert(BadgeAward(
             badge=badge["id"], provider=provider["id"], status_index=index, evidence_url=evidence_url,
@@ -347,6 +305,7 @@ async def revoke(award_id: int, *, actor: str, reason: str) -> None:
             raise BadgeError("Cette attribution est déjà révoquée.")
         await BadgeAward.update({BadgeAward.revoked_at: clock.now(), BadgeAward.revoked_reason: reason[:2000]}).where(
             BadgeAward.id == award_id)
+        await status.revoke(row["status_index"])
         await _changed(provider, actor, None)
         await _tell(provider, "badges/revoque", {"badge": badge["name"], "reason": reason})
 
@@ -388,47 +347,3 @@ async def credentials_of(provider_id: int) -> list[dict[str, Any]]:
 async def credential(credential_id: str) -> dict[str, Any] | None:
     row = await BadgeAward.select(BadgeAward.credential).where(BadgeAward.credential_id == credential_id).first()
     return msgspec.json.decode(row["credential"]) if row else None
-
-
-class StatusLists:
-    """The signed status list credentials, re-signed only when a revocation changes a list."""
-
-    def __init__(self) -> None:
-        self._signed: dict[int, tuple[frozenset[int], dict[str, Any]]] = {}
-
-    async def get(self, number: int) -> dict[str, Any] | None:
-        """List ``number`` (from 1), or None when no award is in it."""
-        start = (number - 1) * credentials.STATUS_LIST_BITS
-        if not 1 <= number <= MAX_LISTS or not await BadgeAward.exists().where(
-                (BadgeAward.status_index >= start) & (BadgeAward.status_index < start + credentials.STATUS_LIST_BITS)):
-            return None
-        revoked = frozenset(row["status_index"] - start for row in await BadgeAward.select(BadgeAward.status_index).where(
-            BadgeAward.revoked_at.is_not_null() & (BadgeAward.status_index >= start)
-            & (BadgeAward.status_index < start + credentials.STATUS_LIST_BITS)))
-        cached = self._signed.get(number)
-        if cached is None or cached[0] != revoked or cached[1]["id"] != list_url(number):
-            url = list_url(number)
-            document = credentials.status_list_credential(url, issuer_profile(), credentials.encode_status_list(
-                set(revoked)), clock.now())
-            key = await keys.signing_key()
-            signed = credentials.sign(document, key, f"{issuer_id()}#{credentials.public_multibase(key.public_key())}",
-                                      clock.now())
-            self._signed[number] = cached = (revoked, signed)
-        return cached[1]
-
-
-status_lists = StatusLists()
-
-
-async def verifier(documents: list[Any]) -> credentials.Verifier:
-    """A verifier of this network's credentials for ``documents``: its keys, and the status lists
-    those documents name (only ours, each read once)."""
-    ours = re.compile(re.escape(f"{site()}/badges/statuts/") + r"([0-9]{1,6})")
-    named = {reference[0] for document in documents if isinstance(document, dict)
-             for reference in [credentials.status_reference(document)] if reference}
-    lists = {url: await status_lists.get(int(found[1])) for url in named if (found := ours.fullmatch(url))}
-    return credentials.Verifier(issuer_id(), await keys.published(), lists.get)
-
-
-async def verify(document: Any) -> credentials.Verdict:
-    return (await verifier([document])).verify(document, clock.now())

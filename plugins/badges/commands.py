@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from directory.plugin_api import clock, run_in_database
-from plugins.badges import awards, credentials, keys
+from plugins.badges import awards, credentials, keys, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
@@ -96,13 +96,15 @@ def export(ctx: click.Context, provider: str) -> None:
 @click.option("--issuer", "issuer_file", type=click.File("r", encoding="utf-8"),
               help="Le document de l'émetteur (/badges/emetteur) enregistré : vérifier sans la base.")
 @click.option("--status-list", "status_files", multiple=True, type=click.File("r", encoding="utf-8"),
-              help="Une liste de statuts (/badges/statuts/N) enregistrée ; répétable.")
+              help="Une liste de statuts enregistrée (révocations /badges/statuts/N, "
+                   "suspensions /badges/statuts/suspension/N) ; répétable.")
 @click.pass_context
 def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa: ANN001 - click files
     """Verify a credential FILE (a JSON credential, or a list of them, as ``export`` prints).
 
     Without options, against this directory's published keys and status lists; with
-    ``--issuer`` and ``--status-list``, against saved copies only, with no database.
+    ``--issuer`` and ``--status-list``, against saved copies only, with no database (give
+    every list the credentials name: a list missing is a credential not shown valid).
     """
     try:
         loaded = json.load(file)
@@ -121,7 +123,7 @@ def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa
 
 
 async def _verify_all(documents: list) -> list[credentials.Verdict]:
-    verifier = await awards.verifier(documents)
+    verifier = await status.verifier(documents, status.StatusLists())
     return [verifier.verify(document, clock.now()) for document in documents]
 
 

@@ -10,9 +10,12 @@ Pure functions over JSON documents, with no database and no network, so that the
   fetched to check a proof. ``tests/badges`` checks this against the specification's vectors.
 - Keys are Ed25519 ``Multikey``: multibase base58-btc (``z…``) of a multicodec prefix
   (``0xed01`` public, ``0x8026`` secret) and the 32 key bytes.
-- Revocation is a Bitstring Status List: a credential names an index in a list; the list is
-  a signed credential whose ``encodedList`` is the GZIP-compressed bitstring in multibase
-  base64url (``u…``), the first index being the most significant bit of the first byte.
+- Revocation and suspension are Bitstring Status Lists: a credential names an index in a
+  list of each purpose (``credentialStatus``, one entry per purpose); a list is a signed
+  credential whose ``encodedList`` is the GZIP-compressed bitstring in multibase base64url
+  (``u…``), the first index being the most significant bit of the first byte. Revocation is
+  for ever; suspension may be lifted. Credentials issued before suspension existed name only
+  a revocation list, and are checked against it alone.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ PUBLIC_PREFIX = b"\xed\x01"
 SECRET_PREFIX = b"\x80\x26"
 # The smallest list the specification allows (16 KiB), so that one index says nothing of its holder.
 STATUS_LIST_BITS = 131_072
+REVOCATION, SUSPENSION = "revocation", "suspension"
+PURPOSES = (REVOCATION, SUSPENSION)  # checked in this order: a revoked credential is said revoked
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -169,8 +174,11 @@ def date_failure(document: dict[str, Any], now: datetime) -> str | None:
 
 def open_badge_credential(*, credential_id: str, issuer: dict[str, Any], achievement: dict[str, Any],
                           subject_id: str, subject_name: str, valid_from: datetime, valid_until: datetime | None,
-                          evidence: list[str], status: dict[str, Any]) -> dict[str, Any]:
-    """An unsigned ``OpenBadgeCredential``: ``achievement`` awarded by ``issuer`` to a subject."""
+                          evidence: list[str], status: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
+    """An unsigned ``OpenBadgeCredential``: ``achievement`` awarded by ``issuer`` to a subject.
+
+    :param status: its ``credentialStatus``: one ``status_entry``, or one per purpose.
+    """
     credential: dict[str, Any] = {
         "@context": list(CREDENTIAL_CONTEXTS),
         "id": credential_id,
@@ -248,14 +256,15 @@ def bit_set(bits: bytes, index: int) -> bool:
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
-def status_entry(list_url: str, index: int) -> dict[str, Any]:
-    """A credential's ``credentialStatus``: where its revocation bit lives."""
-    return {"id": f"{list_url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+def status_entry(list_url: str, index: int, purpose: str = REVOCATION) -> dict[str, Any]:
+    """A ``credentialStatus`` entry: where a credential's bit of ``purpose`` lives."""
+    return {"id": f"{list_url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
             "statusListIndex": str(index), "statusListCredential": list_url}
 
 
-def status_list_credential(list_url: str, issuer: dict[str, Any], encoded: str, valid_from: datetime) -> dict[str, Any]:
-    """An unsigned ``BitstringStatusListCredential`` publishing ``encoded``."""
+def status_list_credential(list_url: str, issuer: dict[str, Any], encoded: str, valid_from: datetime,
+                           purpose: str = REVOCATION) -> dict[str, Any]:
+    """An unsigned ``BitstringStatusListCredential`` publishing ``encoded`` for ``purpose``."""
     return {
         "@context": [VC_CONTEXT],
         "id": list_url,
@@ -263,30 +272,43 @@ def status_list_credential(list_url: str, issuer: dict[str, Any], encoded: str, 
         "issuer": issuer["id"],
         "validFrom": iso(valid_from),
         "credentialSubject": {"id": f"{list_url}#list", "type": "BitstringStatusList",
-                              "statusPurpose": "revocation", "encodedList": encoded},
+                              "statusPurpose": purpose, "encodedList": encoded},
     }
 
 
-def status_reference(document: dict[str, Any]) -> tuple[str, int] | None:
-    """(the status list's URL, the index) a credential names for revocation, or None."""
+def status_references(document: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """The (status list URL, index) a credential names for each purpose it uses (the first entry of each)."""
     status = document.get("credentialStatus")
-    if not isinstance(status, dict) or status.get("type") != "BitstringStatusListEntry" \
-            or status.get("statusPurpose") != "revocation":
-        return None
-    try:
-        return str(status["statusListCredential"]), int(status["statusListIndex"])
-    except (KeyError, ValueError, TypeError):
-        return None
+    found: dict[str, tuple[str, int]] = {}
+    for entry in status if isinstance(status, list) else [status]:
+        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry" \
+                or entry.get("statusPurpose") not in PURPOSES or entry["statusPurpose"] in found:
+            continue
+        try:
+            found[entry["statusPurpose"]] = str(entry["statusListCredential"]), int(entry["statusListIndex"])
+        except (KeyError, ValueError, TypeError):
+            continue
+    return found
 
 
 # Verification --------------------------------------------------------------------------------
 
+# What a verification says of a set bit, or of a list it cannot trust, by purpose.
+STATUS_SET = {REVOCATION: "L'attestation a été révoquée par le réseau.",
+              SUSPENSION: "L'attestation est suspendue : la fiche de son titulaire n'est plus publiée dans "
+                          "l'annuaire. Elle redevient valable si la fiche est rétablie."}
+STATUS_UNTRUSTED = {REVOCATION: "La liste de révocation de l'attestation est introuvable ou n'est pas signée par ce réseau.",
+                    SUSPENSION: "La liste des suspensions de l'attestation est introuvable ou n'est pas signée par ce réseau."}
+
+
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
-    """What a verification found: ``valid``, else the French ``reason`` of the first failure;
-    the credential's facts when it could be read, to show beside the answer."""
+    """What a verification found: ``valid``, else the French ``reason`` of the first failure, and
+    ``status`` (``revocation`` or ``suspension``) when a status list said so; the credential's
+    facts when it could be read, to show beside the answer."""
 
     valid: bool
     reason: str = ""
+    status: str = ""
     badge: str = ""
     holder: str = ""
     issuer: str = ""
@@ -300,12 +322,15 @@ class Verifier:
     :param issuer_id: the issuer's id; its keys are ``<issuer_id>#<Multikey>``.
     :param keys: the issuer's public keys, by ``Multikey``.
     :param status_list: the signed status list credential at a URL, or None when unknown.
+    :param explain: a more precise French reason for a set bit ``(purpose, list URL, index)``,
+        or None for the general one (the issuer knows why; a saved list does not say).
     """
 
     def __init__(self, issuer_id: str, keys: dict[str, Ed25519PublicKey],
-                 status_list: Callable[[str], dict[str, Any] | None]) -> None:
-        self.issuer_id, self.keys, self.status_list = issuer_id, keys, status_list
-        self._bits: dict[str, bytes] = {}  # decoded lists, by their proof value
+                 status_list: Callable[[str], dict[str, Any] | None],
+                 explain: Callable[[str, str, int], str | None] = lambda purpose, url, index: None) -> None:
+        self.issuer_id, self.keys, self.status_list, self.explain = issuer_id, keys, status_list, explain
+        self._bits: dict[str, tuple[str, bytes]] = {}  # decoded lists by URL, with the proof value they had
 
     def _key(self, method: str) -> Ed25519PublicKey | None:
         issuer, _, multikey = method.partition("#")
@@ -316,42 +341,56 @@ class Verifier:
         if failure is None and issuer_of(document) != self.issuer_id:
             failure = "L'attestation n'a pas été émise par ce réseau."
         facts = _facts(document) if isinstance(document, dict) else {}
-        for check in (lambda: failure, lambda: shape_failure(document), lambda: date_failure(document, now),
-                      lambda: self.status_failure(document, now)):
+        for check in (lambda: failure, lambda: shape_failure(document), lambda: date_failure(document, now)):
             reason = check()
             if reason:
                 return Verdict(valid=False, reason=reason, **facts)
-        return Verdict(valid=True, **facts)
+        return self.status_verdict(document, now, facts)
 
-    def revoked(self, list_url: str, index: int, now: datetime) -> bool | None:
-        """Whether bit ``index`` of the list at ``list_url`` is set; None when the list cannot be trusted."""
+    def bit(self, list_url: str, index: int, purpose: str, now: datetime) -> bool | None:
+        """Whether bit ``index`` of the ``purpose`` list at ``list_url`` is set; None when the list cannot
+        be trusted (unsigned, another issuer's, out of date, of another purpose, too short)."""
         listed = self.status_list(list_url)
         if not isinstance(listed, dict) or not isinstance(listed.get("proof"), dict):
             return None
         proof_value = listed["proof"].get("proofValue", "")
-        bits = self._bits.get(proof_value)
-        if bits is None:
-            if proof_failure(listed, self._key) or issuer_of(listed) != self.issuer_id \
-                    or date_failure(listed, now) or listed.get("id") != list_url:
+        known = self._bits.get(list_url)
+        if known is None or known[0] != proof_value:
+            subject = listed.get("credentialSubject")
+            purposes = subject.get("statusPurpose") if isinstance(subject, dict) else None
+            if proof_failure(listed, self._key) or issuer_of(listed) != self.issuer_id or date_failure(listed, now) \
+                    or listed.get("id") != list_url or purpose not in (purposes if isinstance(purposes, list) else [purposes]):
                 return None
             try:
-                bits = decode_status_list(listed["credentialSubject"]["encodedList"])
-            except (CredentialError, KeyError, TypeError, AttributeError):
+                bits = decode_status_list(subject["encodedList"])
+            except (CredentialError, KeyError, TypeError):
                 return None
-            self._bits = {proof_value: bits}  # the newest list replaces the one before
+            if len(bits) * 8 < STATUS_LIST_BITS:  # too short to hide anyone among its neighbours
+                return None
+            self._bits[list_url] = known = (proof_value, bits)
         try:
-            return bit_set(bits, index)
+            return bit_set(known[1], index)
         except CredentialError:
             return None
 
-    def status_failure(self, document: dict[str, Any], now: datetime) -> str | None:
-        reference = status_reference(document)
-        if reference is None:
-            return "L'attestation ne dit pas où vérifier sa révocation (« credentialStatus »)."
-        revoked = self.revoked(*reference, now)
-        if revoked is None:
-            return "La liste de révocation de l'attestation est introuvable ou n'est pas signée par ce réseau."
-        return "L'attestation a été révoquée par le réseau." if revoked else None
+    def status_verdict(self, document: dict[str, Any], now: datetime, facts: dict[str, str]) -> Verdict:
+        """The verdict of the status lists a credential names: it must name a revocation list; a
+        suspension list is read when it names one (credentials issued before suspension do not)."""
+        references = status_references(document)
+        if REVOCATION not in references:
+            return Verdict(valid=False, reason="L'attestation ne dit pas où vérifier sa révocation (« credentialStatus »).",
+                           **facts)
+        for purpose in PURPOSES:
+            if purpose not in references:
+                continue
+            url, index = references[purpose]
+            found = self.bit(url, index, purpose, now)
+            if found is None:
+                return Verdict(valid=False, reason=STATUS_UNTRUSTED[purpose], **facts)
+            if found:
+                return Verdict(valid=False, reason=self.explain(purpose, url, index) or STATUS_SET[purpose],
+                               status=purpose, **facts)
+        return Verdict(valid=True, **facts)
 
 
 def _facts(document: dict[str, Any]) -> dict[str, str]:

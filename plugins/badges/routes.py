@@ -17,8 +17,9 @@ from markupsafe import escape
 
 from directory.plugin_api import (
     ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
+    tables,
 )
-from plugins.badges import awards, credentials, images
+from plugins.badges import awards, credentials, images, issuer, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 JSON_LD = "application/ld+json"
@@ -26,6 +27,7 @@ MAX_CREDENTIAL_BYTES = 64 * 1024
 VERIFY_LIMIT = 60  # verifications per client and minute
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NO_SUCH_BADGE = "Ce badge n'existe pas."
+NO_SUCH_LIST = "Cette liste de statuts n'existe pas."
 
 
 def _json(document: dict[str, Any] | None, missing: str) -> Response:
@@ -50,25 +52,31 @@ class PublicBadgesController(Controller):
     @get("/emetteur", name="badges-issuer")
     async def issuer(self) -> Response:
         """The issuer's profile and controller document: the public keys its credentials name."""
-        return _json(await awards.issuer_document(), "")
+        return _json(await issuer.issuer_document(), "")
 
     @get("/statuts/{number:int}", name="badges-status-list")
-    async def status_list(self, number: FromPath[int]) -> Response:
-        return _json(await awards.status_lists.get(number), "Cette liste de statuts n'existe pas.")
+    async def status_list(self, request: Request, number: FromPath[int]) -> Response:
+        """A revocation list: set bits are credentials revoked for ever."""
+        return _json(await _lists(request).get(credentials.REVOCATION, number), NO_SUCH_LIST)
+
+    @get("/statuts/suspension/{number:int}", name="badges-suspension-list")
+    async def suspension_list(self, request: Request, number: FromPath[int]) -> Response:
+        """A suspension list: set bits are credentials of listings suspended until staff restore them."""
+        return _json(await _lists(request).get(credentials.SUSPENSION, number), NO_SUCH_LIST)
 
     @get("/attestations/{credential:str}", name="badges-credential")
     async def credential(self, request: Request, credential: FromPath[str]) -> Response:
-        return _json(await awards.credential(f"{awards.site()}{request.url.path}"), "Cette attestation n'existe pas.")
+        return _json(await awards.credential(f"{issuer.site()}{request.url.path}"), "Cette attestation n'existe pas.")
 
     @get("/verifier", name="badges-verify-page")
     async def verify_page(self, request: Request) -> Template:
         """The verification form; ``?attestation=<id>`` (the providers' snippet) verifies one of ours at once."""
         named = request.query_params.get("attestation", "")
-        found = await awards.credential(named) if named.startswith(f"{awards.site()}/badges/attestations/") else None
+        found = await awards.credential(named) if named.startswith(f"{issuer.site()}/badges/attestations/") else None
         if found is None:
             return Template(template_name="badges/verify.html", context={"verdict": None, "pasted": ""})
         return Template(template_name="badges/verify.html", context={
-            "verdict": await awards.verify(found), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
+            "verdict": await status.verify(found, _lists(request)), "pasted": json.dumps(found, ensure_ascii=False, indent=2)})
 
     @post("/verifier", status_code=200, request_max_body_size=3 * MAX_CREDENTIAL_BYTES)
     async def verify_form(self, request: Request) -> Template:
@@ -81,7 +89,7 @@ class PublicBadgesController(Controller):
             verdict = credentials.Verdict(valid=False, reason="Trop de vérifications : réessayez dans une minute.")
             return Template(template_name="badges/verify.html", status_code=429,
                             context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
-        verdict = await _verdict(pasted)
+        verdict = await _verdict(pasted, _lists(request))
         return Template(template_name="badges/verify.html", status_code=200 if verdict.valid else 422,
                         context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
 
@@ -110,7 +118,11 @@ async def _class_or_404(slug: str) -> dict[str, Any]:
     return badge
 
 
-async def _verdict(text: str) -> credentials.Verdict:
+def _lists(request: Request) -> status.StatusLists:
+    return request.app.state.badge_status_lists
+
+
+async def _verdict(text: str, lists: status.StatusLists) -> credentials.Verdict:
     if not text.strip():
         return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
     if len(text.encode()) > MAX_CREDENTIAL_BYTES:
@@ -119,7 +131,7 @@ async def _verdict(text: str) -> credentials.Verdict:
         document = json.loads(text)
     except ValueError:
         return credentials.Verdict(valid=False, reason="Ce texte n'est pas du JSON : collez l'attestation telle que vous l'avez reçue.")
-    return await awards.verify(document)
+    return await status.verify(document, lists)
 
 
 class VerifyApiController(Controller):
@@ -133,7 +145,21 @@ class VerifyApiController(Controller):
     async def verify(self, request: Request, data: Annotated[Any, Body()]) -> credentials.Verdict:
         if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
             raise ProblemError(429, "Trop de vérifications : réessayez dans une minute.")
-        return await awards.verify(data)
+        return await status.verify(data, _lists(request))
+
+
+@get("/compte/badges", name="account-badges", opt=ACCOUNT, include_in_schema=False)
+async def account_badges(request: Request) -> Template | Redirect:
+    """The member area's way to its badges (``account_links``): straight to them for one listing,
+    else the listings it manages, each to its own badges."""
+    membership = tables.Membership
+    listings = await membership.select(membership.provider.slug.as_alias("slug"),
+                                       membership.provider.trade_name.as_alias("trade_name")).where(
+        (membership.account == request.state.account["id"])
+        & (membership.provider.state != catalogue.LEFT)).order_by(membership.provider.trade_name)
+    if len(listings) == 1:
+        return Redirect(f"/compte/prestataires/{listings[0]['slug']}/badges", status_code=303)
+    return Template(template_name="badges/account.html", context={"listings": listings})
 
 
 class ProviderBadgesController(Controller):
@@ -148,8 +174,8 @@ class ProviderBadgesController(Controller):
         provider = await provider_for(request.state.account, slug)
         shown = await awards.awards_of(provider["slug"])
         return Template(template_name="badges/provider.html", context={
-            "provider": provider, "awards": shown, "site": awards.site(),
-            "snippets": {award.id: snippet(award, awards.site()) for award in shown if award.valid}})
+            "provider": provider, "awards": shown, "site": issuer.site(), "unlisted": provider["state"] in status.UNLISTED,
+            "snippets": {award.id: snippet(award, issuer.site()) for award in shown if award.valid}})
 
     @get("/attestations.json", name="provider-credentials")
     async def download(self, request: Request, slug: FromPath[str]) -> Response:
@@ -205,7 +231,9 @@ class StaffBadgesController(Controller):
 
     @get("/", name="staff-badges")
     async def page(self, request: Request) -> Template:
-        return await _staff_page(request.query_params.get("prestataire", ""))
+        """The page; ``?fait=`` (the redirect after an action) says what was just done."""
+        return await _staff_page(request.query_params.get("prestataire", ""),
+                                 done=request.query_params.get("fait", ""))
 
     @post("/classes", status_code=303)
     async def save_class(self, request: Request, data: Annotated[ClassForm, Form]) -> Template | Redirect:
@@ -213,24 +241,24 @@ class StaffBadgesController(Controller):
         return await _acted(lambda: awards.save_class(
             slug=data.slug, name=data.name, description=data.description, criteria=data.criteria, color=data.color,
             validity_months=data.validity_months, active=data.active == "oui",
-            actor=request.state.account["email"]), typed=msgspec.structs.asdict(data))
+            actor=request.state.account["email"]), "classe", typed=msgspec.structs.asdict(data))
 
     @post("/attributions", status_code=303)
     async def award(self, request: Request, data: Annotated[AwardForm, Form]) -> Template | Redirect:
-        return await _acted(lambda: _award(data, request.state.account["email"]), data.provider.strip(),
+        return await _acted(lambda: _award(data, request.state.account["email"]), "attribue", data.provider.strip(),
                             typed=msgspec.structs.asdict(data))
 
     @post("/attributions/{award_id:int}/renouveler", status_code=303)
     async def renew(self, request: Request, award_id: FromPath[int], data: Annotated[RenewForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.renew(award_id, actor=request.state.account["email"], expires_at=awards.end_of_day(data.expires))
-        return await _acted(act)
+        return await _acted(act, "renouvele")
 
     @post("/attributions/{award_id:int}/revoquer", status_code=303)
     async def revoke(self, request: Request, award_id: FromPath[int], data: Annotated[RevokeForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.revoke(award_id, actor=request.state.account["email"], reason=data.reason)
-        return await _acted(act)
+        return await _acted(act, "revoque")
 
 
 async def _award(data: AwardForm, actor: str) -> None:
@@ -238,24 +266,28 @@ async def _award(data: AwardForm, actor: str) -> None:
                        evidence_url=data.evidence_url, note=data.note)
 
 
-async def _acted(action, provider: str = "", typed: dict[str, str] | None = None) -> Template | Redirect:  # noqa: ANN001
-    """Run a staff action; its French error is shown on the page with what was typed kept."""
+async def _acted(action, done: str, provider: str = "", typed: dict[str, str] | None = None  # noqa: ANN001
+                 ) -> Template | Redirect:
+    """Run a staff action; its French error is shown on the page with what was typed kept, its
+    success by the page it redirects to (``done`` names the confirmation, ``staff.html`` words it)."""
     try:
         await action()
     except awards.BadgeError as error:
         return await _staff_page(provider, str(error), 400, typed or {})
-    return Redirect("/equipe/badges" + (f"?prestataire={provider}" if SLUG.fullmatch(provider) else ""),
+    return Redirect(f"/equipe/badges?fait={done}" + (f"&prestataire={provider}" if SLUG.fullmatch(provider) else ""),
                     status_code=303)
 
 
 async def _staff_page(provider: str, error: str = "", status_code: int = 200,
-                      typed: dict[str, str] | None = None) -> Template:
+                      typed: dict[str, str] | None = None, done: str = "") -> Template:
     now = clock.now()
-    query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by)
+    query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by,
+                              BadgeAward.provider.state.as_alias("provider_state"))
     if provider:
         query = query.where(BadgeAward.provider.slug == provider)
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
     return Template(template_name="badges/staff.html", status_code=status_code, context={
         "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
-        "typed": typed or {},
-        "awards": [{**row, "state": awards.state_of(row, now)} for row in rows]})
+        "typed": typed or {}, "done": done,
+        "awards": [{**row, "state": awards.state_of(row, now), "suspended": row["provider_state"] in status.UNLISTED}
+                   for row in rows]})

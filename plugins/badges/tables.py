@@ -1,4 +1,5 @@
-"""The badges plugin's tables: the kinds of badge, their awards to providers, the network's public keys."""
+"""The badges plugin's tables: the kinds of badge, their awards to providers, the status bits ever
+handed out, the network's public keys."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ class BadgeClass(Table):
 class BadgeAward(Table):
     """A badge awarded to a provider, and the credential that proves it.
 
-    ``status_index`` is the award's bit in the revocation status list: every credential issued
-    for the award (the first, each renewal's) points at it, so revoking the award revokes them all.
+    ``status_index`` is the award's bit in the status lists (revocation and suspension): every
+    credential issued for the award (the first, each renewal's) points at it, so revoking the
+    award revokes them all. The award goes with its provider; its ``StatusEntry`` stays.
     """
 
     badge = ForeignKey(BadgeClass, on_delete=OnDelete.restrict, index=True)
@@ -45,6 +47,19 @@ class BadgeAward(Table):
     renewed_at = Timestamptz(null=True, default=None)
 
 
+class StatusEntry(Table):
+    """A bit of the status lists, handed out once and kept for ever: the tombstone of an award.
+
+    It holds no personal data and no link to the provider, so erasing a provider (its awards
+    cascade) leaves it: its index is never handed out again, and a bit whose award is gone is
+    published as revoked, so a credential never becomes valid again by its holder's erasure.
+    """
+
+    status_index = Integer(unique=True)
+    revoked_at = Timestamptz(null=True, default=None)  # when staff revoked its award
+    created_at = Timestamptz()
+
+
 class SigningKey(Table):
     """A public key the network signed credentials with: published as long as the table holds it,
     so that credentials signed before a new key was introduced still verify."""
@@ -53,4 +68,4 @@ class SigningKey(Table):
     introduced_at = Timestamptz()
 
 
-TABLES = (BadgeClass, BadgeAward, SigningKey)
+TABLES = (BadgeClass, BadgeAward, StatusEntry, SigningKey)

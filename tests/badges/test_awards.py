@@ -16,7 +16,7 @@ from directory.app import create_app
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.badges import awards
-from plugins.badges.tables import BadgeAward, BadgeClass, SigningKey
+from plugins.badges.tables import BadgeAward, BadgeClass, SigningKey, StatusEntry
 from plugins.leads import service as leads
 from tests.conftest import COMMAND
 
@@ -26,7 +26,7 @@ CERTIFIED, CYBER = "channel-expert-certifie", "specialiste-cybersecurite"
 @pytest.fixture
 async def site(settings, plugin_manager, manual_clock):
     """Three agencies in Bordeaux, two with an owner, and a staff account."""
-    for table in (BadgeAward, Job, MailMessage, Membership, Account, StoreEntry):
+    for table in (BadgeAward, StatusEntry, Job, MailMessage, Membership, Account, StoreEntry):
         await table.delete(force=True)
     await BadgeClass.delete().where(BadgeClass.slug == "nouveau-badge")
     slugs = await add_providers(*(provider_row(trade_name=name, email=f"contact@{name.split()[0].lower()}.fr",
@@ -231,17 +231,21 @@ async def test_staff_define_a_badge_class_published_with_its_criteria(site):
     assert (await site.get("/badges/inexistant")).status_code == 404
 
 
+async def run_command(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """``channel-expert ARGS`` on the site's database and public address, with its ``output``."""
+    # In a thread: the site's own writes (its search index follows the awards) must go on
+    # while the command waits for the database, or each would wait for the other.
+    done = await asyncio.to_thread(subprocess.run, [*COMMAND, *args], capture_output=True, text=True, timeout=120,
+                                   env={**environment, "CHANNEL_EXPERT_PUBLIC_URL": "http://annuaire.example.fr"})
+    done.exit_code, done.output = done.returncode, done.stdout + done.stderr
+    return done
+
+
 async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offline(site, environment, tmp_path):
     alpha = site.slugs[0]
-    environment = {**environment, "CHANNEL_EXPERT_PUBLIC_URL": "http://annuaire.example.fr"}
 
     async def invoke(*args):
-        # In a thread: the site's own writes (its search index follows the awards) must go on
-        # while the command waits for the database, or each would wait for the other.
-        done = await asyncio.to_thread(subprocess.run, [*COMMAND, *args], env=environment, capture_output=True,
-                                       text=True, timeout=120)
-        done.exit_code, done.output = done.returncode, done.stdout + done.stderr
-        return done
+        return await run_command(environment, *args)
     awarded = await invoke("badges", "award", alpha, CYBER, "--expires", "2027-01-31",
                            "--evidence", "https://alpha.fr/anssi")
     assert awarded.exit_code == 0, awarded.output
@@ -250,8 +254,12 @@ async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offli
     (tmp_path / "badges.json").write_text(exported.output, encoding="utf-8")
     (tmp_path / "emetteur.json").write_text((await site.get("/badges/emetteur")).text, encoding="utf-8")
     (tmp_path / "statuts.json").write_text((await site.get("/badges/statuts/1")).text, encoding="utf-8")
+    (tmp_path / "suspensions.json").write_text((await site.get("/badges/statuts/suspension/1")).text, encoding="utf-8")
     offline = ["badges", "verify", str(tmp_path / "badges.json"), "--issuer", str(tmp_path / "emetteur.json"),
                "--status-list", str(tmp_path / "statuts.json")]
+    without_suspensions = await invoke(*offline)
+    assert without_suspensions.exit_code == 1 and "liste des suspensions" in without_suspensions.output
+    offline += ["--status-list", str(tmp_path / "suspensions.json")]
     checked = await invoke(*offline)
     assert checked.exit_code == 0 and "VALABLE : « Spécialiste cybersécurité » de Alpha Web" in checked.output
     assert (await invoke("badges", "renew", str(award_id), "--expires", "2028-01-31")).exit_code == 0
@@ -262,3 +270,32 @@ async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offli
     assert revoked.exit_code == 1 and "révoquée" in revoked.output
     refused = await invoke("badges", "award", "inconnu", CYBER)
     assert refused.exit_code == 1 and "Aucun prestataire" in refused.output
+
+
+async def test_staff_see_what_each_award_renewal_and_revocation_did(site):
+    alpha = site.slugs[0]
+    await sign_in(site, "equipe@example.fr")
+    awarded = await _staff_post(site, "/equipe/badges/attributions", {"provider": alpha, "badge": CERTIFIED})
+    assert awarded.headers["location"] == f"/equipe/badges?fait=attribue&prestataire={alpha}"
+    page = html.unescape((await site.get(awarded.headers["location"])).text)
+    assert '<p class="notice" role="status">Badge attribué : son attestation est signée' in page
+    award_id = (await BadgeAward.select(BadgeAward.id).first())["id"]
+    for action, data, said in (("renouveler", {"expires": "2028-01-31"}, "Attribution renouvelée"),
+                               ("revoquer", {"reason": "Assurance échue"}, "Attribution révoquée")):
+        done = await _staff_post(site, f"/equipe/badges/attributions/{award_id}/{action}", data)
+        assert done.status_code == 303
+        assert said in html.unescape((await site.get(done.headers["location"])).text)
+    assert "role=\"status\"" not in (await site.get("/equipe/badges")).text  # said once, after the action
+
+
+async def test_the_member_area_leads_to_the_badges_of_its_listing(site):
+    alpha = site.slugs[0]
+    await sign_in(site, "a@alpha.fr")
+    home = (await site.get("/compte")).text
+    assert '<a href="/compte/badges">Badges de vos fiches</a>' in home
+    reached = await site.get("/compte/badges")
+    assert reached.status_code == 303 and reached.headers["location"] == f"/compte/prestataires/{alpha}/badges"
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await sign_in(site, "equipe@example.fr")  # staff manage no listing of their own
+    listed = await site.get("/compte/badges")
+    assert listed.status_code == 200 and "Votre compte ne gère aucune fiche" in html.unescape(listed.text)
