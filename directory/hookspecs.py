@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import click
     from litestar import Litestar
 
-    from directory.schemas import NeedUnderstanding, Provider
+    from directory.schemas import NeedUnderstanding, Provider, SearchAnswered
 
 PROJECT = "channel_expert"
 # The hooks whose implementations may be ``async def``: the rest are called synchronously.
@@ -253,6 +253,20 @@ def understand_need(app: Litestar, text: str) -> NeedUnderstanding | None:
     :param app: the Litestar app (its ``state`` holds what the plugin prepared at start-up).
     :param text: what the TPE typed, as typed.
     :return: the services, the words that named them and the words left, or None.
+    """
+
+
+@hookspec
+def search_answered(app: Litestar, answered: SearchAnswered) -> None:
+    """Learn from a search a person made: what it found, what was understood and taken back.
+
+    Called after each search a person settled on (a page loaded or an API call, not the live
+    updates as one types). A plain function on the request's path: keep the facts in memory and
+    write them later, off the request.
+
+    :param app: the Litestar app.
+    :param answered: the words typed, the total found, the services understood and taken back,
+        and the slugs shown on the page.
     """
 
 

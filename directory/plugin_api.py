@@ -18,7 +18,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   kind of user, who manages no provider), ``signed_in`` (the account of a request, on any page).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site),
-  ``NeedUnderstanding`` (the services a TPE's words ask for, from the ``understand_need`` hook).
+  ``NeedUnderstanding`` (the services a TPE's words ask for, from the ``understand_need`` hook),
+  ``SearchAnswered`` (a search and what it showed, given to the ``search_answered`` hook).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
   or 404/403); ``provider_addresses`` (who hears about a provider); ``paris_time`` (a moment
@@ -45,13 +46,13 @@ from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
 from directory.routes.forms import client_key, over_limit
 from directory.routes.providers import Kind, ServiceSlug
-from directory.schemas import InvalidField, NeedUnderstanding, Provider
+from directory.schemas import InvalidField, NeedUnderstanding, Provider, SearchAnswered
 from directory.settings import Settings
 from directory.templating import paris_time
 
 __all__ = [
     "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
-    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "Kind", "mail", "NeedUnderstanding", "over_limit", "paris_time", "prepare_database",
+    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "Kind", "mail", "NeedUnderstanding", "over_limit", "SearchAnswered", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
     "public_url", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug", "Settings", "settings_of", "static_files_router",
     "tables", "validation", "write_transaction",

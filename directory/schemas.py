@@ -81,6 +81,17 @@ class NeedUnderstanding(msgspec.Struct, frozen=True):
     rest: str = ""  # the other words, without stop and filler words: what is left to search for
 
 
+class SearchAnswered(msgspec.Struct, frozen=True):
+    """A search a person made and what it showed: the words typed (no place, no identifier), how many
+    providers it found, the services understood and those the person took back, the slugs shown."""
+
+    text: str
+    total: int
+    understood: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
+
+
 class ProviderSummary(msgspec.Struct):
     """A provider as a list shows it."""
 

@@ -17,7 +17,9 @@ from litestar.response import Template
 from directory.plugin_api import PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses
 
 from plugins.geosearch.schemas import PlaceSummary, SearchResponse
-from plugins.geosearch.service import SearchParameters, UnknownPlace, place_summary, run_search, understood
+from plugins.geosearch.service import (
+    SearchParameters, UnknownPlace, place_summary, run_search, tell_answered, understood,
+)
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
 RADII = (5, 10, 20, 30, 50, 100, 200)
@@ -76,11 +78,13 @@ class SearchController(Controller):
         page: Annotated[int, QueryParameter(ge=1, le=500)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> Response[SearchResponse]:
-        answer = await run_search(request.app.state.search, SearchParameters(
+        parameters = SearchParameters(
             q=q, near=near, radius_km=radius_km, kind=kind, services=tuple(dict.fromkeys(services)) if services else (),
             languages=tuple(dict.fromkeys(languages)) if languages else (), on_site=on_site, remote=remote, sort=sort,
             page=page, limit=limit, filters=_plugin_filters(filter or []), ignore=tuple(ignore or ()),
-        ), understood(request.app, q))
+        )
+        answer = await run_search(request.app.state.search, parameters, understood(request.app, q))
+        tell_answered(request.app, parameters, answer)
         return Response(answer.json(), media_type=MediaType.JSON)
 
     @get("/places", summary="Lieux pour l'autocomplétion",
@@ -135,8 +139,10 @@ async def search_page(request: Request) -> Template:
     response, error, suggestions = None, None, []
     if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
-            response = (await run_search(request.app.state.search, parameters,
-                                         understood(request.app, parameters.q))).with_hits()
+            answer = await run_search(request.app.state.search, parameters, understood(request.app, parameters.q))
+            if not request.headers.get("x-search-live"):  # an update as one types is not a search made
+                tell_answered(request.app, parameters, answer)
+            response = answer.with_hits()
         except UnknownPlace as unknown:
             error, suggestions = unknown.unknown, unknown.suggestions
         except ProblemError as problem:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import msgspec
 
-from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, catalogue
+from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, SearchAnswered, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
 from search import And, Eq, Filter, GeoPoint, In, Not, Reaches, SearchQuery, SearchResult
 from search.text import tokens
@@ -54,6 +54,15 @@ class Need(NamedTuple):
 def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app
     """What a plugin understands of ``text`` (the ``understand_need`` hook), or None; a failing plugin is skipped."""
     return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
+
+
+def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:  # noqa: ANN001 - the app
+    """Give plugins the search a person settled on and what it showed (the ``search_answered`` hook)."""
+    response = answer.response
+    app.state.plugin_manager.call_isolated("search_answered", app=app, answered=SearchAnswered(
+        text=parameters.q.strip(), total=response.total + response.remote_total,
+        understood=tuple(need.slug for need in response.understood), ignored=parameters.ignore,
+        shown=tuple(found.facts.hit.slug for found in answer.hits)))
 
 
 def need_of(parameters: SearchParameters, understanding: NeedUnderstanding | None) -> Need:

@@ -1,30 +1,112 @@
 """A TPE's own words: the needs lexicon that turns "vendre mes gâteaux sur internet" into the
-catalogue's services, for the search and the request form.
+catalogue's services, for the search and the request form, and what the network learns of them.
 
-The lexicon (``lexicon.toml``) is read once per app at start-up and kept on ``app.state``;
-understanding a text is a pure function of it (``understanding.py``).
+Each app keeps its lexicon (``lexicon.toml`` and staff's phrasings) on ``app.state``, reloaded
+when the event outbox says staff changed it; understanding a text is a pure function of it
+(``understanding.py``). Searches that found nobody are counted in memory and written by a
+background task (``learning.py``); staff read them at ``/equipe/besoins`` and add phrasings there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
 from litestar import Litestar
 
-from directory.plugin_api import NeedUnderstanding, catalogue, hookimpl
+from directory.plugin_api import NeedUnderstanding, SearchAnswered, events, hookimpl, static_files_router
 
-from plugins.needs.understanding import Lexicon
+from plugins.needs import learning
+from plugins.needs.staff import StaffNeedsController
 
-STATE = "needs_lexicon"
+HERE = Path(__file__).parent
+LEXICON, UNHEARD, TASKS = "needs_lexicon", "needs_unheard", "needs_tasks"
+logger = logging.getLogger("plugins.needs")
 
 
 @hookimpl
-def startup(app: Litestar) -> None:
-    app.state[STATE] = Lexicon.shipped([service.slug for service in catalogue.SERVICES])
+def register_piccolo_apps(register):
+    register("plugins.needs.piccolo_app")
+
+
+@hookimpl
+def register_event_types(register):
+    register(learning.LEXICON_EVENT, learning.LexiconChanged)
+
+
+@hookimpl
+def register_routes(register):
+    register(StaffNeedsController)
+    register(static_files_router("/static/needs", HERE / "static", name="needs-static"))
+
+
+@hookimpl
+def register_templates(register):
+    register(HERE / "templates")
+
+
+@hookimpl
+def staff_links(register):
+    register("Mots des TPE", "/equipe/besoins", 40)
+
+
+@hookimpl
+async def startup(app: Litestar) -> None:
+    position = await events.latest()
+    app.state[LEXICON] = await learning.load_lexicon()
+    app.state[UNHEARD] = learning.Unheard()
+    app.state[TASKS] = [asyncio.create_task(_follow(app, position)), asyncio.create_task(_flush(app))]
+
+
+@hookimpl
+async def shutdown(app: Litestar) -> None:
+    for task in app.state.get(TASKS, ()):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if UNHEARD in app.state:
+        await app.state[UNHEARD].flush()
 
 
 @hookimpl
 def understand_need(app: Litestar, text: str) -> NeedUnderstanding | None:
-    lexicon: Lexicon | None = app.state.get(STATE)
+    lexicon = app.state.get(LEXICON)
     if lexicon is None or not text.strip():
         return None
     understood = lexicon.understand(text)
     return NeedUnderstanding(understood.services, dict(understood.words), " ".join(understood.rest))
+
+
+@hookimpl
+def search_answered(app: Litestar, answered: SearchAnswered) -> None:
+    unheard = app.state.get(UNHEARD)
+    if unheard is not None:
+        unheard.note(answered.text, answered.total, answered.ignored)
+
+
+async def follow_lexicon(app: Litestar, position: int) -> int:
+    """Reload the app's lexicon if staff changed it since ``position``; returns the new position."""
+    read, position = await events.since(position, 100, {learning.LEXICON_EVENT})
+    if read:
+        app.state[LEXICON] = await learning.load_lexicon()
+    return position
+
+
+async def _follow(app: Litestar, position: int) -> None:
+    while True:
+        await asyncio.sleep(learning.FOLLOW_EVERY_S)
+        try:
+            position = await follow_lexicon(app, position)
+        except Exception:  # noqa: BLE001 - the database may be away for a while: try again later
+            logger.warning("could not read the lexicon's changes; trying again", exc_info=True)
+
+
+async def _flush(app: Litestar) -> None:
+    while True:
+        await asyncio.sleep(learning.FLUSH_EVERY_S)
+        try:
+            await app.state[UNHEARD].flush()
+        except Exception:  # noqa: BLE001 - a lost batch of counts must not stop the next ones
+            logger.warning("could not write the unheard searches; they are dropped", exc_info=True)

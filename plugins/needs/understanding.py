@@ -75,7 +75,7 @@ class Lexicon:
         for strength, listed in ((False, entries), (True, weak)):
             for service, texts in listed.items():
                 for text in texts:
-                    stems = _stems(text)
+                    stems = content_stems(text)
                     if stems:
                         by_text.setdefault(stems, (text, set()))[1].add(service)
                         if strength:
@@ -98,13 +98,15 @@ class Lexicon:
                    {word: stem(word) for word in words})
 
     @classmethod
-    def shipped(cls, services: Iterable[str], extra: Mapping[str, Iterable[str]] | None = None) -> Lexicon:
-        """The lexicon shipped in ``lexicon.toml``, with ``extra`` phrasings per service added."""
-        data = tomllib.loads(SHIPPED.read_text("utf-8"))
+    def shipped(cls, services: Iterable[str], extra: Mapping[str, Iterable[str]] | None = None,
+                extra_weak: Mapping[str, Iterable[str]] | None = None) -> Lexicon:
+        """The lexicon shipped in ``lexicon.toml``, with ``extra`` (and ``extra_weak``) phrasings per service."""
+        data = _shipped_data()
         entries = {slug: list(entry["phrases"]) for slug, entry in data["services"].items()}
-        for slug, texts in (extra or {}).items():
-            entries.setdefault(slug, []).extend(texts)
-        weak = {slug: entry["weak"] for slug, entry in data["services"].items() if "weak" in entry}
+        weak = {slug: list(entry.get("weak", ())) for slug, entry in data["services"].items()}
+        for added, into in ((extra, entries), (extra_weak, weak)):
+            for slug, texts in (added or {}).items():
+                into.setdefault(slug, []).extend(texts)
         return cls.build(entries, data.get("filler", ()), services, weak)
 
     def understand(self, text: str) -> Understanding:
@@ -118,11 +120,18 @@ class Lexicon:
         return self is other
 
 
+@lru_cache(maxsize=1)
+def _shipped_data() -> dict:
+    """``lexicon.toml`` as read once: the file is part of the release."""
+    return tomllib.loads(SHIPPED.read_text("utf-8"))
+
+
 def _content(text: str) -> list[str]:
     return [word for word in tokens(text) if word not in STOP_WORDS_FR]
 
 
-def _stems(text: str) -> tuple[str, ...]:
+def content_stems(text: str) -> tuple[str, ...]:
+    """The stems of a text's words, stop words left out: what a phrasing is matched on."""
     return tuple(stem(word) for word in _content(text))
 
 

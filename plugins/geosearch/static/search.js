@@ -43,14 +43,15 @@
     results.replaceChildren(element("p", { class: "error", role: "alert" }, message));
   }
 
-  async function update(page) {
+  // ``live``: an update as one types, which the server does not count as a search the person made.
+  async function update(page, live = false) {
     const params = formParams(page);
     if (!params.get("q") && !params.get("near") && !params.get("kind") && !params.getAll("services").length) return;
     if (inFlight) inFlight.abort();
     inFlight = new AbortController();
     try {
-      const response = await fetch("/recherche?" + params.toString(),
-        { headers: { Accept: "text/html" }, signal: inFlight.signal });
+      const headers = live ? { Accept: "text/html", "X-Search-Live": "1" } : { Accept: "text/html" };
+      const response = await fetch("/recherche?" + params.toString(), { headers, signal: inFlight.signal });
       if (!response.ok) throw new Error(String(response.status));
       show(new DOMParser().parseFromString(await response.text(), "text/html"), params);
     } catch (error) {
@@ -85,7 +86,7 @@
   form.addEventListener("input", (event) => {
     clearTimeout(timer);
     if (event.target.name === "near") suggestPlaces(event.target.value.trim());
-    timer = setTimeout(() => update(1), 200);
+    timer = setTimeout(() => update(1, true), 200);
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); clearTimeout(timer); update(1); });
 })();
