@@ -85,6 +85,8 @@
 
   form.addEventListener("input", (event) => {
     clearTimeout(timer);
+    // New words are understood anew: what the TPE took back applied to the old ones.
+    if (event.target.name === "q" && form.elements.ignore) form.elements.ignore.value = "";
     if (event.target.name === "near") suggestPlaces(event.target.value.trim());
     timer = setTimeout(() => update(1, true), 200);
   });
