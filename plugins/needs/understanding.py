@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from rapidfuzz.distance import OSA
-from rapidfuzz.process import extract
 
 from search.text import STOP_WORDS_FR, stem, tokens, typo_budget
 
@@ -58,7 +57,9 @@ class Lexicon:
     filler: frozenset[str] = frozenset()
     service_order: tuple[str, ...] = ()
     by_first: Mapping[str, tuple[Phrasing, ...]] = field(default_factory=dict)
-    words_by_length: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # folded words, for typos
+    # Each folded word of the phrasings under what it becomes with one or two letters taken out:
+    # a misspelt word shares one of these with the word it misspells (symmetric deletion).
+    by_deletion: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stem_of_word: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -90,11 +91,12 @@ class Lexicon:
         for phrasing in sorted(phrasings, key=lambda p: -len(p.stems)):
             by_first.setdefault(phrasing.stems[0], []).append(phrasing)
         words = {word for p in phrasings for word in _content(p.text)}
-        by_length: dict[int, list[str]] = {}
+        by_deletion: dict[str, list[str]] = {}
         for word in sorted(words):
-            by_length.setdefault(len(word), []).append(word)
+            for variant in _deletions(word, 2):
+                by_deletion.setdefault(variant, []).append(word)
         return cls(phrasings, filler_stems, catalogue, {k: tuple(v) for k, v in by_first.items()},
-                   {length: tuple(listed) for length, listed in by_length.items()},
+                   {variant: tuple(listed) for variant, listed in by_deletion.items()},
                    {word: stem(word) for word in words})
 
     @classmethod
@@ -187,11 +189,19 @@ def _known_stem(lexicon: Lexicon, word: str) -> str:
 @lru_cache(maxsize=16384)
 def _typo_stem(lexicon: Lexicon, word: str) -> str | None:
     budget = typo_budget(word)
-    near = [w for length in range(len(word) - budget, len(word) + budget + 1)
-            for w in lexicon.words_by_length.get(length, ())]
-    found = extract(word, near, scorer=OSA.distance, score_cutoff=budget, limit=None)
+    near = {w for variant in _deletions(word, budget) for w in lexicon.by_deletion.get(variant, ())}
+    found = [(distance, w) for w in near if (distance := OSA.distance(word, w, score_cutoff=budget)) <= budget]
     if not found:
         return None
     # Among words as close, the one that starts like it: "caise" is "caisse", not "casse".
-    best = min(found, key=lambda item: (item[1], -len(os.path.commonprefix((word, item[0]))), item[0]))
-    return lexicon.stem_of_word[best[0]]
+    best = min(found, key=lambda item: (item[0], -len(os.path.commonprefix((word, item[1]))), item[1]))
+    return lexicon.stem_of_word[best[1]]
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` and what it becomes with up to ``depth`` letters taken out."""
+    found, layer = {word}, {word}
+    for _ in range(depth):
+        layer = {variant[:i] + variant[i + 1:] for variant in layer for i in range(len(variant))}
+        found |= layer
+    return found
