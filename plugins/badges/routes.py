@@ -18,6 +18,7 @@ from markupsafe import escape
 from directory.plugin_api import (
     ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
 )
+from directory.plugin_api import json_refusal
 from plugins.badges import awards, credentials, images
 from plugins.badges.tables import BadgeAward, BadgeClass
 
@@ -115,6 +116,8 @@ async def _verdict(text: str) -> credentials.Verdict:
         return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
     if len(text.encode()) > MAX_CREDENTIAL_BYTES:
         return credentials.Verdict(valid=False, reason="Ce fichier est trop grand pour être une attestation (64 Kio au plus).")
+    if refused := json_refusal(text.encode()):
+        return credentials.Verdict(valid=False, reason=refused)
     try:
         document = json.loads(text)
     except ValueError:
