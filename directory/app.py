@@ -25,6 +25,7 @@ from litestar.template import TemplateConfig
 
 from directory import __version__
 from directory.assets import static_files_router, url_maker
+from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
             formatters={"standard": {"()": EscapingFormatter, "format": LOG_FORMAT}},
+            loggers={name: {"level": "WARNING"} for name in DRIVER_LOGGERS},
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",
         ),
