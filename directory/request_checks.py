@@ -27,8 +27,9 @@ MAX_JSON_DEPTH = 64
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 # ``\u0000`` after an even number of backslashes (an odd number would make it the text "\u0000").
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-# What opens a level, what closes one, everything else: +1, -1 (as a signed byte), 0.
+# Brackets become +1 and -1 (as signed bytes); everything else is left out.
 _LEVELS = bytes(1 if byte in b"[{" else 255 if byte in b"]}" else 0 for byte in range(256))
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _TOO_DEEP = REFUSALS["depth"].format(levels=MAX_JSON_DEPTH)
 
 
@@ -56,13 +57,14 @@ def json_refusal(data: bytes) -> str | None:
     """
     if _too_deep(data):
         return _TOO_DEEP
-    return _text_refusal(data) or (REFUSALS["nul"] if _ESCAPED_NUL.search(data) else None)
+    escaped_nul = b"\\u0000" in data and _ESCAPED_NUL.search(data)
+    return _text_refusal(data) or (REFUSALS["nul"] if escaped_nul else None)
 
 
 def _too_deep(data: bytes) -> bool:
     if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
         return False
-    levels = memoryview(_JSON_STRING.sub(b"", data).translate(_LEVELS)).cast("b")
+    levels = memoryview(_JSON_STRING.sub(b"", data).translate(_LEVELS, _NOT_BRACKETS)).cast("b")
     return max(accumulate(levels), default=0) > MAX_JSON_DEPTH
 
 
