@@ -184,8 +184,9 @@ async def test_an_uploaded_file_may_hold_any_byte(site, owner):
     assert response.status_code == 400 and "pas une image PNG, JPEG ou WebP" in response.text.replace("&#39;", "'")
 
 
-async def test_a_body_over_the_size_limit_is_a_413_problem(site):
-    response = await site.post("/api/badges/verify", content=b"[" + b"1," * 600_000 + b"1]")
+@pytest.mark.parametrize("size", [1_200_000, 3_000_000], ids=["over the route's limit", "over every route's"])
+async def test_a_body_over_the_size_limit_is_a_413_problem(site, size):
+    response = await site.post("/api/badges/verify", content=b"[" + b"1," * (size // 2) + b"1]")
     _is_problem(response, 413)
 
 
