@@ -25,10 +25,12 @@ from litestar.template import TemplateConfig
 
 from directory import __version__
 from directory.assets import static_files_router, url_maker
+from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges, EscapingFormatter
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
+from directory.redaction import Redaction
 from directory.accounts.guards import PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
 from directory.accounts.sessions import COOKIE as SESSION_COOKIE, STORE_NAME, session_config
 from directory.platform.store import shared_store
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     middleware: list[Any] = [session_config(settings).middleware, AccessMiddleware]
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
+    pages = page_environment(manager, navigation=links, staff_navigation=staff_links,
+                             account_navigation=account_links, static_url=static_url)
 
     stop_worker = asyncio.Event()
 
@@ -159,11 +163,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         },
         exception_handlers={SignInRequired: sign_in_first, **EXCEPTION_HANDLERS},
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),
-        template_config=TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(
-                page_environment(manager, navigation=links, staff_navigation=staff_links,
-                             account_navigation=account_links, static_url=static_url)),
-        ),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(pages)),
         middleware=middleware,
         stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},
         csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32), cookie_name="ce_csrf",
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
             formatters={"standard": {"()": EscapingFormatter, "format": LOG_FORMAT}},
+            loggers={name: {"level": "WARNING"} for name in DRIVER_LOGGERS},
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",
         ),
@@ -184,6 +185,10 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()
-    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log,
-                             security=SecurityHeaders(image_origins))
+    app.state.redaction = Redaction.for_routes(app.routes)
+    largest_body = max(handler.resolve_request_max_body_size() or 0 for route in app.routes
+                       for handler in getattr(route, "route_handlers", ()))
+    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log, security=SecurityHeaders(image_origins),
+                             redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
+                             error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
     return app

@@ -19,6 +19,9 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 
 DEFAULT_LOCK_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_VARIABLE = "CHANNEL_EXPERT_LOCK_TIMEOUT_S"
+# The drivers' loggers, kept at WARNING whatever the app's level: at DEBUG, aiosqlite logs every
+# statement with its parameters (password hashes, addresses, session ids, link hashes).
+DRIVER_LOGGERS = ("aiosqlite", "asyncpg", "piccolo")
 
 
 class ClosingSQLiteTransaction(SQLiteTransaction):
@@ -42,7 +45,7 @@ class DurableSQLiteEngine(SQLiteEngine):
     """SQLite that waits a bounded time for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
 
     def __init__(self, path: str, lock_timeout_s: float) -> None:
-        super().__init__(path=path, timeout=lock_timeout_s)
+        super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
         self.lock_timeout_s = lock_timeout_s
 
     async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
@@ -60,13 +63,15 @@ def engine_for(database_url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``).
 
     ``lock_timeout_s`` bounds every wait for another writer's lock; then the query fails
-    (see ``failure_message``) instead of waiting for ever.
+    (see ``failure_message``) instead of waiting for ever. Neither engine prints its queries or
+    their results: they hold personal data and secrets.
     """
     if database_url.startswith("sqlite:"):
         path = database_url.removeprefix("sqlite:").removeprefix("///")
         return DurableSQLiteEngine(path=path, lock_timeout_s=lock_timeout_s)
     server_settings = {"lock_timeout": str(int(lock_timeout_s * 1000))}
-    return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False)
+    return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False,
+                          log_responses=False)
 
 
 def failure_message(error: BaseException) -> str | None:

@@ -3,21 +3,25 @@
 Litestar's middleware runs once a route is found, so whatever must also hold for a 404,
 a 405 or a path that cannot be routed lives here, around the whole app: a request id on
 every response and in every log line, ``HEAD`` wherever ``GET`` is served, security
-headers, refusing paths with control characters, and one access log line per request.
+headers, refusing paths with control characters and malformed input (see
+``directory.request_checks``) before any route, rate limit or database sees it, and one
+access log line per request, its secrets masked (``directory.redaction``).
 """
-
 from __future__ import annotations
 
 import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
+from typing import Callable
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY
-from directory.redaction import loggable_path
+from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY, wants_html
+from directory.redaction import Redaction
+from directory.request_checks import body_refusal, query_refusal
 from directory.schemas import Problem
 from directory.security import SecurityHeaders
 
@@ -25,6 +29,7 @@ REQUEST_ID_HEADER = b"x-request-id"
 # An incoming request id (from a proxy) is kept when it looks like one; else a new one is made.
 _INCOMING_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
 _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # What a terminal or a log viewer may take for a line break, a colour or a change of direction.
 _UNSAFE_IN_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 access_logger = logging.getLogger("directory.access")
@@ -33,16 +38,22 @@ access_logger = logging.getLogger("directory.access")
 class Edges:
     """Wrap an ASGI app with the behaviour every HTTP request gets (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, access_log: bool, security: SecurityHeaders) -> None:
+    def __init__(self, app: ASGIApp, access_log: bool, security: SecurityHeaders, redaction: Redaction,
+                 error_page: Callable[[Problem], str], max_body_bytes: int) -> None:
+        """``error_page`` renders a refusal for people; ``max_body_bytes`` is the most any route accepts."""
         self.app = app
         self.access_log = access_log
         self.security = security
+        self.redaction = redaction
+        self.error_page = error_page
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
+        headers = dict(scope["headers"])
+        incoming = headers.get(REQUEST_ID_HEADER, b"")
         rid = incoming.decode() if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})[REQUEST_ID_KEY] = rid
         head = scope["method"] == "HEAD"
@@ -57,35 +68,85 @@ class Edges:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers") or [])
-                present = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [pair for pair in added if pair[0] not in present]
+                answered = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in answered}
+                message["headers"] = answered + [pair for pair in added if pair[0] not in present]
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
         try:
-            if _CONTROL_IN_PATH.search(scope["path"]):
-                await _not_found(scope, send_at_edge, rid)
+            receive, refusal = await self._screen(scope, headers, receive)
+            if refusal:
+                await self._refuse(scope, headers, send_at_edge, *refusal)
             else:
                 await self.app(scope, receive, send_at_edge)
         finally:
             if self.access_log:
                 client = (scope.get("client") or ("-", 0))[0]
-                query = scope.get("query_string", b"").decode("latin-1")
+                query = scope.get("query_string", b"")
                 access_logger.info('%s "%s %s%s" %d %.1f ms %s', client, "HEAD" if head else scope["method"],
-                                   loggable_path(scope["path"]), f"?{query}" if query else "", status,
-                                   (time.perf_counter() - started) * 1000, rid)
+                                   self.redaction.path(scope["path"]), f"?{self.redaction.query(query)}" if query else "",
+                                   status, (time.perf_counter() - started) * 1000, rid)
+
+    async def _screen(self, scope: Scope, headers: dict[bytes, bytes],
+                      receive: Receive) -> tuple[Receive, tuple[int, str] | None]:
+        """The channel the app reads the request from, and why the request is refused (status, detail), if it is.
+
+        A path with a control character matches no route (404); a query string or a body that
+        no route could read safely is a 400. Only requests with a query string or a body pay.
+        """
+        if _CONTROL_IN_PATH.search(scope["path"]):
+            return receive, (404, FRENCH_DETAILS[404])
+        query = scope.get("query_string", b"")
+        if query and (why := query_refusal(query)):
+            return receive, (400, why)
+        if scope["method"] not in UNSAFE_METHODS:
+            return receive, None
+        body = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            return receive, (413, FRENCH_DETAILS[413])
+        why = body_refusal(body, headers.get(b"content-type", b""))
+        return _replay(body, receive), ((400, why) if why else None)
+
+    async def _refuse(self, scope: Scope, headers: dict[bytes, bytes], send: Send, status: int, detail: str) -> None:
+        """Answer a refusal as a French page for people, as problem details for programs."""
+        problem = Problem(type="about:blank", title=HTTPStatus(status).phrase, status=status, detail=detail,
+                          request_id=scope["state"][REQUEST_ID_KEY])
+        if wants_html(scope["path"], headers.get(b"accept", b"").decode("latin-1")):
+            body, media_type = self.error_page(problem).encode(), b"text/html; charset=utf-8"
+        else:
+            body, media_type = msgspec.json.encode(problem), PROBLEM_MEDIA_TYPE.encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
-async def _not_found(scope: Scope, send: Send, rid: str) -> None:
-    """A 404 problem for a path no route can match (one with a NUL or another control character)."""
-    body = msgspec.json.encode(Problem(type="about:blank", title="Not Found", status=404, detail=FRENCH_DETAILS[404],
-                                       request_id=rid))
-    await send({"type": "http.response.start", "status": 404,
-                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None past ``limit`` bytes (more than any route accepts)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left: what came is all there is
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that gives the app the body already read, then what the client sends next."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 class EscapingFormatter(logging.Formatter):

@@ -25,7 +25,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   or 404/403); ``provider_addresses`` (who hears about a provider); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``ProblemError`` and ``problem_responses``
-  (errors as problem details),
+  (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
   ``static_files_router`` (fingerprinted, long-cached static files).
 """
 
@@ -44,6 +44,7 @@ from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
+from directory.request_checks import json_refusal
 from directory.routes.forms import client_key, over_limit
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, NeedUnderstanding, Provider, SearchAnswered
@@ -52,7 +53,8 @@ from directory.templating import paris_time
 
 __all__ = [
     "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
-    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "Kind", "mail", "NeedUnderstanding", "over_limit", "SearchAnswered", "paris_time", "prepare_database",
+    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal", "Kind", "mail", "NeedUnderstanding",
+    "over_limit", "SearchAnswered", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
     "public_url", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug", "Settings", "settings_of", "static_files_router",
     "tables", "validation", "write_transaction",

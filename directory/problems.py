@@ -16,7 +16,6 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
-from directory.redaction import loggable_path
 from directory.schemas import InvalidField, Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -32,6 +31,12 @@ FRENCH_DETAILS = {
     415: "Ce type de contenu n'est pas accepté.",
     429: "Trop de demandes : réessayez dans un instant.",
     503: "Le service est momentanément indisponible. Réessayez dans un instant.",
+}
+# Why the edge refuses a request before any route reads it (``directory.request_checks``).
+REFUSALS = {
+    "nul": "La demande contient un caractère nul (\\0), qu'aucun champ ne peut contenir : retirez-le et recommencez.",
+    "utf8": "La demande n'est pas du texte UTF-8 valide : enregistrez-la en UTF-8 et recommencez.",
+    "depth": "Ce JSON est trop profondément imbriqué pour être lu ({levels} niveaux au plus).",
 }
 # Litestar's own English details that reach people.
 FRENCH_MESSAGES = {
@@ -53,14 +58,13 @@ class ProblemError(HTTPException):
         self.invalid = invalid or []
 
 
-def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api", "/schema", "/health")) and "text/html" in request.headers.get(
-        "accept", ""
-    )
+def wants_html(path: str, accept: str) -> bool:
+    """Whether an error on ``path`` is answered as a French page rather than problem details."""
+    return not path.startswith(("/api", "/schema", "/health")) and "text/html" in accept
 
 
 def _answer(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
-    if _wants_html(request):
+    if wants_html(request.url.path, request.headers.get("accept", "")):
         return Template(
             template_name="error.html", context={"problem": problem}, status_code=problem.status, headers=headers
         )
@@ -108,8 +112,8 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[Any
 def internal_error_handler(request: Request, exc: Exception) -> Response[Any]:
     """Log an unexpected error once, with its traceback, and answer a 500 that carries its request id."""
     rid = request_id(request.scope)
-    logger.error("unhandled error, request id %s, %s %s", rid, request.method, loggable_path(request.url.path),
-                 exc_info=exc)
+    logger.error("unhandled error, request id %s, %s %s", rid, request.method,
+                 request.app.state.redaction.path(request.url.path), exc_info=exc)
     problem = Problem(
         type="about:blank",
         title=HTTPStatus.INTERNAL_SERVER_ERROR.phrase,

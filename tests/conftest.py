@@ -165,10 +165,13 @@ def invoke(settings: Settings, plugin_manager):
     return run
 
 
-# Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links,
-# session ids): none may reach a log line, whatever the logger, level or handler.
+# Secrets the suite plants (passwords) and shapes of secrets it creates (single-use links, a
+# lead's follow-up and answer links, session ids and the hashes of links and tokens, both 64 hex
+# digits): none may reach a log line, whatever the logger, level or handler. Records exist only
+# at the level in force: tests/directory/test_log_secrets.py runs a whole flow at DEBUG.
 LOG_CANARIES = (STRONG,)
-SECRET_SHAPES = re.compile(r"/compte/lien/[A-Za-z0-9_-]{20,}|ce_session=[0-9a-f]{64}|\bce_[A-Za-z0-9_-]{43}"
+SECRET_SHAPES = re.compile(r"/(?:compte/lien|devis/suivi|demandes/reponse)/[A-Za-z0-9_-]{20,}|\b[0-9a-f]{64}\b"
+                           r"|\bce_[A-Za-z0-9_-]{43}"
                            r"|\bz3u2[1-9A-HJ-NP-Za-km-z]{40,}")  # the last: an Ed25519 secret Multikey
 _log_records: list[logging.LogRecord] = []
 _make_record = logging.getLogRecordFactory()

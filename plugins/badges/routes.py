@@ -16,9 +16,10 @@ from litestar.response import Redirect, Template
 from markupsafe import escape
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, problem_responses, provider_for,
-    tables,
+    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, json_refusal, over_limit, problem_responses,
+    provider_for, tables,
 )
+
 from plugins.badges import awards, credentials, images, issuer, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
@@ -127,6 +128,8 @@ async def _verdict(text: str, lists: status.StatusLists) -> credentials.Verdict:
         return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
     if len(text.encode()) > MAX_CREDENTIAL_BYTES:
         return credentials.Verdict(valid=False, reason="Ce fichier est trop grand pour être une attestation (64 Kio au plus).")
+    if refused := json_refusal(text.encode()):
+        return credentials.Verdict(valid=False, reason=refused)
     try:
         document = json.loads(text)
     except ValueError:
