@@ -204,7 +204,8 @@ async def test_missing_and_invalid_answers_are_shown_on_their_question_and_kept(
     assert page.get_element_by_id("champ-near").get("value") == "Zzyzx-sur-Mer"
     assert page.xpath("//input[@name='site'][@checked]/@value") == ["non"]  # the answers given are kept
     assert page.xpath("//input[@name='gestion'][@checked]/@value") == ["bureautique"]
-    assert len(page.xpath("//*[@role='alert']//li")) == 3
+    assert [text(item) for item in page.xpath("//*[@role='alert']//li/a")] == ["question 4", "question 7",
+                                                                             "votre commune"]
 
 
 async def test_a_business_must_say_where_it_is(client, questionnaire):
