@@ -41,6 +41,12 @@ def register_templates(register):
 
 
 @hookimpl
+def register_template_helpers(add_global, add_filter):
+    # Other pages (the search's empty results) offer the diagnostic when this plugin runs.
+    add_global("diagnostic_path", "/diagnostic")
+
+
+@hookimpl
 def navigation_links(register):
     register("Diagnostic numérique", "/diagnostic", 25)
 

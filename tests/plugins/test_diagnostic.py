@@ -251,3 +251,12 @@ async def test_the_home_page_leads_to_the_diagnostic(client):
     home = page_of(await client.get("/"))
     assert home.xpath("//a[text()='Faire le diagnostic']/@href") == ["/diagnostic"]
     assert home.xpath("//nav[@class='site-nav']/a[text()='Diagnostic numérique']/@href") == ["/diagnostic"]
+
+
+async def test_a_search_that_finds_nobody_offers_the_diagnostic(client, settings):
+    nobody = page_of(await client.get("/recherche", params={"q": "zqwx plokt"}))
+    assert nobody.xpath("//main//a[text()='Faites le point en dix questions']/@href") == ["/diagnostic"]
+    alone = replace(settings, disabled_plugins=("plugins.needs",))
+    async with serve(create_app(alone, get_plugin_manager(alone))) as without:
+        response = await without.get("/recherche", params={"q": "zqwx plokt"})
+    assert response.status_code == 200 and "Faites le point" not in response.text
