@@ -41,8 +41,8 @@ async def serving(index: Any, lat: float, lon: float, departement: str | None,
     where = Reaches(lat, lon)
     if departement:
         where = where | Eq("service_departements", departement)
-    query = SearchQuery(filter=Eq("on_site", True) & where & In("services", services), near=GeoPoint(lat, lon),
-                        sort="distance", limit=CANDIDATES)
+    query = SearchQuery(filter=Eq("on_site", True) & where & In("services", services),
+                        near=GeoPoint(lat, lon), sort="distance", limit=CANDIDATES)
     try:
         result = await index.backend.search(query)
     except Exception:  # the search's own failure: this page shows its diagnosis without providers
@@ -52,8 +52,10 @@ async def serving(index: Any, lat: float, lon: float, departement: str | None,
     return sorted(found, key=lambda provider: -len(provider.offers))[:SHOWN]  # stable: the nearest first
 
 
-def _provider(document: dict[str, Any], distance_km: float | None, services: tuple[str, ...]) -> NearbyProvider:
+def _provider(document: dict[str, Any], distance_km: float | None,
+              services: tuple[str, ...]) -> NearbyProvider:
     offered = set(document.get("services", ()))
-    return NearbyProvider(document["trade_name"], document["kind"], document["commune"], document["postal_code"],
-                          document["url"], None if distance_km is None else round(distance_km, 1),
+    return NearbyProvider(document["trade_name"], document["kind"], document["commune"],
+                          document["postal_code"], document["url"],
+                          None if distance_km is None else round(distance_km, 1),
                           tuple(slug for slug in services if slug in offered))

@@ -59,7 +59,8 @@ class DiagnosticController(Controller):
         asked = questionnaire(request)
         values = {question.key: str(form.get(question.key, ""))[:60] for question in asked.questions}
         values["near"] = " ".join(str(form.get("near", "")).split())[:NEAR_LENGTH]
-        errors = {question.key: CHOOSE for question in asked.questions if question.answer(values[question.key]) is None}
+        errors = {question.key: CHOOSE for question in asked.questions
+                  if question.answer(values[question.key]) is None}
         place, why = _place(gazetteer, values["near"])
         if why:
             errors["near"] = why
@@ -78,9 +79,9 @@ class DiagnosticController(Controller):
 
 def _questions_page(request: Request, values: Mapping[str, str], errors: Mapping[str, str],
                     status_code: int = 200) -> Template:
-    return Template(template_name="needs/diagnostic.html", status_code=status_code, headers=NO_STORE, context={
-        "questions": questionnaire(request).questions, "values": values, "errors": errors,
-        "near_length": NEAR_LENGTH})
+    return Template(template_name="needs/diagnostic.html", status_code=status_code, headers=NO_STORE,
+                    context={"questions": questionnaire(request).questions, "values": values,
+                             "errors": errors, "near_length": NEAR_LENGTH})
 
 
 def _place(gazetteer: Gazetteer, text: str) -> tuple[Resolution | None, str]:

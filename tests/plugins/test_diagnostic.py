@@ -15,6 +15,7 @@ from directory.app import create_app
 from directory.plugin_manager import get_plugin_manager
 from directory.testing import add_providers, csrf_token, provider_row, serve
 from plugins.needs.diagnostic import SHIPPED, Questionnaire, QuestionnaireError
+from plugins.needs.routes import CHOOSE, NO_PLACE, UNKNOWN_PLACE
 
 SERVICES = catalogue.SERVICE_SLUGS
 
@@ -154,13 +155,15 @@ async def test_the_questions_page_asks_every_question_with_plain_answers(client,
     assert text(form.xpath(".//label[@for='champ-near']")[0]) == "Code postal ou commune"
 
 
-async def test_answers_give_priorities_services_providers_and_a_prefilled_request(finistere, client, questionnaire):
+async def test_answers_give_priorities_services_providers_and_a_prefilled_request(finistere, client,
+                                                                                  questionnaire):
     response = await post_answers(client, weak_quimper(questionnaire))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     page = page_of(response)
     assert [text(h3) for h3 in page.xpath("//ol[@class='priorities']//h3")] == [
-        "Vos devis et vos factures", "Être trouvé sur Google et sur les cartes", "La sauvegarde de vos fichiers"]
+        "Vos devis et vos factures", "Être trouvé sur Google et sur les cartes",
+        "La sauvegarde de vos fichiers"]
     main = text(page.find(".//main"))
     assert "1er septembre 2026" in main and "Référencement naturel (SEO)" in main
     assert "Votre site internet" in text(page.xpath("//ul[@class='later']")[0])  # weak too, but fourth
@@ -174,7 +177,8 @@ async def test_answers_give_priorities_services_providers_and_a_prefilled_reques
     url = urlsplit(request_link)
     query = parse_qs(url.query)
     assert url.path == "/devis"
-    assert query["services"] == ["logiciels-gestion-caisse", "referencement", "publicite-en-ligne", "sauvegarde"]
+    assert query["services"] == ["logiciels-gestion-caisse", "referencement", "publicite-en-ligne",
+                                 "sauvegarde"]
     assert query["near"] == ["29000"]
     assert query["description"][0].startswith(
         "Suite au diagnostic numérique, voici mes priorités : passer à un logiciel de facturation")
@@ -199,8 +203,8 @@ async def test_missing_and_invalid_answers_are_shown_on_their_question_and_kept(
     for key in ("reseaux", "securite"):
         [fieldset] = page.xpath(f"//fieldset[@id='question-{key}']")
         assert fieldset.get("aria-describedby") == f"erreur-{key}"
-        assert text(fieldset.get_element_by_id(f"erreur-{key}")) == "Choisissez la réponse qui vous ressemble le plus."
-    assert text(page.get_element_by_id("erreur-near")) == "Lieu introuvable : indiquez un code postal ou une commune."
+        assert text(fieldset.get_element_by_id(f"erreur-{key}")) == CHOOSE
+    assert text(page.get_element_by_id("erreur-near")) == UNKNOWN_PLACE
     assert page.get_element_by_id("champ-near").get("value") == "Zzyzx-sur-Mer"
     assert page.xpath("//input[@name='site'][@checked]/@value") == ["non"]  # the answers given are kept
     assert page.xpath("//input[@name='gestion'][@checked]/@value") == ["bureautique"]
@@ -211,8 +215,7 @@ async def test_missing_and_invalid_answers_are_shown_on_their_question_and_kept(
 async def test_a_business_must_say_where_it_is(client, questionnaire):
     response = await post_answers(client, {**weak_quimper(questionnaire), "near": "  "})
     assert response.status_code == 400
-    assert text(page_of(response).get_element_by_id("erreur-near")) == \
-        "Indiquez le code postal ou la commune de votre entreprise."
+    assert text(page_of(response).get_element_by_id("erreur-near")) == NO_PLACE
 
 
 async def test_answers_are_posted_with_csrf_and_never_logged(finistere, client, questionnaire, caplog):
@@ -232,7 +235,8 @@ async def test_answers_are_posted_with_csrf_and_never_logged(finistere, client, 
 async def test_everything_fine_says_so_and_asks_for_nothing(finistere, client, questionnaire):
     page = page_of(await post_answers(client, {**answered(questionnaire), "near": "Quimper"}))
     assert "tout ce que nous avons regardé est en ordre" in text(page.xpath("//p[@class='summary']")[0])
-    assert not page.xpath("//ol[@class='priorities']") and not page.xpath("//main//a[text()='Demander un devis']")
+    assert not page.xpath("//ol[@class='priorities']")
+    assert not page.xpath("//main//a[text()='Demander un devis']")
     assert len(page.xpath("//ul[@class='fine']/li")) == len(questionnaire.themes)
 
 
@@ -244,7 +248,8 @@ async def test_without_the_search_and_leads_plugins_the_result_still_answers(set
     page = page_of(response)
     assert text(page.xpath("//ol[@class='priorities']//h3")[0]) == "Vos devis et vos factures"
     assert "La liste des prestataires n'est pas disponible pour l'instant." in text(page)
-    assert not page.xpath("//main//a[text()='Demander un devis']") and not page.xpath("//a[contains(@href, '/recherche')]")
+    assert not page.xpath("//main//a[text()='Demander un devis']")
+    assert not page.xpath("//a[contains(@href, '/recherche')]")
 
 
 async def test_the_home_page_leads_to_the_diagnostic(client):

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from directory.app import create_app
+from plugins.needs.routes import CHOOSE
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
 from tests.plugins.test_diagnostic import finistere  # noqa: F401 - the fixture
 
@@ -55,7 +56,7 @@ async def test_from_the_first_question_to_the_prefilled_request_on_a_phone(serve
     alert = page.get_by_role("alert")
     await alert.wait_for()
     assert "question 9" in await alert.inner_text() and "votre commune" in await alert.inner_text()
-    assert await page.locator("#erreur-gestion").inner_text() == "Choisissez la réponse qui vous ressemble le plus."
+    assert await page.locator("#erreur-gestion").inner_text() == CHOOSE
     assert await page.locator("#question-site").get_by_label(ANSWERS["site"], exact=True).is_checked()
     await screenshot(page, f"diagnostic-errors-{suffix}")
     if javascript:  # axe-core is a script; these pages have none, so they are the same without JavaScript
