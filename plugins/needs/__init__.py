@@ -1,10 +1,12 @@
 """A TPE's own words: the needs lexicon that turns "vendre mes gâteaux sur internet" into the
-catalogue's services, for the search and the request form, and what the network learns of them.
+catalogue's services, for the search and the request form; what the network learns of them; and
+the digital diagnostic (``/diagnostic``) that tells a TPE what to do first, and who can help.
 
-Each app keeps its lexicon (``lexicon.toml`` and staff's phrasings) on ``app.state``, reloaded
-when the event outbox says staff changed it; understanding a text is a pure function of it
-(``understanding.py``). Searches that found nobody are counted in memory and written by a
-background task (``learning.py``); staff read them at ``/equipe/besoins`` and add phrasings there.
+Each app keeps its lexicon (``lexicon.toml`` and staff's phrasings) and the diagnostic's questions
+(``diagnostic.toml``) on ``app.state``; the lexicon is reloaded when the event outbox says staff
+changed it. Understanding a text and scoring answers are pure functions of them
+(``understanding.py``, ``diagnostic.py``). Searches that found nobody are counted in memory and
+written by a background task (``learning.py``); staff read them at ``/equipe/besoins``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from directory.plugin_api import NeedUnderstanding, SearchAnswered, events, hookimpl, static_files_router
+from directory.plugin_api import NeedUnderstanding, SearchAnswered, catalogue, events, hookimpl, static_files_router
 
-from plugins.needs import learning
+from plugins.needs import learning, routes
+from plugins.needs.diagnostic import Questionnaire
 from plugins.needs.staff import StaffNeedsController
 
 HERE = Path(__file__).parent
@@ -38,6 +41,7 @@ def register_event_types(register):
 
 @hookimpl
 def register_routes(register):
+    register(routes.DiagnosticController)
     register(StaffNeedsController)
     register(static_files_router("/static/needs", HERE / "static", name="needs-static"))
 
@@ -45,6 +49,22 @@ def register_routes(register):
 @hookimpl
 def register_templates(register):
     register(HERE / "templates")
+
+
+@hookimpl
+def register_template_helpers(add_global, add_filter):
+    # Other pages (the search's empty results) offer the diagnostic when this plugin runs.
+    add_global("diagnostic_path", "/diagnostic")
+
+
+@hookimpl
+def navigation_links(register):
+    register("Diagnostic numérique", "/diagnostic", 25)
+
+
+@hookimpl
+def home_page_templates(register):
+    register("needs/diagnostic_home.html", 15)
 
 
 @hookimpl
@@ -56,6 +76,7 @@ def staff_links(register):
 async def startup(app: Litestar) -> None:
     position = await events.latest()
     app.state[LEXICON] = await learning.load_lexicon()
+    app.state[routes.STATE] = Questionnaire.shipped(catalogue.SERVICE_SLUGS)
     app.state[UNHEARD] = learning.Unheard()
     app.state[TASKS] = [asyncio.create_task(_follow(app, position)), asyncio.create_task(_flush(app))]
 
