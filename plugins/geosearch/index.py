@@ -23,6 +23,7 @@ from directory.plugin_api import Provider, Settings, catalogue, clock, events, p
 from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
+from plugins.geosearch.areas import serving_filter
 from plugins.geosearch.fields import FACETS, collect, index_settings
 from plugins.geosearch.hits import Facts
 
@@ -80,6 +81,9 @@ class SearchIndex:
     ``cursor`` is the shared cursor that this index advances, or None: a server using a
     shared engine passes ``CONSUMER``; commands and in-memory indexes pass None.
     """
+
+    # The "who comes on site here" filter, for plugins that ask this index (app.state.search) directly.
+    serving = staticmethod(serving_filter)
 
     def __init__(self, backend: SearchBackend, manager: pluggy.PluginManager, gazetteer: Gazetteer,
                  cursor: str | None = None) -> None:

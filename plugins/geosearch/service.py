@@ -10,10 +10,11 @@ import msgspec
 
 from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, SearchAnswered, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, In, Not, Reaches, SearchQuery, SearchResult
+from search import And, Eq, Filter, GeoPoint, In, Not, SearchQuery, SearchResult
 from search.text import tokens
 
 from plugins.geosearch import hits
+from plugins.geosearch.areas import serving_filter
 from plugins.geosearch.fields import FACETS
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse, UnderstoodService
@@ -157,19 +158,6 @@ def wanted_services(text: str, chosen: tuple[str, ...]) -> int:
 _SERVICE_WORDS = {s.slug: tokens(f"{s.label} {s.slug}") for s in catalogue.SERVICES}
 
 
-@lru_cache(maxsize=8192)
-def _serving(point: GeoPoint, departement: str | None) -> Filter:
-    """Providers who come on site at ``point``: within their own radius, or in one of their départements.
-
-    Remembered per place: the same filter object comes back, and engines find what they
-    computed for it.
-    """
-    where: Filter = Reaches(point.lat, point.lon)
-    if departement:
-        where = where | Eq("service_departements", departement)
-    return Eq("on_site", True) & where
-
-
 def _combined(*filters: Filter | None) -> Filter | None:
     present = [item for item in filters if item is not None]
     if not present:
@@ -205,7 +193,7 @@ def plan(parameters: SearchParameters, point: GeoPoint | None, departement: str 
         In("services", need.services) if need.services else None)
     main, remote_only = chosen, None
     if area == "serves":
-        serving = _serving(point, departement)
+        serving = serving_filter(point, departement)
         if not parameters.remote:  # remote work asked for as such: wherever the provider is
             main = _combined(chosen, serving)
             if not parameters.on_site and parameters.page == 1:  # shown below the first page only

@@ -2,9 +2,9 @@
 
 This is the search's "who serves me" question (providers who come on site there: their
 radius around their office covers the place, or they cover its département), asked of the
-index that the geosearch plugin keeps on ``app.state.search``: a plugin never imports
-another, so it reaches the index as the app holds it, and reads the fields of the search
-documents (``trade_name``, ``services``, ``url``…). Without that plugin, while its index is
+index that the geosearch plugin keeps on ``app.state.search``, with that index's own rule
+(``index.serving``): a plugin never imports another, so it reaches the index as the app holds
+it, and reads the fields of the search documents (``trade_name``, ``services``, ``url``…). Without that plugin, while its index is
 not ready, or when its engine fails, there is nobody to show, and the page says so.
 """
 
@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from search import Eq, GeoPoint, In, Reaches, SearchQuery
+from search import GeoPoint, In, SearchQuery
 
 SHOWN = 5
 CANDIDATES = 50  # the nearest looked at, before those offering more of the services come first
@@ -38,11 +38,9 @@ async def serving(index: Any, lat: float, lon: float, departement: str | None,
     offering more of them first, then the nearest; None when the search cannot answer."""
     if index is None or not getattr(index, "ready", False) or not services:
         return None
-    where = Reaches(lat, lon)
-    if departement:
-        where = where | Eq("service_departements", departement)
-    query = SearchQuery(filter=Eq("on_site", True) & where & In("services", services),
-                        near=GeoPoint(lat, lon), sort="distance", limit=CANDIDATES)
+    point = GeoPoint(lat, lon)
+    query = SearchQuery(filter=index.serving(point, departement) & In("services", services),
+                        near=point, sort="distance", limit=CANDIDATES)
     try:
         result = await index.backend.search(query)
     except Exception:  # the search's own failure: this page shows its diagnosis without providers
