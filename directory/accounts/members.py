@@ -58,6 +58,18 @@ async def addresses(provider_id: int) -> list[str]:
     return [listing["email"]] if listing and listing["email"] else []
 
 
+async def tell(provider_id: int, template: str, context: dict[str, Any]) -> list[str]:
+    """Mail ``template`` to whoever hears about a provider (``addresses``), as sent for that provider.
+
+    The messages are tied to the provider, not to the addresses, so its data export lists
+    them and nothing else that ever went to one of its addresses. Returns the addresses.
+    """
+    sent_to = await addresses(provider_id)
+    for address in sent_to:
+        await mail.send(address, template, context, provider=provider_id)
+    return sent_to
+
+
 async def invite(provider: dict[str, Any], email: str) -> str:
     """Send a link that makes ``email`` a member of ``provider`` (its owner if it has none); returns the address."""
     address = validation.email(email)
@@ -70,7 +82,7 @@ async def invite(provider: dict[str, Any], email: str) -> str:
         token = await links.issue(links.INVITE, address, INVITE_VALID_FOR, provider["id"])
         await mail.send(address, "invitation", {
             "trade_name": provider["trade_name"], "link": f"{mail.site_url()}/compte/lien/{token}",
-            "days": INVITE_VALID_FOR.days})
+            "days": INVITE_VALID_FOR.days}, provider=provider["id"])
     return address
 
 

@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory import validation
-from directory.accounts import claims, passwords, sessions, users
+from directory.accounts import claims, listing_addresses, passwords, sessions, users
 from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
 from directory.accounts import links
 from directory.platform.store import count_hit
@@ -226,6 +226,9 @@ class AccountController(Controller):
             return _password_page(token, error=users.LINK_GONE, status_code=410)
         if pending["purpose"] == links.EMAIL:
             return Template(template_name="account/confirm_email.html", context={"token": token, **pending})
+        if pending["purpose"] == links.LISTING_EMAIL:
+            return Template(template_name="account/confirm_listing_email.html",
+                            context={"token": token, "confirmed": False, **pending})
         return _password_page(token, pending["email"], joining=pending["trade_name"] or "")
 
     @post("/lien/{token:str}", status_code=200)
@@ -238,6 +241,13 @@ class AccountController(Controller):
             except (users.LinkGone, validation.InvalidValue) as error:
                 return _password_page(token, error=str(error), status_code=410)
             return Redirect("/compte?fait=adresse", status_code=303)
+        if pending is not None and pending["purpose"] == links.LISTING_EMAIL:
+            try:
+                confirmed = await listing_addresses.confirm(token)
+            except users.LinkGone as error:
+                return _password_page(token, error=str(error), status_code=410)
+            return Template(template_name="account/confirm_listing_email.html",
+                            context={"confirmed": True, **confirmed})
         try:
             account = await users.set_password_from_link(token, data.password)
         except users.LinkGone as error:

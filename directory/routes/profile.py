@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from directory import catalogue, data_rights, editing, history, logos, providers, validation
-from directory.accounts import members
+from directory.accounts import listing_addresses, members
 from directory.accounts.guards import ACCOUNT
 from directory.history import Actor
 from directory.records import RecordError, record_to_row
@@ -57,7 +57,8 @@ async def _edit_page(provider: dict[str, Any], gazetteer: Gazetteer, row: dict[s
                  kinds=catalogue.KINDS, services=[(entry.slug, entry.label) for entry in catalogue.SERVICES], sectors=catalogue.SECTORS,
                  team_sizes=catalogue.TEAM_SIZES, languages=catalogue.LANGUAGES,
                  departements=sorted(gazetteer.departements().items()), identity=editing.IDENTITY_FIELDS,
-                 list_separator=";", pending=await editing.pending_of(provider["id"]))
+                 list_separator=";", pending=await editing.pending_of(provider["id"]),
+                 unconfirmed_email=await listing_addresses.unconfirmed(provider["id"]))
 
 
 class ProfileController(Controller):
@@ -147,7 +148,8 @@ class ProfileController(Controller):
     async def export(self, request: Request, slug: FromPath[str]) -> Response:
         """Everything held about the provider and its members, as a JSON file to download."""
         provider = await members.provider_for(request.state.account, slug)
-        return Response(msgspec.json.format(msgspec.json.encode(await data_rights.export(provider["id"]))),
+        data = await data_rights.export(provider["id"], request.state.account)
+        return Response(msgspec.json.format(msgspec.json.encode(data)),
                         media_type="application/json; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="channel-expert-{slug}.json"',
                                  "Cache-Control": "no-store"})
