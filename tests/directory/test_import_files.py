@@ -168,6 +168,16 @@ def test_a_formula_after_a_semicolon_is_neutralised_in_the_export_and_round_trip
     assert record.street == "12 rue du Port, +cmd|' /C calc'!A0"
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0b", "\x85"])
+def test_a_line_separator_in_a_one_line_field_is_a_row_error(invoke, tmp_path, separator):
+    source = tmp_path / "a.csv"
+    source.write_text(csv_text([provider_row(trade_name="Agence Saine"),
+                                provider_row(trade_name=f"Agence{separator}Cachée")]), encoding="utf-8")
+    imported = invoke("import", str(source))
+    assert imported.exit_code == 1 and "ligne 3 : trade_name: " in imported.output
+    assert _names() == {"Agence Saine"}
+
+
 def test_a_spreadsheet_given_instead_of_a_csv_is_named_as_such(invoke, tmp_path):
     source = tmp_path / "prestataires.csv"
     source.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xa5\x8c")
