@@ -153,7 +153,8 @@ async def request_email_change(account_id: int, current_password: str, new_email
     """Send a confirmation link to the new address (and a notice to the current one); returns it.
 
     Nothing changes until the link is opened: whoever holds the account cannot move it to an
-    address it does not read.
+    address it does not read. An address another account has gets, instead of the link, a
+    message saying so, and the answer is the same: it must not tell who has an account.
     """
     account = await Account.select(Account.email, Account.password_hash).where(Account.id == account_id).first()
     if account is None or not passwords.verify(account["password_hash"], current_password):
@@ -161,12 +162,14 @@ async def request_email_change(account_id: int, current_password: str, new_email
     address = validation.email(new_email)
     if not address or address == account["email"]:
         raise validation.InvalidValue("Donnez une nouvelle adresse e-mail.")
-    if await Account.exists().where(Account.email == address):
-        raise validation.InvalidValue(EMAIL_TAKEN)
     async with write_transaction(Account._meta.db):
-        token = await links.issue(links.EMAIL, address, EMAIL_VALID_FOR, account_id=account_id)
-        await mail.send(address, "adresse", {"link": f"{mail.site_url()}/compte/lien/{token}", "new": address,
-                                             "hours": int(EMAIL_VALID_FOR.total_seconds() // 3600), "notice": False})
+        if await Account.exists().where(Account.email == address):
+            await mail.send(address, "adresse-deja-utilisee", {"site": mail.site_url()})
+        else:
+            token = await links.issue(links.EMAIL, address, EMAIL_VALID_FOR, account_id=account_id)
+            await mail.send(address, "adresse", {"link": f"{mail.site_url()}/compte/lien/{token}", "new": address,
+                                                 "hours": int(EMAIL_VALID_FOR.total_seconds() // 3600),
+                                                 "notice": False})
         await mail.send(account["email"], "adresse", {"link": "", "new": address, "hours": 0, "notice": True})
     return address
 
