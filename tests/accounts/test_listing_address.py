@@ -62,7 +62,7 @@ async def _only_own_mail(site, b):
     """B's export holds B's own mail: to its member, and the confirmation links its member asked for."""
     exported = json.loads((await site.get(EXPORT.format(b))).content)["mail"]
     assert {row["subject"] for row in exported if row["recipient"] != "b@beta.fr"} == {
-        "Confirmez l'adresse de contact de Beta Web sur Channel Expert"}
+        "Confirmez l'adresse de contact de la fiche « Beta Web » sur Channel Expert"}
     assert not [row for row in exported if "Alpha" in row["subject"]]
 
 

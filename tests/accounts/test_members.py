@@ -146,7 +146,7 @@ async def test_invitations_die_with_the_membership_of_whoever_sent_them(site, tw
 
     await sign_in(site, "a@alpha.fr")
     page = (await site.get(MEMBERS.format(a))).text
-    assert "m2@alpha.fr" in page and "invitée par m1@alpha.fr" in page and "valable jusqu'au" in page
+    assert "m2@alpha.fr" in page and "envoyée par m1@alpha.fr" in page and "valable jusqu'au" in page
     m1 = (await Membership.select(Membership.id).where(Membership.account.email == "m1@alpha.fr").first())["id"]
     removed = await site.post(f"{MEMBERS.format(a)}/{m1}/retirer",
                               data={"_csrf_token": await csrf_token(site, MEMBERS.format(a))})
@@ -185,7 +185,7 @@ async def test_the_owner_and_the_sender_cancel_an_invitation_others_cannot(site,
     await _join(site, colleague)
     by_colleague = await _invite(site, a, "x@alpha.fr")
     page = (await site.get(MEMBERS.format(a))).text
-    assert page.count("/annuler") == 1 and "invitée par collegue@alpha.fr (vous)" in page
+    assert page.count("/annuler") == 1 and "envoyée par collegue@alpha.fr (vous)" in page
 
     refused = await _cancel(site, a, await _invitation_id("y@alpha.fr"))
     assert refused.status_code == 403 and (await site.get(by_owner)).status_code == 200
