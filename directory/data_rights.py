@@ -33,8 +33,13 @@ ERASE_TASK = "providers.erase_departed"
 ERASED = "compte supprimé"
 
 
-async def export(provider_id: int) -> dict[str, Any]:
-    """Everything the directory holds about a provider and its members, as JSON-ready data."""
+async def export(provider_id: int, reader: dict[str, Any]) -> dict[str, Any]:
+    """Everything the directory holds about a provider and its members, as JSON-ready data.
+
+    Its mail is what was sent for the provider (``members.tell``) while ``reader``, the member
+    asking, managed it (staff see it all): never messages that merely went to an address the
+    listing or a member has, which a member could set to someone else's.
+    """
     provider = await Provider.select(Provider.slug, Provider.state, Provider.created_at, Provider.updated_at,
                                      Provider.left_at).where(Provider.id == provider_id).first()
     _, record = await providers.record_of(provider["slug"])
@@ -43,7 +48,11 @@ async def export(provider_id: int) -> dict[str, Any]:
                                       Membership.account.created_at.as_alias("account_created_at"),
                                       ).where(Membership.provider == provider_id).order_by(Membership.id)
     account_ids = [member.pop("account") for member in members] or [0]
-    addresses = [record.email, *(member["email"] for member in members)]
+    joined = await Membership.select(Membership.created_at).where(
+        (Membership.provider == provider_id) & (Membership.account == reader["id"])).first()
+    mail_for_provider = MailMessage.provider == provider_id
+    if not reader["is_staff"]:
+        mail_for_provider &= MailMessage.created_at >= (joined["created_at"] if joined else clock.now())
     return {
         "exported_at": clock.now(),
         "profile": {**record_to_row(record), "created_at": provider["created_at"],
@@ -64,9 +73,7 @@ async def export(provider_id: int) -> dict[str, Any]:
         "reports": await Report.select(Report.message, Report.created_at, Report.resolved_at).where(
             Report.provider == provider_id).order_by(Report.id),
         "mail": await MailMessage.select(MailMessage.recipient, MailMessage.subject, MailMessage.created_at,
-                                         MailMessage.sent_at).where(
-            MailMessage.recipient.is_in([address for address in addresses if address] or [""])).order_by(
-            MailMessage.id),
+                                         MailMessage.sent_at).where(mail_for_provider).order_by(MailMessage.id),
     }
 
 

@@ -5,8 +5,9 @@ slug, owner, members and badges are not in it, and the API refuses unknown field
 edit is checked by the import's own rules (``records.clean_record``) so the three channels
 accept and refuse the same values in the same words. On a published profile the identity
 fields (legal name, trade name, SIRET) wait for staff (``moderation``) while the others go
-live at once; a changed address is placed again by the geocoder. The write, its history
-rows, its pending identity change and its event share one transaction.
+live at once; a new e-mail address waits for the link sent to it (``listing_addresses``); a
+changed address is placed again by the geocoder. The write, its history rows, its pending
+identity change, its confirmation mail and its event share one transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Annotated, Any, Mapping
 import msgspec
 
 from directory import catalogue, events, history, providers
+from directory.accounts import listing_addresses
 from directory.database import write_transaction
 from directory.history import Actor
 from directory.platform import clock
@@ -102,11 +104,13 @@ class ProfileGone(LookupError):
 
 @dataclass
 class Edited:
-    """What an edit did: fields now live, identity fields waiting for staff, the profile's state."""
+    """What an edit did: fields now live, identity fields waiting for staff, the profile's state,
+    and the new e-mail address that waits for its confirmation."""
 
     live: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
     state: str = ""
+    confirming: str = ""
 
 
 async def current(slug: str) -> tuple[int, ProviderRecord]:
@@ -151,6 +155,7 @@ async def apply(slug: str, changes: Mapping[str, str], actor: Actor, gazetteer: 
         held = record.state == catalogue.PUBLISHED
         pending = {name: after[name] for name in IDENTITY_FIELDS if name in changed} if held else {}
         live = {name: values for name, values in changed.items() if name not in pending}
+        confirming = await _new_email(provider_id, record, live, actor)
         state = catalogue.PENDING_REVIEW if submit and record.state == catalogue.DRAFT else record.state
         if state != record.state:
             live["state"] = (record.state, state)
@@ -160,7 +165,25 @@ async def apply(slug: str, changes: Mapping[str, str], actor: Actor, gazetteer: 
             await _hold(provider_id, pending, actor)
         if live:
             await events.record(events.PROVIDER_SAVED, [slug], {"created": False}, actor.label)
-    return Edited([name for name in live if name not in PLACED_FIELDS], list(pending), state)
+    return Edited([name for name in live if name not in PLACED_FIELDS], list(pending), state, confirming)
+
+
+async def _new_email(provider_id: int, record: ProviderRecord, live: dict[str, tuple[str, str]],
+                     actor: Actor) -> str:
+    """A member's new address leaves ``live`` and gets a confirmation link; returns it ("" if none).
+
+    Clearing the address goes live (nobody can read mail through no address), and so does what
+    staff set; either way an older request waiting for its confirmation is cancelled.
+    """
+    if "email" not in live:
+        return ""
+    new = live["email"][1]
+    if not new or actor.channel not in (history.WEB, history.API):
+        await listing_addresses.cancel_requests(provider_id)
+        return ""
+    del live["email"]
+    await listing_addresses.request_change(provider_id, record.trade_name, new, actor)
+    return new
 
 
 async def _check_siret(provider_id: int, siret: str) -> None:

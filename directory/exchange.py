@@ -22,6 +22,9 @@ from geo import Gazetteer, Geocoder
 # What makes a spreadsheet read a cell as a formula (OWASP), and the quote that disarms it.
 FORMULA_STARTS = frozenset("=+-@\t\r'")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+# Where a spreadsheet may split a cell into several: the delimiters this module reads. Each
+# part is guarded, or "Maintenance;=cmd|…" becomes a formula once split on ";".
+_PARTS = re.compile(r"([;,])")
 
 
 class FileError(ValueError):
@@ -151,19 +154,22 @@ def write_csv(records: Iterable[ProviderRecord], stream: IO[str]) -> int:
 def to_cell(value: str) -> str:
     """A value as a spreadsheet may open it safely: never read as a formula (OWASP's CSV injection advice).
 
-    A value that a spreadsheet would take for a formula (or that starts with the quote this
-    adds) gets a leading ``'``; ``from_cell`` takes it off, so export then import changes nothing.
+    Each part a spreadsheet could split the cell into (at ";" or ",") that it would take for a
+    formula (or that starts with the quote this adds), spaces before it ignored, gets a leading
+    ``'``; ``from_cell`` takes them off, so export then import changes nothing.
     """
-    if value[:1] in FORMULA_STARTS and not _NUMBER.match(value):
-        return "'" + value
-    return value
+    return "".join("'" + part if _formula(part) else part for part in _PARTS.split(value))
 
 
 def from_cell(value: str) -> str:
     """The value ``to_cell`` wrote."""
-    if value[:1] == "'" and value[1:2] in FORMULA_STARTS:
-        return value[1:]
-    return value
+    return "".join(part[1:] if part[:1] == "'" and _formula(part[1:]) else part for part in _PARTS.split(value))
+
+
+def _formula(part: str) -> bool:
+    """Whether a spreadsheet would read this part of a cell as a formula (a negative number is one)."""
+    start = part.lstrip(" ")
+    return start[:1] in FORMULA_STARTS and not _NUMBER.match(start)
 
 
 def write_geojson(records: Iterable[ProviderRecord], stream: IO[str]) -> int:

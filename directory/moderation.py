@@ -43,9 +43,8 @@ async def queue() -> dict[str, list[dict[str, Any]]]:
 
 
 async def _tell(provider_id: int, trade_name: str, decision: str, reason: str = "") -> None:
-    for address in await members.addresses(provider_id):
-        await mail.send(address, "moderation", {"trade_name": trade_name, "decision": decision, "reason": reason,
-                                                "link": f"{mail.site_url()}/compte"})
+    await members.tell(provider_id, "moderation", {"trade_name": trade_name, "decision": decision, "reason": reason,
+                                                   "link": f"{mail.site_url()}/compte"})
 
 
 async def decide_change(change_id: int, staff: Actor, approve: bool, reason: str = "") -> None:

@@ -22,7 +22,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``SearchAnswered`` (a search and what it showed, given to the ``search_answered`` hook).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
-  or 404/403); ``provider_addresses`` (who hears about a provider); ``paris_time`` (a moment
+  or 404/403); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
+  them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``ProblemError`` and ``problem_responses``
   (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
@@ -33,6 +34,7 @@ from directory import catalogue, events, tables, validation
 from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF, signed_in
 from directory.accounts.members import addresses as provider_addresses
 from directory.accounts.members import provider_for
+from directory.accounts.members import tell as tell_provider
 from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
@@ -57,5 +59,5 @@ __all__ = [
     "over_limit", "SearchAnswered", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
     "public_url", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug", "Settings", "settings_of", "static_files_router",
-    "tables", "validation", "write_transaction",
+    "tables", "tell_provider", "validation", "write_transaction",
 ]

@@ -154,7 +154,8 @@ class Health(msgspec.Struct):
 
 
 class ProfileEdited(msgspec.Struct):
-    """The outcome of an edit: the profile as it now stands, what went live, what waits for staff."""
+    """The outcome of an edit: the profile as it now stands, what went live, what waits (for staff, or
+    for the confirmation of a new e-mail address)."""
 
     profile: Provider
     live: list[str]

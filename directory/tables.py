@@ -153,6 +153,8 @@ class MailMessage(Table):
     state = Varchar(length=10, default="pending", index=True)  # pending, then sent
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
+    # The provider the message was sent for (a lead offer, a decision…): its export lists only these.
+    provider = ForeignKey(Provider, on_delete=OnDelete.cascade, null=True, default=None, index=True)
 
 
 class Account(Table):
@@ -183,6 +185,7 @@ class AccountToken(Table):
     email = Varchar(length=254)  # where the link was sent
     provider = ForeignKey(Provider, on_delete=OnDelete.cascade, null=True, default=None)
     account = ForeignKey(Account, on_delete=OnDelete.cascade, null=True, default=None)  # whose address changes
+    sent_by = ForeignKey(Account, on_delete=OnDelete.cascade, null=True, default=None)  # who invited: dies with it
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)

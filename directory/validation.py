@@ -35,12 +35,25 @@ class InvalidValue(ValueError):
     """A value a person typed is not acceptable; ``str()`` is the French message."""
 
 
+# Line and paragraph separators (U+2028, U+2029): invisible, and refused in mail headers, so a
+# trade name holding one would break every message whose subject names it.
+_SEPARATORS = frozenset({"Zl", "Zp"})
+
+
 def plain_text(value: str, multiline: bool = False) -> str:
-    """``value`` unchanged if it holds no control character (line breaks and tabs allowed when ``multiline``)."""
+    """``value`` unchanged if it holds no control character (line breaks and tabs allowed when ``multiline``).
+
+    A one-line field refuses every character that breaks a line: controls (``Cc``: CR, LF,
+    NEL, vertical tab…) and the Unicode line and paragraph separators (``Zl``, ``Zp``).
+    """
     allowed = "\n\t" if multiline else ""
     for char in value:
-        if char in _BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char not in allowed):
+        category = unicodedata.category(char)
+        if char in _BIDI_CONTROLS or (category == "Cc" and char not in allowed):
             raise InvalidValue(f"Caractère de contrôle interdit (U+{ord(char):04X}).")
+        if category in _SEPARATORS and not multiline:
+            raise InvalidValue(f"Retour à la ligne interdit dans ce champ (U+{ord(char):04X}) : "
+                               "écrivez-le sur une seule ligne.")
     return value
 
 

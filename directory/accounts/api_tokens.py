@@ -49,6 +49,13 @@ async def revoke(account_id: int, token_id: int) -> bool:
     return bool(revoked)
 
 
+async def revoke_all(account_id: int) -> int:
+    """Revoke every live token of the account (a reset after a compromise); returns how many."""
+    revoked = await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(
+        (ApiToken.account == account_id) & ApiToken.revoked_at.is_null()).returning(ApiToken.id)
+    return len(revoked)
+
+
 async def listing(account_id: int) -> list[dict[str, Any]]:
     """The account's live tokens, newest first (never the token itself)."""
     return await ApiToken.select(ApiToken.id, ApiToken.name, ApiToken.hint, ApiToken.created_at,

@@ -35,7 +35,7 @@ async def request_claim(listing: dict[str, Any], public_url: str) -> str:
         token = await links.issue(links.CLAIM, listing["email"], VALID_FOR, listing["id"])
         await mail.send(listing["email"], "revendication", {
             "trade_name": listing["trade_name"], "link": f"{public_url}/compte/lien/{token}",
-            "hours": int(VALID_FOR.total_seconds() // 3600)})
+            "hours": int(VALID_FOR.total_seconds() // 3600)}, provider=listing["id"])
     return mask(listing["email"])
 
 

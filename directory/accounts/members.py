@@ -2,7 +2,9 @@
 
 The first member of a provider is its owner (the claimant, or the contact staff invited);
 any member may invite colleagues by e-mail and remove members other than the owner, and
-anyone but the owner may leave. Staff may act on every provider.
+anyone but the owner may leave. Staff may act on every provider. An invitation speaks for
+the member who sent it: the owner or its sender may cancel it, and it dies when its sender
+is removed (or leaves).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from directory.accounts import links
 from directory.database import write_transaction
 from directory.platform import mail
 from directory.problems import ProblemError
-from directory.tables import Membership, Provider
+from directory.tables import AccountToken, Membership, Provider
 
 OWNER, MEMBER = "owner", "member"
 INVITE_VALID_FOR = timedelta(days=7)
@@ -58,8 +60,23 @@ async def addresses(provider_id: int) -> list[str]:
     return [listing["email"]] if listing and listing["email"] else []
 
 
-async def invite(provider: dict[str, Any], email: str) -> str:
-    """Send a link that makes ``email`` a member of ``provider`` (its owner if it has none); returns the address."""
+async def tell(provider_id: int, template: str, context: dict[str, Any]) -> list[str]:
+    """Mail ``template`` to whoever hears about a provider (``addresses``), as sent for that provider.
+
+    The messages are tied to the provider, not to the addresses, so its data export lists
+    them and nothing else that ever went to one of its addresses. Returns the addresses.
+    """
+    sent_to = await addresses(provider_id)
+    for address in sent_to:
+        await mail.send(address, template, context, provider=provider_id)
+    return sent_to
+
+
+async def invite(provider: dict[str, Any], email: str, sender: dict[str, Any]) -> str:
+    """Send a link that makes ``email`` a member of ``provider`` (its owner if it has none); returns the address.
+
+    ``sender`` is the account inviting: the invitation lasts only as long as it is a member (or staff).
+    """
     address = validation.email(email)
     if not address:
         raise validation.InvalidValue("Donnez l'adresse e-mail de la personne à inviter.")
@@ -67,11 +84,36 @@ async def invite(provider: dict[str, Any], email: str) -> str:
                                        & (Membership.account.email == address)):
         raise MemberError("Cette personne gère déjà la fiche.")
     async with write_transaction(Provider._meta.db):
-        token = await links.issue(links.INVITE, address, INVITE_VALID_FOR, provider["id"])
+        token = await links.issue(links.INVITE, address, INVITE_VALID_FOR, provider["id"], sent_by=sender["id"])
         await mail.send(address, "invitation", {
             "trade_name": provider["trade_name"], "link": f"{mail.site_url()}/compte/lien/{token}",
-            "days": INVITE_VALID_FOR.days})
+            "days": INVITE_VALID_FOR.days}, provider=provider["id"])
     return address
+
+
+async def invitations(provider_id: int) -> list[dict[str, Any]]:
+    """The provider's invitations not yet used nor expired: address, sender, when sent, until when."""
+    return await AccountToken.select(AccountToken.id, AccountToken.email, AccountToken.sent_by,
+                                     AccountToken.sent_by.email.as_alias("sender"), AccountToken.created_at,
+                                     AccountToken.expires_at).where(
+        links.outstanding(links.INVITE) & (AccountToken.provider == provider_id)).order_by(AccountToken.id)
+
+
+async def cancel_invitation(provider_id: int, invitation_id: int, account: dict[str, Any]) -> str:
+    """Cancel one of the provider's outstanding invitations; only its owner, its sender or staff may."""
+    async with write_transaction(Provider._meta.db):
+        invitation = await AccountToken.select(AccountToken.email, AccountToken.sent_by).where(
+            links.outstanding(links.INVITE) & (AccountToken.provider == provider_id)
+            & (AccountToken.id == invitation_id)).first()
+        if invitation is None:
+            raise MemberError("Cette invitation a déjà servi, expiré ou été annulée.")
+        owner = await Membership.exists().where((Membership.provider == provider_id) & (Membership.role == OWNER)
+                                                & (Membership.account == account["id"]))
+        if not (account["is_staff"] or owner or invitation["sent_by"] == account["id"]):
+            raise PermissionDeniedException("Seuls le responsable de la fiche et l'auteur de l'invitation "
+                                            "peuvent l'annuler.")
+        await links.revoke(AccountToken.id == invitation_id)
+    return invitation["email"]
 
 
 async def remove(provider_id: int, membership_id: int, account: dict[str, Any]) -> str:
@@ -85,4 +127,7 @@ async def remove(provider_id: int, membership_id: int, account: dict[str, Any]) 
         if member["role"] == OWNER and not account["is_staff"]:
             raise MemberError("Le propriétaire de la fiche ne peut être retiré que par l'équipe du réseau.")
         await Membership.delete().where(Membership.id == membership_id)
+        # What it invited on this provider's behalf no longer speaks for anyone here.
+        await links.revoke(links.outstanding(links.INVITE) & (AccountToken.provider == provider_id)
+                           & (AccountToken.sent_by == member["account"]))
     return member["email"]

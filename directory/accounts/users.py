@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from directory import validation
-from directory.accounts import links, passwords
+from directory.accounts import api_tokens, links, passwords
 from directory.database import write_transaction
 from directory.platform import clock, mail
-from directory.tables import Account, Membership
+from directory.tables import Account, AccountToken, Membership
 
 
 @dataclass(frozen=True)
@@ -58,16 +58,32 @@ async def change_password(account_id: int, current: str, new: str) -> None:
                           Account.password_changed_at: clock.now()}).where(Account.id == account_id)
 
 
+async def _end_links(account_id: int, email: str) -> bool:
+    """End the account's outstanding reset and address-change links, as a password set by a link does.
+
+    Whoever held the old password may have asked for them (an address change moves the account
+    to the asker's mailbox); claim links and invitations belong to a listing's or an invitee's
+    mailbox and stay. Returns whether an address change was waiting: a sign of compromise.
+    """
+    changes = links.outstanding(links.EMAIL) & (AccountToken.account == account_id)
+    moving = await AccountToken.exists().where(changes)
+    await links.revoke(changes | (links.outstanding(links.RESET) & (AccountToken.email == email)))
+    return moving
+
+
 class LinkGone(ValueError):
     """A link that is unknown, used or expired."""
 
 
-async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
+async def set_password_from_link(token: str, password: str, revoke_tokens: bool = False) -> dict[str, Any]:
     """Use a claim or reset link: set the password of the address it went to; returns the account.
 
     A claim, invitation or welcome link creates the account if needed; a claim or invitation
-    link makes it a member of the provider (its owner when it is the first). A reset link needs an account. Sessions opened before the
-    new password end (see ``sessions.current_account``).
+    link makes it a member of the provider (its owner when it is the first). A reset link needs
+    an account. Sessions opened before the new password end (see ``sessions.current_account``),
+    and so do the account's other reset and address-change links (``_end_links``). Its API
+    tokens are revoked with ``revoke_tokens``, or when an address change was waiting (someone
+    else may hold the account); ``tokens_revoked`` says whether some were.
     """
     pending = await links.peek(token)
     if pending is None or pending["purpose"] not in links.SETS_PASSWORD:
@@ -88,12 +104,14 @@ async def set_password_from_link(token: str, password: str) -> dict[str, Any]:
         else:
             await Account.update({Account.password_hash: hashed, Account.password_changed_at: now,
                                   Account.active: True}).where(Account.id == account["id"])
+        revoke_tokens = await _end_links(account["id"], email) or revoke_tokens
+        revoked = await api_tokens.revoke_all(account["id"]) if revoke_tokens else 0
         if used["purpose"] in links.JOINS:
             members = await Membership.select(Membership.account).where(Membership.provider == used["provider"])
             if account["id"] not in {m["account"] for m in members}:
                 await Membership.insert(Membership(account=account["id"], provider=used["provider"],
                                                    role="member" if members else "owner", created_at=now))
-    return {"id": account["id"], "email": email}
+    return {"id": account["id"], "email": email, "tokens_revoked": revoked > 0}
 
 
 WELCOME_VALID_FOR = timedelta(days=7)
@@ -135,7 +153,8 @@ async def request_email_change(account_id: int, current_password: str, new_email
     """Send a confirmation link to the new address (and a notice to the current one); returns it.
 
     Nothing changes until the link is opened: whoever holds the account cannot move it to an
-    address it does not read.
+    address it does not read. An address another account has gets, instead of the link, a
+    message saying so, and the answer is the same: it must not tell who has an account.
     """
     account = await Account.select(Account.email, Account.password_hash).where(Account.id == account_id).first()
     if account is None or not passwords.verify(account["password_hash"], current_password):
@@ -143,12 +162,14 @@ async def request_email_change(account_id: int, current_password: str, new_email
     address = validation.email(new_email)
     if not address or address == account["email"]:
         raise validation.InvalidValue("Donnez une nouvelle adresse e-mail.")
-    if await Account.exists().where(Account.email == address):
-        raise validation.InvalidValue(EMAIL_TAKEN)
     async with write_transaction(Account._meta.db):
-        token = await links.issue(links.EMAIL, address, EMAIL_VALID_FOR, account_id=account_id)
-        await mail.send(address, "adresse", {"link": f"{mail.site_url()}/compte/lien/{token}", "new": address,
-                                             "hours": int(EMAIL_VALID_FOR.total_seconds() // 3600), "notice": False})
+        if await Account.exists().where(Account.email == address):
+            await mail.send(address, "adresse-deja-utilisee", {"site": mail.site_url()})
+        else:
+            token = await links.issue(links.EMAIL, address, EMAIL_VALID_FOR, account_id=account_id)
+            await mail.send(address, "adresse", {"link": f"{mail.site_url()}/compte/lien/{token}", "new": address,
+                                                 "hours": int(EMAIL_VALID_FOR.total_seconds() // 3600),
+                                                 "notice": False})
         await mail.send(account["email"], "adresse", {"link": "", "new": address, "hours": 0, "notice": True})
     return address
 

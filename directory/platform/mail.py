@@ -142,10 +142,12 @@ def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     return first.removeprefix("Subject:").strip(), body.lstrip("\n"), html
 
 
-async def send(to: str, template: str, context: dict[str, Any] | None = None) -> int:
+async def send(to: str, template: str, context: dict[str, Any] | None = None, provider: int | None = None) -> int:
     """Write a message to ``to`` and its delivery job, in the caller's transaction if any.
 
-    Returns the message's id. Nothing leaves before the transaction commits.
+    ``provider`` is the provider the message is sent for (its id): the provider's data export
+    lists those messages, never ones that merely went to one of its addresses. Returns the
+    message's id. Nothing leaves before the transaction commits.
     """
     config = _configured()
     subject, text, html = render(template, context or {})
@@ -154,7 +156,7 @@ async def send(to: str, template: str, context: dict[str, Any] | None = None) ->
     async with engine.transaction():
         rows = await MailMessage.insert(MailMessage(
             recipient=to, subject=subject, text=text, html=html, template=template,
-            message_id=make_msgid(domain=domain), created_at=clock.now(),
+            message_id=make_msgid(domain=domain), created_at=clock.now(), provider=provider,
         )).returning(MailMessage.id)
         await jobs.enqueue(DELIVER_TASK, {"id": rows[0]["id"]})
     return rows[0]["id"]

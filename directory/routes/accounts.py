@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory import validation
-from directory.accounts import claims, passwords, sessions, users
+from directory.accounts import api_tokens, claims, listing_addresses, passwords, sessions, users
 from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
 from directory.accounts import links
 from directory.platform.store import count_hit
@@ -31,6 +31,7 @@ NOTICES = {
     "mot-de-passe": "Votre mot de passe a changé ; vos autres connexions ont pris fin.",
     "adresse": "Votre adresse e-mail a changé.",
     "fiche-retiree": "La fiche est retirée de l'annuaire ; ses données seront effacées dans 30 jours.",
+    "jetons-revoques": "Vos jetons d'API sont révoqués : créez-en de nouveaux pour vos outils.",
 }
 LINKS_PER_CLIENT = 10  # claim or reset links asked from one client per window
 LINKS_PER_MAILBOX = 3  # links sent to one listing's or account's address per hour
@@ -50,6 +51,11 @@ async def _locked(store, email: str) -> bool:  # noqa: ANN001 - a Litestar store
     return int(await store.get(_failures_key(email)) or 0) >= FAILURES_PER_ACCOUNT
 
 
+def _reset_after_lockout_key(email: str) -> str:
+    """A reset asked while the account was locked: its API tokens go with the old password."""
+    return f"reset-after-lockout:{email}"
+
+
 def _form(email: str = "", error: str = "", status_code: int = 200) -> Template:
     return Template(template_name="account/sign_in.html", context={"email": email, "error": error},
                     status_code=status_code)
@@ -61,10 +67,12 @@ class EmailForm(msgspec.Struct):
 
 class PasswordForm(msgspec.Struct):
     password: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    revoke_tokens: Annotated[str, msgspec.Meta(max_length=10)] = ""  # "oui": the reset page's box, checked
 
 
 class EndSessionsForm(msgspec.Struct):
     session: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    revoke_tokens: Annotated[str, msgspec.Meta(max_length=10)] = ""  # "oui": with all the others, the API tokens
 
 
 class ChangeEmailForm(msgspec.Struct):
@@ -91,9 +99,10 @@ def _claim_page(slug: str, trade_name: str, sent: str | None = None, error: str 
                     context={"slug": slug, "trade_name": trade_name, "sent": sent, "error": error})
 
 
-def _password_page(token: str, email: str = "", error: str = "", status_code: int = 200, joining: str = "") -> Template:
+def _password_page(token: str, email: str = "", error: str = "", status_code: int = 200, joining: str = "",
+                   reset: bool = False) -> Template:
     return Template(template_name="account/set_password.html", status_code=status_code,
-                    context={"token": token, "email": email, "error": error, "joining": joining})
+                    context={"token": token, "email": email, "error": error, "joining": joining, "reset": reset})
 
 
 class AccountController(Controller):
@@ -146,6 +155,8 @@ class AccountController(Controller):
         if data.session == "tout":
             await sessions.end_all(account["id"], store)
             await sessions.sign_in(request, account, store)
+            if data.revoke_tokens == "oui" and await api_tokens.revoke_all(account["id"]):
+                return Redirect("/compte?fait=jetons-revoques", status_code=303)
         elif data.session != sessions.this_session(request):
             await sessions.end(account["id"], {data.session}, store)
         return Redirect("/compte", status_code=303)
@@ -200,6 +211,9 @@ class AccountController(Controller):
                             (f"reset:address:{email}", LINKS_PER_MAILBOX, timedelta(hours=1))):
             return Template(template_name="account/forgot.html", status_code=429,
                             context={"sent": False, "error": "Trop de demandes : réessayez plus tard."})
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        if await _locked(store, email):
+            await store.set(_reset_after_lockout_key(email), "1", expires_in=users.RESET_VALID_FOR)
         await users.request_reset(email, request.app.state.settings.public_url)
         return Template(template_name="account/forgot.html", context={"sent": True, "error": ""})
 
@@ -226,7 +240,11 @@ class AccountController(Controller):
             return _password_page(token, error=users.LINK_GONE, status_code=410)
         if pending["purpose"] == links.EMAIL:
             return Template(template_name="account/confirm_email.html", context={"token": token, **pending})
-        return _password_page(token, pending["email"], joining=pending["trade_name"] or "")
+        if pending["purpose"] == links.LISTING_EMAIL:
+            return Template(template_name="account/confirm_listing_email.html",
+                            context={"token": token, "confirmed": False, **pending})
+        return _password_page(token, pending["email"], joining=pending["trade_name"] or "",
+                              reset=pending["purpose"] == links.RESET)
 
     @post("/lien/{token:str}", status_code=200)
     async def use_link(self, request: Request, token: FromPath[str],
@@ -238,12 +256,25 @@ class AccountController(Controller):
             except (users.LinkGone, validation.InvalidValue) as error:
                 return _password_page(token, error=str(error), status_code=410)
             return Redirect("/compte?fait=adresse", status_code=303)
+        if pending is not None and pending["purpose"] == links.LISTING_EMAIL:
+            try:
+                confirmed = await listing_addresses.confirm(token)
+            except users.LinkGone as error:
+                return _password_page(token, error=str(error), status_code=410)
+            return Template(template_name="account/confirm_listing_email.html",
+                            context={"confirmed": True, **confirmed})
+        store = request.app.stores.get(ACCOUNTS_STORE)
+        email = pending["email"] if pending else ""
+        # After a lockout, whoever tried the passwords may also hold a token: the box cannot be unchecked.
+        compromised = bool(email) and (await _locked(store, email)
+                                       or await store.get(_reset_after_lockout_key(email)) is not None)
         try:
-            account = await users.set_password_from_link(token, data.password)
+            account = await users.set_password_from_link(token, data.password,
+                                                         revoke_tokens=data.revoke_tokens == "oui" or compromised)
         except users.LinkGone as error:
             return _password_page(token, error=str(error), status_code=410)
         except passwords.WeakPassword as error:
-            pending = await links.peek(token)
-            return _password_page(token, pending["email"] if pending else "", str(error), 400)
-        await sessions.sign_in(request, account, request.app.stores.get(ACCOUNTS_STORE))
-        return Redirect("/compte", status_code=303)
+            return _password_page(token, email, str(error), 400, reset=bool(pending) and pending["purpose"] == links.RESET)
+        await store.delete(_reset_after_lockout_key(email))
+        await sessions.sign_in(request, account, store)
+        return Redirect("/compte?fait=jetons-revoques" if account["tokens_revoked"] else "/compte", status_code=303)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Awaitable, Callable
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from directory import catalogue, data_rights, editing, history, logos, providers, validation
-from directory.accounts import members
+from directory.accounts import listing_addresses, members
 from directory.accounts.guards import ACCOUNT
 from directory.history import Actor
 from directory.records import RecordError, record_to_row
@@ -57,7 +57,8 @@ async def _edit_page(provider: dict[str, Any], gazetteer: Gazetteer, row: dict[s
                  kinds=catalogue.KINDS, services=[(entry.slug, entry.label) for entry in catalogue.SERVICES], sectors=catalogue.SECTORS,
                  team_sizes=catalogue.TEAM_SIZES, languages=catalogue.LANGUAGES,
                  departements=sorted(gazetteer.departements().items()), identity=editing.IDENTITY_FIELDS,
-                 list_separator=";", pending=await editing.pending_of(provider["id"]))
+                 list_separator=";", pending=await editing.pending_of(provider["id"]),
+                 unconfirmed_email=await listing_addresses.unconfirmed(provider["id"]))
 
 
 class ProfileController(Controller):
@@ -123,7 +124,7 @@ class ProfileController(Controller):
         if await over_limit(request, (f"invite:provider:{provider['id']}", INVITES_PER_PROVIDER, DAY)):
             return await _members_page(request, provider, error="Trop d'invitations aujourd'hui.", status_code=429)
         try:
-            sent = await members.invite(provider, data.email)
+            sent = await members.invite(provider, data.email, request.state.account)
         except (validation.InvalidValue, members.MemberError) as error:
             return await _members_page(request, provider, error=str(error), status_code=400)
         return await _members_page(request, provider, sent=sent)
@@ -131,12 +132,13 @@ class ProfileController(Controller):
     @post("/membres/{membership_id:int}/retirer", status_code=200)
     async def remove_member(self, request: Request, slug: FromPath[str], membership_id: FromPath[int],
                             ) -> Template | Redirect:
-        provider = await members.provider_for(request.state.account, slug)
-        try:
-            await members.remove(provider["id"], membership_id, request.state.account)
-        except members.MemberError as error:
-            return await _members_page(request, provider, error=str(error), status_code=400)
-        return Redirect(f"/compte/prestataires/{slug}/membres", status_code=303)
+        return await _change_members(request, slug, members.remove, membership_id)
+
+    @post("/invitations/{invitation_id:int}/annuler", status_code=200)
+    async def cancel_invitation(self, request: Request, slug: FromPath[str], invitation_id: FromPath[int],
+                                ) -> Template | Redirect:
+        """Cancel an invitation not yet used: its link stops working (the owner, its sender or staff)."""
+        return await _change_members(request, slug, members.cancel_invitation, invitation_id)
 
     @get("/historique", name="profile-history")
     async def history_page(self, request: Request, slug: FromPath[str]) -> Template:
@@ -147,7 +149,8 @@ class ProfileController(Controller):
     async def export(self, request: Request, slug: FromPath[str]) -> Response:
         """Everything held about the provider and its members, as a JSON file to download."""
         provider = await members.provider_for(request.state.account, slug)
-        return Response(msgspec.json.format(msgspec.json.encode(await data_rights.export(provider["id"]))),
+        data = await data_rights.export(provider["id"], request.state.account)
+        return Response(msgspec.json.format(msgspec.json.encode(data)),
                         media_type="application/json; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="channel-expert-{slug}.json"',
                                  "Cache-Control": "no-store"})
@@ -169,6 +172,17 @@ class ProfileController(Controller):
         return Redirect("/compte?fait=fiche-retiree", status_code=303)
 
 
+async def _change_members(request: Request, slug: str, change: Callable[..., Awaitable[str]], item: int,
+                          ) -> Template | Redirect:
+    """Remove a member or cancel an invitation (``change(provider_id, item, account)``), then list them again."""
+    provider = await members.provider_for(request.state.account, slug)
+    try:
+        await change(provider["id"], item, request.state.account)
+    except members.MemberError as error:
+        return await _members_page(request, provider, error=str(error), status_code=400)
+    return Redirect(f"/compte/prestataires/{slug}/membres", status_code=303)
+
+
 async def _members_page(request: Request, provider: dict[str, Any], status_code: int = 200, **context: Any) -> Template:
     return _page("members", provider, status_code, members=await members.listing(provider["id"]),
-                 me=request.state.account["email"], **context)
+                 invitations=await members.invitations(provider["id"]), me=request.state.account, **context)

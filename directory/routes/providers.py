@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from directory import catalogue, editing, history, providers, schemas
-from directory.accounts import members
+from directory.accounts import listing_addresses, members
 from directory.accounts.guards import ACCOUNT, PUBLIC
 from directory.history import Actor
 from directory.problems import ProblemError, problem_responses
@@ -78,7 +78,9 @@ class ProviderController(Controller):
         description=(
             "Modifie les champs donnés de la fiche d'un prestataire que le compte du jeton gère ; les autres ne "
             "changent pas. Sur une fiche publiée, la raison sociale, le nom commercial et le SIRET attendent la "
-            "validation de l'équipe (« pending ») ; le reste est publié aussitôt (« live »). Un champ inconnu "
+            "validation de l'équipe (« pending ») ; une nouvelle adresse e-mail attend d'être confirmée par le lien "
+            "qui lui est envoyé (« pending » aussi), l'ancienne restant publiée d'ici là ; le reste est publié "
+            "aussitôt (« live »). Un champ inconnu "
             "(état, propriétaire, badges…) est refusé."
         ),
         opt=ACCOUNT,
@@ -97,4 +99,6 @@ class ProviderController(Controller):
             raise ProblemError(400, "Certains champs ne sont pas valides.", [
                 schemas.InvalidField(name, "body", message) for name, message in error.errors.items()]) from None
         profile = await providers.get_provider(slug, gazetteer, state=None)
-        return schemas.ProfileEdited(profile, done.live, await editing.pending_of(provider["id"]))
+        pending = await editing.pending_of(provider["id"])
+        unconfirmed = await listing_addresses.unconfirmed(provider["id"])
+        return schemas.ProfileEdited(profile, done.live, pending | ({"email": unconfirmed} if unconfirmed else {}))

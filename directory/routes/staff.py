@@ -91,14 +91,14 @@ class StaffController(Controller):
         return await _provider_page(slug)
 
     @post("/prestataires/{slug:str}/invitation", status_code=200)
-    async def invite(self, slug: FromPath[str],
+    async def invite(self, request: Request, slug: FromPath[str],
                      data: Annotated[InviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
         """Invite a contact to manage the listing (its owner when it has no member yet)."""
         provider = await Provider.select(Provider.id, Provider.trade_name).where(Provider.slug == slug).first()
         if provider is None:
             raise ProblemError(404, members.GONE)
         try:
-            sent = await members.invite(provider, data.email)
+            sent = await members.invite(provider, data.email, request.state.account)
         except (validation.InvalidValue, members.MemberError) as error:
             return await _provider_page(slug, 400, error=str(error))
         return await _provider_page(slug, sent=sent)

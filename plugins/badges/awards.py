@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, events, jobs, mail, provider_addresses, public_url, tables, write_transaction,
+    catalogue, clock, events, jobs, mail, public_url, tables, tell_provider, write_transaction,
 )
 from plugins.badges import credentials, issuer, status
 from plugins.badges.issuer import site
@@ -221,10 +221,9 @@ async def _changed(provider: dict[str, Any], actor: str, expires_at: datetime | 
 
 
 async def _tell(provider: dict[str, Any], template: str, context: dict[str, Any]) -> None:
-    for address in await provider_addresses(provider["id"]):
-        await mail.send(address, template, {"trade_name": provider["trade_name"], "site": site(),
-                                            "account": f"{site()}/compte/prestataires/{provider['slug']}/badges",
-                                            **context})
+    await tell_provider(provider["id"], template, {
+        "trade_name": provider["trade_name"], "site": site(),
+        "account": f"{site()}/compte/prestataires/{provider['slug']}/badges", **context})
 
 
 def _day(moment: datetime | None) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, events, forget_addresses, jobs, mail, paris_time, provider_addresses, public_url, settings_of,
-    tables, write_transaction,
+    catalogue, clock, events, forget_addresses, jobs, mail, paris_time, public_url, settings_of,
+    tables, tell_provider, write_transaction,
 )
 from geo import ServiceArea
 from plugins.leads import deadlines, routing
@@ -322,12 +322,11 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
     )).returning(Offer.id)
     await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
                                         f"{deadlines.local_time(due, lead['departement'])}).")
-    for address in await provider_addresses(scored.candidate.provider_id):
-        await mail.send(address, "leads/nouvelle-demande", {
-            "trade_name": provider["trade_name"], "commune": lead["commune"],
-            "due": deadlines.local_time(due, office),
-            "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
-            "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
+    await tell_provider(scored.candidate.provider_id, "leads/nouvelle-demande", {
+        "trade_name": provider["trade_name"], "commune": lead["commune"],
+        "due": deadlines.local_time(due, office),
+        "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
+        "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
     return provider["trade_name"]
 

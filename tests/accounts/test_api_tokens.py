@@ -56,6 +56,19 @@ async def test_bad_values_come_back_as_problem_details_naming_each_field(site, t
     assert "inconnu" in invalid["services"]
 
 
+async def test_a_line_separator_in_a_name_is_a_problem_naming_the_field(site, two):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    token = await _new_token(site)
+    refused = await site.patch(f"/api/providers/{a}", headers=_bearer(token),
+                               json={"trade_name": "Alpha\u2028Web", "legal_name": "Alpha\u2029SAS"})
+    assert refused.status_code == 400
+    invalid = {item["name"]: item["message"] for item in refused.json()["invalid-params"]}
+    assert invalid == {"trade_name": "Retour à la ligne interdit dans ce champ (U+2028) : écrivez-le sur une seule ligne.",
+                       "legal_name": "Retour à la ligne interdit dans ce champ (U+2029) : écrivez-le sur une seule ligne."}
+    assert await PendingChange.count() == 0
+
+
 @pytest.mark.parametrize("field, value", [
     ("state", "published"), ("slug", "autre"), ("owner", 1), ("members", ["x@y.fr"]), ("badges", ["certifie"]),
     ("logo_url", "https://ailleurs.example/logo.png"), ("latitude", 0.0), ("kind", "reseller"),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from litestar.routes import HTTPRoute
 from PIL import Image
 
-from directory.accounts import api_tokens
+from directory.accounts import api_tokens, links
 from directory.accounts.guards import declared
 from directory.platform import clock
 from directory.tables import (
@@ -52,6 +53,8 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/compte/prestataires/{a}/membres", {"email": "nouveau@alpha.fr"},
      {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/compte/prestataires/{a}/membres/{member}/retirer", {}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/prestataires/{a}/invitations/{invitation}/annuler", {},
+     {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
     ("GET", "/compte/prestataires/{a}/historique", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("GET", "/compte/prestataires/{a}/export", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("GET", "/compte/prestataires/{a}/quitter", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
@@ -112,8 +115,11 @@ async def objects(site, two) -> dict[str, Any]:
                                        answer_hash="a" * 64)).returning(Offer.id)
     await BadgeAward.delete(force=True)
     award = await awards.award(a, "channel-expert-certifie", actor="matrice")
+    await links.issue(links.INVITE, "invite@alpha.fr", timedelta(days=7), provider_a, sent_by=account_a)
+    invitation_id = (await AccountToken.select(AccountToken.id).where(
+        AccountToken.email == "invite@alpha.fr").first())["id"]
     return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
-            "lead": lead["id"], "offer": offer["id"], "award": award}
+            "lead": lead["id"], "offer": offer["id"], "award": award, "invitation": invitation_id}
 
 
 async def _call(site, who: str, method: str, path: str, body: Any) -> int:

@@ -6,10 +6,10 @@ import re
 from dataclasses import replace
 
 
-from directory.accounts import users
+from directory.accounts import api_tokens, users
 from directory.app import create_app
 from directory.tables import Account, MailMessage, Membership
-from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve
+from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve, sign_in
 from tests.conftest import signed_out
 
 
@@ -114,3 +114,84 @@ async def test_a_reset_link_lasts_an_hour(site, manual_clock):
     link = await _link_sent_to("ada.lovelace@example.fr")
     manual_clock.advance(minutes=61)
     assert (await site.get(link)).status_code == 410
+
+
+async def _reset(client, link: str, **fields):
+    return await client.post(link, data={"password": STRONG + " neuf", "_csrf_token": await csrf_token(client, link),
+                                         **fields})
+
+
+async def _live_tokens(email: str) -> list[str]:
+    from directory.tables import ApiToken
+
+    return [row["name"] for row in await ApiToken.select(ApiToken.name).where(
+        (ApiToken.account.email == email) & ApiToken.revoked_at.is_null())]
+
+
+async def test_a_reset_ends_the_older_reset_links_and_a_waiting_address_change(site, two):
+    await _forgot(site, "a@alpha.fr")
+    older = await _link_sent_to("a@alpha.fr")
+    await sign_in(site, "a@alpha.fr")  # or whoever holds the password now
+    await site.post("/compte/adresse", data={"current": STRONG, "email": "intrus@example.com",
+                                             "_csrf_token": await csrf_token(site, "/compte")})
+    moving = await _link_sent_to("intrus@example.com")
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await _forgot(site, "a@alpha.fr")
+    newer = await _link_sent_to("a@alpha.fr")
+
+    assert (await _reset(site, newer)).status_code == 303
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    assert (await site.get(older)).status_code == 410
+    assert (await site.post(older, data={"password": STRONG + " autre", "_csrf_token": await csrf_token(
+        site, "/compte/connexion")})).status_code == 410
+    assert (await site.get(moving)).status_code == 410
+    moved = await site.post(moving, data={"_csrf_token": await csrf_token(site, "/compte/connexion")})
+    assert moved.status_code == 410 and await Account.exists().where(Account.email == "a@alpha.fr")
+
+
+async def test_the_reset_page_offers_to_revoke_api_tokens_checked_by_default(site, two):
+    account = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    await api_tokens.create(account, "CRM")
+    await _forgot(site, "a@alpha.fr")
+    link = await _link_sent_to("a@alpha.fr")
+    page = (await site.get(link)).text
+    assert re.search(r'<input type="checkbox" name="revoke_tokens" value="oui" checked> Révoquer aussi mes jetons',
+                     page)
+    kept = await _reset(site, link)  # the box unchecked: the browser sends nothing
+    assert kept.headers["location"] == "/compte" and await _live_tokens("a@alpha.fr") == ["CRM"]
+
+    await _forgot(site, "a@alpha.fr")
+    revoked = await _reset(site, await _link_sent_to("a@alpha.fr"), revoke_tokens="oui")
+    assert revoked.headers["location"] == "/compte?fait=jetons-revoques"
+    assert "Vos jetons d&#39;API sont révoqués" in (await site.get(revoked.headers["location"])).text
+    assert await _live_tokens("a@alpha.fr") == []
+
+
+async def test_a_reset_after_a_lockout_revokes_api_tokens_whatever_the_box(site, two, manual_clock):
+    account = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    await api_tokens.create(account, "CRM")
+    for _ in range(5):
+        await site.post("/compte/connexion", data={"email": "a@alpha.fr", "password": "pas le bon mot de passe",
+                                                   "_csrf_token": await csrf_token(site, "/compte/connexion")})
+    await _forgot(site, "a@alpha.fr")
+    link = await _link_sent_to("a@alpha.fr")
+    manual_clock.advance(minutes=20)  # the lockout is over, the reset it led to still counts
+    answer = await _reset(site, link)
+    assert answer.headers["location"] == "/compte?fait=jetons-revoques" and await _live_tokens("a@alpha.fr") == []
+
+
+async def test_ending_every_other_session_may_revoke_api_tokens_too(site, two, settings, plugin_manager,
+                                                                   manual_clock):
+    account = (await Account.select(Account.id).where(Account.email == "a@alpha.fr").first())["id"]
+    await api_tokens.create(account, "CRM")
+    other = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with serve(other) as elsewhere:
+        await sign_in(elsewhere, "a@alpha.fr")
+        manual_clock.advance(minutes=1)
+        await sign_in(site, "a@alpha.fr")
+        home = (await site.get("/compte")).text
+        assert re.search(r'name="revoke_tokens" value="oui" checked> Révoquer aussi mes jetons', home)
+        ended = await site.post("/compte/sessions", data={"session": "tout", "revoke_tokens": "oui",
+                                                          "_csrf_token": await csrf_token(site, "/compte")})
+        assert ended.headers["location"] == "/compte?fait=jetons-revoques"
+        assert await signed_out(elsewhere) and await _live_tokens("a@alpha.fr") == []

@@ -120,6 +120,18 @@ async def test_bad_fields_are_explained_in_french_next_to_each_field_and_nothing
     assert await ProfileChange.count().where(ProfileChange.field != "") == 0  # only the rows of their creation
 
 
+async def test_a_line_separator_in_a_name_is_refused_on_its_field_before_staff_see_it(site, two):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    before = await Provider.select().where(Provider.slug == a).first()
+    refused = await submit(site, a, trade_name="Alpha\u2028Web", street="12 rue\u2029du Port")
+    assert refused.status_code == 400
+    assert 'id="erreur-trade_name"' in refused.text and "Retour à la ligne interdit dans ce champ (U+2028)" in refused.text
+    assert 'id="erreur-street"' in refused.text and "(U+2029)" in refused.text
+    assert await Provider.select().where(Provider.slug == a).first() == before
+    assert await PendingChange.count() == 0
+
+
 async def test_a_new_address_is_placed_again(site, two):
     a, _ = two
     await sign_in(site, "a@alpha.fr")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 import subprocess
 
 import pytest
@@ -119,10 +120,15 @@ def test_concurrent_imports_of_one_file_both_succeed(environment, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\";\"clic\")", "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3",
-                                   "\tTabulé", "\rRetour", "'déjà cité", "''", "Normal", "-0.58", ""])
-def test_formula_cells_are_neutralised_and_read_back_as_they_were(value):
+                                   "\tTabulé", "\rRetour", "'déjà cité", "''", "Normal", "-0.58", "",
+                                   "Maintenance;=cmd|' /C calc'!A0", "Réseau, +cmd|' /C calc'!A0", "a; @SUM(1)",
+                                   "x;'=y", "x;''", "Sites, boutiques; -10 %", "1,5;-0.58", ";=;,;"])
+def test_formula_cells_are_neutralised_in_every_part_a_spreadsheet_splits_and_read_back(value):
     cell = to_cell(value)
-    assert cell[:1] not in set("=+@\t\r") and (cell[:1] != "-" or cell == "-0.58")
+    # A French spreadsheet splits a cell on ";" (or ","): no part may start a formula.
+    for part in re.split(r"[;,]", cell):
+        start = part.lstrip(" ")
+        assert start[:1] not in set("=+@\t\r") and (start[:1] != "-" or start == "-0.58")
     assert from_cell(cell) == value
 
 
@@ -143,6 +149,33 @@ def test_export_neutralises_formulas_and_round_trips(invoke, tmp_path):
     [record] = asyncio.run(providers.export_records())
     assert record.trade_name == "=HYPERLINK(\"http://evil\";\"Agence\")" and record.street == "'Quoted"
     assert invoke("export").output == exported
+
+
+def test_a_formula_after_a_semicolon_is_neutralised_in_the_export_and_round_trips(invoke, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(csv_text([provider_row(trade_name="Maintenance;=cmd|' /C calc'!A0",
+                                             street="12 rue du Port, +cmd|' /C calc'!A0")]), encoding="utf-8")
+    assert invoke("import", str(source)).exit_code == 0
+    exported = invoke("export").output
+    row = next(csv.DictReader(exported.splitlines(keepends=True)))
+    assert row["trade_name"] == "Maintenance;'=cmd|' /C calc'!A0"
+    assert row["street"] == "12 rue du Port,' +cmd|' /C calc'!A0"
+    asyncio.run(providers.delete_all())
+    (tmp_path / "again.csv").write_text(exported, encoding="utf-8")
+    assert invoke("import", str(tmp_path / "again.csv")).exit_code == 0
+    [record] = asyncio.run(providers.export_records())
+    assert record.trade_name == "Maintenance;=cmd|' /C calc'!A0"
+    assert record.street == "12 rue du Port, +cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0b", "\x85"])
+def test_a_line_separator_in_a_one_line_field_is_a_row_error(invoke, tmp_path, separator):
+    source = tmp_path / "a.csv"
+    source.write_text(csv_text([provider_row(trade_name="Agence Saine"),
+                                provider_row(trade_name=f"Agence{separator}Cachée")]), encoding="utf-8")
+    imported = invoke("import", str(source))
+    assert imported.exit_code == 1 and "ligne 3 : trade_name: " in imported.output
+    assert _names() == {"Agence Saine"}
 
 
 def test_a_spreadsheet_given_instead_of_a_csv_is_named_as_such(invoke, tmp_path):

@@ -71,6 +71,24 @@ def test_line_breaks_and_tabs_are_text_only_where_several_lines_are_expected():
         validation.plain_text("Ligne 1\nLigne 2")
 
 
+@pytest.mark.parametrize("value", ["Agence\u2028Nord", "Agence\u2029Nord", "Agence\x0bNord", "Agence\x0cNord",
+                                   "Agence\x1cNord", "Agence\x85Nord", "Agence\rNord"])
+def test_every_line_or_paragraph_separator_is_refused_in_a_one_line_field(value):
+    with pytest.raises(InvalidValue) as refused:
+        validation.plain_text(value)
+    assert f"U+{ord(value[6]):04X}" in str(refused.value)
+    assert "Retour à la ligne interdit" in str(refused.value) or "contrôle" in str(refused.value)
+
+
+def test_a_name_with_a_unicode_line_separator_would_break_mail_headers_so_it_is_refused():
+    from email.message import EmailMessage
+
+    with pytest.raises(ValueError):
+        EmailMessage()["Subject"] = "Votre fiche Agence\u2028Nord"
+    with pytest.raises(InvalidValue, match="Retour à la ligne interdit dans ce champ .U\\+2028."):
+        validation.plain_text("Agence\u2028Nord")
+
+
 def test_website_gets_a_scheme_and_rejects_other_protocols():
     assert validation.website("agence.fr") == "https://agence.fr"
     with pytest.raises(InvalidValue):
