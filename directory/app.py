@@ -90,8 +90,12 @@ def _links(manager: PluginManager, hook: str, core: list[tuple[int, str, str]]) 
 
 
 def create_app(settings: Settings | None = None, plugin_manager: PluginManager | None = None) -> Litestar:
-    """Build the directory app for ``settings`` (read from the environment when omitted)."""
-    settings = settings or Settings.from_env()
+    """Build the directory app for ``settings`` (read from the environment when omitted).
+
+    With no public URL set, the app names the address ``serve`` listens on by default
+    (``Settings.served_at``); ``serve`` gives it the address it really listens on.
+    """
+    settings = (settings or Settings.from_env()).served_at()
     manager = plugin_manager or get_plugin_manager(settings)
     engine, _ = use_database(settings, manager)
     gazetteer = Gazetteer.default()
