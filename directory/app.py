@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.template import TemplateConfig
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from directory import __version__
 from directory.assets import static_files_router, url_maker
@@ -188,6 +189,9 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()
-    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log,
-                             security=SecurityHeaders(image_origins))
+    handler = Edges(app.asgi_handler, access_log=settings.access_log, security=SecurityHeaders(image_origins))
+    # Outermost, so that rate limits, sessions and the access log all see the same client: the
+    # address that connects, or the one a trusted proxy forwards (uvicorn's own middleware).
+    app.asgi_handler = (ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
+                        if settings.trusted_proxies else handler)
     return app

@@ -77,8 +77,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     else:
         click.echo(f"Adresse publique (liens des messages, badges) : {settings.public_url}, celle d'écoute, faute de "
                    f"CHANNEL_EXPERT_PUBLIC_URL : définissez-la en production avant le premier badge.")
-    # The app writes its own access log, with request ids and escaped paths.
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
+    # The app writes its own access log, with request ids and escaped paths, and reads
+    # X-Forwarded-For itself, from the trusted proxies only (uvicorn would trust 127.0.0.1).
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False,
                 access_log=False)
 
 

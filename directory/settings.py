@@ -64,6 +64,9 @@ class Settings:
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     debug: bool = False
     public_url: str = ""  # none set: the address ``serve`` listens on (see ``served_at``)
+    # The reverse proxies whose X-Forwarded-For names the client (addresses or networks); none:
+    # the header is ignored, and the client is whoever connects.
+    trusted_proxies: tuple[str, ...] = ()
     access_log: bool = True
     disabled_plugins: tuple[str, ...] = ()
     strict_plugins: bool = False  # refuse to start when an installed plugin cannot load
@@ -149,6 +152,12 @@ class Settings:
         if self.public_url and (public.scheme not in ("http", "https") or not public.netloc or public.query
                                 or public.fragment):
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"{PREFIX}TRUSTED_PROXIES lists IP addresses or networks (10.0.0.5, "
+                                    f"172.18.0.0/16), not {proxy!r}") from None
         if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
             raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
         if self.secret_key and len(self.secret_key) < 32:
@@ -178,6 +187,7 @@ class Settings:
             lock_timeout_s=_float(PREFIX + "LOCK_TIMEOUT_S", get("LOCK_TIMEOUT_S", str(DEFAULT_LOCK_TIMEOUT_S))),
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
             public_url=get("PUBLIC_URL"),
+            trusted_proxies=_list(get("TRUSTED_PROXIES")),
             access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             strict_plugins=_bool(PREFIX + "STRICT_PLUGINS", get("STRICT_PLUGINS")),

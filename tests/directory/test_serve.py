@@ -1,7 +1,8 @@
-"""``channel-expert serve`` and the public URL: links and badges name the address people reach the site at.
+"""``channel-expert serve``: the address links and badges name, and the clients it trusts.
 
-With ``CHANNEL_EXPERT_PUBLIC_URL`` set, that address; without it, ``serve`` names the address it
-listens on (and says so), while other processes, which cannot know it, refuse to write links.
+With ``CHANNEL_EXPERT_PUBLIC_URL`` set, links name that address; without it, ``serve`` names
+the address it listens on (and says so), while other processes, which cannot know it, refuse to
+write links. X-Forwarded-For counts only from ``CHANNEL_EXPERT_TRUSTED_PROXIES`` (none by default).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from directory.routes.accounts import ATTEMPTS_PER_CLIENT
 from directory.settings import Settings
 from directory.tables import Provider
 from directory.testing import add_providers, provider_row
@@ -59,23 +61,47 @@ def _mail_texts(folder: Path) -> list[str]:
             for path in sorted(folder.glob("*.eml"))]
 
 
-async def test_serve_without_a_public_url_writes_links_with_the_port_it_listens_on(environment, tmp_path):
-    [slug] = await add_providers(provider_row(trade_name="Alpha Web", email="contact@alpha.fr"))
-    port, mail = free_port(), tmp_path / "mail"
-    server = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=_without_public_url(environment, CHANNEL_EXPERT_MAIL_DIR=str(mail),
-                                                                 CHANNEL_EXPERT_WORKER_IN_APP="true"))
-    url = f"http://127.0.0.1:{port}"
+@contextlib.asynccontextmanager
+async def _serving(environment: dict[str, str], **extra: str):
+    """``channel-expert serve`` on a free port of 127.0.0.1, started, without a public URL; yields
+    its address and, once it has stopped, fills ``printed`` with what it wrote."""
+    port = free_port()
+    server = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=_without_public_url(environment, **extra))
+    url, printed = f"http://127.0.0.1:{port}", []
     try:
         await asyncio.to_thread(_wait_for, lambda: _health(url), START_WITHIN_S, f"{url} did not start")
-        await asyncio.to_thread(_claim, url, slug)
-        [text] = await asyncio.to_thread(_wait_for, lambda: _mail_texts(mail), 30, "no claim mail was delivered")
+        yield url, printed
     finally:
         server.terminate()
-        printed, _ = server.communicate(timeout=30)
+        printed.append(server.communicate(timeout=30)[0])
+
+
+async def test_serve_without_a_public_url_writes_links_with_the_port_it_listens_on(environment, tmp_path):
+    [slug] = await add_providers(provider_row(trade_name="Alpha Web", email="contact@alpha.fr"))
+    mail = tmp_path / "mail"
+    async with _serving(environment, CHANNEL_EXPERT_MAIL_DIR=str(mail), CHANNEL_EXPERT_WORKER_IN_APP="true") as (
+            url, printed):
+        await asyncio.to_thread(_claim, url, slug)
+        [text] = await asyncio.to_thread(_wait_for, lambda: _mail_texts(mail), 30, "no claim mail was delivered")
     assert f"{url}/compte/lien/" in text and ":8000" not in text
-    assert f"Adresse publique (liens des messages, badges) : {url}, celle d'écoute" in printed
-    assert "définissez-la en production avant le premier badge" in printed
+    assert f"Adresse publique (liens des messages, badges) : {url}, celle d'écoute" in printed[0]
+    assert "définissez-la en production avant le premier badge" in printed[0]
+
+
+def _sign_ins_forwarded_for_others(url: str, count: int) -> list[int]:
+    """``count`` wrong sign-ins from this machine, each claiming another client in X-Forwarded-For."""
+    with httpx.Client(base_url=url, timeout=10) as browser:
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', browser.get("/compte/connexion").text)[1]
+        return [browser.post("/compte/connexion", headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
+                             data={"email": f"personne{i}@example.fr", "password": "pas le bon",
+                                   "_csrf_token": token}).status_code for i in range(count)]
+
+
+async def test_serve_trusts_no_forwarded_for_by_default_not_even_from_this_machine(environment):
+    async with _serving(environment, CHANNEL_EXPERT_WORKER_IN_APP="false") as (url, _):
+        statuses = await asyncio.to_thread(_sign_ins_forwarded_for_others, url, ATTEMPTS_PER_CLIENT + 1)
+    assert statuses[:-1] == [400] * ATTEMPTS_PER_CLIENT and statuses[-1] == 429
 
 
 def test_the_public_url_set_wins_and_an_address_on_every_interface_names_the_loopback():
