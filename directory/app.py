@@ -27,6 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from directory import __version__
 from directory.assets import static_files_router, url_maker
 from directory.edges import Edges, EscapingFormatter
+from directory.http_options import allow_every_method
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",
         ),
+        before_request=allow_every_method,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
