@@ -24,7 +24,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.template import TemplateConfig
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from directory import __version__
+from directory import __version__, notices
 from directory.assets import static_files_router, url_maker
 from directory.edges import Edges, EscapingFormatter
 from directory.http_options import allow_every_method
@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(
                 page_environment(manager, navigation=links, staff_navigation=staff_links,
-                             account_navigation=account_links, static_url=static_url)),
+                             account_navigation=account_links, static_url=static_url, notices=notices.waiting)),
         ),
         middleware=middleware,
         stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},
