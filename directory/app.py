@@ -22,11 +22,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.template import TemplateConfig
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from directory import __version__
+from directory import __version__, notices
 from directory.assets import static_files_router, url_maker
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges, EscapingFormatter
+from directory.http_options import allow_every_method
 from directory.platform.services import start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
@@ -92,8 +94,12 @@ def _links(manager: PluginManager, hook: str, core: list[tuple[int, str, str]]) 
 
 
 def create_app(settings: Settings | None = None, plugin_manager: PluginManager | None = None) -> Litestar:
-    """Build the directory app for ``settings`` (read from the environment when omitted)."""
-    settings = settings or Settings.from_env()
+    """Build the directory app for ``settings`` (read from the environment when omitted).
+
+    With no public URL set, the app names the address ``serve`` listens on by default
+    (``Settings.served_at``); ``serve`` gives it the address it really listens on.
+    """
+    settings = (settings or Settings.from_env()).served_at()
     manager = plugin_manager or get_plugin_manager(settings)
     engine, _ = use_database(settings, manager)
     gazetteer = Gazetteer.default()
@@ -126,7 +132,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
     pages = page_environment(manager, navigation=links, staff_navigation=staff_links,
-                             account_navigation=account_links, static_url=static_url)
+                             account_navigation=account_links, static_url=static_url, notices=notices.waiting)
 
     stop_worker = asyncio.Event()
 
@@ -177,6 +183,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",
         ),
+        before_request=allow_every_method,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
@@ -188,7 +195,11 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     app.state.redaction = Redaction.for_routes(app.routes)
     largest_body = max(handler.resolve_request_max_body_size() or 0 for route in app.routes
                        for handler in getattr(route, "route_handlers", ()))
-    app.asgi_handler = Edges(app.asgi_handler, access_log=settings.access_log, security=SecurityHeaders(image_origins),
-                             redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
-                             error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
+    handler = Edges(app.asgi_handler, access_log=settings.access_log, security=SecurityHeaders(image_origins),
+                    redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
+                    error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
+    # Outermost, so that rate limits, sessions and the access log all see the same client: the
+    # address that connects, or the one a trusted proxy forwards (uvicorn's own middleware).
+    app.asgi_handler = (ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
+                        if settings.trusted_proxies else handler)
     return app

@@ -21,7 +21,7 @@ from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
 from directory.platform.commands import jobs_group, worker
 from directory.platform.services import plugin_migrations, prepare_database
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
-from directory.settings import Settings, SettingsError
+from directory.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 from geo import Gazetteer, resolve
 
 
@@ -54,21 +54,32 @@ def _importer() -> Actor:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="Port d'écoute.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the directory (the schema is created or upgraded first)."""
+    """Serve the directory (the schema is created or upgraded first).
+
+    Without ``CHANNEL_EXPERT_PUBLIC_URL``, links in pages and mail, and badges, name the address
+    it listens on; it says which address it uses.
+    """
     import uvicorn
 
     from directory.app import create_app
 
-    settings = _settings(ctx)
+    settings = _settings(ctx).served_at(host, port)
     _run(prepare_database(settings, ctx.obj["plugin_manager"]))
     app = create_app(settings, ctx.obj["plugin_manager"])
     click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
-    # The app writes its own access log, with request ids and escaped paths.
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
+    if _settings(ctx).public_url:
+        click.echo(f"Adresse publique (liens des messages, badges) : {settings.public_url}")
+    else:
+        click.echo(f"Adresse publique (liens des messages, badges) : {settings.public_url}, celle d'écoute, faute de "
+                   f"CHANNEL_EXPERT_PUBLIC_URL : définissez-la en production avant le premier badge.")
+    # The app writes its own access log, with request ids and escaped paths, and reads
+    # X-Forwarded-For itself, from the trusted proxies only (uvicorn would trust 127.0.0.1).
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False,
                 access_log=False)
 
 

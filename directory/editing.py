@@ -41,6 +41,11 @@ FLAG_FIELDS = frozenset({"on_site", "remote"})
 # fill them again from the new address.
 PLACED_FIELDS = ("insee_code", "latitude", "longitude")
 EDITABLE_STATES = frozenset({catalogue.DRAFT, catalogue.PENDING_REVIEW, catalogue.PUBLISHED, catalogue.SUSPENDED})
+# Fields an edit may leave as they are without their stored value being checked again: it was
+# checked when written (the logo's is the site's own ``/logos/…`` address, which no member
+# types), so a value the member did not touch never refuses its edit. The others are needed to
+# build the record (the required fields, the address that places it) and are checked each time.
+KEPT_AS_STORED = frozenset({"trade_name", "logo_url", *LIVE_FIELDS} - {*ADDRESS_FIELDS})
 
 Short = Annotated[str, msgspec.Meta(max_length=300)]
 Codes = Annotated[list[Annotated[str, msgspec.Meta(max_length=60)]], msgspec.Meta(max_length=120)]
@@ -125,7 +130,8 @@ async def check(record: ProviderRecord, changes: Mapping[str, str], gazetteer: G
                 geocoder: Geocoder | None) -> ProviderRecord:
     """``record`` with ``changes``, validated; raises ``RecordError`` naming every bad field.
 
-    A changed address loses its coordinates and INSEE code, found again from the new one.
+    Only what ``changes`` changes is checked among ``KEPT_AS_STORED``. A changed address loses
+    its coordinates and INSEE code, found again from the new one.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -134,8 +140,11 @@ async def check(record: ProviderRecord, changes: Mapping[str, str], gazetteer: G
     merged = {**before, **changes}
     if any(merged[name] != before[name] for name in ADDRESS_FIELDS):
         merged.update(dict.fromkeys(PLACED_FIELDS, ""))
-    checked = await asyncio.to_thread(clean_record, merged, gazetteer, geocoder)
-    return msgspec.structs.replace(checked, slug=record.slug)
+    untouched = [name for name in KEPT_AS_STORED if merged[name] == before[name]]
+    checked = await asyncio.to_thread(clean_record, {**merged, **dict.fromkeys(untouched, "")}, gazetteer,
+                                      geocoder)
+    kept = {name: getattr(record, name) for name in untouched}
+    return msgspec.structs.replace(checked, slug=record.slug, **kept)
 
 
 async def apply(slug: str, changes: Mapping[str, str], actor: Actor, gazetteer: Gazetteer,

@@ -64,9 +64,13 @@ def reencode(data: bytes) -> bytes:
     return output.getvalue()
 
 
-async def replace(provider_id: int, slug: str, data: bytes, actor: Actor) -> str:
-    """Check and store a new logo for a provider (the old one goes); returns its address."""
-    image = await asyncio.to_thread(reencode, data)
+async def prepare(data: bytes) -> bytes:
+    """``reencode`` off the event loop: the image to store, or a ``LogoError`` saying why not."""
+    return await asyncio.to_thread(reencode, data)
+
+
+async def replace(provider_id: int, slug: str, image: bytes, actor: Actor) -> str:
+    """Store ``image`` (from ``prepare``) as a provider's new logo (the old one goes); returns its address."""
     name = f"{secrets.token_urlsafe(18)}.webp"
     return await _set(provider_id, slug, actor, Logo(name=name, provider=provider_id, media_type=MEDIA_TYPE,
                                                      content=image, created_at=clock.now()))

@@ -27,7 +27,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``ProblemError`` and ``problem_responses``
   (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
-  ``static_files_router`` (fingerprinted, long-cached static files).
+  ``static_files_router`` (fingerprinted, long-cached static files); ``flash`` (a French
+  notice the next page shows once, after a form's redirect).
 """
 
 from directory import catalogue, events, tables, validation
@@ -40,6 +41,7 @@ from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
 from directory.hookspecs import hookimpl
+from directory.notices import flash
 from directory.platform import clock, jobs, mail
 from directory.platform.commands import run_in_database
 from directory.platform.plugin_settings import Secret, settings_of
@@ -54,7 +56,7 @@ from directory.settings import Settings
 from directory.templating import paris_time
 
 __all__ = [
-    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "forget_addresses",
+    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "flash", "forget_addresses",
     "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal", "Kind", "mail", "NeedUnderstanding",
     "over_limit", "SearchAnswered", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",

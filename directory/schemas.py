@@ -6,6 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from litestar.params import Body
+
+# A JSON body whose struct forbids unknown fields (``forbid_unknown_fields``), documented as such:
+# Litestar's OpenAPI leaves that option out, and clients would be told extra fields are fine.
+CLOSED_BODY = Body(schema_extra={"additionalProperties": False})
 
 
 class ServiceRef(msgspec.Struct):

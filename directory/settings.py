@@ -6,8 +6,9 @@ every hosting platform already uses.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN
 
 PREFIX = "CHANNEL_EXPERT_"
 DEFAULT_DATABASE_URL = "sqlite:///var/channel-expert.sqlite3"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000  # where ``serve`` listens unless told otherwise
 
 
 class SettingsError(ValueError):
@@ -62,7 +63,10 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     debug: bool = False
-    public_url: str = DEFAULT_PUBLIC_URL
+    public_url: str = ""  # none set: the address ``serve`` listens on (see ``served_at``)
+    # The reverse proxies whose X-Forwarded-For names the client (addresses or networks); none:
+    # the header is ignored, and the client is whoever connects.
+    trusted_proxies: tuple[str, ...] = ()
     access_log: bool = True
     disabled_plugins: tuple[str, ...] = ()
     strict_plugins: bool = False  # refuse to start when an installed plugin cannot load
@@ -91,6 +95,21 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_tls: str = "starttls"
     smtp_timeout_s: float = 30.0
+
+    def served_at(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
+        """These settings for a server listening on ``host:port``: with no public URL set, the links
+        of pages and mail and the badges' addresses name that address (the loopback one when the
+        server listens on every interface)."""
+        if self.public_url:
+            return self
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:  # a name, such as localhost
+            return replace(self, public_url=f"http://{host}:{port}")
+        if address.is_unspecified:
+            address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+        shown = f"[{address}]" if address.version == 6 else str(address)
+        return replace(self, public_url=f"http://{shown}:{port}")
 
     @property
     def served_over_https(self) -> bool:
@@ -130,8 +149,15 @@ class Settings:
             raise SettingsError(f"{PREFIX}MEILISEARCH_URL is required with the meilisearch search backend")
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))  # pages append "/prestataires/…"
         public = urlsplit(self.public_url)
-        if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
+        if self.public_url and (public.scheme not in ("http", "https") or not public.netloc or public.query
+                                or public.fragment):
             raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's address, such as https://annuaire.example.fr")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"{PREFIX}TRUSTED_PROXIES lists IP addresses or networks (10.0.0.5, "
+                                    f"172.18.0.0/16), not {proxy!r}") from None
         if self.map_tiles_url and not self.map_tiles_url.startswith("https://"):
             raise SettingsError(f"{PREFIX}MAP_TILES_URL must be an https:// tile address with {{z}}/{{x}}/{{y}}")
         if self.secret_key and len(self.secret_key) < 32:
@@ -160,7 +186,8 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             lock_timeout_s=_float(PREFIX + "LOCK_TIMEOUT_S", get("LOCK_TIMEOUT_S", str(DEFAULT_LOCK_TIMEOUT_S))),
             debug=_bool(PREFIX + "DEBUG", get("DEBUG")),
-            public_url=get("PUBLIC_URL", DEFAULT_PUBLIC_URL),
+            public_url=get("PUBLIC_URL"),
+            trusted_proxies=_list(get("TRUSTED_PROXIES")),
             access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             strict_plugins=_bool(PREFIX + "STRICT_PLUGINS", get("STRICT_PLUGINS")),

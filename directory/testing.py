@@ -124,9 +124,10 @@ async def migrated(database_url: str) -> str:
 @pytest.fixture
 async def settings(migrated: str, tmp_path: Path) -> Settings:
     """Settings on the test database, emptied of providers, accounts, mail and jobs; mail goes to
-    files in a temporary folder; no job runs unless the test says so (``run_jobs``). Your
+    files in a temporary folder, its links name ``serve``'s default address; no job runs unless
+    the test says so (``run_jobs``). Your
     plugin's own tables are yours to empty."""
-    result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"), worker_in_app=False)
+    result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"), worker_in_app=False).served_at()
     await prepare_database(result)
     await providers.delete_all()  # and, through their foreign keys, what plugins hold about them
     for table in ACTIVITY:

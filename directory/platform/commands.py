@@ -11,6 +11,7 @@ import click
 
 from directory.platform import jobs
 from directory.platform.services import prepare_database, start_platform
+from directory.settings import SettingsError
 
 def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
                     errors: tuple[type[Exception], ...] = ()) -> Any:
@@ -22,7 +23,7 @@ def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
         return await action()
     try:
         return asyncio.run(run())
-    except errors as error:
+    except (SettingsError, *errors) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -36,6 +37,9 @@ STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUN
 def worker(ctx: click.Context, once: bool) -> None:
     """Run background jobs (mail, reminders, plugins' tasks) until stopped."""
     settings = ctx.obj["settings"]
+    if not settings.public_url:
+        click.echo("CHANNEL_EXPERT_PUBLIC_URL n'est pas défini : les travaux qui écrivent un lien (messages, badges) "
+                   "échoueront jusqu'à ce qu'il le soit (puis « channel-expert jobs retry --all »).", err=True)
 
     async def run() -> int:
         await prepare_database(settings, ctx.obj["plugin_manager"])

@@ -27,7 +27,7 @@ import aiosmtplib
 import jinja2
 
 from directory.platform import clock, jobs
-from directory.settings import Settings
+from directory.settings import PREFIX, Settings, SettingsError
 from directory.tables import MailMessage
 
 logger = logging.getLogger("directory.mail")
@@ -115,8 +115,17 @@ def _configured() -> _Config:
 
 
 def site_url() -> str:
-    """The site's public address, which the links in messages start with."""
-    return _configured().settings.public_url
+    """The site's public address, which the links in messages (and badges) start with.
+
+    Only ``serve`` knows its own address when no public URL is set: another process (a separate
+    worker, a command) refuses to write a link it would have to guess; its job fails, says why
+    in ``jobs list`` and is retried, and succeeds once the setting is there.
+    """
+    url = _configured().settings.public_url
+    if not url:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL is not set: this process cannot know the address people "
+                            f"reach the site at, and writes no link / adresse publique non définie")
+    return url
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str, str]:

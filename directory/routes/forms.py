@@ -28,6 +28,8 @@ async def listing_or_404(slug: str) -> dict[str, Any]:
 
 
 def client_key(request: Request) -> str:
+    """The rate limits' key for the client: the address that connects, or the one a trusted proxy
+    forwards (``CHANNEL_EXPERT_TRUSTED_PROXIES``); never a header anyone else can set."""
     return f"client:{request.client.host if request.client else 'unknown'}"
 
 

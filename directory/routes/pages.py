@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
@@ -17,10 +17,22 @@ from directory.problems import ProblemError
 from directory.routes.forms import NOT_PUBLISHED
 from directory.routes.providers import SLUG
 from directory.settings import Settings
-from directory.accounts.guards import PUBLIC
+from directory.accounts.guards import PUBLIC, signed_in
+from directory.tables import Membership
 from geo import Gazetteer
 
 PAGE_SIZE = 24
+
+
+async def _manager(request: Request, slug: str) -> str:
+    """Who the visitor is to the listing ``slug``: "member" (it manages it), "staff", or "" (anyone,
+    who may claim it)."""
+    account = await signed_in(request)
+    if account is None:
+        return ""
+    if await Membership.exists().where((Membership.provider.slug == slug) & (Membership.account == account["id"])):
+        return "member"
+    return "staff" if account["is_staff"] else ""
 
 
 class PageController(Controller):
@@ -67,7 +79,7 @@ class PageController(Controller):
 
     @get("/prestataires/{slug:str}", name="provider")
     async def provider(
-        self, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
+        self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
         plugin_manager: NamedDependency[PluginManager], settings: NamedDependency[Settings],
     ) -> Template:
         """A provider's public page, with the sections that plugins add."""
@@ -91,6 +103,7 @@ class PageController(Controller):
                 "structured_data": structured_data.local_business(provider, page_url, gazetteer),
                 "open_graph": structured_data.open_graph(provider, page_url),
                 "page_url": page_url,
+                "manager": await _manager(request, slug),
                 "kinds": catalogue.KINDS,
                 "sectors": catalogue.SECTORS,
                 "team_sizes": catalogue.TEAM_SIZES,

@@ -24,14 +24,13 @@ from geo import Gazetteer
 INVITES_PER_PROVIDER = 20  # invitations a provider's members send per day
 DAY = timedelta(days=1)
 LOGO_FORM_BYTES = logos.MAX_BYTES + 64 * 1024  # the image and the form around it
+# The names the profile form shows a field for (``champ-<name>``); an error on any other is
+# written out in the form's summary.
+FORM_FIELDS = frozenset({*editing.EDITABLE_FIELDS, "logo"})
 
 
 class InviteForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
-
-
-class LogoForm(msgspec.Struct):
-    logo: UploadFile | None = None
 
 
 class LeaveForm(msgspec.Struct):
@@ -49,16 +48,34 @@ def _page(name: str, provider: dict[str, Any], status_code: int = 200, **context
 
 async def _edit_page(provider: dict[str, Any], gazetteer: Gazetteer, row: dict[str, str] | None = None,
                      errors: dict[str, str] | None = None, preview: Any = None, done: editing.Edited | None = None,
-                     status_code: int = 200) -> Template:
+                     logo: str = "", status_code: int = 200) -> Template:
+    """The profile form: ``row`` as typed (the stored profile without it); ``logo`` says what
+    just happened to the logo ("sent" or "removed")."""
     _, record = await editing.current(provider["slug"])
     values = row if row is not None else record_to_row(record)
     return _page("edit", provider, status_code, values=values, errors=errors or {}, preview=preview, done=done,
-                 logo_url=record.logo_url, logo_max_mb=logos.MAX_BYTES // (1024 * 1024),
+                 logo=logo, fields=FORM_FIELDS, logo_url=record.logo_url,
+                 logo_max_mb=logos.MAX_BYTES // (1024 * 1024),
                  kinds=catalogue.KINDS, services=[(entry.slug, entry.label) for entry in catalogue.SERVICES], sectors=catalogue.SECTORS,
                  team_sizes=catalogue.TEAM_SIZES, languages=catalogue.LANGUAGES,
                  departements=sorted(gazetteer.departements().items()), identity=editing.IDENTITY_FIELDS,
                  list_separator=";", pending=await editing.pending_of(provider["id"]),
                  unconfirmed_email=await listing_addresses.unconfirmed(provider["id"]))
+
+
+def _typed(form: Any) -> dict[str, str] | None:
+    """The profile as the form sent it; None for a form that carries only a logo."""
+    if not any(name in form for name in editing.EDITABLE_FIELDS):
+        return None
+    return editing.form_row(form, {name: form.getall(name, []) for name in editing.LIST_FIELDS})
+
+
+async def _chosen_logo(form: Any) -> bytes | None:
+    """The file chosen as logo in the form (one byte over the limit at most); None when none is."""
+    upload = form.get("logo")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return await upload.read(logos.MAX_BYTES + 1)
 
 
 class ProfileController(Controller):
@@ -73,43 +90,55 @@ class ProfileController(Controller):
         provider = await members.provider_for(request.state.account, slug)
         return await _edit_page(provider, gazetteer)
 
-    @post("/", status_code=200)
-    async def edit(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer]) -> Template | Redirect:
-        """"apercu" shows the profile as it would be; "publier" saves it (and submits a draft for review)."""
+    @post("/", status_code=200, request_max_body_size=LOGO_FORM_BYTES)
+    async def edit(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
+                   ) -> Template:
+        """"apercu" shows the profile as it would be; "publier" saves it (and submits a draft for
+        review), with the logo chosen in the same form, if any: a bad field or logo writes nothing."""
         provider = await members.provider_for(request.state.account, slug)
         form = await request.form()
-        row = editing.form_row(form, {name: form.getall(name, []) for name in editing.LIST_FIELDS})
-        action = form.get("action", "")
+        row = _typed(form) or {}
         settings = request.app.state.settings
         try:
-            if action == "apercu":
+            if form.get("action", "") == "apercu":
                 _, record = await editing.current(slug)
                 checked = await editing.check(record, row, gazetteer, settings.geocoder(gazetteer))
                 return await _edit_page(provider, gazetteer, row,
                                         preview=providers.preview(checked, gazetteer))
+            chosen = await _chosen_logo(form)
+            image = await logos.prepare(chosen) if chosen is not None else None
             done = await editing.apply(slug, row, _actor(request), gazetteer, settings.geocoder(gazetteer),
                                        submit=True)
+        except logos.LogoError as error:
+            return await _edit_page(provider, gazetteer, row, errors={"logo": str(error)}, status_code=400)
         except RecordError as error:
             return await _edit_page(provider, gazetteer, row, errors=error.errors, status_code=400)
-        return await _edit_page(provider | {"state": done.state}, gazetteer, done=done)
+        if image is not None:
+            await logos.replace(provider["id"], slug, image, _actor(request))
+        return await _edit_page(provider | {"state": done.state}, gazetteer, done=done,
+                                logo="sent" if image is not None else "")
 
     @post("/logo", status_code=200, request_max_body_size=LOGO_FORM_BYTES)
     async def upload_logo(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
-                          data: Annotated[LogoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-                          ) -> Template | Redirect:
+                          ) -> Template:
+        """Store the logo chosen; the profile's other fields come back as typed, not yet saved."""
         provider = await members.provider_for(request.state.account, slug)
+        form = await request.form()
         try:
-            content = await data.logo.read(logos.MAX_BYTES + 1) if data.logo else b""
-            await logos.replace(provider["id"], slug, content, _actor(request))
+            image = await logos.prepare(await _chosen_logo(form) or b"")
+            await logos.replace(provider["id"], slug, image, _actor(request))
         except logos.LogoError as error:
-            return await _edit_page(provider, gazetteer, errors={"logo": str(error)}, status_code=400)
-        return Redirect(f"/compte/prestataires/{slug}?logo=1", status_code=303)
+            return await _edit_page(provider, gazetteer, _typed(form), errors={"logo": str(error)},
+                                    status_code=400)
+        return await _edit_page(provider, gazetteer, _typed(form), logo="sent")
 
-    @post("/logo/supprimer", status_code=303)
-    async def remove_logo(self, request: Request, slug: FromPath[str]) -> Redirect:
+    @post("/logo/supprimer", status_code=200, request_max_body_size=LOGO_FORM_BYTES)
+    async def remove_logo(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
+                          ) -> Template:
+        """Take the logo down; the profile's other fields come back as typed, not yet saved."""
         provider = await members.provider_for(request.state.account, slug)
         await logos.remove(provider["id"], slug, _actor(request))
-        return Redirect(f"/compte/prestataires/{slug}", status_code=303)
+        return await _edit_page(provider, gazetteer, _typed(await request.form()), logo="removed")
 
     @get("/membres", name="profile-members")
     async def members_page(self, request: Request, slug: FromPath[str]) -> Template:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from directory import catalogue, editing, history, providers, schemas
 from directory.accounts import listing_addresses, members
@@ -87,7 +87,8 @@ class ProviderController(Controller):
         security=BEARER,
         responses=problem_responses(400, 401, 403, 404),
     )
-    async def edit_provider(self, request: Request, slug: Slug, data: JSONBody[editing.ProfileEdit],
+    async def edit_provider(self, request: Request, slug: Slug,
+                            data: Annotated[editing.ProfileEdit, schemas.CLOSED_BODY],
                             gazetteer: NamedDependency[Gazetteer]) -> schemas.ProfileEdited:
         account = request.state.account
         provider = await members.provider_for(account, slug)

@@ -14,10 +14,22 @@ from directory import catalogue, history, moderation, validation
 from directory.accounts import members
 from directory.accounts.guards import STAFF
 from directory.history import Actor
+from directory.notices import flash
 from directory.problems import ProblemError
 from directory.tables import Provider
 
 FOUND_AT_MOST = 50
+# What staff are told after each decision, on the page the decision redirects to.
+DONE = {
+    "valider": "Changement d'identité validé : la fiche publiée porte les nouvelles valeurs.",
+    "refuser": "Changement d'identité refusé : le prestataire reçoit le motif par e-mail.",
+}
+PROFILE_DONE = {
+    "publier": "La fiche est publiée.",
+    "refuser": "La fiche est renvoyée au prestataire, avec le motif.",
+    "suspendre": "La fiche est suspendue : elle n'apparaît plus dans l'annuaire.",
+    "retablir": "La fiche est rétablie dans l'annuaire.",
+}
 
 
 class DecisionForm(msgspec.Struct):
@@ -73,6 +85,7 @@ class StaffController(Controller):
             await moderation.decide_change(change_id, _staff(request), data.decision == "valider", data.reason)
         except moderation.DecisionError as error:
             return await _queue(str(error), 400)
+        flash(request, DONE[data.decision])
         return Redirect("/equipe", status_code=303)
 
     @get("/prestataires", name="staff-providers")
@@ -114,4 +127,5 @@ class StaffController(Controller):
             await moderation.decide_profile(slug, decision, _staff(request), data.reason)
         except moderation.DecisionError as error:
             return await _provider_page(slug, 400, error=str(error))
+        flash(request, PROFILE_DONE[decision])
         return Redirect(f"/equipe/prestataires/{slug}", status_code=303)

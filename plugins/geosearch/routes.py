@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import NoRouteMatchFoundException
-from litestar.params import QueryParameter
+from litestar.params import KwargDefinition, QueryParameter
 from litestar.response import Template
 
 from directory.plugin_api import PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses
@@ -28,7 +28,9 @@ MAP_ASSETS = Path(__file__).parent / "static" / "vendor" / "leaflet" / "leaflet.
 _DIGITS = re.compile(r"[0-9]{1,6}")
 SORT_PATTERN = r"^(relevance|distance|[a-z][a-z0-9_]{0,39}:(asc|desc))$"
 FILTER_PATTERN = r"^[a-z][a-z0-9_]{0,39}:.{1,100}$"
-PluginFilter = Annotated[str, msgspec.Meta(pattern=FILTER_PATTERN, description="champ:valeur")]
+# msgspec checks each value; Litestar documents a list item's pattern only from its own KwargDefinition.
+PluginFilter = Annotated[str, msgspec.Meta(pattern=FILTER_PATTERN, description="champ:valeur"),
+                         KwargDefinition(pattern=FILTER_PATTERN, description="champ:valeur")]
 
 
 def _plugin_filters(values: list[str]) -> tuple[tuple[str, str], ...]:

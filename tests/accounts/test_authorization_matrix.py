@@ -47,8 +47,8 @@ EDIT = "form"  # the edit form as its page fills it, with a new description
 ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/compte/prestataires/{a}", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/compte/prestataires/{a}", EDIT, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
-    ("POST", "/compte/prestataires/{a}/logo", "logo", {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
-    ("POST", "/compte/prestataires/{a}/logo/supprimer", {}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/prestataires/{a}/logo", "logo", {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/logo/supprimer", {}, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("GET", "/compte/prestataires/{a}/membres", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/compte/prestataires/{a}/membres", {"email": "nouveau@alpha.fr"},
      {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),

@@ -103,3 +103,30 @@ async def test_staff_find_a_listing_and_read_its_history(site, two):
 async def test_members_do_not_reach_staff_pages(site, two):
     await sign_in(site, "a@alpha.fr")
     assert (await site.get("/equipe")).status_code == 403
+
+
+async def _shown_after(site, answer) -> list[str]:
+    """The notices of the page a decision redirects to, then of that page seen again."""
+    assert answer.status_code == 303
+    first, again = (await site.get(answer.headers["location"])).text, (await site.get(answer.headers["location"])).text
+    return [re.findall(r'<p role="status" class="notice">([^<]+)</p>', page) for page in (first, again)]
+
+
+async def test_each_staff_decision_is_confirmed_once_on_the_page_it_leads_to(site, two):
+    a, _ = two
+    await _ask_identity_change(site, a, trade_name="Alpha Digital")
+    approved = await _shown_after(site, await _decide(site, "valider"))
+    assert approved == [["Changement d&#39;identité validé : la fiche publiée porte les nouvelles valeurs."], []]
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await _ask_identity_change(site, a, legal_name="Autre Société SAS")
+    rejected = await _shown_after(site, await _decide(site, "refuser", "Le Kbis ne correspond pas."))
+    assert rejected[0] == ["Changement d&#39;identité refusé : le prestataire reçoit le motif par e-mail."]
+
+    page = f"/equipe/prestataires/{a}"
+    suspended = await _shown_after(site, await site.post(f"{page}/suspendre", data={
+        "reason": "Société radiée.", "_csrf_token": await csrf_token(site, page)}))
+    assert suspended == [["La fiche est suspendue : elle n&#39;apparaît plus dans l&#39;annuaire."], []]
+    restored = await _shown_after(site, await site.post(f"{page}/retablir", data={
+        "_csrf_token": await csrf_token(site, page)}))
+    assert restored == [["La fiche est rétablie dans l&#39;annuaire."], []]
+    assert "La fiche est rétablie" not in (await site.get("/equipe")).text

@@ -185,3 +185,20 @@ async def test_an_edit_without_its_csrf_token_is_refused_and_changes_nothing(sit
     refused = await site.post(EDIT.format(a), data={**fields, "description": "Sans jeton", "action": "publier"})
     assert refused.status_code == 403
     assert await Provider.select().where(Provider.slug == a).first() == before
+
+
+async def test_the_public_page_leads_its_members_to_their_form_and_others_to_the_claim(site, two):
+    a, _ = two
+    claim, edit = "Vous êtes ce prestataire ?", f'href="/compte/prestataires/{a}">Modifier votre fiche'
+    anonymous = (await site.get(f"/prestataires/{a}")).text
+    assert claim in anonymous and edit not in anonymous
+    await sign_in(site, "a@alpha.fr")
+    member = (await site.get(f"/prestataires/{a}")).text
+    assert claim not in member and edit in member
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await sign_in(site, "b@beta.fr")
+    assert claim in (await site.get(f"/prestataires/{a}")).text  # another listing's member may claim this one
+    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
+    await sign_in(site, "equipe@example.fr")
+    staff = (await site.get(f"/prestataires/{a}")).text
+    assert claim not in staff and f'href="/equipe/prestataires/{a}"' in staff

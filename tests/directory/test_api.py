@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 
@@ -94,6 +96,34 @@ async def test_openapi_documents_the_provider_operations(client):
     assert "application/problem+json" in listing["responses"]["400"]["content"]
     assert "/api/providers/{slug}" in schema["paths"]
     assert (await client.get("/schema")).status_code == 200
+
+
+async def test_the_search_filter_is_documented_with_the_pattern_each_value_must_match(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    [parameter] = [p for p in schema["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "filter"]
+    [array] = [option for option in parameter["schema"]["oneOf"] if option["type"] == "array"]
+    pattern = array["items"]["pattern"]
+    assert re.match(pattern, "badges:specialiste-cybersecurite") and not re.match(pattern, "badges")
+    refused = await client.get("/api/search", params={"filter": "badges"})
+    assert refused.status_code == 400 and refused.json()["invalid-params"][0]["name"] == "filter"
+
+
+async def test_the_profile_edit_body_is_documented_as_refusing_unknown_fields(client, network):
+    schema = (await client.get("/schema/openapi.json")).json()
+    body = schema["paths"]["/api/providers/{slug}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    assert component["additionalProperties"] is False and "description" in component["properties"]
+
+
+async def test_options_names_every_method_the_document_gives_a_path(client, network):
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path, operations in schema["paths"].items():
+        answer = await client.options(re.sub(r"\{[^}]+\}", network[0], path))
+        allowed = set(answer.headers["allow"].split(", "))
+        documented = {method.upper() for method in operations if method in ("get", "post", "patch", "put", "delete")}
+        assert answer.status_code == 204 and allowed >= documented | {"OPTIONS"}, path
+    allow = (await client.options(f"/api/providers/{network[0]}")).headers["allow"]
+    assert allow == "GET, HEAD, OPTIONS, PATCH"
 
 
 async def test_health_reports_the_database(client):
