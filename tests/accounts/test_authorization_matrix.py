@@ -26,12 +26,14 @@ from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
+from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from tests.accounts.test_profiles import form_of
 
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
-           Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward)
+           Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward, NeedPhrasing,
+           UnheardSearch)
 
 
 def _png() -> bytes:
@@ -78,6 +80,8 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
      {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/badges/attributions/{award}/revoquer", {"reason": "Charte non respectée"},
      {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/besoins/formulations/{phrasing}/retirer", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/besoins/recherches/{unheard}/ecarter", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
      {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]
@@ -118,8 +122,15 @@ async def objects(site, two) -> dict[str, Any]:
     await links.issue(links.INVITE, "invite@alpha.fr", timedelta(days=7), provider_a, sent_by=account_a)
     invitation_id = (await AccountToken.select(AccountToken.id).where(
         AccountToken.email == "invite@alpha.fr").first())["id"]
+    for table in (NeedPhrasing, UnheardSearch):
+        await table.delete(force=True)
+    [phrasing] = await NeedPhrasing.insert(NeedPhrasing(service="e-commerce", text="gâteaux de mariage",
+                                                        created_at=now)).returning(NeedPhrasing.id)
+    [unheard] = await UnheardSearch.insert(UnheardSearch(key="nothing:zinguerie", outcome="nothing", text="zinguerie",
+                                                         times=2, last_seen=now)).returning(UnheardSearch.id)
     return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
-            "lead": lead["id"], "offer": offer["id"], "award": award, "invitation": invitation_id}
+            "lead": lead["id"], "offer": offer["id"], "award": award, "invitation": invitation_id,
+            "phrasing": phrasing["id"], "unheard": unheard["id"]}
 
 
 async def _call(site, who: str, method: str, path: str, body: Any) -> int:
