@@ -138,9 +138,10 @@ async def _follow_page(lead: dict[str, Any], token: str, status_code: int = 200,
     """The TPE's page of its request: its steps, who accepted, and what it may still do."""
     return Template(template_name="leads/follow.html", status_code=status_code, context={
         "lead": lead, "token": token, "steps": await service.timeline(lead["id"]),
-        "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
+        "offers": await service.offered_to(lead["id"]), "states": service.LEAD_STATES,
         "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
-        "details_limit": forms.LIMITS["details"], **context})
+        "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "details_limit": forms.LIMITS["details"],
+        **context})
 
 
 async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dict[str, Any],

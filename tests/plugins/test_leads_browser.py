@@ -63,7 +63,7 @@ async def test_a_tpe_asks_a_provider_accepts_and_the_tpe_sees_who(server, contex
     assert "Prestataires qui ont accepté" in text and "Agence Odet" in text and "odet@example.fr" in text
 
 
-async def test_on_a_phone_the_form_says_live_what_the_first_choice_lacks(
+async def test_on_a_phone_the_form_says_live_what_the_first_choice_lacks_and_the_follow_up_shows_the_request(
         server, context, network, manual_clock):  # noqa: F811
     phone = await context.browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
     tpe = await phone.new_page()
@@ -89,6 +89,14 @@ async def test_on_a_phone_the_form_says_live_what_the_first_choice_lacks(
     await tpe.get_by_label("Envoyer quand même ma demande avec ces services").check()
     await tpe.get_by_role("button", name="Envoyer ma demande").click()
     await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
+    summary = await tpe.locator(".lead-summary").inner_text()
+    assert "Site vitrine, E-commerce" in summary and "Quimper (29000)" in summary
+    offered = await tpe.locator("ul.offered").inner_text()
+    assert "Agence Odet" not in offered  # it offers no showcase site: the others got the request
+    assert "Studio Kerfeunteun (29000 Quimper) : n'a pas encore répondu" in offered
+    assert await tpe.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(tpe, "lead-follow-390")
+    assert await axe_serious(tpe) == []
     await phone.close()
 
 

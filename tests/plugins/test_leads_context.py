@@ -1,5 +1,5 @@
-"""The TPE's request keeps its context: the provider, place and words it comes with, and what that
-provider offers, said before anything is sent."""
+"""The TPE's request keeps its context: the provider, place and words it comes with, what that provider
+offers, and, on its follow-up page, the request as it sent it and who it went to."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from directory.testing import add_providers, csrf_token, provider_row, sign_in
 from plugins.leads.tables import Lead, Offer
 from tests.plugins.test_leads_flow import FORM, ask, network, site  # noqa: F401 - the fixtures
 
@@ -132,3 +133,31 @@ async def test_a_description_too_short_to_send_still_ticks_what_it_names(site, m
 async def test_a_description_naming_no_service_still_asks_to_tick_one(site, manual_clock):
     refused = await ask(site, manual_clock, services=[], description="Un projet pour la crêperie, on en reparle.")
     assert refused.status_code == 400 and 'id="erreur-services"' in refused.text and await Lead.count() == 0
+
+
+async def test_the_follow_up_page_shows_the_request_and_who_it_went_to(site, network, manual_clock):
+    [namesake] = await add_providers(provider_row(trade_name="Agence Odet", email="odet2@example.fr",
+                                                  postal_code="29100", commune="Douarnenez", services="e-commerce"))
+    follow = (await ask(site, manual_clock, f"/devis?prestataire={namesake}", prestataire=namesake,
+                        company_size="2-5", sector="commerce")).headers["location"]
+    await site.post(f"{follow.split('?')[0]}/precisions", data={
+        "details": "Avec le paiement en ligne.", "_csrf_token": await csrf_token(site, follow)})
+    page = (await site.get(follow)).text
+    summary = re.search(r'<dl class="lead-summary">(.*?)</dl>', page, re.S)[1]
+    for shown in ("E-commerce", "Quimper (29000)", "De 1 000 à 3 000 €", "Dans le mois", "2 à 5 personnes",
+                  "Commerce de détail", "Une boutique en ligne pour notre crêperie.", "Avec le paiement en ligne."):
+        assert shown in summary
+    offered = html.unescape(re.search(r'<ul class="offered">(.*?)</ul>', page, re.S)[1])
+    assert f'<a href="/prestataires/{network["odet"]}"><strong>Agence Odet</strong></a> (29000 Quimper)' in offered
+    assert f'<a href="/prestataires/{namesake}"><strong>Agence Odet</strong></a> (29100 Douarnenez), votre premier ' \
+           "choix" in offered
+    assert offered.count("n'a pas encore répondu") == 3
+    assert "odet@example.fr" not in page and "odet2@example.fr" not in page  # contacts only once accepted
+    await sign_in(site, "membre.odet@example.fr")
+    offer = await Offer.select(Offer.id).where(Offer.provider.slug == network["odet"]).first()
+    await site.post(f"/compte/demandes/{offer['id']}", data={
+        "decision": "accepter", "_csrf_token": await csrf_token(site, "/compte/demandes")})
+    page = (await site.get(follow)).text
+    accepted = re.search(r'<ul class="accepted">(.*?)</ul>', page, re.S)[1]
+    assert "(29000 Quimper)" in accepted and "odet@example.fr" in accepted and "odet2@example.fr" not in page
+    assert "Agence Odet</strong></a> (29000 Quimper) : a accepté" in html.unescape(page)
