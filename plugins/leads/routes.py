@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -18,10 +15,11 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, over_limit, provider_for, tables,
+    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, over_limit, provider_for, tables,
 )
 from geo import Gazetteer
-from plugins.leads import forms, service
+from plugins.leads import form_context, forms, service
+from plugins.leads.stamps import check_stamp, form_stamp
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -30,58 +28,30 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 # and the other writers time out. The rest wait here, holding no lock.
 CONCURRENT_SUBMISSIONS = 2
 _submitting = asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
-MIN_FILL_SECONDS = 4  # a person takes longer than this to fill the form; a robot does not
-FORM_VALID_FOR = 24 * 3600
 GONE = "Ce lien ne mène à aucune demande : elle a été supprimée, ou le lien est incomplet."
-TOO_FAST = "Vérifiez vos réponses, puis envoyez de nouveau le formulaire."
+FROM_WORDS, FROM_PROVIDER, FROM_SEARCH = "description", "provider", "search"  # why services were ticked
 
 
-def _signature(secret: str, stamp: str) -> str:
-    return hmac.new(secret.encode(), stamp.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def form_stamp(request: Request) -> str:
-    """A new form's identity and the moment it was shown, signed: ``key.time.signature``."""
-    stamp = f"{secrets.token_urlsafe(16)}.{int(clock.now().timestamp())}"
-    return f"{stamp}.{_signature(_secret(request), stamp)}"
-
-
-def _secret(request: Request) -> str:
-    """The site's secret, or one for this process (forms then outlive no restart)."""
-    state = request.app.state
-    if not getattr(state, "leads_form_secret", None):
-        state.leads_form_secret = state.settings.secret_key or secrets.token_urlsafe(32)
-    return state.leads_form_secret
-
-
-def _check_stamp(request: Request, stamp: str) -> tuple[str | None, str]:
-    """(the form's key, "") when the stamp is genuine and old enough, else (None, why)."""
-    key, _, rest = stamp.partition(".")
-    shown, _, signature = rest.partition(".")
-    if not (key and shown.isdigit() and hmac.compare_digest(signature, _signature(_secret(request), f"{key}.{shown}"))):
-        return None, "Ce formulaire a expiré : vérifiez vos réponses et envoyez-le de nouveau."
-    age = clock.now().timestamp() - int(shown)
-    if age > FORM_VALID_FOR:
-        return None, "Ce formulaire a expiré : vérifiez vos réponses et envoyez-le de nouveau."
-    if age < MIN_FILL_SECONDS:
-        return None, TOO_FAST
-    return key, ""
-
-
-def _form_page(request: Request, values: dict[str, Any], first_choice: dict | None = None,
-               errors: dict[str, str] | None = None, suggestions: tuple = (), status_code: int = 200) -> Template:
+def _form_page(request: Request, values: dict[str, Any], first: form_context.FirstChoice | None = None,
+               errors: dict[str, str] | None = None, suggestions: tuple = (), status_code: int = 200,
+               ticked_from: str = "", to_confirm: bool = False, stamp: str = "") -> Template:
+    """The form with what the TPE typed and what it should check before sending: the services ticked
+    for it (and why: ``ticked_from``), and those of them its first choice does not offer."""
+    ticked = form_context.known(values.get("services", []))
+    missing = form_context.not_offered(ticked, first)
     return Template(template_name="leads/form.html", status_code=status_code, context={
-        "values": values, "errors": errors or {}, "suggestions": suggestions, "stamp": form_stamp(request),
-        "services": catalogue.SERVICES, "budgets": forms.BUDGETS, "starts": forms.STARTS,
-        "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "first_choice": first_choice,
-        "offers_at_once": service.lead_settings().offers_at_once, "limits": forms.LIMITS})
+        "values": values, "errors": errors or {}, "suggestions": suggestions, "stamp": stamp or form_stamp(request),
+        "services": catalogue.SERVICES, "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS,
+        "starts": forms.STARTS, "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS,
+        "first_choice": first, "ticked": ticked, "missing": missing,
+        "offers_none": bool(missing) and len(missing) == len(ticked),
+        "confirmed": bool(missing) and _confirmed(values, missing), "ticked_from": ticked_from,
+        "to_confirm": to_confirm, "offers_at_once": service.lead_settings().offers_at_once, "limits": forms.LIMITS})
 
 
-async def _first_choice(slug: str) -> dict | None:
-    if not slug:
-        return None
-    return await tables.Provider.select(tables.Provider.id, tables.Provider.slug, tables.Provider.trade_name).where(
-        (tables.Provider.slug == slug[:120]) & (tables.Provider.state == catalogue.PUBLISHED)).first()
+def _confirmed(values: dict[str, Any], missing: tuple[str, ...]) -> bool:
+    """Whether the TPE chose to send although its first choice does not offer ``missing``."""
+    return set(missing) <= set(str(values.get("quand_meme", "")).split())
 
 
 class LeadFormController(Controller):
@@ -95,30 +65,41 @@ class LeadFormController(Controller):
     async def form(self, request: Request, prestataire: FromQuery[str] = "",
                    services: FromQuery[list[str] | None] = None, near: FromQuery[str] = "",
                    description: FromQuery[str] = "") -> Template:
-        """The form, prefilled from where the TPE comes from: a provider, a search's place, need and words."""
-        first = await _first_choice(prestataire)
+        """The form, prefilled from where the TPE comes from: a provider, a search's place, need and words.
+
+        The need is the services given, or those the TPE's words name; with a first choice, it is
+        narrowed to what that provider offers (when it offers some), or is everything it offers.
+        """
+        first = await form_context.first_choice(prestataire)
         description = description[:forms.LIMITS["description"]]
-        if not services and description:  # the TPE's own words, understood: ticked for it to confirm
-            understood = request.app.state.plugin_manager.first_isolated(
-                "understand_need", app=request.app, text=description)
-            services = list(understood.services) if understood else []
-        return _form_page(request, {"services": services or [], "near": near[:200], "description": description,
-                                    "prestataire": first["slug"] if first else ""}, first)
+        need = form_context.known(services or [])
+        from_words = () if need else form_context.understood(request.app, description)
+        ticked = form_context.to_tick(need or from_words, first)
+        ticked_from = (FROM_WORDS if from_words else FROM_SEARCH if need and ticked != need
+                       else FROM_PROVIDER if ticked and not need else "")
+        return _form_page(request, {"services": list(ticked), "near": near[:200], "description": description,
+                                    "prestataire": first.slug if first else ""}, first, ticked_from=ticked_from)
 
     @post("/", status_code=200)
     async def send(self, request: Request, gazetteer: NamedDependency[Gazetteer]) -> Template | Redirect:
-        """Check, then write the request and its first offers; a second sending of one form adds nothing."""
+        """Check, then write the request and its first offers; a second sending of one form adds nothing.
+
+        Nothing ticked but a description that names services: they are ticked, and the form shown
+        again for the TPE to check, as it is when its first choice does not offer what is ticked.
+        """
         form = await request.form()
         values = {name: str(form.get(name, ""))[:4000] for name in (
             "near", "budget", "start", "company_size", "sector", "description", "company_name", "contact_name",
-            "contact_email", "contact_phone", "consent", "prestataire")}
+            "contact_email", "contact_phone", "consent", "prestataire", "quand_meme")}
         values["services"] = [str(slug)[:60] for slug in form.getall("services", [])][:20]
-        first = await _first_choice(values["prestataire"])
+        first = await form_context.first_choice(values["prestataire"])
         if form.get("site_web"):  # the honeypot: only robots fill a field people cannot see
             return Template(template_name="leads/sent.html", context={"already": False})
+        ticked_from = ""
+        if not values["services"] and (guessed := form_context.understood(request.app, values["description"])):
+            values["services"], ticked_from = list(guessed), FROM_WORDS
         async with _submitting:
-            return await _submit(request, gazetteer, form, values, first)
-
+            return await _submit(request, gazetteer, form, values, first, ticked_from)
 
     @get("/suivi/{token:str}", name="lead-follow")
     async def follow(self, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
@@ -157,32 +138,38 @@ async def _follow_page(lead: dict[str, Any], token: str, status_code: int = 200,
     """The TPE's page of its request: its steps, who accepted, and what it may still do."""
     return Template(template_name="leads/follow.html", status_code=status_code, context={
         "lead": lead, "token": token, "steps": await service.timeline(lead["id"]),
-        "accepted": await service.accepted_by(lead["id"]), "states": service.LEAD_STATES,
+        "offers": await service.offered_to(lead["id"]), "states": service.LEAD_STATES,
         "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
-        "details_limit": forms.LIMITS["details"], **context})
+        "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "details_limit": forms.LIMITS["details"],
+        **context})
 
 
 async def _submit(request: Request, gazetteer: Gazetteer, form: Any, values: dict[str, Any],
-                  first: dict | None) -> Template | Redirect:
+                  first: form_context.FirstChoice | None, ticked_from: str) -> Template | Redirect:
     """The limits, the checks and the write of a submission, once its turn has come."""
     email = values["contact_email"].strip().lower()
     limits = service.lead_settings()
     if await over_limit(request, (f"leads:{client_key(request)}", limits.requests_per_client_hour, HOUR),
                         (f"leads:address:{email}", limits.requests_per_email_day, DAY)):
         return _form_page(request, values, first, {"form": "Trop de demandes envoyées : réessayez "
-                                                                      "demain, ou écrivez-nous."}, status_code=429)
-    key, problem = _check_stamp(request, str(form.get("formulaire", "")))
+                                                            "demain, ou écrivez-nous."}, status_code=429)
+    stamp = str(form.get("formulaire", ""))
+    key, problem = check_stamp(request, stamp)
     try:
         cleaned = forms.clean(values, values["services"], gazetteer)
     except forms.FormErrors as error:
-        return _form_page(request, values, first, error.errors, error.suggestions, status_code=400)
+        return _form_page(request, values, first, error.errors, error.suggestions, status_code=400,
+                          ticked_from=ticked_from)
     if key is None:
-        return _form_page(request, values, first, {"form": problem}, status_code=400)
+        return _form_page(request, values, first, {"form": problem}, status_code=400, ticked_from=ticked_from)
+    missing = form_context.not_offered(values["services"], first)
+    if ticked_from or (missing and not _confirmed(values, missing)):  # the TPE checks, then sends: same form
+        return _form_page(request, values, first, ticked_from=ticked_from, to_confirm=True, stamp=stamp)
     source = next((s for s in await request.app.state.plugin_manager.acall_isolated("lead_source", request=request)
                    if s), "")
     try:
         submitted = await service.submit(cleaned, key, request.app.state.plugin_manager, source,
-                                         first["id"] if first else None)
+                                         first.id if first else None)
     except service.AlreadySubmitted:
         return Template(template_name="leads/sent.html", context={"already": True})
     return Redirect(f"/devis/suivi/{submitted.token}?nouvelle=1", status_code=303)

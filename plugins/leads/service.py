@@ -398,12 +398,21 @@ async def timeline(lead_id: int, public_only: bool = True) -> list[dict[str, Any
     return await query.order_by(LeadStep.id)
 
 
-async def accepted_by(lead_id: int) -> list[dict[str, Any]]:
-    """The providers that accepted, with how to reach them."""
-    rows = await Offer.select(Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.email.as_alias("email"),
-                              Offer.provider.phone.as_alias("phone"), Offer.provider.slug.as_alias("slug")).where(
-        (Offer.lead == lead_id) & (Offer.state == ACCEPTED)).order_by(Offer.answered_at)
-    return [{**row, "url": public_url(row["slug"])} for row in rows]
+async def offered_to(lead_id: int) -> list[dict[str, Any]]:
+    """The providers the lead was offered to, in order, as the TPE may see them: the public name, town
+    and page of each (the timeline names them too), the offer's state, and how to reach those that
+    accepted."""
+    rows = await Offer.select(
+        Offer.state, Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.slug.as_alias("slug"),
+        Offer.provider.postal_code.as_alias("postal_code"), Offer.provider.commune.as_alias("commune"),
+        Offer.provider.state.as_alias("listed"), Offer.provider.id.as_alias("provider"),
+        Offer.provider.email.as_alias("email"), Offer.provider.phone.as_alias("phone"),
+    ).where(Offer.lead == lead_id).order_by(Offer.rank)
+    for row in rows:
+        row["url"] = public_url(row["slug"]) if row.pop("listed") == catalogue.PUBLISHED else ""
+        if row["state"] != ACCEPTED:
+            row["email"] = row["phone"] = ""
+    return rows
 
 
 async def add_details(lead_id: int, details: str) -> None:

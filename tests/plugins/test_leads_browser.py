@@ -61,3 +61,61 @@ async def test_a_tpe_asks_a_provider_accepts_and_the_tpe_sees_who(server, contex
     await tpe.goto(follow_url)
     text = await tpe.inner_text("main")
     assert "Prestataires qui ont accepté" in text and "Agence Odet" in text and "odet@example.fr" in text
+
+
+async def test_on_a_phone_the_form_says_live_what_the_first_choice_lacks_and_the_follow_up_shows_the_request(
+        server, context, network, manual_clock):  # noqa: F811
+    phone = await context.browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    tpe = await phone.new_page()
+    await tpe.goto(f"{server}/devis?prestataire={network['odet']}&near=29000")
+    gap = tpe.locator("#ecart-prestataire")
+    assert await tpe.get_by_label("E-commerce").is_checked() and not await gap.locator("[data-gap]").is_visible()
+    await tpe.get_by_label("Site vitrine").check()
+    await gap.get_by_text("Agence Odet ne propose pas : Site vitrine.").wait_for(timeout=5000)
+    await tpe.get_by_label("E-commerce").uncheck()
+    await gap.get_by_text("ne propose aucun des services cochés (Site vitrine)").wait_for(timeout=5000)
+    await tpe.get_by_label("E-commerce").check()
+    await tpe.get_by_label("Décrivez votre besoin").fill("Un site et une boutique pour vendre nos galettes.")
+    await tpe.get_by_label("Votre nom").fill("Anne Le Goff")
+    await tpe.get_by_label("Adresse e-mail").fill("anne@ty-anne.fr")
+    await tpe.get_by_label(re.compile("J'accepte que ma demande soit transmise")).check()
+    manual_clock.advance(seconds=60)
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()  # not confirmed: shown again
+    await tpe.get_by_text("Votre demande n'est pas encore envoyée").wait_for(timeout=5000)
+    assert await gap.get_by_text("Agence Odet ne propose pas : Site vitrine.").is_visible()
+    assert await tpe.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(tpe, "lead-form-first-choice-gap-390")
+    assert await axe_serious(tpe) == []
+    await tpe.get_by_label("Envoyer quand même ma demande avec ces services").check()
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()
+    await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
+    summary = await tpe.locator(".lead-summary").inner_text()
+    assert "Site vitrine, E-commerce" in summary and "Quimper (29000)" in summary
+    offered = await tpe.locator("ul.offered").inner_text()
+    assert "Agence Odet" not in offered  # it offers no showcase site: the others got the request
+    assert "Studio Kerfeunteun (29000 Quimper) : n'a pas encore répondu" in offered
+    assert await tpe.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(tpe, "lead-follow-390")
+    assert await axe_serious(tpe) == []
+    await phone.close()
+
+
+async def test_on_a_phone_services_ticked_from_the_description_are_shown_to_check(server, context, manual_clock):
+    phone = await context.browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    tpe = await phone.new_page()
+    await tpe.goto(f"{server}/devis")
+    await tpe.get_by_label("Code postal ou commune de votre entreprise").fill("29000")
+    await tpe.get_by_label("Décrivez votre besoin").fill("Je veux vendre mes galettes sur internet.")
+    await tpe.get_by_label("Votre nom").fill("Anne Le Goff")
+    await tpe.get_by_label("Adresse e-mail").fill("anne@ty-anne.fr")
+    await tpe.get_by_label(re.compile("J'accepte que ma demande soit transmise")).check()
+    manual_clock.advance(seconds=60)
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()
+    await tpe.get_by_text("Nous avons coché E-commerce d'après votre description").wait_for(timeout=5000)
+    assert await tpe.get_by_label("E-commerce").is_checked()
+    assert await tpe.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(tpe, "lead-form-ticked-from-description-390")
+    assert await axe_serious(tpe) == []
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()
+    await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
+    await phone.close()

@@ -110,7 +110,7 @@ async def test_the_same_form_sent_twice_makes_one_lead(site, manual_clock):
 
 async def test_bad_input_is_explained_in_french_and_keeps_what_was_typed(site, manual_clock):
     refused = await ask(site, manual_clock, services=[], near="", contact_email="pas-une-adresse",
-                        description="court", consent="")
+                        description="à voir", consent="")  # too short, and naming no service
     assert refused.status_code == 400
     for field in ("services", "near", "contact_email", "description", "consent"):
         assert f'id="erreur-{field}"' in refused.text
