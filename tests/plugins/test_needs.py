@@ -41,6 +41,12 @@ def test_a_long_word_may_carry_a_typo(lexicon):
     assert lexicon.understand("caise enregistreuse").services == ("logiciels-gestion-caisse",)
 
 
+@pytest.mark.parametrize("text", ["agence web", "informatique", "internet", "numérique", "en ligne"])
+def test_words_of_the_trade_alone_name_no_service(lexicon, text):
+    """"agence web" must find every agency, not only those making showcase sites."""
+    assert lexicon.understand(text).services == ()
+
+
 def test_a_name_is_no_need(lexicon):
     understood = lexicon.understand("Agence Pixel")
     assert understood.services == () and understood.rest == ("agence", "pixel")
