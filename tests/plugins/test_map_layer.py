@@ -2,11 +2,15 @@
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import plugins.geosearch
+from directory.app import create_app
+from directory.testing import serve
+from plugins.geosearch.routes import MAP_ASSETS
 
 LAYER = Path(plugins.geosearch.__file__).parent / "static" / "map" / "departements.geojson"
 # The five overseas départements; the other overseas collectivities are not départements.
@@ -59,3 +63,11 @@ async def test_the_app_serves_the_layer_compressed(client):
     assert response.status_code == 200 and response.headers["content-encoding"] == "gzip"
     assert len(response.json()["features"]) == 101
 
+
+@pytest.mark.skipif(not MAP_ASSETS.exists(), reason="no map without Leaflet: python scripts/vendor_assets.py")
+async def test_the_search_page_links_the_layer_only_without_a_tile_server(client, settings, plugin_manager):
+    page = (await client.get("/recherche", params={"near": "33000"})).text
+    assert 'data-layer="/static/geosearch/map/departements.geojson?v=' in page
+    tiled = create_app(replace(settings, map_tiles_url="https://tiles.example/{z}/{x}/{y}.png"), plugin_manager)
+    async with serve(tiled) as other:
+        assert "data-layer" not in (await other.get("/recherche", params={"near": "33000"})).text
