@@ -73,7 +73,9 @@
     if (searched) searched.remove();
     const place = results.querySelector(".count[data-lat]");
     const anchor = place && [Number(place.dataset.lat), Number(place.dataset.lon)];
-    map.fitBounds(framed(points, anchor), { padding: [30, 30], maxZoom: 13 });
+    // Streets come with tiles; the départements alone say more from further out.
+    const closest = container.dataset.tiles ? 13 : 9;
+    map.fitBounds(framed(points, anchor), { padding: [30, 30], maxZoom: closest });
     layer.addTo(map);
     if (place) markSearchedPlace(place, anchor);
   }
