@@ -157,7 +157,7 @@ async def search_page(request: Request) -> Template:
         return "?" + urlencode(kept + [(key, value) for key, value in changed.items() if value is not None])
 
     def near_link(place: PlaceSummary) -> str:
-        return link(near=f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name)
+        return link(near=near_text(place))
 
     settings, index = request.app.state.settings, request.app.state.search
     ask_link = _ask_link(request, parameters, response)
@@ -167,10 +167,16 @@ async def search_page(request: Request) -> Template:
         "parameters": parameters, "response": response, "error": error, "suggestions": suggestions, "radii": RADII,
         "kinds": catalogue.KINDS, "services": catalogue.SERVICES,
         "service_labels": {s.slug: s.label for s in catalogue.SERVICES},
-        "link": link, "page_link": lambda number: link(page=number), "near_link": near_link, "ask_link": ask_link,
+        "link": link, "page_link": lambda number: link(page=number), "near_link": near_link, "near_text": near_text,
+        "ask_link": ask_link,
         "map": {"available": map_available(), "tiles": settings.map_tiles_url,
                 "attribution": settings.map_attribution},
     })
+
+
+def near_text(place: PlaceSummary) -> str:
+    """What the place field holds for ``place``: "56100 Lorient" names one commune, homonyms aside."""
+    return f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
 
 
 def _ask_link(request: Request, parameters: SearchParameters, response: SearchResponse | None) -> str | None:
