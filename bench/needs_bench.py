@@ -24,7 +24,7 @@ from directory import catalogue, schemas  # noqa: E402
 from geo import Gazetteer, resolve  # noqa: E402
 from plugins.geosearch.documents import INDEX_SETTINGS  # noqa: E402
 from plugins.geosearch.service import SearchParameters, _main_and_remote, need_of, plan  # noqa: E402
-from plugins.needs.understanding import Lexicon, _understand, _typo_stem  # noqa: E402
+from plugins.needs.understanding import Lexicon  # noqa: E402
 from search import GeoPoint, create_backend  # noqa: E402
 
 PHRASINGS = Path(__file__).with_name("needs_phrasings.tsv")
@@ -75,8 +75,8 @@ def understanding_cost(lexicon: Lexicon, cases) -> tuple[float, float]:
     """p50 and p99 of understanding a text never seen before (caches emptied), in ms."""
     times = []
     for round_ in range(5):
-        _understand.cache_clear()
-        _typo_stem.cache_clear()
+        lexicon.cache.clear()
+        lexicon.typo_cache.clear()
         for text, _, _ in cases:
             started = time.perf_counter()
             lexicon.understand(f"{text} {round_}")

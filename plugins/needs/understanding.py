@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 from search.text import STOP_WORDS_FR, stem, tokens, typo_budget
 
 GAP = 2  # other words allowed between two words of a phrasing
+CACHED = 8192  # texts (and misspelt words) a lexicon remembers
 SHIPPED = Path(__file__).with_name("lexicon.toml")
 
 
@@ -61,6 +62,8 @@ class Lexicon:
     # a misspelt word shares one of these with the word it misspells (symmetric deletion).
     by_deletion: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stem_of_word: Mapping[str, str] = field(default_factory=dict)
+    cache: dict[str, Understanding] = field(default_factory=dict, compare=False, repr=False)
+    typo_cache: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, entries: Mapping[str, Iterable[str]], filler: Iterable[str],
@@ -112,14 +115,17 @@ class Lexicon:
         return cls.build(entries, data.get("filler", ()), services, weak)
 
     def understand(self, text: str) -> Understanding:
-        """The services ``text`` names and the words it leaves (see the module's doc)."""
-        return _understand(self, text)
+        """The services ``text`` names and the words it leaves (see the module's doc).
 
-    def __hash__(self) -> int:  # one lexicon is one object: identity is enough for the cache
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
+        Remembered per lexicon, within ``CACHED`` texts: people search with the same words, and
+        a lexicon that staff replaced goes with its own memory.
+        """
+        found = self.cache.get(text)
+        if found is None:
+            if len(self.cache) >= CACHED:
+                self.cache.clear()
+            found = self.cache[text] = _understand(self, text)
+        return found
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +143,6 @@ def content_stems(text: str) -> tuple[str, ...]:
     return tuple(stem(word) for word in _content(text))
 
 
-@lru_cache(maxsize=8192)
 def _understand(lexicon: Lexicon, text: str) -> Understanding:
     words = _content(text)
     stems = [_known_stem(lexicon, word) for word in words]
@@ -183,10 +188,13 @@ def _known_stem(lexicon: Lexicon, word: str) -> str:
     own = stem(word)
     if own in lexicon.by_first or word in lexicon.stem_of_word or not typo_budget(word):
         return own
-    return _typo_stem(lexicon, word) or own
+    if word not in lexicon.typo_cache:
+        if len(lexicon.typo_cache) >= CACHED:
+            lexicon.typo_cache.clear()
+        lexicon.typo_cache[word] = _typo_stem(lexicon, word)
+    return lexicon.typo_cache[word] or own
 
 
-@lru_cache(maxsize=16384)
 def _typo_stem(lexicon: Lexicon, word: str) -> str | None:
     budget = typo_budget(word)
     near = {w for variant in _deletions(word, budget) for w in lexicon.by_deletion.get(variant, ())}
