@@ -15,7 +15,7 @@ import msgspec
 from directory import catalogue
 from directory.records import ProviderRecord
 from directory.validation import InvalidValue, luhn_key, phone
-from geo import Gazetteer, Place, of_place
+from geo import Gazetteer, Place, of_name
 from geo.names import fold
 
 SEED = 20261126
@@ -98,7 +98,7 @@ def _description(rng: random.Random, kind: str, name: str, place: Place, of_depa
     clients = ", ".join(_lower_first(catalogue.SECTORS[s]) for s in sectors[:3])
     if kind == catalogue.RESELLER:
         opening = rng.choice((
-            f"{name} équipe et dépanne les TPE {of_place(place.name)} et des environs.",
+            f"{name} équipe et dépanne les TPE {of_name(place.name)} et des environs.",
             f"Revendeur informatique installé à {place.name}, {name} accompagne artisans et commerçants au quotidien.",
             f"Depuis {place.name}, {name} installe, sécurise et entretient le parc informatique des petites entreprises.",
         ))
