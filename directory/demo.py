@@ -2,23 +2,29 @@
 
 Everything comes from one seeded ``random.Random``; the places come from the gazetteer,
 weighted by population, with at least one provider in every région (overseas included).
+No two firms share a trade name within a département, a street address, a web address or a
+SIRET: a draw already taken is drawn again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import msgspec
 
 from directory import catalogue
 from directory.records import ProviderRecord
 from directory.validation import InvalidValue, luhn_key, phone
-from geo import Gazetteer, Place, of_place
+from geo import Gazetteer, Place, of_name
 from geo.names import fold
 
 SEED = 20261126
+MAX_DRAWS = 1000
+T = TypeVar("T")
 RESELLERS = 500
 WEB_AGENCIES = 2500
 
@@ -39,6 +45,8 @@ AGENCY_WORDS = (
     "Pixel", "Boussole", "Colibri", "Lumen", "Azur", "Sillage", "Canopée", "Écume", "Mistral", "Galet",
     "Hibiscus", "Lavande", "Granit", "Pollen", "Cerf-Volant", "Origami", "Tilleul", "Marée", "Volubilis", "Ardoise",
     "Comète", "Phare", "Alizé", "Ginkgo", "Basalte", "Cobalt", "Quartz", "Saule", "Vanille", "Zénith",
+    "Embruns", "Olivier", "Hirondelle", "Aquarelle", "Boréal", "Campanule", "Étincelle", "Fougère", "Iris", "Myrtille",
+    "Nacre", "Opale", "Passerelle", "Rivage", "Séquoia", "Tournesol", "Ubac", "Vigie", "Estran", "Cairn",
 )
 AGENCY_NAMES = (
     "Agence {word}", "{word} Digital", "Studio {word}", "{word} Web", "Les Ateliers {word}", "{word} & Co",
@@ -69,14 +77,36 @@ def _services_for(kind: str) -> tuple[list[str], list[str]]:
     return typical, shared
 
 
-def _siret(rng: random.Random, used: set[str]) -> str:
-    """A fresh SIRET whose SIREN and SIRET both pass the Luhn check."""
+def _siret(rng: random.Random) -> str:
+    """A SIRET whose SIREN and SIRET both pass the Luhn check."""
+    body = str(rng.randint(30_000_000, 99_999_999))
+    return luhn_key(luhn_key(body) + "000" + str(rng.randint(1, 9)))
+
+
+def _claim(candidates: Iterable[T], taken: set[T]) -> T:
+    """The first candidate nobody has yet, now taken: two firms never share a name in a
+    département, a SIRET, a street address or a web address."""
+    for candidate in itertools.islice(candidates, MAX_DRAWS):
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise RuntimeError(f"no free value in {MAX_DRAWS} draws: the demo's word lists are too short")
+
+
+def _draws(draw: Callable[[], T]) -> Iterator[T]:
+    """``draw()`` again and again (each call advances the seeded generator)."""
     while True:
-        body = str(rng.randint(30_000_000, 99_999_999))
-        siret = luhn_key(luhn_key(body) + "000" + str(rng.randint(1, 9)))
-        if siret not in used:
-            used.add(siret)
-            return siret
+        yield draw()
+
+
+@dataclass
+class _Taken:
+    """What the records drawn so far already hold."""
+
+    sirets: set[str] = field(default_factory=set)
+    names: set[tuple[str, str]] = field(default_factory=set)  # (département, trade name)
+    addresses: set[tuple[str, str, str]] = field(default_factory=set)  # (street, postal code, commune)
+    domains: set[str] = field(default_factory=set)
 
 
 def _phone(rng: random.Random, region: str) -> str:
@@ -98,7 +128,7 @@ def _description(rng: random.Random, kind: str, name: str, place: Place, of_depa
     clients = ", ".join(_lower_first(catalogue.SECTORS[s]) for s in sectors[:3])
     if kind == catalogue.RESELLER:
         opening = rng.choice((
-            f"{name} équipe et dépanne les TPE {of_place(place.name)} et des environs.",
+            f"{name} équipe et dépanne les TPE {of_name(place.name)} et des environs.",
             f"Revendeur informatique installé à {place.name}, {name} accompagne artisans et commerçants au quotidien.",
             f"Depuis {place.name}, {name} installe, sécurise et entretient le parc informatique des petites entreprises.",
         ))
@@ -132,13 +162,27 @@ def _place_sequence(rng: random.Random, gazetteer: Gazetteer, count: int) -> lis
     return chosen
 
 
-def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, used: set[str]) -> ProviderRecord:
+def _trade_name(rng: random.Random, kind: str, place: str) -> str:
     surname = rng.choice(SURNAMES)
-    short_place = place.name.split(" ")[0] if " Arrondissement" in place.name else place.name
     if kind == catalogue.RESELLER:
-        trade_name = rng.choice(RESELLER_NAMES).format(surname=surname, place=short_place)
-    else:
-        trade_name = rng.choice(AGENCY_NAMES).format(word=rng.choice(AGENCY_WORDS), surname=surname, place=short_place)
+        return rng.choice(RESELLER_NAMES).format(surname=surname, place=place)
+    return rng.choice(AGENCY_NAMES).format(word=rng.choice(AGENCY_WORDS), surname=surname, place=place)
+
+
+def _domain(trade_name: str, place: str, departement: str) -> Iterator[str]:
+    """The web addresses a firm would try, its bare name first, then with its town, its département."""
+    def label(text: str) -> str:
+        return "".join(c for c in fold(text) if c.isalnum())[:30]
+    base = label(trade_name) or "contact"
+    yield base
+    yield f"{base}-{label(place)}"
+    for n in itertools.count(1):
+        yield f"{base}-{departement.lower()}" + (f"-{n}" if n > 1 else "")
+
+
+def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, taken: _Taken) -> ProviderRecord:
+    short_place = place.name.split(" ")[0] if " Arrondissement" in place.name else place.name
+    _, trade_name = _claim(_draws(lambda: (place.departement, _trade_name(rng, kind, short_place))), taken.names)
     typical, shared = _services_for(kind)
     services = sorted(rng.sample(typical, rng.randint(2, min(6, len(typical)))) + rng.sample(shared, rng.randint(0, 2)),
                       key=[s.slug for s in catalogue.SERVICES].index)
@@ -153,21 +197,24 @@ def _record(rng: random.Random, kind: str, place: Place, gazetteer: Gazetteer, u
         languages.append("en")
     if place.region in REGIONAL_LANGUAGES and rng.random() < 0.3:
         languages.append(REGIONAL_LANGUAGES[place.region])
-    domain = "".join(c for c in fold(trade_name) if c.isalnum())[:30] or "contact"
+    domain = _claim(_domain(trade_name, short_place, place.departement), taken.domains)
+    postal_code = place.postal_codes[0] if place.postal_codes else ""
+    street, _, _ = _claim(_draws(lambda: (f"{rng.randint(1, 120)} {rng.choice(STREETS)}", postal_code, place.name)),
+                          taken.addresses)
     on_site = kind == catalogue.RESELLER or rng.random() < 0.5
     return ProviderRecord(
         slug="",
         kind=kind,
         legal_name=f"{trade_name.upper()} {rng.choice(LEGAL_FORMS)}",
         trade_name=trade_name,
-        siret=_siret(rng, used),
+        siret=_claim(_draws(lambda: _siret(rng)), taken.sirets),
         description=_description(rng, kind, trade_name, place, gazetteer.of_departement(place.departement), services,
                                  sectors),
         website=f"https://www.{domain}.fr",
         email=f"contact@{domain}.fr",
         phone=_phone(rng, place.region),
-        street=f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
-        postal_code=place.postal_codes[0] if place.postal_codes else "",
+        street=street,
+        postal_code=postal_code,
         commune=place.name,
         insee_code=place.insee_code,
         departement=place.departement,
@@ -197,8 +244,8 @@ def demo_records(gazetteer: Gazetteer, seed: int = SEED) -> list[ProviderRecord]
     places = _place_sequence(rng, gazetteer, total)
     order = list(range(total))
     rng.shuffle(order)  # spread the région-covering places over both kinds
-    used: set[str] = set()
-    return [_record(rng, kinds[i], places[order[i]], gazetteer, used) for i in range(total)]
+    taken = _Taken()
+    return [_record(rng, kinds[i], places[order[i]], gazetteer, taken) for i in range(total)]
 
 
 def checksum(records: list[ProviderRecord]) -> str:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from directory.plugin_manager import PluginError, PluginManager
-from geo import of_place
+from geo import of_name
 
 CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARIS = ZoneInfo("Europe/Paris")
@@ -26,6 +26,10 @@ def paris_time(moment: datetime, zone: ZoneInfo = PARIS) -> str:
     """A moment as people in France read it: « 27/11/2026 à 12:03 », on Paris's clock unless
     ``zone`` names another (an overseas office's)."""
     return moment.astimezone(zone).strftime("%d/%m/%Y à %H:%M")
+
+
+CORE_FILTERS: dict[str, Callable[..., str]] = {"de": of_name, "paris": paris_time}
+"""The filters every template has, pages and mail alike: ``de`` ("d'Agence Pixel") and ``paris``."""
 
 
 def namespace(plugin_name: str) -> str:
@@ -46,17 +50,16 @@ def template_loader(manager: PluginManager) -> jinja2.BaseLoader:
 def page_environment(manager: PluginManager, **core_globals: Any) -> jinja2.Environment:
     """The pages' environment: autoescaped, with the core's helpers and the plugins' own.
 
-    The core gives ``static_url``, ``navigation``, the ``de`` filter ("d'Aurillac") and the
+    The core gives ``static_url``, ``navigation``, the ``de`` filter ("d'Aurillac", "du Fournil") and the
     ``paris`` filter (a moment in French time); a
     plugin adds globals and filters through ``register_template_helpers``, and may not replace
     a name the core or another plugin already gave.
     """
     environment = jinja2.Environment(loader=template_loader(manager), autoescape=True)
     environment.globals.update(core_globals)
-    environment.filters["de"] = of_place
-    environment.filters["paris"] = paris_time
+    environment.filters.update(CORE_FILTERS)
     owners = {f"global {name}": "le cœur / the core" for name in core_globals} | {
-        f"filter {name}": "le cœur / the core" for name in ("de", "paris")}
+        f"filter {name}": "le cœur / the core" for name in CORE_FILTERS}
 
     def adder(plugin: str, kind: str, table: dict[str, Any]) -> Callable[[str, Any], None]:
         def add(name: str, value: Any) -> None:

@@ -46,9 +46,23 @@ def normalize_query(text: str) -> str:
     return re.sub(r"\b(\d{1,2}) arrondissement$", r"\1", shortened)
 
 
-def of_place(name: str) -> str:
-    """A place name after French "de": "de Lyon", "d'Aurillac", "du Havre", "des Sables-d'Olonne"."""
-    for article, contracted in (("Le ", "du "), ("Les ", "des ")):
-        if name.startswith(article):
-            return contracted + name[len(article):]
-    return f"d'{name}" if fold(name[:1]) in ("a", "e", "i", "o", "u", "y") and name[:1] else f"de {name}"
+def of_name(name: str) -> str:
+    """Any name after French "de", places and trade names alike: "de Lyon", "d'Agence Pixel",
+    "du Fournil", "des Ateliers Hibiscus", "d'Yerres", "d'IBM", "d'Éts Martin".
+
+    "Le "/"Les " contract to "du "/"des "; "La " and "L'" keep "de" ("de La Poste", "de L'Atelier"),
+    as a name's own article is never elided. "de" elides before a letter that is a vowel,
+    accented or not, capital or not, "Y" included ("d'Yvetot"). It never elides before "h": whether an
+    h is mute ("d'Hennebont") or aspirated ("de Haguenau") cannot be read from the spelling, and
+    "de" before a mute h reads as a slip while "d'" before an aspirated one reads as a mistake.
+    A name opening with a digit, a quote or any other sign keeps "de" ("de 2i Conseil",
+    "de « Atelier »"): it is cited, not pronounced.
+    """
+    article, _, rest = name.partition(" ")
+    if rest and article.lower() in _CONTRACTED:
+        return f"{_CONTRACTED[article.lower()]} {rest}"
+    first = fold(name[:1])
+    return f"d'{name}" if first and first[0] in "aeiouy" else f"de {name}"
+
+
+_CONTRACTED = {"le": "du", "les": "des"}

@@ -10,7 +10,7 @@ which mail clients use to drop the copy.
 
 Templates: ``mail/<name>.txt`` (first line ``Subject: …``, then the text) and, optionally,
 ``mail/<name>.html`` (autoescaped), in the core's template folder or a plugin's (whose messages
-are named ``<plugin>/<name>``). French first.
+are named ``<plugin>/<name>``), with the pages' filters (``de``, ``paris``). French first.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import aiosmtplib
 import jinja2
 
 from directory.platform import clock, jobs
+from directory.templating import CORE_FILTERS
 from directory.settings import PREFIX, Settings, SettingsError
 from directory.tables import MailMessage
 
@@ -105,6 +106,7 @@ def configure(settings: Settings, templates: jinja2.BaseLoader) -> None:
         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    environment.filters.update(CORE_FILTERS)
     _config = _Config(settings, environment, transport_for(settings))
 
 

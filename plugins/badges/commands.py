@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from directory.plugin_api import clock, run_in_database
+from geo import of_name
 from plugins.badges import awards, credentials, keys, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
@@ -117,7 +118,7 @@ def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa
     else:
         verdicts = _run(ctx, lambda: _verify_all(documents))
     for verdict in verdicts:
-        label = f"« {verdict.badge} » de {verdict.holder}" if verdict.badge else "attestation"
+        label = f"« {verdict.badge} » {of_name(verdict.holder)}" if verdict.badge else "attestation"
         click.echo(f"{'VALABLE' if verdict.valid else 'NON VALABLE'} : {label}" + ("" if verdict.valid else f" — {verdict.reason}"))
     sys.exit(0 if all(verdict.valid for verdict in verdicts) else 1)
 

@@ -289,8 +289,11 @@ async def _staff_page(provider: str, error: str = "", status_code: int = 200,
     if provider:
         query = query.where(BadgeAward.provider.slug == provider)
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
+    listing = await tables.Provider.select(tables.Provider.trade_name).where(
+        tables.Provider.slug == provider).first() if provider else None
     return Template(template_name="badges/staff.html", status_code=status_code, context={
         "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
+        "trade_name": listing["trade_name"] if listing else "",
         "typed": typed or {}, "done": done,
         "awards": [{**row, "state": awards.state_of(row, now), "suspended": row["provider_state"] in status.UNLISTED}
                    for row in rows]})

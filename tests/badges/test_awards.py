@@ -171,7 +171,7 @@ async def test_reminders_go_30_and_7_days_before_expiry_once_each(site, manual_c
     manual_clock.advance(days=11)
     await awards.send_reminders({})
     await awards.send_reminders({})  # a job run twice sends once
-    assert await reminders() == ["Le badge « Channel Expert certifié » de Alpha Web expire dans 30 jours"]
+    assert await reminders() == ["Le badge « Channel Expert certifié » d'Alpha Web expire dans 30 jours"]
     manual_clock.advance(days=23)
     await awards.send_reminders({})
     assert len(await reminders()) == 2 and "dans 7 jours" in (await reminders())[1]
@@ -184,6 +184,7 @@ async def test_a_member_sees_its_badges_downloads_its_credentials_and_copies_the
     await sign_in(site, "a@alpha.fr")
     page = await site.get(f"/compte/prestataires/{alpha}/badges")
     assert page.status_code == 200 and "Code à coller sur votre site" in page.text
+    assert "<h1>Badges d'Alpha Web</h1>" in html.unescape(page.text)
     snippet = re.search(r'<textarea id="code-\d+"[^>]*>([^<]+)</textarea>', page.text)[1]
     assert "http://annuaire.example.fr/badges/verifier?attestation=" in snippet and "image.svg" in snippet
     download = await site.get(f"/compte/prestataires/{alpha}/badges/attestations.json")
@@ -261,7 +262,7 @@ async def test_the_command_line_awards_renews_revokes_exports_and_verifies_offli
     assert without_suspensions.exit_code == 1 and "liste des suspensions" in without_suspensions.output
     offline += ["--status-list", str(tmp_path / "suspensions.json")]
     checked = await invoke(*offline)
-    assert checked.exit_code == 0 and "VALABLE : « Spécialiste cybersécurité » de Alpha Web" in checked.output
+    assert checked.exit_code == 0 and "VALABLE : « Spécialiste cybersécurité » d'Alpha Web" in checked.output
     assert (await invoke("badges", "renew", str(award_id), "--expires", "2028-01-31")).exit_code == 0
     assert (await invoke("badges", "revoke", str(award_id), "--reason", "Formation non renouvelée")).exit_code == 0
     assert (await invoke(*offline)).exit_code == 0  # the saved list predates the revocation
@@ -279,6 +280,11 @@ async def test_staff_see_what_each_award_renewal_and_revocation_did(site):
     assert awarded.headers["location"] == f"/equipe/badges?fait=attribue&prestataire={alpha}"
     page = html.unescape((await site.get(awarded.headers["location"])).text)
     assert '<p class="notice" role="status">Badge attribué : son attestation est signée' in page
+    assert "<h2>Attributions d'Alpha Web</h2>" in page  # the trade name, not the slug
+    beta = html.unescape((await site.get(f"/equipe/badges?prestataire={site.slugs[1]}")).text)
+    assert "<h2>Attributions de Beta Web</h2>" in beta
+    unknown = html.unescape((await site.get("/equipe/badges?prestataire=inconnu")).text)
+    assert "<h2>Attributions : aucune fiche « inconnu »</h2>" in unknown
     award_id = (await BadgeAward.select(BadgeAward.id).first())["id"]
     for action, data, said in (("renouveler", {"expires": "2028-01-31"}, "Attribution renouvelée"),
                                ("revoquer", {"reason": "Assurance échue"}, "Attribution révoquée")):

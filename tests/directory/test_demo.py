@@ -17,6 +17,19 @@ def test_demo_network_is_identical_on_every_run(gazetteer):
     assert checksum(demo_records(gazetteer)) == checksum(demo_records(gazetteer))
 
 
+def test_demo_network_is_the_published_one_on_every_machine(gazetteer):
+    # Changes whenever the demo's word lists or draws change: say so where figures quote the network.
+    assert checksum(demo_records(gazetteer)) == "0086f8d423082335"
+
+
+def test_no_two_demo_firms_share_a_name_in_a_departement_nor_an_address(gazetteer):
+    records = demo_records(gazetteer)
+    assert len({(r.departement, r.trade_name) for r in records}) == len(records)
+    assert len({(r.street, r.postal_code, r.commune) for r in records}) == len(records)
+    assert len({r.website for r in records}) == len({r.email for r in records}) == len(records)
+    assert len({r.trade_name for r in records}) > len(records) / 3  # varied across France too
+
+
 def test_demo_providers_sit_in_real_communes_at_their_gazetteer_points(gazetteer):
     for record in demo_records(gazetteer):
         place = gazetteer.commune(record.insee_code)

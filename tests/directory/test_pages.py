@@ -86,3 +86,12 @@ async def test_the_service_area_reads_as_french_and_says_no_radius_for_remote_wo
     assert "Dans un rayon de 80 km autour d'Aurillac." in on_site
     remote = (await client.get("/prestataires/web-distance-aurillac")).text
     assert "À distance uniquement" in remote and "rayon" not in remote
+
+
+async def test_the_logo_is_described_with_de_before_the_trade_name(client):
+    slugs = await add_providers(*(provider_row(trade_name=name, logo_url=f"https://{domain}/logo.png")
+                                  for name, domain in (("Agence Pixel", "pixel.fr"), ("Le Fournil", "fournil.fr"),
+                                                       ("Hibiscus Web", "hibiscus.fr"))))
+    alts = [(await client.get(f"/prestataires/{slug}")).text.split('class="logo"')[1].split('alt="')[1].split('"')[0]
+            for slug in slugs]
+    assert alts == ["Logo d&#39;Agence Pixel", "Logo du Fournil", "Logo de Hibiscus Web"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import Gazetteer, distance_km, of_place
+from geo import Gazetteer, distance_km
 from geo.phonetic import french_key
 from geo.names import normalize
 
@@ -197,12 +197,6 @@ def test_reverse_far_from_france_finds_nothing(gazetteer):
                                           ("974", "de La Réunion")])
 def test_a_departement_takes_its_own_article_after_de(gazetteer, code, phrase):
     assert gazetteer.of_departement(code) == phrase
-
-
-@pytest.mark.parametrize("name, phrase", [("Aurillac", "d'Aurillac"), ("Le Havre", "du Havre"), ("Lyon", "de Lyon"),
-                                          ("Les Sables-d'Olonne", "des Sables-d'Olonne"), ("Yerres", "d'Yerres")])
-def test_a_place_name_after_de_is_elided_or_contracted(name, phrase):
-    assert of_place(name) == phrase
 
 
 @pytest.mark.parametrize("typed, name", [("Kimper", "Quimper"), ("Nisse", "Nice"), ("Sinte Etienne", "Saint-Étienne"),
