@@ -3,9 +3,9 @@
 Litestar's middleware runs once a route is found, so whatever must also hold for a 404,
 a 405 or a path that cannot be routed lives here, around the whole app: a request id on
 every response and in every log line, ``HEAD`` wherever ``GET`` is served, security
-headers, refusing paths with control characters and malformed input (see
-``directory.request_checks``) before any route, rate limit or database sees it, and one
-access log line per request, its secrets masked (``directory.redaction``).
+headers, refusing paths that name nothing (a control character, a number past any id) and
+malformed input (see ``directory.request_checks``) before any route, rate limit or database
+sees it, and one access log line per request, its secrets masked (``directory.redaction``).
 """
 from __future__ import annotations
 
@@ -21,14 +21,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY, wants_html
 from directory.redaction import Redaction
-from directory.request_checks import body_refusal, query_refusal
+from directory.request_checks import body_refusal, path_names_nothing, query_refusal
 from directory.schemas import Problem
 from directory.security import SecurityHeaders
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An incoming request id (from a proxy) is kept when it looks like one; else a new one is made.
 _INCOMING_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
-_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # What a terminal or a log viewer may take for a line break, a colour or a change of direction.
 _UNSAFE_IN_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -93,10 +92,11 @@ class Edges:
                       receive: Receive) -> tuple[Receive, tuple[int, str] | None]:
         """The channel the app reads the request from, and why the request is refused (status, detail), if it is.
 
-        A path with a control character matches no route (404); a query string or a body that
-        no route could read safely is a 400. Only requests with a query string or a body pay.
+        A path with a control character or a number larger than any id names nothing (404); a
+        query string or a body that no route could read safely is a 400. Only requests with a
+        query string or a body pay for those.
         """
-        if _CONTROL_IN_PATH.search(scope["path"]):
+        if path_names_nothing(scope["path"]):
             return receive, (404, FRENCH_DETAILS[404])
         query = scope.get("query_string", b"")
         if query and (why := query_refusal(query)):

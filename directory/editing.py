@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Mapping
 
 import msgspec
+from litestar.params import KwargDefinition
 
 from directory import catalogue, events, history, providers
 from directory.accounts import listing_addresses
@@ -48,7 +49,9 @@ EDITABLE_STATES = frozenset({catalogue.DRAFT, catalogue.PENDING_REVIEW, catalogu
 KEPT_AS_STORED = frozenset({"trade_name", "logo_url", *LIVE_FIELDS} - {*ADDRESS_FIELDS})
 
 Short = Annotated[str, msgspec.Meta(max_length=300)]
-Codes = Annotated[list[Annotated[str, msgspec.Meta(max_length=60)]], msgspec.Meta(max_length=120)]
+# msgspec checks each item; Litestar documents an item's bound only from its own KwargDefinition.
+Code = Annotated[str, msgspec.Meta(max_length=60), KwargDefinition(max_length=60)]
+Codes = Annotated[list[Code], msgspec.Meta(max_length=120)]
 
 
 class ProfileEdit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -1,10 +1,14 @@
-"""Why a request's query string or body is refused before any route reads it, or None.
+"""Why a request's path, query string or body is refused before any route reads it, or None.
 
 Decoders raise ``RecursionError`` on JSON nested about a thousand deep and
 ``UnicodeDecodeError`` on invalid UTF-8, and PostgreSQL refuses a NUL in any text a query
 carries (SQLite keeps it): a 500 on one engine, a stored NUL on the other. The edge of the app
 (``directory.edges``) asks these pure functions about every query string and every body of an
 unsafe method, so no route, rate limit or database ever sees such input.
+
+A number in a path is read by Python's ``int``, which has no bound; the drivers do: SQLite
+raises ``OverflowError`` past 64 bits, and PostgreSQL's ``integer``, which Piccolo's ``Serial``
+ids are, stops at 2**31 - 1 (asyncpg raises). No id is larger, so a larger number names nothing.
 
 A route decodes its body as JSON whatever the declared content type, so every body but a
 multipart one is checked as JSON could be; urlencoded forms are also checked field by field
@@ -31,6 +35,22 @@ _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _LEVELS = bytes(1 if byte in b"[{" else 255 if byte in b"]}" else 0 for byte in range(256))
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _TOO_DEEP = REFUSALS["depth"].format(levels=MAX_JSON_DEPTH)
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_DIGIT = re.compile(r"\d")
+LARGEST_ID = 2**31 - 1
+
+
+def path_names_nothing(path: str) -> bool:
+    """Whether a path holds a control character, or a number no id can be (see the module docstring)."""
+    return bool(_CONTROL_IN_PATH.search(path)) or any(
+        _beyond_ids(segment) for segment in path.split("/") if _DIGIT.search(segment))
+
+
+def _beyond_ids(segment: str) -> bool:
+    try:
+        return abs(int(segment)) > LARGEST_ID  # int as Litestar reads an ``{id:int}`` segment
+    except ValueError:  # not a number, or longer than int reads (Litestar's 404 then)
+        return False
 
 
 def query_refusal(query: bytes) -> str | None:

@@ -128,8 +128,11 @@ def website(value: str) -> str:
         return ""
     if "://" not in cleaned:
         cleaned = "https://" + cleaned
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in cleaned:
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # a lone "[" or "]" in the host reads as a broken IPv6 address
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in cleaned:
         raise InvalidValue("L'adresse du site web n'est pas valide.")
     if len(cleaned) > 300:
         raise InvalidValue("L'adresse du site web est trop longue.")

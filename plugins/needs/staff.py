@@ -15,6 +15,7 @@ from directory.plugin_api import STAFF, catalogue
 from plugins.needs import learning
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+LARGEST_ID = 2**31 - 1  # ids are PostgreSQL integers
 DONE = {"ajoutee": "Formulation ajoutée : chaque serveur la comprend d'ici quelques secondes.",
         "retiree": "Formulation retirée du lexique.", "ecartee": "Recherche écartée."}
 
@@ -39,6 +40,8 @@ class StaffNeedsController(Controller):
     @post("/formulations", status_code=303)
     async def add(self, request: Request, data: Annotated[PhrasingForm, Form]) -> Template | Redirect:
         unheard = int(data.unheard) if data.unheard.isascii() and data.unheard.isdigit() else None
+        if unheard is not None and unheard > LARGEST_ID:  # names no search, and no driver takes it
+            unheard = None
         try:
             await learning.add_phrasing(data.service, data.text, data.weak == "oui", request.state.account["id"],
                                         unheard)

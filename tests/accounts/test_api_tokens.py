@@ -69,6 +69,19 @@ async def test_a_line_separator_in_a_name_is_a_problem_naming_the_field(site, tw
     assert await PendingChange.count() == 0
 
 
+@pytest.mark.parametrize("website", ["agence[.fr", "https://[agence.fr", "http://]agence.fr"])
+async def test_a_web_address_that_cannot_be_parsed_is_a_problem_naming_the_field(site, two, website):
+    a, _ = two
+    await sign_in(site, "a@alpha.fr")
+    token = await _new_token(site)
+    before = await Provider.select().where(Provider.slug == a).first()
+    refused = await site.patch(f"/api/providers/{a}", headers=_bearer(token), json={"website": website})
+    assert refused.status_code == 400, refused.text
+    assert {item["name"]: item["message"] for item in refused.json()["invalid-params"]} == {
+        "website": "L'adresse du site web n'est pas valide."}
+    assert await Provider.select().where(Provider.slug == a).first() == before
+
+
 @pytest.mark.parametrize("field, value", [
     ("state", "published"), ("slug", "autre"), ("owner", 1), ("members", ["x@y.fr"]), ("badges", ["certifie"]),
     ("logo_url", "https://ailleurs.example/logo.png"), ("latitude", 0.0), ("kind", "reseller"),

@@ -2,6 +2,9 @@ import re
 
 import pytest
 
+from directory.accounts import api_tokens
+from directory.testing import add_account
+
 
 async def test_list_returns_published_providers_with_total(client, network):
     response = await client.get("/api/providers")
@@ -113,6 +116,20 @@ async def test_the_profile_edit_body_is_documented_as_refusing_unknown_fields(cl
     body = schema["paths"]["/api/providers/{slug}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
     component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
     assert component["additionalProperties"] is False and "description" in component["properties"]
+
+
+async def test_the_profile_edit_documents_the_length_of_each_list_item_it_enforces(client, network):
+    schema = (await client.get("/schema/openapi.json")).json()
+    fields = schema["components"]["schemas"]["ProfileEdit"]["properties"]
+    lists = {name: option["items"] for name, field in fields.items() for option in field.get("oneOf", [])
+             if option["type"] == "array"}
+    assert set(lists) == {"service_departements", "services", "sectors", "languages"}
+    account = await add_account("bornes@pixel-gironde.fr", provider=network[0])
+    bearer = {"authorization": f"Bearer {await api_tokens.create(account, 'bornes')}"}
+    for name, items in lists.items():
+        refused = await client.patch(f"/api/providers/{network[0]}", headers=bearer,
+                                     json={name: ["x" * (items["maxLength"] + 1)]})
+        assert refused.status_code == 400 and f"length <= {items['maxLength']}" in refused.text, name
 
 
 async def test_options_names_every_method_the_document_gives_a_path(client, network):

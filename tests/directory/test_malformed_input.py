@@ -146,6 +146,29 @@ async def test_a_nul_in_a_staff_search_is_a_400(site, owner):
     assert (await site.get("/equipe/prestataires?q=Alpha")).status_code == 200
 
 
+# Ids are PostgreSQL integers: 2**31 is past every one; SQLite's drivers stop at 2**63.
+PAST_ANY_ID = [str(2**31), str(2**63), "9" * 30]
+NUMBERED = {"equipe@example.fr": ["/equipe/besoins/formulations/{n}/retirer", "/equipe/signalements/{n}/traite",
+                                  "/equipe/demandes/{n}", "/equipe/badges/attributions/{n}/revoquer"],
+            "a@alpha.fr": ["/compte/jetons/{n}/revoquer", "/compte/demandes/{n}"]}
+
+
+@pytest.mark.parametrize("number", PAST_ANY_ID)
+async def test_a_number_past_any_id_in_a_path_names_no_page(site, owner, number):
+    for email, paths in NUMBERED.items():
+        site.cookies.clear()
+        await sign_in(site, email)
+        token = await csrf_token(site, "/compte")
+        for path in paths:
+            response = await site.post(path.format(n=number), data={"_csrf_token": token},
+                                       headers={"accept": "text/html"})
+            assert response.status_code == 404, (path, response.text[:300])
+            assert "Cette adresse ne correspond à aucune page." in response.text
+        shown = await site.get(paths[-1].format(n=number))
+        assert shown.status_code == 404 and shown.json()["status"] == 404
+    assert (await site.post(f"/compte/jetons/{2**31 - 1}/revoquer", data={"_csrf_token": token})).status_code != 500
+
+
 FORMS = {
     "/compte/connexion": {"email": "a@alpha.fr\x00", "password": STRONG},
     "/compte/mot-de-passe-oublie": {"email": "a\x00@alpha.fr"},

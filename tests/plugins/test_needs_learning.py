@@ -94,6 +94,19 @@ async def test_a_phrasing_staff_cannot_add_is_said_in_french_and_changes_nothing
     assert await NeedPhrasing.count() == 0
 
 
+@pytest.mark.parametrize("unheard", [str(2**31), "9" * 40])
+async def test_a_phrasing_answering_a_search_past_any_id_is_added_and_answers_none(staff_site, unheard):
+    client = staff_site
+    await client.get("/recherche", params={"q": "gâteaux de mariage"})
+    await client.app.state[UNHEARD].flush()
+    await sign_in(client, STAFF)
+    answer = await client.post("/equipe/besoins/formulations", data={
+        "service": "e-commerce", "text": "gâteaux de mariage", "unheard": unheard,
+        "_csrf_token": await csrf_token(client, "/equipe/besoins")})
+    assert answer.status_code == 303 and answer.headers["location"] == "/equipe/besoins?fait=ajoutee"
+    assert await NeedPhrasing.count() == 1 and len(await learning.unheard()) == 1
+
+
 async def test_only_staff_reach_the_page_and_its_actions(staff_site):
     client = staff_site
     assert (await client.get("/equipe/besoins")).status_code in (302, 303, 401, 403)
