@@ -84,7 +84,9 @@ async def test_members_cannot_register_advisors_and_mistakes_are_explained(clien
 
 
 def test_the_command_registers_an_advisor(settings):
-    environment = {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_MAIL_DIR": settings.mail_dir}
+    # The welcome mail holds a link: a command, unlike ``serve``, must be told the site's address.
+    environment = {**os.environ, "DATABASE_URL": settings.database_url, "CHANNEL_EXPERT_MAIL_DIR": settings.mail_dir,
+                   "CHANNEL_EXPERT_PUBLIC_URL": settings.public_url}
     command = [sys.executable, "-c", "from directory.cli import main; main()", "ambassadeurs"]
     added = subprocess.run([*command, "add", "jean@banque.fr", "--name", "Jean Petit", "--organisation",
                             "Banque Populaire", "--kind", "banque", "--region", "Bretagne"],
