@@ -56,7 +56,7 @@ async def top_services(index, lexicon: Lexicon | None, gazetteer: Gazetteer, tex
         point = GeoPoint(resolution.lat, resolution.lon)
         departement = resolution.places[0].departement if resolution.places else None
     planned = plan(parameters, point, departement, need=need)
-    result, remote = await _main_and_remote(index, planned, bool(need.services and need.text))
+    result, remote = await _main_and_remote(index, planned, need.words_first)
     hits = list(result.hits) + (list(remote.hits) if remote else [])
     return [hit.document["services"] for hit in hits[:TOP]]
 

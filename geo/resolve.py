@@ -1,8 +1,9 @@
 """Turn what a person typed for "where" into places, a point, or suggestions.
 
 Accepts a postal code ("33000"), an INSEE code ("2A004"), a name ("st etienne",
-"Paris 15"), both ("33000 Bordeaux"), or coordinates ("44.84,-0.58"). Never raises on bad
-input: an unknown place comes back with no match and suggestions.
+"Paris 15"), both ("33000 Bordeaux"), a place's label, its name and département
+("Saint-Denis (93)"), or coordinates ("44.84,-0.58"). Never raises on bad input: an unknown
+place comes back with no match and suggestions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ _POSTAL_CODE = re.compile(r"\b(\d{5})\b")
 # The shortest start of a name taken as that place ("bor" is Bordeaux; "b" is a suggestion list).
 MIN_PREFIX = 3
 _INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$", re.IGNORECASE)
+# A label as places show it: "Lorient (56)", "Saint-Denis (974)", "Ajaccio (2A)".
+_LABEL = re.compile(r"^(.*\S)\s*\((\d{2,3}|2[AB])\)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,14 @@ def resolve(gazetteer: Gazetteer, text: str, suggestions: int = 5) -> Resolution
         place = gazetteer.commune(query)
         if place:
             return _with_point(query, "insee_code", (place,), ambiguous=False)
+
+    label = _LABEL.match(query)
+    if label:
+        departement = label[2].upper()
+        named = tuple(p for p in gazetteer.named(label[1]) if p.departement == departement)
+        if named:
+            return _with_point(query, "name", named, ambiguous=len(named) > 1)
+        query = label[1]  # no such place in that département: the name alone, as if typed so
 
     key = normalize(query)
     if not any(char.isalpha() for char in key):

@@ -175,8 +175,9 @@ async def search_page(request: Request) -> Template:
 
 
 def near_text(place: PlaceSummary) -> str:
-    """What the place field holds for ``place``: "56100 Lorient" names one commune, homonyms aside."""
-    return f"{place.postal_codes[0]} {place.name}" if place.postal_codes else place.name
+    """What the place field holds for ``place``: its label, "Lorient (56)", which names one commune
+    among homonyms and which the search reads back (``geo.resolve``)."""
+    return place.label
 
 
 def _ask_link(request: Request, parameters: SearchParameters, response: SearchResponse | None) -> str | None:

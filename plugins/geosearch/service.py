@@ -51,6 +51,18 @@ class Need(NamedTuple):
     text: str = ""
     shown: tuple[UnderstoodService, ...] = ()
 
+    @property
+    def words_first(self) -> bool:
+        """Whether the words only rank the providers of the services, so that two queries are needed
+        (those matching the words, then everyone). Not when every word is in the services' own
+        labels: every provider of a service matches its label, so one query gives the same page."""
+        return bool(self.services and self.text) and not set(tokens(self.text)) <= _label_words(self.services)
+
+
+@lru_cache(maxsize=1024)
+def _label_words(services: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(word for slug in services for word in tokens(f"{catalogue.SERVICE_LABELS[slug]} {slug}"))
+
 
 def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app
     """What a plugin understands of ``text`` (the ``understand_need`` hook), or None; a failing plugin is skipped."""
@@ -230,7 +242,7 @@ async def run_search(index: SearchIndex, parameters: SearchParameters,
     need = need_of(parameters, understanding)
     planned = plan(parameters, near.point if near else None,
                    resolved.place.departement if resolved and resolved.place else None, index.facets, need)
-    result, remote = await _main_and_remote(index, planned, bool(need.services and need.text))
+    result, remote = await _main_and_remote(index, planned, need.words_first)
     nobody = not result.total and not (remote and remote.total)
     nearest = await index.backend.search(planned.nearest) if planned.nearest is not None and nobody else None
     wanted = wanted_services(need.text, tuple(sorted({*parameters.services, *need.services})))

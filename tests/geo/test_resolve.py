@@ -38,6 +38,21 @@ def test_homonyms_are_ambiguous(gazetteer):
     assert found.ambiguous and len(found.places) == 5
 
 
+@pytest.mark.parametrize("label, commune, departement", [
+    ("Lorient (56)", "Lorient", "56"), ("Saint-Denis (93)", "Saint-Denis", "93"),
+    ("Saint-Denis (974)", "Saint-Denis", "974"), ("Ajaccio (2a)", "Ajaccio", "2A"),
+])
+def test_a_label_as_places_show_it_names_that_commune(gazetteer, label, commune, departement):
+    found = resolve(gazetteer, label)
+    assert found.found and not found.ambiguous
+    assert (found.places[0].name, found.places[0].departement) == (commune, departement)
+
+
+def test_a_label_with_another_departement_falls_back_to_the_name(gazetteer):
+    found = resolve(gazetteer, "Lorient (13)")
+    assert found.found and found.places[0].name == "Lorient"
+
+
 def test_an_insee_code_resolves(gazetteer):
     assert resolve(gazetteer, "2B033").places[0].name == "Bastia"
 

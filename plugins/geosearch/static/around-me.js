@@ -1,6 +1,6 @@
 // "Autour de moi": the browser's position becomes the place searched around ("lat,lon"),
 // which the server names ("près de Quimper (29)"). Without JavaScript the button stays hidden.
-// Once the results are there, the field shows the commune found ("29000 Quimper") instead of
+// Once the results are there, the field shows the commune found ("Quimper (29)") instead of
 // the coordinates; the address keeps them, so a reload or a shared link searches the same point.
 (() => {
   "use strict";
