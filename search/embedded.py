@@ -31,7 +31,7 @@ from search.memory_index import (
     build_index, value_key,
 )
 from search.model import MATCHING_STRATEGIES, Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
-from search.text import tokens, typo_budget
+from search.text import content_words, typo_budget
 
 PROXIMITY_LIMIT = 20
 PROXIMITY_CACHE = 10_000  # query word sequences
@@ -48,7 +48,7 @@ _CHORD_SCALE = 2.0 * (EARTH_RADIUS_KM * 100) ** 2
 @lru_cache(maxsize=4096)
 def query_words(text: str, stop_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The words searched for, without stop words (folding costs more than the rest of a small query)."""
-    return tuple([word for word in tokens(text) if word not in stop_words][:MAX_WORDS])
+    return tuple(content_words(text, stop_words)[:MAX_WORDS])
 
 
 class EmbeddedBackend(SearchBackend):

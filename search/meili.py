@@ -19,7 +19,7 @@ from meilisearch.errors import MeilisearchError
 from search.backend import SearchBackend
 from search.filters import REACH_FIELD, And, Eq, Filter, In, Not, Or, Reaches, fields
 from search.model import Hit, IndexSettings, SearchError, SearchQuery, SearchResult, field_sort
-from search.text import tokens
+from search.text import content_words
 
 BATCH = 1000
 TASK_TIMEOUT_MS = 60_000
@@ -118,11 +118,9 @@ def search_parameters(query: SearchQuery, reaches: Sequence[float] = ()) -> dict
     return params
 
 
-def query_words(query: SearchQuery, stop_words: frozenset[str]) -> list[str]:
+def counted_words(query: SearchQuery, stop_words: frozenset[str]) -> list[str]:
     """The words of a "frequency" query whose document counts decide which to keep (none for other queries)."""
-    if query.matching != "frequency":
-        return []
-    words = [word for word in tokens(query.text) if word not in stop_words]
+    words = content_words(query.text, stop_words) if query.matching == "frequency" else []
     return words if len(words) > 1 else []
 
 
@@ -250,7 +248,7 @@ class MeilisearchBackend(SearchBackend):
         """``queries`` without the words that match no document (one request counts every word), or None
         for a query whose words all match nothing."""
         stop_words = self._settings.stop_words if self._settings else frozenset()
-        words = [query_words(query, stop_words) for query in queries]
+        words = [counted_words(query, stop_words) for query in queries]
         distinct = sorted({word for listed in words for word in listed})
         if not distinct:
             return list(queries)

@@ -24,6 +24,11 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def content_words(text: str, stop_words: frozenset[str]) -> list[str]:
+    """The words of ``text``, folded, without ``stop_words``: what a query searches for."""
+    return [word for word in tokens(text) if word not in stop_words]
+
+
 def typo_budget(word: str) -> int:
     """Typos allowed in a query word, by Meilisearch's default rule: 1 from 5 letters, 2 from 9."""
     return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0

@@ -5,7 +5,7 @@ from search.meili import (
     filter_expression, multi_search_queries, parse_result, reach_values, search_parameters, settings_payload,
     without_unmatched,
 )
-from search.meili import query_words as meili_query_words
+from search.meili import counted_words
 
 
 def test_filters_use_meilisearch_syntax_with_escaped_values():
@@ -121,11 +121,11 @@ def test_stop_words_and_the_matching_strategy_are_sent():
 
 def test_words_that_match_no_document_are_left_out_before_meilisearch_drops_the_frequent_ones():
     query = SearchQuery(text="je veux vendre mes gateaux", matching="frequency")
-    words = meili_query_words(query, frozenset({"je", "mes"}))
+    words = counted_words(query, frozenset({"je", "mes"}))
     assert words == ["veux", "vendre", "gateaux"]
     assert without_unmatched(query, words, [0, 12, 0]).text == "vendre"
     assert without_unmatched(query, words, [0, 0, 0]) is None  # nothing matches: nothing is asked
     assert without_unmatched(query, words, [3, 12, 1]) is query
     # Other strategies and one-word texts ask for no count.
-    assert meili_query_words(SearchQuery(text="vendre gateaux"), frozenset()) == []
-    assert meili_query_words(SearchQuery(text="gateaux", matching="frequency"), frozenset()) == []
+    assert counted_words(SearchQuery(text="vendre gateaux"), frozenset()) == []
+    assert counted_words(SearchQuery(text="gateaux", matching="frequency"), frozenset()) == []
