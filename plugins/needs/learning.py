@@ -19,7 +19,7 @@ from directory.plugin_api import catalogue, clock, events, write_transaction
 from search.text import fold
 
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
-from plugins.needs.understanding import Lexicon, LexiconError, content_stems
+from plugins.needs.understanding import Lexicon, content_stems
 
 LEXICON_EVENT = "needs.lexicon"
 FOLLOW_EVERY_S = 1.0
@@ -120,11 +120,8 @@ async def add_phrasing(service: str, text: str, weak: bool, account_id: int, unh
         raise PhrasingError("Cette formulation n'a que des mots vides (« je », « mon », « pour »…) : ajoutez ce "
                             "qui dit le besoin.")
     current = await load_lexicon()
-    try:  # the lexicon must still hold together with it
-        Lexicon.shipped([s.slug for s in catalogue.SERVICES], {service: [text]} if not weak else None,
-                        {service: [text]} if weak else None)
-    except LexiconError:
-        raise PhrasingError("Un mot de cette formulation est ignoré comme mot de remplissage : reformulez.") from None
+    if set(content_stems(text)) & current.filler:  # the lexicon would refuse it (see ``Lexicon.build``)
+        raise PhrasingError("Un mot de cette formulation est ignoré comme mot de remplissage : reformulez.")
     if any(p.text == text and service in p.services for p in current.phrasings):
         raise PhrasingError("Cette formulation désigne déjà ce service.")
     async with write_transaction(NeedPhrasing._meta.db):

@@ -87,6 +87,7 @@ async def test_a_phrasing_staff_cannot_add_is_said_in_french_and_changes_nothing
         ({"service": "e-commerce", "text": "x" * 101}, "de 2 à 100 caractères"),
         ({"service": "e-commerce", "text": "ligne\u2028coupée"}, "de 2 à 100 caractères"),
         ({"service": "e-commerce", "text": "vendre en ligne"}, "désigne déjà ce service"),
+        ({"service": "logiciels-gestion-caisse", "text": "besoin de caisse"}, "mot de remplissage"),
     ):
         answer = await client.post("/equipe/besoins/formulations", data={**data, "_csrf_token": token})
         assert answer.status_code == 400 and message in answer.text.replace("&#39;", "'"), data
