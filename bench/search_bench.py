@@ -1,4 +1,4 @@
-"""Search figures: the embedded engine in process, then /api/search over HTTP against a bare endpoint.
+"""Search figures: the embedded engine in process, then /api/search over HTTP against a bare app.
 
 Run: ``.venv/bin/python bench/search_bench.py`` (add ``--sizes 3000`` for a quick run,
 ``--no-http`` to skip the HTTP part, which needs ``wrk`` from Debian).
@@ -6,10 +6,14 @@ The searches mix what people ask (see ``typical_searches``), planned as the sear
 them ("who serves me" takes two engine queries: those who come, and those who work remotely).
 With ``--badge-filter``, one provider in ten holds a badge and every other search over HTTP
 filters on it (``filter=badges:…``), as TPEs who want a certified provider do.
-Targets: in process, p99 < 5 ms at 3,000 providers and < 50 ms at 100,000; over HTTP (server
-on core 0, wrk on core 1, 8 connections), /api/search at least 1/3 of a bare Litestar JSON
-endpoint's requests per second at 3,000 (p99 < 10 ms) and 1/10 at 100,000. The HTTP figures
-alternate short bare and search runs and print the median ratio with the spread of the runs.
+Over HTTP, the directory runs as ``channel-expert serve`` does, and the yardstick is a plain
+Litestar app in a process of its own (``bare_app.py``), so the ratio includes everything the
+directory adds to a request. ``--checkout DIR`` serves another checkout of the directory with the
+same searches, for before/after figures.
+Targets: in process, p99 < 5 ms at 3,000 providers and < 50 ms at 100,000; over HTTP (servers
+on core 0, wrk on core 1, 8 connections), /api/search at least 1/3 of the bare app's requests per
+second at 3,000 (p99 < 10 ms) and 1/10 at 100,000. The HTTP figures alternate short bare and
+search runs and print the median ratio with the spread of the runs.
 """
 
 from __future__ import annotations
@@ -185,26 +189,37 @@ def wrk(url_or_script: tuple[str, str | None], seconds: int) -> tuple[float, flo
 BADGE_FILTER = urlencode([("filter", "badges:Channel Expert certifié")])
 
 
-def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, badge_filter: bool = False) -> None:
+def wait_until_up(url: str) -> None:
+    for _ in range(600):
+        if subprocess.run(["curl", "-sf", url], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{url} never answered")
+
+
+def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checkout: Path,
+              badge_filter: bool = False) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": database, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, str(Path(__file__).with_name("search_bench_data.py")), str(size),
-                    *(["--badges"] if badge_filter else [])], env=env, check=True, cwd=ROOT)
-    server = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(Path(__file__).with_name("search_bench_server.py"))],
-                              env=env, cwd=ROOT)
+    subprocess.run([sys.executable, str(checkout / "bench" / "search_bench_data.py"), str(size),
+                    *(["--badges"] if badge_filter else [])], env=env, check=True, cwd=checkout)
+    # The checkout's own package, not the one installed: ``python -c`` puts the working folder first.
+    serve = [sys.executable, "-c", "from directory.cli import main; main()", "serve", "--port", "8765"]
+    bare_app = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "8766"]
+    servers = [subprocess.Popen(["taskset", "-c", "0", *serve], env=env, cwd=checkout,
+                                stdout=subprocess.DEVNULL),
+               subprocess.Popen(["taskset", "-c", "0", *bare_app], cwd=ROOT)]
     try:
-        for _ in range(600):
-            if subprocess.run(["curl", "-sf", "http://127.0.0.1:8765/health"], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.5)
+        wait_until_up("http://127.0.0.1:8765/health")
+        wait_until_up("http://127.0.0.1:8766/")
         paths = workdir / "paths.txt"
         lines = [search_path(parameters) + (f"&{BADGE_FILTER}" if badge_filter and number % 2 else "")
                  for number, (parameters, _) in enumerate(typical_searches(gazetteer, QUERIES))]
         paths.write_text("\n".join(lines) + "\n")
         script = workdir / "paths.lua"
         script.write_text(WRK_SCRIPT % paths)
-        bare, search = ("http://127.0.0.1:8765/api/bench-bare", None), ("http://127.0.0.1:8765", str(script))
+        bare, search = ("http://127.0.0.1:8766/", None), ("http://127.0.0.1:8765", str(script))
         wrk(bare, 2)  # warm-up
         wrk(search, 2)
         # This machine's speed drifts by tens of percent within a minute: alternate short runs
@@ -213,15 +228,16 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, badge_
         ratios = sorted(bare_run[0] / search_run[0] for bare_run, search_run in runs)
         target = 3 if size <= 3000 else 10
         print(f"over HTTP, {size:>7} providers{' (half the searches filter on a badge)' if badge_filter else ''}, "
-              f"{rounds} alternating runs of {seconds} s: bare endpoint "
+              f"{rounds} alternating runs of {seconds} s: bare app "
               f"{statistics.median(b[0] for b, _ in runs):,.0f} req/s (p99 {statistics.median(b[1] for b, _ in runs):.1f} ms); "
               f"/api/search {statistics.median(s[0] for _, s in runs):,.0f} req/s "
               f"(p99 {statistics.median(s[1] for _, s in runs):.1f} ms, worst {max(s[1] for _, s in runs):.1f} ms); "
               f"ratio 1/{statistics.median(ratios):.2f} (runs from 1/{ratios[0]:.2f} to 1/{ratios[-1]:.2f}; "
               f"target better than 1/{target})")
     finally:
-        server.terminate()
-        server.wait()
+        for server in servers:
+            server.terminate()
+            server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -232,6 +248,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=10, help="alternating bare/search runs per size")
     parser.add_argument("--badge-filter", action="store_true", help="half the HTTP searches filter on a badge")
+    parser.add_argument("--checkout", type=Path, default=ROOT,
+                        help="the directory's checkout to serve over HTTP")
     arguments = parser.parse_args()
     gazetteer = Gazetteer.default()
     sizes = [int(size) for size in arguments.sizes.split(",")]
@@ -239,7 +257,8 @@ def main() -> None:
         asyncio.run(in_process(size, gazetteer))
     if not arguments.no_http:
         for size in sizes:
-            over_http(size, gazetteer, arguments.seconds, arguments.rounds, arguments.badge_filter)
+            over_http(size, gazetteer, arguments.seconds, arguments.rounds, arguments.checkout.resolve(),
+                      arguments.badge_filter)
 
 
 if __name__ == "__main__":

@@ -88,9 +88,12 @@ class _IsolatedCall:
 
     def __init__(self, impl: Any, kwargs: dict[str, Any]) -> None:
         self.impl, self.kwargs = impl, kwargs
-        self.staged = {name: value.copy() if isinstance(value, dict) else value for name, value in kwargs.items()}
         self.registered: list[tuple[tuple, dict]] = []
-        if "register" in kwargs:
+        self.copied = [name for name in impl.argnames if isinstance(kwargs[name], dict)]
+        self.staged = kwargs  # arguments it cannot change are passed as they are (a search's hooks have none)
+        if self.copied or "register" in impl.argnames:
+            self.staged = {**kwargs, **{name: kwargs[name].copy() for name in self.copied}}
+        if "register" in impl.argnames:
             self.staged["register"] = lambda *args, **options: self.registered.append((args, options))
 
     @property
@@ -98,10 +101,9 @@ class _IsolatedCall:
         return [self.staged[arg] for arg in self.impl.argnames]
 
     def keep(self) -> None:
-        for name, value in self.kwargs.items():
-            if isinstance(value, dict) and name in self.impl.argnames:
-                value.clear()
-                value.update(self.staged[name])
+        for name in self.copied:
+            self.kwargs[name].clear()
+            self.kwargs[name].update(self.staged[name])
         for args, options in self.registered:
             self.kwargs["register"](*args, **options)
 

@@ -209,11 +209,14 @@ class _Search:
         """Which of ``slots`` pass the filter, as booleans."""
         return self._mask(node)[slots]
 
-    def _mask(self, node: Filter) -> np.ndarray:
-        """Which slots pass ``node``, over the whole index; cached per node until the index changes.
+    def _mask(self, node: Filter, whole: bool = True) -> np.ndarray:
+        """Which slots pass ``node``, over the whole index; cached until the index changes.
 
-        Searches repeat their filters (the same choices, the same place's service area), so
-        a combination is computed once, not once per search.
+        Searches repeat their filters (the same choices, the same place's service area), so a
+        query's whole filter and its leaves (values, reaches) are computed once, not once per
+        search. The combinations in between are not kept (``whole=False``): combining cached
+        masks costs a few microseconds, and keeping every one of them filled the cache so fast
+        that it was emptied before searches came back to it.
         """
         if isinstance(node, (Eq, In)):
             return self._value_mask(node)
@@ -222,11 +225,12 @@ class _Search:
         found = self.index.filter_cache.get(node)
         if found is None:
             if isinstance(node, Not):
-                found = ~self._mask(node.item)
+                found = ~self._mask(node.item, whole=False)
             else:
-                masks = [self._mask(item) for item in node.items]  # type: ignore[attr-defined]
+                masks = [self._mask(item, whole=False) for item in node.items]  # type: ignore[attr-defined]
                 found = np.logical_and.reduce(masks) if isinstance(node, And) else np.logical_or.reduce(masks)
-            found = self.index.filter_cache.remember(node, found)
+            if whole:
+                found = self.index.filter_cache.remember(node, found)
         return found
 
     def _value_mask(self, node: Eq | In) -> np.ndarray:
@@ -261,15 +265,16 @@ class _Search:
                 mask[np.frombuffer(by_value[key], dtype=np.int32)] = True
         return mask
 
-    def _geo(self) -> tuple[np.ndarray, np.ndarray]:
-        """The slots in the circle and the cosine of their distance (larger is nearer).
+    def _geo(self, radius: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The slots in the circle (the query's radius unless told) and the cosine of their
+        distance (larger is nearer).
 
         Cached per circle until the index changes: searches around a place come in runs, one
         per keystroke, and people search around a limited number of places.
         """
-        near, radius = self.query.near, self.query.radius_km
+        near, radius = self.query.near, self.query.radius_km if radius is None else radius
         key = (near.lat, near.lon, radius)
-        return self.index.circle_cache.get(key) or self.index.circle_cache.remember(key, self._circle())
+        return self.index.circle_cache.get(key) or self.index.circle_cache.remember(key, self._circle(radius))
 
     def _nearest_only(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The filtered documents in the smallest circle that holds the page, or None to look everywhere.
@@ -284,16 +289,15 @@ class _Search:
             return None
         passing, wanted = self._mask(query.filter), query.offset + query.limit
         for radius in NEAREST_RADII_KM:
-            slots, closeness = self._circle(radius)
+            slots, closeness = self._geo(radius)
             keep = passing[slots].nonzero()[0]
             if len(keep) >= wanted:
                 return slots[keep], closeness[keep]
         return None
 
-    def _circle(self, radius: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _circle(self, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """The latitude band that holds the circle (two binary searches), then one product with the point."""
         table, near = self.index.geo, self.query.near
-        radius = self.query.radius_km if radius is None else radius
         point = _unit_vector(near.lat, near.lon)
         angle = radius / EARTH_RADIUS_KM
         band = math.degrees(angle) + 1e-9

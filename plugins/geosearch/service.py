@@ -56,12 +56,15 @@ class Need(NamedTuple):
         """Whether the words only rank the providers of the services, so that two queries are needed
         (those matching the words, then everyone). Not when every word is in the services' own
         labels: every provider of a service matches its label, so one query gives the same page."""
-        return bool(self.services and self.text) and not set(tokens(self.text)) <= _label_words(self.services)
+        return bool(self.services and self.text) and not _only_label_words(self.text, self.services)
 
 
-@lru_cache(maxsize=1024)
-def _label_words(services: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(word for slug in services for word in tokens(f"{catalogue.SERVICE_LABELS[slug]} {slug}"))
+@lru_cache(maxsize=4096)
+def _only_label_words(text: str, services: tuple[str, ...]) -> bool:
+    """Whether every word of ``text`` is in the labels (or slugs) of ``services``; remembered, as
+    people search with the same words."""
+    labels = {word for slug in services for word in tokens(f"{catalogue.SERVICE_LABELS[slug]} {slug}")}
+    return set(tokens(text)) <= labels
 
 
 def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app

@@ -16,7 +16,7 @@ from datetime import timedelta
 import msgspec
 
 from directory.plugin_api import catalogue, clock, events, write_transaction
-from search.text import fold
+from search.text import STOP_WORDS_FR, content_words, fold
 
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from plugins.needs.understanding import Lexicon, content_stems
@@ -42,7 +42,9 @@ def kept_text(text: str) -> str | None:
     """The text as staff will read it (folded, one space between words, 200 characters), or None if
     it holds nothing to learn or looks like personal data."""
     folded = _SPACES.sub(" ", fold(text)).strip()[:200]
-    return None if not folded or _PERSONAL.search(folded) or not content_stems(folded) else folded
+    if not folded or _PERSONAL.search(folded) or not content_words(folded, STOP_WORDS_FR):
+        return None
+    return folded
 
 
 class Unheard:

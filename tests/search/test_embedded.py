@@ -149,3 +149,18 @@ async def test_reaches_finds_exactly_the_documents_whose_own_radius_covers_the_p
         near_edge = {d["id"] for d in docs if abs(great_circle((lat, lon), (d["_geo"]["lat"], d["_geo"]["lng"])).km
                                                   - d["_reach_km"]) < 0.01}
         assert expected - near_edge <= set(found) <= expected | near_edge
+
+
+async def test_a_filter_keeps_its_whole_and_its_leaves_in_memory_not_the_combinations_between(engine):
+    """Searches around many places would otherwise fill the cache with combinations seen once,
+    and empty it before the next search came back to its own."""
+    await engine.upsert([document(i, PARIS.lat + i / 1000, PARIS.lon, services=["seo"] if i % 2 else ["web"])
+                         for i in range(20)])
+    chosen = Eq("kind", "web_agency") & Eq("services", "seo")
+    whole = chosen & (Eq("kind", "reseller") | Eq("services", "web"))
+    first = await engine.search(SearchQuery(filter=whole, near=PARIS, limit=50))
+    cached = engine.index.filter_cache
+    assert whole in cached and chosen not in cached and whole.items[1] not in cached
+    leaves = {("kind", "web_agency"), ("kind", "reseller"), ("services", "seo"), ("services", "web")}
+    assert leaves <= cached.keys()
+    assert await engine.search(SearchQuery(filter=whole, near=PARIS, limit=50)) == first
