@@ -28,7 +28,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``ProblemError`` and ``problem_responses``
   (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
   ``static_files_router`` (fingerprinted, long-cached static files); ``flash`` (a French
-  notice the next page shows once, after a form's redirect).
+  notice the next page shows once, after a form's redirect); ``route_path`` (the path of a route
+  another plugin may serve, or None when it does not run).
 """
 
 from directory import catalogue, events, tables, validation
@@ -50,6 +51,7 @@ from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
 from directory.request_checks import json_refusal
 from directory.routes.forms import client_key, over_limit
+from directory.route_names import route_path
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, NeedUnderstanding, Provider, SearchAnswered
 from directory.settings import Settings
@@ -60,6 +62,7 @@ __all__ = [
     "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal", "Kind", "mail", "NeedUnderstanding",
     "over_limit", "SearchAnswered", "paris_time", "prepare_database",
     "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
-    "public_url", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug", "Settings", "settings_of", "static_files_router",
+    "public_url", "route_path", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug",
+    "Settings", "settings_of", "static_files_router",
     "tables", "tell_provider", "validation", "write_transaction",
 ]

@@ -1,4 +1,4 @@
-"""``/api/search``, ``/api/places`` and the French search page ``/recherche``."""
+"""``/api/search``, ``/api/places`` (and what a place names) and the French search page ``/recherche``."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.exceptions import NoRouteMatchFoundException
 from litestar.params import KwargDefinition, QueryParameter
 from litestar.response import Template
 
-from directory.plugin_api import PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses
+from directory.plugin_api import (
+    PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses, route_path,
+)
 
-from plugins.geosearch.schemas import PlaceSummary, SearchResponse
+from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse
 from plugins.geosearch.service import (
-    SearchParameters, UnknownPlace, place_summary, run_search, tell_answered, understood,
+    SearchParameters, UnknownPlace, place_summary, resolve_near, run_search, tell_answered, understood,
 )
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
@@ -101,6 +102,20 @@ class SearchController(Controller):
     ) -> list[PlaceSummary]:
         return [place_summary(p) for p in request.app.state.search.gazetteer.search(q, limit)]
 
+    @get("/places/resolved", name="place-resolved", summary="Ce que désigne un lieu",
+         description="Le lieu qu'une recherche retiendrait pour « near » (code postal, commune, "
+                     "« lat,lon » : la commune la plus proche), avec les autres lieux possibles ; 400 et des "
+                     "suggestions s'il n'en désigne aucun. Les formulaires y lisent le nom à afficher après "
+                     "« Autour de moi ».",
+         responses=problem_responses(400))
+    async def resolved_place(
+        self,
+        request: Request,
+        near: Annotated[str, QueryParameter(description="Code postal, commune ou « lat,lon »", min_length=1,
+                                            max_length=200)],
+    ) -> ResolvedPlace:
+        return resolve_near(request.app.state.search.gazetteer, near).resolved
+
 
 def _number(text: str, low: int, high: int) -> int | None:
     """A whole number typed in ASCII digits within [low, high], else None ("²" and 5,000 digits included)."""
@@ -182,9 +197,8 @@ def near_text(place: PlaceSummary) -> str:
 
 def _ask_link(request: Request, parameters: SearchParameters, response: SearchResponse | None) -> str | None:
     """The request form ("Demander un devis") with this search's place, need and words, if a plugin serves it."""
-    try:
-        form = request.app.route_reverse("lead-form")
-    except NoRouteMatchFoundException:
+    form = route_path(request, "lead-form")
+    if form is None:
         return None
     services = [need.slug for need in response.understood] if response else []
     pairs = [("services", slug) for slug in dict.fromkeys([*parameters.services, *services])]

@@ -15,7 +15,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, over_limit, provider_for, tables,
+    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, over_limit, provider_for, route_path, tables,
 )
 from geo import Gazetteer
 from plugins.leads import form_context, forms, service
@@ -46,7 +46,8 @@ def _form_page(request: Request, values: dict[str, Any], first: form_context.Fir
         "first_choice": first, "ticked": ticked, "missing": missing,
         "offers_none": bool(missing) and len(missing) == len(ticked),
         "confirmed": bool(missing) and _confirmed(values, missing), "ticked_from": ticked_from,
-        "to_confirm": to_confirm, "offers_at_once": service.lead_settings().offers_at_once, "limits": forms.LIMITS})
+        "to_confirm": to_confirm, "offers_at_once": service.lead_settings().offers_at_once,
+        "limits": forms.LIMITS, "place_names": route_path(request, "place-resolved")})
 
 
 def _confirmed(values: dict[str, Any], missing: tuple[str, ...]) -> bool:

@@ -13,10 +13,9 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NoRouteMatchFoundException
 from litestar.response import Redirect, Template
 
-from directory.plugin_api import PUBLIC, catalogue
+from directory.plugin_api import PUBLIC, catalogue, route_path
 from geo import Gazetteer, Resolution, resolve
 
 from plugins.needs import nearby
@@ -96,17 +95,9 @@ def _place(gazetteer: Gazetteer, text: str) -> tuple[Resolution | None, str]:
     return found, ""
 
 
-def _route(request: Request, name: str) -> str | None:
-    """The path of a route another plugin may serve, or None when it is not running."""
-    try:
-        return request.app.route_reverse(name)
-    except NoRouteMatchFoundException:
-        return None
-
-
 def _request_link(request: Request, diagnosis: Diagnosis, near: str) -> str | None:
     """The request form, prefilled with the priorities' services, the place and the priorities in words."""
-    form = _route(request, "lead-form")
+    form = route_path(request, "lead-form")
     if form is None or not diagnosis.priorities:
         return None
     needs = " ; ".join(score.theme.need for score in diagnosis.priorities)
@@ -117,7 +108,7 @@ def _request_link(request: Request, diagnosis: Diagnosis, near: str) -> str | No
 
 def _search_links(request: Request, diagnosis: Diagnosis, near: str) -> dict[str, str]:
     """Per service of the priorities, the search for its providers who come to the place."""
-    page = _route(request, "search-page")
+    page = route_path(request, "search-page")
     if page is None:
         return {}
     return {slug: f"{page}?{urlencode({'services': slug, 'near': near})}" for slug in diagnosis.services}

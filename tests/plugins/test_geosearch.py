@@ -111,6 +111,24 @@ async def test_places_autocomplete_puts_larger_places_first(client):
     assert places[0]["name"] == "Bordeaux" and places[0]["label"] == "Bordeaux (33)"
 
 
+async def test_what_a_place_names_is_the_commune_a_search_would_keep(client):
+    """The request form's "autour de moi" shows this name instead of the coordinates."""
+    position = (await client.get("/api/places/resolved", params={"near": "47.7483,-3.3700"})).json()
+    assert position["kind"] == "point" and position["place"]["label"] == "Lorient (56)"
+    by_code = (await client.get("/api/places/resolved", params={"near": "81000"})).json()
+    assert by_code["place"]["name"] == "Albi" and by_code["place"]["label"] == "Albi (81)"
+    # The label reads back as the same commune, so the field can be sent as it is.
+    again = (await client.get("/api/places/resolved", params={"near": "Lorient (56)"})).json()
+    assert again["place"]["insee_code"] == position["place"]["insee_code"]
+
+
+@pytest.mark.parametrize("near", ["", "zzqx", "330", "a" * 201])
+async def test_a_text_that_names_no_place_is_a_400_with_suggestions_if_any(client, near):
+    response = await client.get("/api/places/resolved", params={"near": near})
+    assert response.status_code == 400
+    assert [p["name"] for p in response.json()["invalid-params"]] == ["near"]
+
+
 async def test_an_edit_is_searchable_within_a_second(bordeaux, client):
     row = provider_row(trade_name="Agence Pixel", siret=(await providers.export_records())[0].siret,
                        description="Désormais spécialiste des applications mobiles Colibri.")

@@ -9,6 +9,7 @@ import pytest
 
 from directory.app import create_app
 from directory.testing import STRONG
+from plugins.leads.tables import Lead
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
 from tests.plugins.test_leads_flow import network  # noqa: F401 - the fixture
 
@@ -20,6 +21,15 @@ async def server(settings, plugin_manager, network):  # noqa: F811
     app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
+
+
+async def send_as(tpe, name: str, address: str, manual_clock) -> None:  # noqa: ANN001 - a page, the clock
+    """Sign the form with a name and an address, agree, and send it a minute after it was shown."""
+    await tpe.get_by_label("Votre nom").fill(name)
+    await tpe.get_by_label("Adresse e-mail").fill(address)
+    await tpe.get_by_label(re.compile("J'accepte que ma demande soit transmise")).check()
+    manual_clock.advance(seconds=60)
+    await tpe.get_by_role("button", name="Envoyer ma demande").click()
 
 
 async def test_a_tpe_asks_a_provider_accepts_and_the_tpe_sees_who(server, context, manual_clock):
@@ -106,11 +116,7 @@ async def test_on_a_phone_services_ticked_from_the_description_are_shown_to_chec
     await tpe.goto(f"{server}/devis")
     await tpe.get_by_label("Code postal ou commune de votre entreprise").fill("29000")
     await tpe.get_by_label("Décrivez votre besoin").fill("Je veux vendre mes galettes sur internet.")
-    await tpe.get_by_label("Votre nom").fill("Anne Le Goff")
-    await tpe.get_by_label("Adresse e-mail").fill("anne@ty-anne.fr")
-    await tpe.get_by_label(re.compile("J'accepte que ma demande soit transmise")).check()
-    manual_clock.advance(seconds=60)
-    await tpe.get_by_role("button", name="Envoyer ma demande").click()
+    await send_as(tpe, "Anne Le Goff", "anne@ty-anne.fr", manual_clock)
     await tpe.get_by_text("Nous avons coché E-commerce d'après votre description").wait_for(timeout=5000)
     assert await tpe.get_by_label("E-commerce").is_checked()
     assert await tpe.evaluate("document.documentElement.scrollWidth") <= 390
@@ -119,3 +125,28 @@ async def test_on_a_phone_services_ticked_from_the_description_are_shown_to_chec
     await tpe.get_by_role("button", name="Envoyer ma demande").click()
     await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
     await phone.close()
+
+
+LORIENT = {"latitude": 47.7483, "longitude": -3.3700}
+
+
+async def test_around_me_on_the_form_writes_the_communes_name_which_the_tpe_can_read_and_send(
+        server, browser, manual_clock):
+    context = await browser.new_context(geolocation=LORIENT, permissions=["geolocation"], locale="fr-FR",
+                                        viewport={"width": 390, "height": 844})
+    tpe = await context.new_page()
+    await tpe.goto(f"{server}/devis")
+    await tpe.get_by_role("button", name="Autour de moi").click()
+    near = tpe.get_by_label("Code postal ou commune de votre entreprise")
+    await tpe.wait_for_function("() => document.getElementById('champ-near').value === 'Lorient (56)'")
+    assert "Lorient (56)" in await tpe.locator("#near-status").inner_text()
+    await near.scroll_into_view_if_needed()
+    await screenshot(tpe, "lead-form-around-me-phone")
+    await tpe.get_by_label("E-commerce").check()
+    await tpe.get_by_label("Décrivez votre besoin").fill("Une boutique en ligne pour vendre nos crêpes.")
+    await send_as(tpe, "Yann Le Bihan", "yann@crepes-lorient.fr", manual_clock)
+    await tpe.get_by_text("Votre demande est enregistrée").wait_for(timeout=5000)
+    assert await near.count() == 0
+    sent = await Lead.select(Lead.commune, Lead.postal_code).first()
+    assert sent == {"commune": "Lorient", "postal_code": "56100"}
+    await context.close()
