@@ -29,7 +29,7 @@ from directory.assets import static_files_router, url_maker
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges, EscapingFormatter
 from directory.http_options import allow_every_method
-from directory.platform.services import start_platform, use_database
+from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.redaction import Redaction
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     manager = plugin_manager or get_plugin_manager(settings)
     engine, _ = use_database(settings, manager)
     gazetteer = Gazetteer.default()
+    geocoder = geocoder_for(settings, gazetteer)
 
     handlers: list[Any] = [
         ProviderController,
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "plugin_manager": Provide(lambda: manager, use_cache=True, sync_to_thread=False),
             "gazetteer": Provide(lambda: gazetteer, use_cache=True, sync_to_thread=False),
+            "geocoder": Provide(lambda: geocoder, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={SignInRequired: sign_in_first, **EXCEPTION_HANDLERS},
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True, gzip_compress_level=6),

@@ -19,7 +19,7 @@ from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
 from directory.platform.commands import jobs_group, worker
-from directory.platform.services import plugin_migrations, prepare_database
+from directory.platform.services import geocoder_for, plugin_migrations, prepare_database
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
 from geo import Gazetteer, resolve
@@ -139,7 +139,7 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         text, note = exchange.decode(source.read())
         if note:
             click.echo(note, err=True)
-        rows, errors = exchange.read_csv(text, gazetteer, settings.geocoder(gazetteer))
+        rows, errors = exchange.read_csv(text, gazetteer, geocoder_for(settings, gazetteer))
     except exchange.FileError as error:
         raise Failure(str(error), EXIT_UNREADABLE) from None
 

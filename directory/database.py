@@ -1,4 +1,9 @@
-"""Database engines, schema upgrades and write transactions for SQLite and PostgreSQL."""
+"""Database engines, the registry of Piccolo apps, schema upgrades and write transactions for SQLite and PostgreSQL.
+
+Piccolo keeps a table's engine on its class: that is the one process-wide state the ORM
+imposes, and ``bind`` is the one place that sets it (with the engine ``piccolo_conf`` hands to
+Piccolo's own tools). Everything else an app holds lives on the app.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,11 @@ from pathlib import Path
 from typing import AsyncIterator, Iterable, Sequence
 
 import asyncpg
+from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
-DEFAULT_LOCK_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_VARIABLE = "CHANNEL_EXPERT_LOCK_TIMEOUT_S"
 # The drivers' loggers, kept at WARNING whatever the app's level: at DEBUG, aiosqlite logs every
 # statement with its parameters (password hashes, addresses, session ids, link hashes).
@@ -59,7 +64,7 @@ class DurableSQLiteEngine(SQLiteEngine):
         return ClosingSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
-def engine_for(database_url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Engine:
+def engine_for(database_url: str, lock_timeout_s: float) -> Engine:
     """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``).
 
     ``lock_timeout_s`` bounds every wait for another writer's lock; then the query fails
@@ -90,36 +95,45 @@ def failure_message(error: BaseException) -> str | None:
     return None
 
 
+# The core's Piccolo app and the plugins' that ``register_apps`` added: their tables and migrations.
+APP_REGISTRY = AppRegistry(apps=["directory.piccolo_app"])
+_bound: Engine | None = None  # the engine ``bind`` set last, for Piccolo's tools (see ``bound_engine``)
+
+
 def register_apps(modules: Iterable[str]) -> list[str]:
     """Add plugins' Piccolo apps (dotted paths of ``piccolo_app`` modules); returns their names."""
-    from directory import piccolo_conf
-
     names = []
     for module in modules:
         config = importlib.import_module(module).APP_CONFIG
         if config.app_name == "directory":
             raise ValueError(f"{module}: a plugin's Piccolo app cannot be named 'directory'")
-        if module not in piccolo_conf.APP_REGISTRY.apps:
-            piccolo_conf.APP_REGISTRY.apps.append(module)
-        piccolo_conf.APP_REGISTRY.app_configs[config.app_name] = config
+        if module not in APP_REGISTRY.apps:
+            APP_REGISTRY.apps.append(module)
+        APP_REGISTRY.app_configs[config.app_name] = config
         names.append(config.app_name)
     return names
 
 
 def bind(engine: Engine) -> None:
-    """Point every table of the core and of the registered plugin apps, and Piccolo's migration
-    runner, at ``engine``."""
-    from piccolo.apps.migrations.tables import Migration
+    """Point every table of the registered apps, and Piccolo's migration runner, at ``engine``.
 
-    from directory import piccolo_conf
+    The one function that sets Piccolo's process-wide engine (see the module's docstring).
+    """
+    from piccolo.apps.migrations.tables import Migration  # Piccolo's own tables load its migration code
 
+    global _bound  # noqa: PLW0603 - Piccolo's engine is process-wide (see the module's docstring)
     # Piccolo's migration runner finds its configuration through this variable only.
     os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
-    piccolo_conf.DB = engine
-    for config in piccolo_conf.APP_REGISTRY.app_configs.values():
+    _bound = engine
+    for config in APP_REGISTRY.app_configs.values():
         for table in config.table_classes:
             table._meta.db = engine
     Migration._meta.db = engine
+
+
+def bound_engine() -> Engine | None:
+    """The engine the tables were last bound to, or None before any ``bind``."""
+    return _bound
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -193,10 +207,8 @@ async def migration_state(app: str) -> tuple[int, int]:
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
-    from directory import piccolo_conf
-
     runner = BaseMigrationManager()
-    folder = piccolo_conf.APP_REGISTRY.app_configs[app].resolved_migrations_folder_path
+    folder = APP_REGISTRY.app_configs[app].resolved_migrations_folder_path
     known = set(runner.get_migration_ids(runner.get_migration_modules(folder)))
     ran = set(await Migration.get_migrations_which_ran(app_name=app)) if await Migration.table_exists() else set()
     return len(known & ran), len(known - ran)

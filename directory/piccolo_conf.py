@@ -1,20 +1,33 @@
-"""Piccolo's configuration module: the engine comes from ``DATABASE_URL``.
+"""Piccolo's configuration module, for Piccolo's own tools: its migration runner and its CLI.
 
-Piccolo's migration runner looks its engine and apps up here; ``directory.database.bind``
-replaces ``DB`` when the app is built with other settings (the test suite does). The apps are
-the core's and each enabled plugin's, so a plugin author runs
-``PICCOLO_CONF=directory.piccolo_conf piccolo migrations new <app> --auto`` as for the core.
+The directory binds its engine and registers the enabled plugins' Piccolo apps itself
+(``directory.database``, when an app or a command prepares its database); this module only
+hands them to Piccolo, and builds nothing while they exist. Run on its own, as a plugin author
+does with ``PICCOLO_CONF=directory.piccolo_conf piccolo migrations new <app> --auto``, it binds
+the database ``DATABASE_URL`` names, with the plugins the environment enables, on first use.
 """
 
-from piccolo.conf.apps import AppRegistry
+from __future__ import annotations
 
-from directory.database import register_apps
-from directory.platform.services import plugin_apps
-from directory.plugin_manager import get_plugin_manager
-from directory.settings import Settings
+from typing import Any
 
-_settings = Settings.from_env()
-DB = _settings.engine()
+from directory import database
 
-APP_REGISTRY = AppRegistry(apps=["directory.piccolo_app"])
-register_apps(module for modules in plugin_apps(get_plugin_manager(_settings)).values() for module in modules)
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - Piccolo reads DB and APP_REGISTRY from here
+    if name not in ("DB", "APP_REGISTRY"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if database.bound_engine() is None:
+        _bind_from_environment()
+    return database.bound_engine() if name == "DB" else database.APP_REGISTRY
+
+
+def _bind_from_environment() -> None:
+    """Bind the database and plugins the environment names, as ``channel-expert`` would."""
+    # Only Piccolo's own CLI gets here: nothing of the directory imports this module.
+    from directory.platform.services import use_database
+    from directory.plugin_manager import get_plugin_manager
+    from directory.settings import Settings
+
+    settings = Settings.from_env()
+    use_database(settings, get_plugin_manager(settings))

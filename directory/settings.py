@@ -12,15 +12,12 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from piccolo.engine.base import Engine
-
-from directory.database import DEFAULT_LOCK_TIMEOUT_S, engine_for
-from geo import Gazetteer, Geocoder, build_geocoder
 from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN
 
 PREFIX = "CHANNEL_EXPERT_"
 DEFAULT_DATABASE_URL = "sqlite:///var/channel-expert.sqlite3"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000  # where ``serve`` listens unless told otherwise
+DEFAULT_LOCK_TIMEOUT_S = 10.0
 
 
 class SettingsError(ValueError):
@@ -121,18 +118,6 @@ class Settings:
         """The origin the map's tiles come from ("" without tiles), which pages must allow images from."""
         parts = urlsplit(self.map_tiles_url)
         return f"{parts.scheme}://{parts.netloc}" if self.map_tiles_url else ""
-
-    def engine(self) -> Engine:
-        """The database engine these settings name, with their lock timeout."""
-        return engine_for(self.database_url, self.lock_timeout_s)
-
-    def geocoder(self, gazetteer: Gazetteer) -> Geocoder:
-        """The geocoder these settings describe: offline unless ``GEOCODERS`` names services."""
-        return build_geocoder(
-            gazetteer, self.geocoders, ban_domain=self.ban_domain, nominatim_domain=self.nominatim_domain,
-            nominatim_user_agent=self.nominatim_user_agent, cache_path=self.geocode_cache,
-            timeout=self.geocode_timeout_s,
-        )
 
     def __post_init__(self) -> None:
         scheme = self.database_url.split(":", 1)[0]

@@ -11,12 +11,13 @@ from piccolo.engine.base import Engine
 
 from directory import data_rights, providers
 from directory.accounts.guards import ACCOUNTS_STORE
-from directory.database import bind, migrate, migration_state, register_apps
+from directory.database import bind, engine_for, migrate, migration_state, register_apps
 from directory.platform import jobs, mail
 from directory.platform.store import DatabaseStore, shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 from directory.templating import template_loader
+from geo import Gazetteer, Geocoder, build_geocoder
 
 PURGE_STORE_TASK = "store.purge"
 
@@ -49,6 +50,18 @@ def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     return Platform(settings, tasks)
 
 
+def geocoder_for(settings: Settings, gazetteer: Gazetteer) -> Geocoder:
+    """The geocoder the settings describe: offline unless ``GEOCODERS`` names services.
+
+    Built once per app or command: with online services it holds its cache's connection.
+    """
+    return build_geocoder(
+        gazetteer, settings.geocoders, ban_domain=settings.ban_domain, nominatim_domain=settings.nominatim_domain,
+        nominatim_user_agent=settings.nominatim_user_agent, cache_path=settings.geocode_cache,
+        timeout=settings.geocode_timeout_s,
+    )
+
+
 def plugin_apps(manager: PluginManager) -> dict[str, list[str]]:
     """Each plugin's Piccolo app modules, from ``register_piccolo_apps``, in registration order."""
     apps: dict[str, list[str]] = {}
@@ -64,7 +77,7 @@ def use_database(settings: Settings, manager: PluginManager) -> tuple[Engine, li
     app is left out: its tables and data stay as they are.
     """
     names = register_apps(module for modules in plugin_apps(manager).values() for module in modules)
-    engine = settings.engine()
+    engine = engine_for(settings.database_url, settings.lock_timeout_s)
     bind(engine)
     return engine, ["directory", *names]
 

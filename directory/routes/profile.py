@@ -19,7 +19,7 @@ from directory.accounts.guards import ACCOUNT
 from directory.history import Actor
 from directory.records import RecordError, record_to_row
 from directory.routes.forms import over_limit
-from geo import Gazetteer
+from geo import Gazetteer, Geocoder
 
 INVITES_PER_PROVIDER = 20  # invitations a provider's members send per day
 DAY = timedelta(days=1)
@@ -92,23 +92,21 @@ class ProfileController(Controller):
 
     @post("/", status_code=200, request_max_body_size=LOGO_FORM_BYTES)
     async def edit(self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
-                   ) -> Template:
+                   geocoder: NamedDependency[Geocoder]) -> Template:
         """"apercu" shows the profile as it would be; "publier" saves it (and submits a draft for
         review), with the logo chosen in the same form, if any: a bad field or logo writes nothing."""
         provider = await members.provider_for(request.state.account, slug)
         form = await request.form()
         row = _typed(form) or {}
-        settings = request.app.state.settings
         try:
             if form.get("action", "") == "apercu":
                 _, record = await editing.current(slug)
-                checked = await editing.check(record, row, gazetteer, settings.geocoder(gazetteer))
+                checked = await editing.check(record, row, gazetteer, geocoder)
                 return await _edit_page(provider, gazetteer, row,
                                         preview=providers.preview(checked, gazetteer))
             chosen = await _chosen_logo(form)
             image = await logos.prepare(chosen) if chosen is not None else None
-            done = await editing.apply(slug, row, _actor(request), gazetteer, settings.geocoder(gazetteer),
-                                       submit=True)
+            done = await editing.apply(slug, row, _actor(request), gazetteer, geocoder, submit=True)
         except logos.LogoError as error:
             return await _edit_page(provider, gazetteer, row, errors={"logo": str(error)}, status_code=400)
         except RecordError as error:

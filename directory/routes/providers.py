@@ -16,7 +16,7 @@ from directory.history import Actor
 from directory.problems import ProblemError, problem_responses
 from directory.records import RecordError
 from directory.routes.me import BEARER
-from geo import Gazetteer
+from geo import Gazetteer, Geocoder
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG = re.compile(SLUG_PATTERN)
@@ -89,13 +89,12 @@ class ProviderController(Controller):
     )
     async def edit_provider(self, request: Request, slug: Slug,
                             data: Annotated[editing.ProfileEdit, schemas.CLOSED_BODY],
-                            gazetteer: NamedDependency[Gazetteer]) -> schemas.ProfileEdited:
+                            gazetteer: NamedDependency[Gazetteer],
+                            geocoder: NamedDependency[Geocoder]) -> schemas.ProfileEdited:
         account = request.state.account
         provider = await members.provider_for(account, slug)
-        settings = request.app.state.settings
         try:
-            done = await editing.apply(slug, data.as_row(), Actor.of(account, history.API), gazetteer,
-                                       settings.geocoder(gazetteer))
+            done = await editing.apply(slug, data.as_row(), Actor.of(account, history.API), gazetteer, geocoder)
         except RecordError as error:
             raise ProblemError(400, "Certains champs ne sont pas valides.", [
                 schemas.InvalidField(name, "body", message) for name, message in error.errors.items()]) from None

@@ -18,7 +18,7 @@ async def test_migrations_build_every_table_and_a_second_run_applies_nothing(set
 
 
 async def test_migrations_run_on_a_brand_new_database(tmp_path):
-    engine = engine_for(f"sqlite:///{tmp_path / 'fresh' / 'new.sqlite3'}")
+    engine = engine_for(f"sqlite:///{tmp_path / 'fresh' / 'new.sqlite3'}", lock_timeout_s=5)
     original = Provider._meta.db
     try:
         applied = await migrate(engine)

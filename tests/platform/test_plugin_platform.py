@@ -99,3 +99,26 @@ def test_the_plugins_command_shows_migrations_and_masks_secrets(environment, for
     assert strict.returncode == 1
     assert strict.stderr.strip().startswith("Configuration invalide : Le plugin forum : CHANNEL_EXPERT_FORUM_MAX_POSTS")
     assert "Traceback" not in strict.stderr
+
+
+PREPARE_THEN_READ = """
+import asyncio
+from directory.platform.plugin_settings import settings_of
+from directory.platform.services import prepare_database
+from directory.plugin_manager import get_plugin_manager
+from directory.settings import Settings
+
+settings = Settings(database_url={url!r})
+manager = get_plugin_manager(settings, {{"CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE": "7"}})
+asyncio.run(prepare_database(settings, manager))  # the first bind of the process, and Piccolo's runner
+print(settings_of("plugins.leads").offers_at_once)
+"""
+
+
+def test_the_first_database_bind_of_a_process_keeps_the_plugin_settings_it_was_given(environment, tmp_path):
+    """Binding once imported Piccolo's configuration module, which read the environment again and
+    built a second plugin manager over the first one's settings."""
+    script = PREPARE_THEN_READ.format(url=f"sqlite:///{tmp_path / 'first.sqlite3'}")
+    environment = {key: value for key, value in environment.items() if key != "CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE"}
+    printed = subprocess.run([COMMAND[0], "-c", script], env=environment, capture_output=True, text=True, check=True)
+    assert printed.stdout.split() == ["7"]
