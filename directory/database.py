@@ -1,4 +1,5 @@
-"""Database engines, the registry of Piccolo apps, schema upgrades and write transactions for SQLite and PostgreSQL.
+"""Database engines, the registry of Piccolo apps, schema upgrades and write transactions, for
+SQLite and PostgreSQL.
 
 Piccolo keeps a table's engine on its class: that is the one process-wide state the ORM
 imposes, and ``bind`` is the one place that sets it (with the engine ``piccolo_conf`` hands to

@@ -56,8 +56,9 @@ def geocoder_for(settings: Settings, gazetteer: Gazetteer) -> Geocoder:
     Built once per app or command: with online services it holds its cache's connection.
     """
     return build_geocoder(
-        gazetteer, settings.geocoders, ban_domain=settings.ban_domain, nominatim_domain=settings.nominatim_domain,
-        nominatim_user_agent=settings.nominatim_user_agent, cache_path=settings.geocode_cache,
+        gazetteer, settings.geocoders, ban_domain=settings.ban_domain,
+        nominatim_domain=settings.nominatim_domain, nominatim_user_agent=settings.nominatim_user_agent,
+        cache_path=settings.geocode_cache,
         timeout=settings.geocode_timeout_s,
     )
 

@@ -94,7 +94,8 @@ class ProviderController(Controller):
         account = request.state.account
         provider = await members.provider_for(account, slug)
         try:
-            done = await editing.apply(slug, data.as_row(), Actor.of(account, history.API), gazetteer, geocoder)
+            done = await editing.apply(slug, data.as_row(), Actor.of(account, history.API), gazetteer,
+                                       geocoder)
         except RecordError as error:
             raise ProblemError(400, "Certains champs ne sont pas valides.", [
                 schemas.InvalidField(name, "body", message) for name, message in error.errors.items()]) from None

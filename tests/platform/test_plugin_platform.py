@@ -119,6 +119,8 @@ def test_the_first_database_bind_of_a_process_keeps_the_plugin_settings_it_was_g
     """Binding once imported Piccolo's configuration module, which read the environment again and
     built a second plugin manager over the first one's settings."""
     script = PREPARE_THEN_READ.format(url=f"sqlite:///{tmp_path / 'first.sqlite3'}")
-    environment = {key: value for key, value in environment.items() if key != "CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE"}
-    printed = subprocess.run([COMMAND[0], "-c", script], env=environment, capture_output=True, text=True, check=True)
+    environment = {key: value for key, value in environment.items()
+                   if key != "CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE"}
+    printed = subprocess.run([COMMAND[0], "-c", script], env=environment, capture_output=True, text=True,
+                             check=True)
     assert printed.stdout.split() == ["7"]
