@@ -1,4 +1,9 @@
-"""``channel-expert``: the one entry point to serve, migrate, seed, import, export and inspect."""
+"""``channel-expert``: the one entry point to serve, migrate, seed, import, export and inspect.
+
+``build_cli`` makes the command group from a plugin manager (the core's commands, then the
+plugins'), so no group outlives the process's own; the help speaks French, as the people who
+run the directory do.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Coroutine
 
 import click
 
@@ -18,26 +22,14 @@ from directory.history import Actor
 from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
-from directory.platform.commands import jobs_group, worker
-from directory.platform.services import geocoder_for, plugin_migrations, prepare_database
-from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
+from directory.platform.commands import (
+    CommandContext, command_context, jobs_group, prepare, run_in_database, worker,
+)
+from directory.platform.services import geocoder_for, plugin_migrations
+from directory.plugin_manager import PluginError, PluginManager, describe_plugins, get_plugin_manager
 from directory.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
+from directory.tables import Provider
 from geo import Gazetteer, resolve
-
-
-def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coroutine)
-
-
-@click.group(help="Channel Expert : annuaire des revendeurs informatiques et agences web du réseau.")
-@click.version_option(package_name="channel-expert")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    ctx.ensure_object(dict)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]
 
 
 def _actor() -> str:
@@ -53,26 +45,27 @@ def _importer() -> Actor:
     return Actor(_actor(), history.IMPORT)
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Adresse d'écoute.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
               help="Port d'écoute.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the directory (the schema is created or upgraded first).
+    """Servir l'annuaire (le schéma de la base est créé ou mis à jour d'abord).
 
-    Without ``CHANNEL_EXPERT_PUBLIC_URL``, links in pages and mail, and badges, name the address
-    it listens on; it says which address it uses.
+    Sans CHANNEL_EXPERT_PUBLIC_URL, les liens des pages, des messages et des badges nomment
+    l'adresse d'écoute ; la commande dit laquelle.
     """
-    import uvicorn
+    import uvicorn  # only serving needs the server
 
-    from directory.app import create_app
+    from directory.app import create_app  # nor does any other command build the app
 
-    settings = _settings(ctx).served_at(host, port)
-    _run(prepare_database(settings, ctx.obj["plugin_manager"]))
-    app = create_app(settings, ctx.obj["plugin_manager"])
+    context = command_context(ctx)
+    settings = context.settings.served_at(host, port)
+    prepare(ctx)
+    app = create_app(settings, context.plugin_manager)
     click.echo(f"Channel Expert sur http://{host}:{port}/ (base : {settings.database_url.split('@')[-1]})")
-    if _settings(ctx).public_url:
+    if context.settings.public_url:
         click.echo(f"Adresse publique (liens des messages, badges) : {settings.public_url}")
     else:
         click.echo(f"Adresse publique (liens des messages, badges) : {settings.public_url}, celle d'écoute, faute de "
@@ -83,26 +76,23 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
                 access_log=False)
 
 
-@cli.command(name="migrate")
+@click.command(name="migrate")
 @click.pass_context
 def migrate_command(ctx: click.Context) -> None:
-    """Create or upgrade the database schema in place."""
-    applied = _run(prepare_database(_settings(ctx), ctx.obj["plugin_manager"]))
+    """Créer ou mettre à jour le schéma de la base, sur place."""
+    applied = prepare(ctx)
     click.echo(f"Migrations appliquées : {', '.join(applied)}" if applied else "Base de données à jour.")
 
 
-@cli.command()
+@click.command()
 @click.option("--if-empty", is_flag=True, help="Ne rien faire si l'annuaire contient déjà des prestataires.")
 @click.option("--yes", is_flag=True, help="Remplacer les prestataires existants sans confirmation.")
 @click.pass_context
 def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
-    """Load the demo network: 500 resellers and 2,500 web agencies, identical on every run."""
-    settings = _settings(ctx)
+    """Charger le réseau de démonstration : 500 revendeurs et 2 500 agences web, identiques à chaque fois."""
+    manager = command_context(ctx).plugin_manager
 
     async def run() -> None:
-        await prepare_database(settings, ctx.obj["plugin_manager"])
-        from directory.tables import Provider
-
         existing = await Provider.count()
         if existing and if_empty:
             click.echo(f"L'annuaire contient déjà {existing} prestataires : rien à faire.")
@@ -110,7 +100,6 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
         if existing and not yes and not click.confirm(f"Remplacer les {existing} prestataires existants ?"):
             raise click.Abort()
         records = demo.demo_records(Gazetteer.default())
-        manager = ctx.obj["plugin_manager"]
         removed = await notifications.snapshot_all(manager)
         await providers.delete_all(actor=_actor())
         await notifications.notify_deleted(manager, removed)
@@ -119,38 +108,37 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
         counts = ", ".join(f"{n} {kind}" for kind, n in demo.iter_kinds(records))
         click.echo(f"{len(created)} prestataires créés ({counts}). Empreinte : {demo.checksum(records)}")
 
-    _run(run())
+    run_in_database(ctx, run)
 
 
-@cli.command(name="import")
+@click.command(name="import")
 @click.argument("source", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Vérifier le fichier sans rien écrire.")
 @click.pass_context
 def import_command(ctx: click.Context, source, dry_run: bool) -> None:
-    """Import providers from a CSV file (see the README for the columns).
+    """Importer des prestataires d'un fichier CSV (colonnes : voir le README).
 
-    Bad rows are reported with their line number and skipped; good rows are written in one
-    transaction. A dry run writes and rolls back, so it reports what a real run would.
-    Exit status: 0 all rows imported, 1 some rows rejected, 2 file unreadable, 3 database busy.
+    Les lignes fautives sont signalées avec leur numéro et écartées ; les bonnes sont écrites en
+    une transaction. Un essai (--dry-run) écrit puis annule, et dit donc ce que ferait l'import.
+    Code de sortie : 0 tout importé, 1 des lignes rejetées, 2 fichier illisible, 3 base occupée.
     """
-    settings = _settings(ctx)
+    context = command_context(ctx)
     gazetteer = Gazetteer.default()
     try:
         text, note = exchange.decode(source.read())
         if note:
             click.echo(note, err=True)
-        rows, errors = exchange.read_csv(text, gazetteer, geocoder_for(settings, gazetteer))
+        rows, errors = exchange.read_csv(text, gazetteer, geocoder_for(context.settings, gazetteer))
     except exchange.FileError as error:
         raise Failure(str(error), EXIT_UNREADABLE) from None
 
     async def run() -> providers.Saved:
-        await prepare_database(settings, ctx.obj["plugin_manager"])
         saved = await providers.save_records([row.record for row in rows], dry_run=dry_run, actor=_importer())
         if not dry_run:
-            await notifications.notify_saved(ctx.obj["plugin_manager"], saved.created, saved.updated)
+            await notifications.notify_saved(context.plugin_manager, saved.created, saved.updated)
         return saved
 
-    saved = _run(run())
+    saved = run_in_database(ctx, run)
     errors += [exchange.RowError(rows[position].line, reason) for position, reason in saved.refused.items()]
     for error in sorted(errors, key=lambda error: error.line):
         click.echo(f"ligne {error.line} : {error.reason}", err=True)
@@ -163,37 +151,32 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         ctx.exit(1)
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @click.pass_context
 def remove(ctx: click.Context, slug: str) -> None:
-    """Remove a provider from the directory for good (suspending it keeps its data)."""
+    """Retirer un prestataire de l'annuaire pour de bon (le suspendre garde ses données)."""
     async def run() -> bool:
-        await prepare_database(_settings(ctx), ctx.obj["plugin_manager"])
         provider = await providers.get_provider(slug, Gazetteer.default(), state=None)
         if provider is None or not await providers.delete_provider(slug, actor=_actor()):
             return False
-        await notifications.notify_deleted(ctx.obj["plugin_manager"], [provider])
+        await notifications.notify_deleted(command_context(ctx).plugin_manager, [provider])
         return True
 
-    if not _run(run()):
+    if not run_in_database(ctx, run):
         raise Failure(f"Aucun prestataire « {slug} ».")
     click.echo(f"Prestataire {slug} supprimé.")
 
 
-@cli.command()
+@click.command()
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Fichier (sinon la sortie standard).")
 @click.option("--state", type=click.Choice(list(catalogue.STATES)),
               help="Seulement les prestataires dans cet état.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None) -> None:
-    """Export providers as CSV (the import format) or GeoJSON."""
-    async def run():
-        await prepare_database(_settings(ctx), ctx.obj["plugin_manager"])
-        return await providers.export_records(state)
-
-    records = _run(run())
+    """Exporter les prestataires en CSV (le format de l'import) ou en GeoJSON."""
+    records = run_in_database(ctx, lambda: providers.export_records(state))
     writer = exchange.write_csv if fmt == "csv" else exchange.write_geojson
     with (output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout)) as stream:
         count = writer(records, stream)
@@ -201,11 +184,11 @@ def export(ctx: click.Context, fmt: str, output: Path | None, state: str | None)
         click.echo(f"{count} prestataires exportés dans {output}.")
 
 
-@cli.command(name="geo")
+@click.command(name="geo")
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
 def geo_command(query: tuple[str, ...], limit: int) -> None:
-    """Show the places a postal code, a commune name or "lat,lon" stands for, as JSON."""
+    """Montrer en JSON les lieux que désigne un code postal, un nom de commune ou « lat,lon »."""
     gazetteer = Gazetteer.default()
     text = " ".join(query)
     resolution = resolve(gazetteer, text)
@@ -225,14 +208,15 @@ def geo_command(query: tuple[str, ...], limit: int) -> None:
         sys.exit(1)
 
 
-@cli.command(name="plugins")
+@click.command(name="plugins")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.pass_context
 def plugins_command(ctx: click.Context, as_json: bool) -> None:
-    """List the loaded plugins: versions, hooks, settings (secrets masked) and migrations."""
-    manager = ctx.obj["plugin_manager"]
+    """Lister les plugins chargés : versions, hooks, réglages (secrets masqués) et migrations."""
+    context = command_context(ctx)
+    manager = context.plugin_manager
     described = describe_plugins(manager)
-    migrations = _run(plugin_migrations(_settings(ctx), manager))
+    migrations = asyncio.run(plugin_migrations(context.settings, manager))
     for plugin in described:
         plugin["migrations"] = migrations.get(plugin["name"], [])
     if as_json:
@@ -251,9 +235,23 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {variable} = {value}")
 
 
-cli.add_command(worker)
-cli.add_command(jobs_group)
-cli.add_command(staff_group)
+CORE_COMMANDS = (serve, migrate_command, seed, import_command, remove, export, geo_command, plugins_command,
+                 worker, jobs_group, staff_group)
+
+
+def build_cli(manager: PluginManager | None) -> click.Group:
+    """The ``channel-expert`` group: the core's commands, then those ``manager``'s plugins add
+    (none without a manager, when the configuration cannot load them)."""
+    @click.group(help="Channel Expert : annuaire des revendeurs informatiques et agences web du réseau.")
+    @click.version_option(package_name="channel-expert")
+    def cli() -> None:
+        pass
+
+    for command in CORE_COMMANDS:
+        cli.add_command(command)
+    if manager is not None:
+        manager.hook.register_commands(cli=cli)
+    return cli
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -262,14 +260,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = Settings.from_env()
         manager = get_plugin_manager(settings)
-        manager.hook.register_commands(cli=cli)
+        cli = build_cli(manager)
     except (SettingsError, PluginError) as error:
         if not args or "--help" in args:  # the help must stay readable to fix the configuration
             click.echo(f"Attention : {error}", err=True)
-            cli.main(args=args, obj={}, prog_name="channel-expert")
+            build_cli(None).main(args=args, prog_name="channel-expert")
         raise SystemExit(f"Configuration invalide : {error}") from None
     try:
-        cli.main(args=args, obj={"settings": settings, "plugin_manager": manager}, prog_name="channel-expert")
+        cli.main(args=args, obj=CommandContext(settings, manager), prog_name="channel-expert")
     except Exception as error:
         message = failure_message(error)
         if message is None:

@@ -3,7 +3,7 @@ SQLite and PostgreSQL.
 
 Piccolo keeps a table's engine on its class: that is the one process-wide state the ORM
 imposes, and ``bind`` is the one place that sets it (with the engine ``piccolo_conf`` hands to
-Piccolo's own tools). Everything else an app holds lives on the app.
+Piccolo's own tools).
 """
 
 from __future__ import annotations

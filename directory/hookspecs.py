@@ -93,7 +93,9 @@ def account_links(register: Callable[..., None]) -> None:
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 
-    :param cli: the root click group; decorate functions with ``@cli.command()``.
+    :param cli: the root click group, built for this run; decorate functions with ``@cli.command()``
+        (their docstrings are the French help) and read the run's settings and plugins with
+        ``command_context(ctx)``.
     """
 
 

@@ -11,7 +11,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
 - Commands: ``run_in_database`` (a command's async work, once the schema is ready, its errors
-  said in one line).
+  said in one line), ``command_context`` (the ``CommandContext`` a command runs with: the
+  settings and the plugin manager).
 - Personal data: ``validation`` (French checks of SIRET, phone, e-mail… with French messages),
   ``forget_addresses`` (the erasure path: mail outbox, links and actors of an address).
 - Accounts: ``invite_to_sign_up`` (a single-use link that opens an account for a plugin's own
@@ -44,7 +45,7 @@ from directory.database import write_transaction
 from directory.hookspecs import hookimpl
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
-from directory.platform.commands import run_in_database
+from directory.platform.commands import CommandContext, command_context, run_in_database
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.problems import ProblemError, problem_responses
@@ -58,11 +59,11 @@ from directory.settings import Settings
 from directory.templating import paris_time
 
 __all__ = [
-    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "clock", "events", "flash", "forget_addresses",
-    "hookimpl", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal", "Kind", "mail", "NeedUnderstanding",
-    "over_limit", "SearchAnswered", "paris_time", "prepare_database",
-    "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses", "provider_for",
-    "public_url", "route_path", "run_in_database", "Secret", "service_area", "signed_in", "ServiceSlug",
-    "Settings", "settings_of", "static_files_router",
-    "tables", "tell_provider", "validation", "write_transaction",
+    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "CommandContext", "command_context", "clock",
+    "events", "flash", "forget_addresses", "hookimpl", "InvalidField", "invite_to_sign_up", "jobs",
+    "json_refusal", "Kind", "mail", "NeedUnderstanding", "over_limit", "SearchAnswered", "paris_time",
+    "prepare_database", "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses",
+    "provider_for", "public_url", "route_path", "run_in_database", "Secret", "service_area", "signed_in",
+    "ServiceSlug", "Settings", "settings_of", "static_files_router", "tables", "tell_provider",
+    "validation", "write_transaction",
 ]

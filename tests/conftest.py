@@ -25,7 +25,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from directory.cli import cli
+from directory.cli import build_cli
+from directory.platform.commands import CommandContext
 from directory.records import COLUMNS
 from directory.settings import Settings
 from directory.testing import STRONG
@@ -159,8 +160,8 @@ def invoke(settings: Settings, plugin_manager):
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None):
-        return runner.invoke(cli, list(args), obj={"settings": settings, "plugin_manager": plugin_manager},
-                             input=input, catch_exceptions=False)
+        return runner.invoke(build_cli(plugin_manager), list(args),
+                             obj=CommandContext(settings, plugin_manager), input=input, catch_exceptions=False)
 
     return run
 

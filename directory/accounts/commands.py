@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from directory import validation
 from directory.accounts import passwords, users
 from directory.failures import Failure
-from directory.platform.services import prepare_database
+from directory.platform.commands import run_in_database
 
 
 @click.group(name="staff")
 def staff_group() -> None:
-    """Manage the network staff's accounts."""
+    """Gérer les comptes de l'équipe du réseau."""
 
 
 @staff_group.command(name="add")
@@ -23,13 +21,9 @@ def staff_group() -> None:
                        confirmation_prompt="Encore une fois", help="Demandé s'il n'est pas donné.")
 @click.pass_context
 def add_command(ctx: click.Context, email: str, password: str) -> None:
-    """Create a staff account (or make an existing account staff) with this password."""
-    async def run() -> users.StaffAdded:
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        return await users.add_staff(email, password)
-
+    """Créer un compte de l'équipe (ou donner ce rôle à un compte existant) avec ce mot de passe."""
     try:
-        added = asyncio.run(run())
+        added = run_in_database(ctx, lambda: users.add_staff(email, password))
     except (validation.InvalidValue, passwords.WeakPassword) as error:
         raise Failure(str(error)) from None
     verb = "créé" if added.created else "mis à jour"

@@ -1,25 +1,53 @@
-"""``channel-expert worker`` and ``channel-expert jobs``: run background jobs, see and retry failures."""
+"""How commands run (their context, the database made ready first), and ``channel-expert worker``
+and ``channel-expert jobs``: run background jobs, see and retry failures."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import click
 
 from directory.platform import jobs
 from directory.platform.services import prepare_database, start_platform
-from directory.settings import SettingsError
+from directory.plugin_manager import PluginManager
+from directory.settings import Settings, SettingsError
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What every command runs with: the settings read at start and the plugins loaded with them."""
+
+    settings: Settings
+    plugin_manager: PluginManager
+
+
+def command_context(ctx: click.Context) -> CommandContext:
+    """The context ``channel-expert`` gave the running command."""
+    found = ctx.find_object(CommandContext)
+    if found is None:
+        raise click.ClickException("Configuration absente : lancez la commande par « channel-expert ».")
+    return found
+
+
+def prepare(ctx: click.Context) -> list[str]:
+    """Create or upgrade the schema for the command's settings and plugins; the migrations applied."""
+    context = command_context(ctx)
+    return asyncio.run(prepare_database(context.settings, context.plugin_manager))
+
 
 def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
                     errors: tuple[type[Exception], ...] = ()) -> Any:
     """Run a command's ``action`` (an async function of no argument) once the schema is up to
     date and mail configured; a failure of the kinds in ``errors`` is one line for people, not a
     traceback."""
+    context = command_context(ctx)
+
     async def run() -> Any:
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
+        await prepare_database(context.settings, context.plugin_manager)
         return await action()
     try:
         return asyncio.run(run())
@@ -35,15 +63,14 @@ STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUN
 @click.option("--once", is_flag=True, help="Traiter les travaux dus puis s'arrêter.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Run background jobs (mail, reminders, plugins' tasks) until stopped."""
-    settings = ctx.obj["settings"]
-    if not settings.public_url:
+    """Exécuter les travaux en arrière-plan (messages, rappels, tâches des plugins) jusqu'à l'arrêt."""
+    context = command_context(ctx)
+    if not context.settings.public_url:
         click.echo("CHANNEL_EXPERT_PUBLIC_URL n'est pas défini : les travaux qui écrivent un lien (messages, badges) "
                    "échoueront jusqu'à ce qu'il le soit (puis « channel-expert jobs retry --all »).", err=True)
 
     async def run() -> int:
-        await prepare_database(settings, ctx.obj["plugin_manager"])
-        runner = start_platform(settings, ctx.obj["plugin_manager"]).worker()
+        runner = start_platform(context.settings, context.plugin_manager).worker()
         if once:
             done = 0
             while ran := await runner.run_once():
@@ -57,14 +84,14 @@ def worker(ctx: click.Context, once: bool) -> None:
         await runner.run_until(stop)
         return 0
 
-    done = asyncio.run(run())
+    done = run_in_database(ctx, run)
     if once:
         click.echo(f"{done} travaux traités.")
 
 
 @click.group(name="jobs")
 def jobs_group() -> None:
-    """See background jobs and retry the failed ones."""
+    """Voir les travaux en arrière-plan et relancer ceux en échec."""
 
 
 @jobs_group.command(name="list")
@@ -72,12 +99,8 @@ def jobs_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
-    """List jobs (the failed ones by default, with their last error)."""
-    async def run() -> list[jobs.JobRow]:
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        return await jobs.listing(STATES[state])
-
-    rows = asyncio.run(run())
+    """Lister les travaux (par défaut ceux en échec, avec leur dernière erreur)."""
+    rows = run_in_database(ctx, lambda: jobs.listing(STATES[state]))
     if as_json:
         click.echo(json.dumps([{**row.__dict__, "run_at": row.run_at.isoformat()} for row in rows], indent=2,
                               ensure_ascii=False))
@@ -95,15 +118,10 @@ def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
 @click.option("--all", "every", is_flag=True, help="Relancer tous les travaux en échec.")
 @click.pass_context
 def retry_command(ctx: click.Context, ids: tuple[int, ...], every: bool) -> None:
-    """Run failed jobs again, now, with their attempts reset."""
+    """Relancer maintenant des travaux en échec, leurs essais remis à zéro."""
     if not ids and not every:
         raise click.UsageError("Donnez les numéros des travaux à relancer, ou --all.")
-
-    async def run() -> int:
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        return await jobs.retry(None if every else ids)
-
-    count = asyncio.run(run())
+    count = run_in_database(ctx, lambda: jobs.retry(None if every else ids))
     click.echo(f"{count} travail(s) relancé(s).")
     if ids and count < len(ids):
         ctx.exit(1)

@@ -28,14 +28,14 @@ def _day(text: str | None) -> datetime | None:
 
 @click.group(name="badges")
 def badges_command() -> None:
-    """Certification badges: classes, awards, signed credentials."""
+    """Les badges de certification : classes, attributions, attestations signées."""
 
 
 @badges_command.command(name="list")
 @click.option("--provider", help="Les attributions d'un prestataire (identifiant de sa fiche).")
 @click.pass_context
 def list_(ctx: click.Context, provider: str | None) -> None:
-    """List the badge classes, or a provider's awards."""
+    """Lister les classes de badges, ou les attributions d'un prestataire."""
     async def action():
         if provider:
             return [(a.id, a.badge, a.state, a.expires_at) for a in await awards.awards_of(provider)]
@@ -53,7 +53,7 @@ def list_(ctx: click.Context, provider: str | None) -> None:
 @click.option("--note", default="", help="Ce qui a été vérifié.")
 @click.pass_context
 def award(ctx: click.Context, provider: str, badge: str, expires: str | None, evidence: str, note: str) -> None:
-    """Award BADGE (its identifier) to PROVIDER (its listing's identifier)."""
+    """Attribuer BADGE (son identifiant) à PROVIDER (l'identifiant de sa fiche)."""
     expires_at = _day(expires)
     award_id = _run(ctx, lambda: awards.award(provider, badge, actor="cli",
                                               expires_at=expires_at, evidence_url=evidence, note=note))
@@ -65,7 +65,7 @@ def award(ctx: click.Context, provider: str, badge: str, expires: str | None, ev
 @click.option("--expires", metavar="AAAA-MM-JJ", help="Nouveau dernier jour de validité (par défaut : selon le badge).")
 @click.pass_context
 def renew(ctx: click.Context, award_id: int, expires: str | None) -> None:
-    """Renew an award: a new credential, valid from today."""
+    """Renouveler une attribution : une nouvelle attestation, valable dès aujourd'hui."""
     expires_at = _day(expires)
     _run(ctx, lambda: awards.renew(award_id, actor="cli", expires_at=expires_at))
     click.echo(f"Attribution n° {award_id} renouvelée.")
@@ -76,7 +76,7 @@ def renew(ctx: click.Context, award_id: int, expires: str | None) -> None:
 @click.option("--reason", required=True, help="Raison, envoyée au prestataire.")
 @click.pass_context
 def revoke(ctx: click.Context, award_id: int, reason: str) -> None:
-    """Revoke an award: it stops counting at once and its credentials are revoked."""
+    """Retirer une attribution : elle cesse de compter aussitôt et ses attestations sont révoquées."""
     _run(ctx, lambda: awards.revoke(award_id, actor="cli", reason=reason))
     click.echo(f"Attribution n° {award_id} révoquée.")
 
@@ -85,7 +85,7 @@ def revoke(ctx: click.Context, award_id: int, reason: str) -> None:
 @click.argument("provider")
 @click.pass_context
 def export(ctx: click.Context, provider: str) -> None:
-    """Print PROVIDER's signed credentials (a JSON list)."""
+    """Afficher les attestations signées de PROVIDER (une liste JSON)."""
     async def action():
         row = await BadgeAward.select(BadgeAward.provider).where(BadgeAward.provider.slug == provider).first()
         return await awards.credentials_of(row["provider"]) if row else []
@@ -101,11 +101,11 @@ def export(ctx: click.Context, provider: str) -> None:
                    "suspensions /badges/statuts/suspension/N) ; répétable.")
 @click.pass_context
 def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa: ANN001 - click files
-    """Verify a credential FILE (a JSON credential, or a list of them, as ``export`` prints).
+    """Vérifier les attestations de FILE (une attestation JSON, ou une liste, comme export les écrit).
 
-    Without options, against this directory's published keys and status lists; with
-    ``--issuer`` and ``--status-list``, against saved copies only, with no database (give
-    every list the credentials name: a list missing is a credential not shown valid).
+    Sans option, avec les clés et les listes de statuts que publie cet annuaire ; avec --issuer
+    et --status-list, avec ces copies seulement, sans base (donnez chaque liste que les
+    attestations nomment : une liste absente rend l'attestation non valable).
     """
     try:
         loaded = json.load(file)
@@ -142,10 +142,12 @@ def _offline_verifier(issuer: dict, lists: list[dict]) -> credentials.Verifier:
 @badges_command.command(name="new-key")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def new_key(path: Path) -> None:
-    """Write a new signing key to PATH (readable by its owner only) and print its public key.
+    """Écrire une nouvelle clé de signature dans PATH (lisible par son seul propriétaire) et
+    afficher sa clé publique.
 
-    Point ``CHANNEL_EXPERT_BADGES_SIGNING_KEY_FILE`` at it and restart: new credentials are
-    signed with it, and the old public key stays published, so earlier credentials still verify.
+    Faites-y pointer CHANNEL_EXPERT_BADGES_SIGNING_KEY_FILE et redémarrez : les nouvelles
+    attestations sont signées avec elle, et l'ancienne clé publique reste publiée, si bien que
+    les attestations déjà remises se vérifient toujours.
     """
     try:
         public = keys.write_new_key(path)

@@ -15,7 +15,7 @@ from typing import AsyncIterator
 import click
 from litestar import Litestar
 
-from directory.plugin_api import hookimpl, prepare_database, static_files_router
+from directory.plugin_api import command_context, hookimpl, run_in_database, static_files_router
 from geo import Gazetteer
 
 from plugins.geosearch.documents import base_document
@@ -80,9 +80,9 @@ def health_checks(app, register):
 
 @contextlib.asynccontextmanager
 async def _command_index(ctx: click.Context) -> AsyncIterator[SearchIndex]:
-    """The search index as a command sees it: database ready, engine closed afterwards."""
-    await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-    index = SearchIndex(backend_for(ctx.obj["settings"]), ctx.obj["plugin_manager"], Gazetteer.default())
+    """The search index as a command sees it (the database made ready first), its engine closed afterwards."""
+    context = command_context(ctx)
+    index = SearchIndex(backend_for(context.settings), context.plugin_manager, Gazetteer.default())
     try:
         yield index
     finally:
@@ -94,10 +94,11 @@ def register_commands(cli):
     @cli.command()
     @click.pass_context
     def reindex(ctx: click.Context) -> None:
-        """Rebuild the search index from the database (no downtime with Meilisearch).
+        """Reconstruire l'index de recherche depuis la base (sans interruption avec Meilisearch).
 
-        The embedded engine lives in each server's memory and is rebuilt at every start: this
-        command only checks that every document can be built. Running servers are not affected.
+        Le moteur intégré vit dans la mémoire de chaque serveur et se reconstruit à chaque
+        démarrage : la commande vérifie seulement que chaque document se construit. Les
+        serveurs en marche ne sont pas touchés.
         """
         async def run() -> int:
             async with _command_index(ctx) as index:
@@ -106,7 +107,7 @@ def register_commands(cli):
                 await index.sync()  # what changed during the rebuild, from its own position
                 return count
 
-        count = asyncio.run(run())
+        count = run_in_database(ctx, run)
         click.echo(f"{count} prestataires indexés.")
 
     @cli.command(name="search-check")
@@ -114,10 +115,11 @@ def register_commands(cli):
                   help="Secondes laissées à un serveur en retard pour rattraper la base.")
     @click.pass_context
     def search_check(ctx: click.Context, wait_s: float) -> None:
-        """Check that the search index serves what the database holds; exit 1 when it does not.
+        """Vérifier que l'index de recherche sert ce que la base contient ; code 1 sinon.
 
-        Meilisearch: providers missing from the index, and indexed ones gone from the database.
-        Embedded engine: each running server's outbox position and document digest.
+        Meilisearch : les prestataires absents de l'index, et ceux indexés qui ne sont plus dans
+        la base. Moteur intégré : la position de chaque serveur en marche dans le journal des
+        événements et l'empreinte de ses documents.
         """
         async def run() -> bool:
             async with _command_index(ctx) as index:
@@ -126,7 +128,7 @@ def register_commands(cli):
                     return _report_ids(*await index.check())
                 return _report_servers(*await check_servers(index, wait_s))
 
-        if not asyncio.run(run()):
+        if not run_in_database(ctx, run):
             ctx.exit(1)
 
 

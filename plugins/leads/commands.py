@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import fields, replace
 
 import click
 
-from directory.plugin_api import catalogue, prepare_database
+from directory.plugin_api import catalogue, command_context, run_in_database
 from geo import Gazetteer
 from plugins.leads import routing, service
 from plugins.leads.tables import Lead
@@ -60,7 +59,7 @@ def report(needs: list[routing.Need], candidates: list[routing.Candidate], offer
 
 @click.group(name="leads")
 def leads_command() -> None:
-    """TPE requests and their routing."""
+    """Les demandes des TPE et leur répartition."""
 
 
 @leads_command.command()
@@ -73,17 +72,16 @@ def leads_command() -> None:
 @click.pass_context
 def simulate(ctx: click.Context, count: int, replay: bool, seed: int, offers: int | None,
              weights: tuple[str, ...]) -> None:
-    """Route leads over today's network without writing anything, and compare the strategies."""
+    """Répartir des demandes sur le réseau d'aujourd'hui sans rien écrire, et comparer les stratégies."""
     settings = service.lead_settings()
     chosen_weights = _weights(weights, routing.Weights(distance_scale_km=settings.distance_scale_km))
 
     async def run():
-        await prepare_database(ctx.obj["settings"], ctx.obj["plugin_manager"])
-        candidates = (await service.network(ctx.obj["plugin_manager"])).candidates
+        candidates = (await service.network(command_context(ctx).plugin_manager)).candidates
         needs = await past_needs() if replay else synthetic_needs(count, seed, Gazetteer.default())
         return candidates, needs
 
-    candidates, needs = asyncio.run(run())
+    candidates, needs = run_in_database(ctx, run)
     click.echo(f"{len(needs)} demandes, {len(candidates)} prestataires publiés, "
                f"{offers or settings.offers_at_once} sollicités par demande.")
     click.echo(f"{'stratégie':<18} {'Gini':>6} {'part sollicitée':>16} {'distance médiane':>17} {'sans offre':>11}")

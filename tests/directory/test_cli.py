@@ -2,13 +2,18 @@
 
 import asyncio
 import json
+import re
+from dataclasses import replace
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from directory import providers
 from directory.plugin_api import hookimpl
-from directory.cli import cli
+from directory.cli import CORE_COMMANDS, build_cli
+from directory.platform.commands import CommandContext
+from directory.plugin_manager import get_plugin_manager
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService
 from directory.testing import provider_row
@@ -183,8 +188,34 @@ def test_remove_tells_plugins_after_the_commit(settings, plugin_manager, tmp_pat
     plugin_manager.register(recorder, name="recorder")
     source = tmp_path / "in.csv"
     source.write_text(csv_text([provider_row()]))
-    runner = CliRunner()
-    obj = {"settings": settings, "plugin_manager": plugin_manager}
+    runner, cli, obj = CliRunner(), build_cli(plugin_manager), CommandContext(settings, plugin_manager)
     runner.invoke(cli, ["import", str(source)], obj=obj, catch_exceptions=False)
     runner.invoke(cli, ["remove", "pixel-gironde-bordeaux"], obj=obj, catch_exceptions=False)
     assert recorder.deleted == ["pixel-gironde-bordeaux"]
+
+
+def test_each_run_builds_its_own_command_group_from_the_plugins_it_loaded(settings, plugin_manager):
+    """A group shared by the process kept the commands of every manager that ever added to it."""
+    assert {"reindex", "search-check", "leads", "badges"} <= set(build_cli(plugin_manager).commands)
+    without_search = get_plugin_manager(replace(settings, disabled_plugins=("plugins.geosearch",)))
+    assert not {"reindex", "search-check"} & set(build_cli(without_search).commands)
+    assert {"reindex", "search-check"} <= set(build_cli(plugin_manager).commands)
+    assert set(build_cli(None).commands) == {command.name for command in CORE_COMMANDS}
+
+
+def test_a_command_run_outside_channel_expert_says_so_in_one_line():
+    result = CliRunner().invoke(build_cli(None), ["export"])
+    assert result.exit_code == 1 and "lancez la commande par « channel-expert »" in result.output
+
+
+def test_every_command_speaks_french_in_its_help(plugin_manager):
+    """The help is the people's, who read French; one English sentence was enough to mix them."""
+    english = re.compile(r"\b(the|and|with|from|of|to)\b")
+
+    def helps(group: click.Group, path: str = ""):
+        for name, command in group.commands.items():
+            yield f"{path}{name}", command.get_short_help_str(limit=200)
+            if isinstance(command, click.Group):
+                yield from helps(command, f"{path}{name} ")
+
+    assert [(name, text) for name, text in helps(build_cli(plugin_manager)) if english.search(text)] == []

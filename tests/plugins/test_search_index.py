@@ -4,13 +4,11 @@ import asyncio
 
 import msgspec
 import pytest
-from click.testing import CliRunner
 
 from directory import events
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.app import create_app
-from directory.cli import cli
 from directory.database import write_transaction
 from directory.tables import Event, Provider
 from directory.testing import add_providers, provider_row, serve
@@ -78,19 +76,12 @@ async def test_changes_made_while_the_server_is_down_are_there_after_a_restart(s
     assert names == {"Agence Avant", "Agence Pendant"}
 
 
-@pytest.fixture
-def run_command(settings, plugin_manager):
-    plugin_manager.hook.register_commands(cli=cli)
-    obj = {"settings": settings, "plugin_manager": plugin_manager}
-    return lambda *args: CliRunner().invoke(cli, list(args), obj=obj, catch_exceptions=False)
-
-
-def test_reindex_and_search_check_never_move_the_shared_cursor(settings, run_command):
+def test_reindex_and_search_check_never_move_the_shared_cursor(settings, invoke):
     asyncio.run(add_providers(provider_row(), provider_row(trade_name="Studio Galet")))
     asyncio.run(events.advance(CONSUMER, 1))
-    reindexed = run_command("reindex")
+    reindexed = invoke("reindex")
     assert reindexed.exit_code == 0 and "2 prestataires indexés" in reindexed.output
-    checked = run_command("search-check", "--wait", "0")
+    checked = invoke("search-check", "--wait", "0")
     assert checked.exit_code == 0 and "Aucun serveur en marche" in checked.output
     assert asyncio.run(events.position(CONSUMER)) == 1
 
@@ -104,22 +95,22 @@ async def _server(plugin_manager) -> SearchIndex:
 
 
 async def test_search_check_fails_while_a_server_is_behind_and_passes_once_it_caught_up(settings, plugin_manager,
-                                                                                         run_command):
+                                                                                         invoke):
     await add_providers(provider_row())
     first, second = await _server(plugin_manager), await _server(plugin_manager)
     await add_providers(provider_row(trade_name="Studio Galet"))
     await first.sync()
     await first.report()
-    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
     assert checked.exit_code == 1
     assert checked.output.count("à jour") == 1 and checked.output.count("en retard") == 1
     await second.sync()
     await second.report()
-    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
     assert checked.exit_code == 0 and checked.output.count("à jour") == 2, checked.output
     for index in (first, second):
         await index.stop()
-    assert "Aucun serveur" in (await asyncio.to_thread(run_command, "search-check")).output
+    assert "Aucun serveur" in (await asyncio.to_thread(invoke, "search-check")).output
 
 
 class ExtraField:
@@ -130,12 +121,12 @@ class ExtraField:
         document["extra"] = 1
 
 
-async def test_search_check_tells_a_server_whose_documents_differ(settings, plugin_manager, run_command):
+async def test_search_check_tells_a_server_whose_documents_differ(settings, plugin_manager, invoke):
     await add_providers(provider_row())
     other = get_plugin_manager(settings)
     other.register(ExtraField(), name="extra-field")
     server = await _server(other)
-    checked = await asyncio.to_thread(run_command, "search-check", "--wait", "0")
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
     assert checked.exit_code == 1 and "index différent" in checked.output
     await server.stop()
 

@@ -15,7 +15,7 @@ def _run(ctx: click.Context, action):  # noqa: ANN001, ANN202 - an async callabl
 
 @click.group(name="ambassadeurs")
 def ambassadeurs_command() -> None:
-    """The forum's advisors: the TPEs' advisors who refer their requests."""
+    """Les conseillers du forum : ceux des TPE, qui transmettent leurs demandes."""
 
 
 @ambassadeurs_command.command()
@@ -26,7 +26,7 @@ def ambassadeurs_command() -> None:
 @click.option("--region", required=True, help="Sa région : nom ou code INSEE.")
 @click.pass_context
 def add(ctx: click.Context, email: str, name: str, organisation: str, kind: str, region: str) -> None:
-    """Register an advisor and mail it the link that opens its account."""
+    """Inscrire un conseiller et lui envoyer le lien qui ouvre son compte."""
     advisor_id = _run(ctx, lambda: advisors.register(email=email, name=name, organisation=organisation, kind=kind,
                                                      region=region))
     click.echo(f"Conseiller n° {advisor_id} inscrit ; invitation envoyée à {email}.")
@@ -35,6 +35,6 @@ def add(ctx: click.Context, email: str, name: str, organisation: str, kind: str,
 @ambassadeurs_command.command(name="list")
 @click.pass_context
 def list_(ctx: click.Context) -> None:
-    """List the advisors."""
+    """Lister les conseillers."""
     for row in _run(ctx, lambda: Advisor.select().order_by(Advisor.organisation)):
         click.echo(f"{row['id']}\t{row['email']}\t{row['name']}\t{row['organisation']}\t{row['kind']}\t{row['region']}")
