@@ -22,6 +22,7 @@ from directory.history import Actor
 from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
+from directory.platform import backup as backups
 from directory.platform.commands import (
     CommandContext, command_context, jobs_group, prepare, run_in_database, worker,
 )
@@ -235,8 +236,52 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {variable} = {value}")
 
 
+@click.command(name="backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_command(ctx: click.Context, path: Path) -> None:
+    """Sauvegarder la base dans PATH, site en marche (un instant cohérent de la base).
+
+    SQLite : une copie vérifiée, par l'API de sauvegarde de SQLite. PostgreSQL : pg_dump au
+    format personnalisé, à restaurer par « channel-expert restore ».
+    """
+    settings = command_context(ctx).settings
+    try:
+        backups.backup(settings.database_url, path, settings.lock_timeout_s)
+    except backups.BackupError as error:
+        raise Failure(str(error)) from None
+    click.echo(f"Base sauvegardée dans {path}.")
+
+
+@click.command(name="restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Remplacer la base sans confirmation.")
+@click.pass_context
+def restore_command(ctx: click.Context, path: Path, yes: bool) -> None:
+    """Remplacer la base par la sauvegarde PATH. Arrêtez d'abord les serveurs et le worker.
+
+    Les travaux qui attendaient à la sauvegarde attendent de nouveau : les messages partiront au
+    démarrage du worker, même ceux envoyés entre la sauvegarde et la restauration.
+    """
+    context = command_context(ctx)
+    settings = context.settings
+    named = settings.database_url.split("@")[-1]  # without the password
+    if not yes and not click.confirm(f"Remplacer la base {named} par {path} ?"):
+        raise click.Abort()
+    try:
+        restored = backups.restore(settings.database_url, path, settings.lock_timeout_s)
+    except backups.BackupError as error:
+        raise Failure(str(error)) from None
+    applied = prepare(ctx)  # a backup of an older release is brought up to date
+    upgraded = f" ({len(applied)} migration(s) appliquée(s))" if applied else ""
+    click.echo(f"Base restaurée depuis {path}{upgraded}.")
+    if restored.pending_mail:
+        click.echo(f"{restored.pending_mail} message(s) attendaient à la sauvegarde : ils partiront au "
+                   f"démarrage du worker (« channel-expert jobs list --state ready » les montre).")
+
+
 CORE_COMMANDS = (serve, migrate_command, seed, import_command, remove, export, geo_command, plugins_command,
-                 worker, jobs_group, staff_group)
+                 backup_command, restore_command, worker, jobs_group, staff_group)
 
 
 def build_cli(manager: PluginManager | None) -> click.Group:

@@ -65,6 +65,13 @@ class DurableSQLiteEngine(SQLiteEngine):
         return ClosingSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
+def sqlite_path(database_url: str) -> str | None:
+    """The file a ``sqlite:///…`` address names (relative to the working folder), or None (PostgreSQL)."""
+    if not database_url.startswith("sqlite:"):
+        return None
+    return database_url.removeprefix("sqlite:").removeprefix("///")
+
+
 def engine_for(database_url: str, lock_timeout_s: float) -> Engine:
     """Build the Piccolo engine that ``database_url`` names (``sqlite:///…`` or ``postgresql://…``).
 
@@ -72,8 +79,8 @@ def engine_for(database_url: str, lock_timeout_s: float) -> Engine:
     (see ``failure_message``) instead of waiting for ever. Neither engine prints its queries or
     their results: they hold personal data and secrets.
     """
-    if database_url.startswith("sqlite:"):
-        path = database_url.removeprefix("sqlite:").removeprefix("///")
+    path = sqlite_path(database_url)
+    if path is not None:
         return DurableSQLiteEngine(path=path, lock_timeout_s=lock_timeout_s)
     server_settings = {"lock_timeout": str(int(lock_timeout_s * 1000))}
     return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False,
