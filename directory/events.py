@@ -147,16 +147,18 @@ async def report(follower: Follower) -> None:
         await ChangeFollower.insert(ChangeFollower(**values))
 
 
-async def forget(instance: str) -> None:
-    """Remove a follower that stops."""
-    await ChangeFollower.delete().where(ChangeFollower.instance == instance)
+async def forget(instance: str) -> int:
+    """Remove a follower: one that stops cleanly, or one staff know is gone; how many rows went."""
+    removed = await ChangeFollower.delete().where(ChangeFollower.instance == instance).returning(
+        ChangeFollower.id)
+    return len(removed)
 
 
-async def followers(consumer: str, now: datetime, alive_within: timedelta) -> list[Follower]:
-    """The followers of ``consumer`` that reported within ``alive_within``; older rows are removed."""
-    await ChangeFollower.delete().where(ChangeFollower.seen_at < now - alive_within * 10)
+async def followers(consumer: str) -> list[Follower]:
+    """Every registered follower of ``consumer``, silent ones included: a follower leaves only by
+    ``forget`` (a clean stop, or staff), so one that stalls or dies stays in sight."""
     rows = await ChangeFollower.select(*(getattr(ChangeFollower, f) for f in Follower.__struct_fields__)).where(
-        (ChangeFollower.consumer == consumer) & (ChangeFollower.seen_at >= now - alive_within)
+        ChangeFollower.consumer == consumer
     ).order_by(ChangeFollower.started_at)
     return [Follower(**{**row, "seen_at": _utc(row["seen_at"]), "started_at": _utc(row["started_at"])})
             for row in rows]

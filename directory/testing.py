@@ -56,8 +56,8 @@ from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import clean_record
 from directory.settings import Settings
 from directory.tables import (
-    Account, AccountToken, ApiToken, Job, Logo, MailMessage, Membership, PendingChange, ProfileChange, RecurringTask,
-    Report, StoreEntry,
+    Account, AccountToken, ApiToken, ChangeFollower, Job, Logo, MailMessage, Membership, PendingChange,
+    ProfileChange, RecurringTask, Report, StoreEntry,
 )
 from directory.validation import luhn_key
 from geo import Gazetteer
@@ -67,10 +67,10 @@ PLUGINS_OPTION = "channel_expert_plugins"
 PLUGINS_MARK = "channel_expert_plugins"
 STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts
 # What each test starts without: accounts and what hangs on them, the mail outbox, the job queue,
-# the recurring tasks' schedule, sessions and rate-limit counters (the service catalogue and
-# plugins' reference data stay).
+# the recurring tasks' schedule, sessions and rate-limit counters, the servers following the
+# outbox (the service catalogue and plugins' reference data stay).
 ACTIVITY = (ApiToken, AccountToken, Membership, PendingChange, ProfileChange, Logo, Report, Account, MailMessage,
-            Job, RecurringTask, StoreEntry)
+            Job, RecurringTask, StoreEntry, ChangeFollower)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

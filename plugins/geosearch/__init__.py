@@ -15,7 +15,7 @@ from typing import AsyncIterator
 import click
 from litestar import Litestar
 
-from directory.plugin_api import command_context, hookimpl, run_in_database, static_files_router
+from directory.plugin_api import command_context, events, hookimpl, run_in_database, static_files_router
 from geo import Gazetteer
 
 from plugins.geosearch.documents import base_document
@@ -113,15 +113,21 @@ def register_commands(cli):
     @cli.command(name="search-check")
     @click.option("--wait", "wait_s", default=5.0, show_default=True, type=click.FloatRange(0, 600),
                   help="Secondes laissées à un serveur en retard pour rattraper la base.")
+    @click.option("--forget", "instance", metavar="ID",
+                  help="Retirer de la liste un serveur arrêté pour de bon (son identifiant, tel que la "
+                       "vérification l'affiche), puis vérifier.")
     @click.pass_context
-    def search_check(ctx: click.Context, wait_s: float) -> None:
+    def search_check(ctx: click.Context, wait_s: float, instance: str | None) -> None:
         """Vérifier que l'index de recherche sert ce que la base contient ; code 1 sinon.
 
         Meilisearch : les prestataires absents de l'index, et ceux indexés qui ne sont plus dans
-        la base. Moteur intégré : la position de chaque serveur en marche dans le journal des
-        événements et l'empreinte de ses documents.
+        la base. Moteur intégré : la position de chaque serveur inscrit dans le journal des
+        événements et l'empreinte de ses documents ; un serveur qui ne se signale plus (bloqué, ou
+        arrêté sans se retirer) est en défaut jusqu'à ce qu'il reparte ou qu'on le retire.
         """
         async def run() -> bool:
+            if instance is not None and not await events.forget(instance):
+                raise click.ClickException(f"Aucun serveur inscrit n'a l'identifiant {instance}.")
             async with _command_index(ctx) as index:
                 if index.backend.shared:
                     await index.configure()  # compare what the server holds now, before any catching up
@@ -144,6 +150,8 @@ def _report_ids(missing: list[str], extra: list[str]) -> bool:
 SERVER_STATES = {
     "ok": "à jour",
     "behind": "en retard",
+    "silent": "ne se signale plus (bloqué, ou arrêté sans se retirer : s'il est arrêté pour de bon, "
+              "« channel-expert search-check --forget {instance} »)",
     "ahead": "en avance sur la base lue (des écritures ont lieu pendant la vérification : relancez-la)",
     "different": "index différent de la base (redémarrez ce serveur pour reconstruire son index)",
 }
@@ -152,11 +160,13 @@ SERVER_STATES = {
 def _report_servers(truth: Expected, servers: list[ServerState]) -> bool:
     click.echo(f"Base : position {truth.position}, {truth.documents} prestataires publiés, empreinte {truth.digest}.")
     if not servers:
-        click.echo("Aucun serveur en marche n'utilise l'index intégré : rien à comparer.")
+        click.echo("Aucun serveur inscrit n'utilise l'index intégré : rien à comparer.")
     for server in servers:
         follower = server.follower
-        click.echo(f"serveur {follower.host} (pid {follower.pid}) : {SERVER_STATES[server.state]} — "
-                   f"position {follower.position}, {follower.documents} documents, empreinte {follower.digest}.")
+        state = SERVER_STATES[server.state].format(instance=follower.instance)
+        click.echo(f"serveur {follower.host} (pid {follower.pid}, id {follower.instance}) : {state} — "
+                   f"dernier signe {follower.seen_at:%Y-%m-%d %H:%M:%S} UTC, position {follower.position}, "
+                   f"{follower.documents} documents, empreinte {follower.digest}.")
     behind = sum(server.state != "ok" for server in servers)
     click.echo(f"{len(servers)} serveur(s), {behind} en défaut.")
     return not behind

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
 import msgspec
 
@@ -17,8 +18,8 @@ from directory.plugin_api import clock, events
 
 from plugins.geosearch.index import CONSUMER, REPORT_EVERY, Digest, SearchIndex
 
-# A server that has not reported for this long is taken as stopped.
-ALIVE_WITHIN = REPORT_EVERY * 3
+# A registered server that has not reported for this long is stalled, or gone without saying so.
+SILENT_AFTER = REPORT_EVERY * 3
 RECHECK_S = 0.2
 
 
@@ -31,7 +32,8 @@ class Expected(msgspec.Struct, frozen=True):
 
 
 class ServerState(msgspec.Struct, frozen=True):
-    """One server as the check found it: ``state`` is ``ok``, ``behind``, ``ahead`` or ``different``."""
+    """One server as the check found it: ``state`` is ``ok``, ``behind``, ``ahead``, ``different``
+    or ``silent`` (no report within ``SILENT_AFTER``: stalled, or stopped without leaving)."""
 
     follower: events.Follower
     state: str
@@ -47,19 +49,24 @@ async def expected(index: SearchIndex) -> Expected:
 
 
 async def check_servers(index: SearchIndex, wait_s: float) -> tuple[Expected, list[ServerState]]:
-    """Compare every running server with the database, giving a lagging one ``wait_s`` to catch up."""
+    """Compare every registered server with the database, giving a lagging or silent one ``wait_s``
+    to catch up."""
     deadline = time.monotonic() + wait_s
     while True:
         truth = await expected(index)
-        servers = await events.followers(CONSUMER, clock.now(), ALIVE_WITHIN)
-        states = [ServerState(server, _state(server, truth)) for server in servers]
-        # A server behind may catch up; one ahead means the database moved on since it was read.
+        now = clock.now()
+        servers = await events.followers(CONSUMER)
+        states = [ServerState(server, _state(server, truth, now)) for server in servers]
+        # A server behind may catch up, a silent one may come back; one ahead means the database
+        # moved on since it was read.
         if all(state.state in ("ok", "different") for state in states) or time.monotonic() >= deadline:
             return truth, states
         await asyncio.sleep(RECHECK_S)
 
 
-def _state(server: events.Follower, truth: Expected) -> str:
+def _state(server: events.Follower, truth: Expected, now: datetime) -> str:
+    if now - server.seen_at > SILENT_AFTER:
+        return "silent"
     if server.position != truth.position:
         return "behind" if server.position < truth.position else "ahead"
     return "ok" if server.digest == truth.digest else "different"

@@ -100,7 +100,9 @@ class SearchIndex:
         self.position = 0
         self.digest = Digest()  # of the documents this index holds, for operators' checks
         self.follower: events.Follower | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._reporting = asyncio.Lock()  # the sync loop and the report loop both report
+        self.report_every_s = REPORT_EVERY.total_seconds()
         self.ready = False
         # Per provider, the facts of its hit (see ``plugins.geosearch.hits``).
         self.facts_of: dict[str, Facts] = {}
@@ -180,16 +182,17 @@ class SearchIndex:
 
     async def report(self) -> None:
         """Tell operators' checks where this in-memory copy stands (servers only)."""
-        now = clock.now()
-        if self.follower is None:
-            self.follower = events.new_follower(CONSUMER, now)
-        state = (self.position, len(self.digest), self.digest.value)
-        if state == (self.follower.position, self.follower.documents, self.follower.digest) \
-                and now - self.follower.seen_at < REPORT_EVERY:
-            return
-        self.follower.position, self.follower.documents, self.follower.digest = state
-        self.follower.seen_at = now
-        await events.report(self.follower)
+        async with self._reporting:
+            now = clock.now()
+            if self.follower is None:
+                self.follower = events.new_follower(CONSUMER, now)
+            state = (self.position, len(self.digest), self.digest.value)
+            if state == (self.follower.position, self.follower.documents, self.follower.digest) \
+                    and now - self.follower.seen_at < REPORT_EVERY:
+                return
+            self.follower.position, self.follower.documents, self.follower.digest = state
+            self.follower.seen_at = now
+            await events.report(self.follower)
 
     async def start(self) -> None:
         """Open the index now if the engine answers, else keep trying in the background."""
@@ -198,12 +201,14 @@ class SearchIndex:
             self.ready = True
         except Exception:
             logger.exception("search index unavailable at start-up; retrying in the background")
-        self._task = asyncio.create_task(self._follow(), name="search-index")
+        self._tasks.append(asyncio.create_task(self._follow(), name="search-index"))
+        if not self.backend.shared:
+            self._tasks.append(asyncio.create_task(self._keep_reporting(), name="search-index-report"))
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.follower is not None:
             try:
                 await events.forget(self.follower.instance)
@@ -226,3 +231,15 @@ class SearchIndex:
             except Exception:
                 logger.exception("search index sync failed; retrying")
             await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def _keep_reporting(self) -> None:
+        """Report at least every ``REPORT_EVERY``, whatever the sync does: a server whose sync fails
+        or hangs still says where it stands (behind the database), instead of falling silent."""
+        while True:
+            await asyncio.sleep(self.report_every_s)
+            try:
+                await self.report()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database may be away: the next period tries again
+                logger.warning("could not report this server's search index; trying again", exc_info=True)

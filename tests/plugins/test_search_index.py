@@ -13,6 +13,7 @@ from directory.database import write_transaction
 from directory.tables import Event, Provider
 from directory.testing import add_providers, provider_row, serve
 from geo import Gazetteer
+from plugins.geosearch.check import SILENT_AFTER
 from plugins.geosearch.index import CONSUMER, SearchIndex
 from search import SearchError, SearchQuery, create_backend
 
@@ -82,7 +83,7 @@ def test_reindex_and_search_check_never_move_the_shared_cursor(settings, invoke)
     reindexed = invoke("reindex")
     assert reindexed.exit_code == 0 and "2 prestataires indexés" in reindexed.output
     checked = invoke("search-check", "--wait", "0")
-    assert checked.exit_code == 0 and "Aucun serveur en marche" in checked.output
+    assert checked.exit_code == 0 and "Aucun serveur inscrit" in checked.output
     assert asyncio.run(events.position(CONSUMER)) == 1
 
 
@@ -209,3 +210,45 @@ async def test_the_index_reads_past_events_that_are_not_about_providers(settings
 
 class NoisePayload(msgspec.Struct):
     pass
+
+
+async def test_a_server_that_stops_reporting_is_a_fault_until_it_reports_again_or_staff_remove_it(
+        settings, plugin_manager, invoke, manual_clock):
+    """A stalled server used to drop out of the check, which then said all was well."""
+    await add_providers(provider_row())
+    server = await _server(plugin_manager)
+    manual_clock.advance(seconds=SILENT_AFTER.total_seconds() + 1)
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
+    assert checked.exit_code == 1 and "ne se signale plus" in checked.output, checked.output
+    assert f"id {server.follower.instance}" in checked.output and "1 en défaut" in checked.output
+    await server.report()  # it comes back
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
+    assert checked.exit_code == 0 and "à jour" in checked.output, checked.output
+    manual_clock.advance(seconds=SILENT_AFTER.total_seconds() + 1)  # then dies without leaving
+    unknown = await asyncio.to_thread(invoke, "search-check", "--forget", "f" * 32)
+    assert unknown.exit_code == 1 and "Aucun serveur inscrit n'a l'identifiant" in unknown.output
+    forgotten = await asyncio.to_thread(invoke, "search-check", "--forget", server.follower.instance)
+    assert forgotten.exit_code == 0 and "Aucun serveur inscrit" in forgotten.output, forgotten.output
+
+
+async def test_a_server_whose_sync_keeps_failing_still_reports_and_shows_behind(
+        settings, plugin_manager, invoke, monkeypatch, manual_clock):
+    """The report came from the loop that follows the outbox: a failing sync made the server vanish."""
+    await add_providers(provider_row())
+    index = SearchIndex(create_backend("embedded"), plugin_manager, Gazetteer.default())
+    index.report_every_s = 0.01
+
+    async def broken_sync() -> int:
+        raise RuntimeError("the documents cannot be built")
+
+    await index.start()
+    monkeypatch.setattr(index, "sync", broken_sync)
+    await add_providers(provider_row(trade_name="Studio Galet"))
+    manual_clock.advance(seconds=SILENT_AFTER.total_seconds() + 1)
+    for _ in range(500):  # the report loop's next turn
+        if index.follower is not None and index.follower.seen_at == manual_clock.now():
+            break
+        await asyncio.sleep(0.01)
+    checked = await asyncio.to_thread(invoke, "search-check", "--wait", "0")
+    assert checked.exit_code == 1 and "en retard" in checked.output, checked.output
+    await index.stop()
