@@ -17,7 +17,8 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.leads import deadlines, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
-    AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
+    SUBMISSIONS, AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
+    submission_queue,
 )
 
 HERE = Path(__file__).parent
@@ -26,6 +27,11 @@ HERE = Path(__file__).parent
 @hookimpl
 def plugin_settings():
     return service.LeadSettings
+
+
+@hookimpl
+async def startup(app):
+    app.state[SUBMISSIONS] = submission_queue(app.state.settings)
 
 
 @hookimpl

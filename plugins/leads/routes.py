@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import timedelta
 from typing import Annotated, Any
@@ -15,7 +16,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, over_limit, provider_for, route_path, tables,
+    ACCOUNT, PUBLIC, STAFF, ProblemError, Settings, catalogue, client_key, over_limit, provider_for,
+    route_path, tables,
 )
 from geo import Gazetteer
 from plugins.leads import form_context, forms, service
@@ -23,11 +25,19 @@ from plugins.leads.stamps import check_stamp, form_stamp
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-# Submissions routed at once by one process. Routing is CPU work on the event loop: with more at
-# once, a transaction holding the database's write lock waits behind them for its next turn,
-# and the other writers time out. The rest wait here, holding no lock.
+# Submissions routed at once by one process on SQLite. Routing is CPU work on the event loop:
+# with more at once, a transaction holding the file's write lock waits behind them for its next
+# turn, and the other writers time out. The rest wait here, holding no lock. PostgreSQL locks
+# rows, not the database: its submissions go unqueued.
 CONCURRENT_SUBMISSIONS = 2
-_submitting = asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
+SUBMISSIONS = "leads.submissions"  # the app's queue of submissions (app.state)
+
+
+def submission_queue(settings: Settings) -> contextlib.AbstractAsyncContextManager:
+    """What a submission enters before routing, for an app on ``settings``' database."""
+    if settings.database_url.startswith("sqlite"):
+        return asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
+    return contextlib.nullcontext()
 GONE = "Ce lien ne mène à aucune demande : elle a été supprimée, ou le lien est incomplet."
 FROM_WORDS, FROM_PROVIDER, FROM_SEARCH = "description", "provider", "search"  # why services were ticked
 
@@ -99,7 +109,7 @@ class LeadFormController(Controller):
         ticked_from = ""
         if not values["services"] and (guessed := form_context.understood(request.app, values["description"])):
             values["services"], ticked_from = list(guessed), FROM_WORDS
-        async with _submitting:
+        async with request.app.state[SUBMISSIONS]:
             return await _submit(request, gazetteer, form, values, first, ticked_from)
 
     @get("/suivi/{token:str}", name="lead-follow")

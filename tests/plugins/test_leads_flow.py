@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import replace
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from directory.platform import jobs
 from directory.plugin_api import hookimpl
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
+from plugins.leads.routes import submission_queue
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 
 QUIMPER = {"postal_code": "29000", "commune": "Quimper"}
@@ -359,3 +361,11 @@ async def test_members_and_staff_find_the_leads_pages_from_their_own(site, netwo
     queue = (await site.get("/equipe")).text
     assert '<a href="/equipe" aria-current="page">' in queue and 'href="/equipe/demandes"' in queue
     assert '<a href="/equipe/demandes" aria-current="page">' in (await site.get("/equipe/demandes")).text
+
+
+def test_submissions_queue_on_sqlite_only_and_each_app_has_its_own_queue(settings):
+    """A module-level semaphore served every app of the process, and made PostgreSQL queue too."""
+    on_sqlite = submission_queue(replace(settings, database_url="sqlite:///var/one.sqlite3"))
+    assert isinstance(on_sqlite, asyncio.Semaphore)
+    assert submission_queue(replace(settings, database_url="sqlite:///var/one.sqlite3")) is not on_sqlite
+    assert not isinstance(submission_queue(replace(settings, database_url="postgresql://db/ce")), asyncio.Semaphore)
