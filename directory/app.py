@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
+from litestar.logging.config import default_handlers
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -26,8 +27,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from directory import __version__, notices
 from directory.assets import static_files_router, url_maker
+from directory import logs
 from directory.database import DRIVER_LOGGERS
-from directory.edges import Edges, EscapingFormatter
+from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -55,7 +57,6 @@ from geo import Gazetteer
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1024 * 1024
-LOG_FORMAT = "%(levelname)s - %(asctime)s - %(name)s - %(message)s"
 
 
 @get("/favicon.ico", include_in_schema=False, opt=PUBLIC)
@@ -180,7 +181,10 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         openapi_config=_openapi_config(),
         logging_config=LoggingConfig(
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
-            formatters={"standard": {"()": EscapingFormatter, "format": LOG_FORMAT}},
+            formatters=logs.formatters(settings),
+            filters={"request_id": {"()": logs.RequestIdFilter}},
+            handlers={name: {**handler, "filters": ["request_id"]}
+                      for name, handler in default_handlers.items()},
             loggers={name: {"level": "WARNING"} for name in DRIVER_LOGGERS},
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",

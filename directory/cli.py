@@ -73,8 +73,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
                    f"CHANNEL_EXPERT_PUBLIC_URL : définissez-la en production avant le premier badge.")
     # The app writes its own access log, with request ids and escaped paths, and reads
     # X-Forwarded-For itself, from the trusted proxies only (uvicorn would trust 127.0.0.1).
+    # uvicorn's own lines go through the app's logging too (log_config=None), in its format.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False,
-                access_log=False)
+                access_log=False, log_config=None)
 
 
 @click.command(name="migrate")

@@ -19,6 +19,7 @@ from typing import Callable
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from directory.logs import REQUEST_ID
 from directory.problems import FRENCH_DETAILS, PROBLEM_MEDIA_TYPE, REQUEST_ID_KEY, wants_html
 from directory.redaction import Redaction
 from directory.request_checks import body_refusal, path_names_nothing, query_refusal
@@ -29,8 +30,6 @@ REQUEST_ID_HEADER = b"x-request-id"
 # An incoming request id (from a proxy) is kept when it looks like one; else a new one is made.
 _INCOMING_ID = re.compile(rb"^[A-Za-z0-9._-]{8,64}$")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# What a terminal or a log viewer may take for a line break, a colour or a change of direction.
-_UNSAFE_IN_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 access_logger = logging.getLogger("directory.access")
 
 
@@ -55,6 +54,7 @@ class Edges:
         incoming = headers.get(REQUEST_ID_HEADER, b"")
         rid = incoming.decode() if _INCOMING_ID.match(incoming) else os.urandom(16).hex()  # random as uuid4
         scope.setdefault("state", {})[REQUEST_ID_KEY] = rid
+        request_logs = REQUEST_ID.set(rid)  # every line written for this request carries it
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}  # answered as GET, without the body
@@ -83,11 +83,19 @@ class Edges:
         finally:
             # Masking costs a few microseconds: only for a line that is written.
             if self.access_log and access_logger.isEnabledFor(logging.INFO):
-                client = (scope.get("client") or ("-", 0))[0]
-                query = scope.get("query_string", b"")
-                access_logger.info('%s "%s %s%s" %d %.1f ms %s', client, "HEAD" if head else scope["method"],
-                                   self.redaction.path(scope["path"]), f"?{self.redaction.query(query)}" if query else "",
-                                   status, (time.perf_counter() - started) * 1000, rid)
+                duration_ms = (time.perf_counter() - started) * 1000
+                self._log(scope, "HEAD" if head else scope["method"], status, duration_ms, rid)
+            REQUEST_ID.reset(request_logs)
+
+    def _log(self, scope: Scope, method: str, status: int, duration_ms: float, rid: str) -> None:
+        """The access log's line, secrets masked: as text, and as fields for the JSON format."""
+        client = (scope.get("client") or ("-", 0))[0]
+        path, query = self.redaction.path(scope["path"]), scope.get("query_string", b"")
+        target = f"{path}?{self.redaction.query(query)}" if query else path
+        fields = {"client": client, "method": method, "target": target, "status": status,
+                  "duration_ms": round(duration_ms, 1)}
+        access_logger.info('%s "%s %s" %d %.1f ms %s', client, method, target, status, duration_ms, rid,
+                           extra={"http": fields, "request_id": rid})
 
     async def _screen(self, scope: Scope, headers: dict[bytes, bytes],
                       receive: Receive) -> tuple[Receive, tuple[int, str] | None]:
@@ -149,10 +157,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
     return replayed
 
-
-class EscapingFormatter(logging.Formatter):
-    """A log formatter that writes control characters escaped, so no input can forge a log line."""
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
-        record.message = _UNSAFE_IN_LOG.sub(lambda match: match[0].encode("unicode_escape").decode(), record.message)
-        return super().formatMessage(record)

@@ -68,6 +68,7 @@ class Settings:
     disabled_plugins: tuple[str, ...] = ()
     strict_plugins: bool = False  # refuse to start when an installed plugin cannot load
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line (``directory.logs``)
     geocoders: tuple[str, ...] = ()
     ban_domain: str = BAN_DOMAIN
     nominatim_domain: str = NOMINATIM_DOMAIN
@@ -158,6 +159,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}SMTP_TLS must be 'none', 'starttls' or 'tls'")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +180,7 @@ class Settings:
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             strict_plugins=_bool(PREFIX + "STRICT_PLUGINS", get("STRICT_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),
+            log_format=get("LOG_FORMAT", "text").lower(),
             geocoders=_list(get("GEOCODERS").lower()),
             ban_domain=get("BAN_DOMAIN", BAN_DOMAIN),
             nominatim_domain=get("NOMINATIM_DOMAIN", NOMINATIM_DOMAIN),

@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable
 
 import click
 
+from directory import logs
 from directory.platform import jobs
 from directory.platform.services import prepare_database, start_platform
 from directory.plugin_manager import PluginManager
@@ -65,6 +66,7 @@ STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUN
 def worker(ctx: click.Context, once: bool) -> None:
     """Exécuter les travaux en arrière-plan (messages, rappels, tâches des plugins) jusqu'à l'arrêt."""
     context = command_context(ctx)
+    logs.configure_process(context.settings)
     if not context.settings.public_url:
         click.echo("CHANNEL_EXPERT_PUBLIC_URL n'est pas défini : les travaux qui écrivent un lien (messages, badges) "
                    "échoueront jusqu'à ce qu'il le soit (puis « channel-expert jobs retry --all »).", err=True)

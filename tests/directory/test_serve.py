@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import json
 import re
 import subprocess
 import time
@@ -64,7 +65,7 @@ def _mail_texts(folder: Path) -> list[str]:
 @contextlib.asynccontextmanager
 async def _serving(environment: dict[str, str], **extra: str):
     """``channel-expert serve`` on a free port of 127.0.0.1, started, without a public URL; yields
-    its address and, once it has stopped, fills ``printed`` with what it wrote."""
+    its address and, once it has stopped, fills ``printed`` with what it wrote (its output, then its log)."""
     port = free_port()
     server = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=_without_public_url(environment, **extra))
@@ -74,7 +75,7 @@ async def _serving(environment: dict[str, str], **extra: str):
         yield url, printed
     finally:
         server.terminate()
-        printed.append(server.communicate(timeout=30)[0])
+        printed.extend(server.communicate(timeout=30))
 
 
 async def test_serve_without_a_public_url_writes_links_with_the_port_it_listens_on(environment, tmp_path):
@@ -128,3 +129,25 @@ async def test_without_a_public_url_a_worker_warns_and_a_command_signs_no_badge_
     assert "Traceback" not in refused.stderr
     provider = await Provider.select(Provider.id).where(Provider.slug == slug).first()
     assert await BadgeAward.count().where(BadgeAward.provider == provider["id"]) == 0
+
+
+def _ask(url: str) -> str:
+    """A search with a value the log must not keep; the answer's request id."""
+    asked = {"q": "site", "near": "33000", "motdepasse": "s3cret-ici"}
+    answered = httpx.get(f"{url}/recherche", params=asked, headers={"accept": "text/html"}, timeout=10)
+    assert answered.status_code == 200
+    return answered.headers["x-request-id"]
+
+
+async def test_serve_logs_json_lines_with_the_request_id_when_asked(environment):
+    async with _serving(environment, CHANNEL_EXPERT_LOG_FORMAT="json", CHANNEL_EXPERT_LOG_LEVEL="INFO",
+                        CHANNEL_EXPERT_WORKER_IN_APP="false") as (url, printed):
+        rid = await asyncio.to_thread(_ask, url)
+    lines = [json.loads(line) for line in printed[1].splitlines() if line.strip()]  # every line is JSON
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    [access] = [line for line in lines
+                if line["logger"] == "directory.access" and line.get("request_id") == rid]
+    assert access["http"]["method"] == "GET" and access["http"]["status"] == 200
+    assert access["http"]["target"].startswith("/recherche?") and "motdepasse=…" in access["http"]["target"]
+    assert "s3cret-ici" not in printed[1]
+    assert any(line["logger"].startswith("uvicorn") for line in lines)  # the server's own lines too
