@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from search import IndexSettings
 
 from plugins.geosearch.documents import INDEX_SETTINGS
+
+if TYPE_CHECKING:
+    from directory.plugin_api import PluginManager
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FACETS = ("kind", "services", "languages", "on_site", "remote")  # counted in every answer, with plugins' own
@@ -48,11 +52,12 @@ class FieldError(ValueError):
     """A plugin's search field that cannot be: a name taken, or an option out of range."""
 
 
-def collect(manager) -> tuple[SearchField, ...]:  # noqa: ANN001 - the directory's plugin manager
+def collect(manager: PluginManager) -> tuple[SearchField, ...]:
     """Every plugin's declared fields, checked: names are new, unique and plain."""
     declared: dict[str, SearchField] = {}
-    for impl in reversed(manager.hook.search_fields.get_hookimpls()):
-        def register(name: str, plugin: str = impl.plugin_name, **options: object) -> None:
+
+    def register_of(plugin: str) -> dict[str, Any]:
+        def register(name: str, **options: Any) -> None:
             if not NAME.fullmatch(name):
                 raise FieldError(f"the plugin {plugin}'s search field {name!r} must be lower-case letters, digits, _")
             if name in CORE_FIELDS or name in declared:
@@ -64,7 +69,10 @@ def collect(manager) -> tuple[SearchField, ...]:  # noqa: ANN001 - the directory
                 declared[name] = SearchField(name=name, plugin=plugin, **options)
             except TypeError as error:
                 raise FieldError(f"the plugin {plugin}'s search field {name!r}: {error}") from None
-        impl.function(register=register)
+        return {"register": register}
+
+    for _ in manager.answers("search_fields", register_of):
+        pass  # each field is checked and kept as it is registered
     return tuple(declared.values())
 
 

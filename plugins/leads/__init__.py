@@ -14,13 +14,18 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import deadlines, service
+from plugins.leads import deadlines, hookspecs, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
     AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
 )
 
 HERE = Path(__file__).parent
+
+
+@hookimpl
+def add_hooks(plugin_manager):
+    plugin_manager.add_hookspecs(hookspecs)  # the lead routing hooks, for other plugins to implement
 
 
 @hookimpl
