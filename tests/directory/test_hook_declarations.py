@@ -142,3 +142,23 @@ def test_a_plugin_whose_add_hooks_raises_is_left_out_with_its_name(tmp_path, mon
         get_plugin_manager(Settings(strict_plugins=True), environ={})
     manager = get_plugin_manager(Settings(), environ={})
     assert not manager.has_plugin("hookless") and "hookless" in manager.left_out
+
+
+async def test_an_awaited_implementation_that_raises_loses_what_it_registered_and_nothing_else():
+    class Sections:
+        def __init__(self, title, fails=False):
+            self.title, self.fails = title, fails
+
+        @hookimpl
+        async def provider_page_sections(self, provider, register):
+            register(self.title, "<p></p>")
+            if self.fails:
+                raise RuntimeError("section down")
+
+    manager = _manager(("first", Sections("Premier")), ("broken", Sections("Cassé", fails=True)),
+                       ("last", Sections("Dernier")))
+    titles = []
+    answers = await manager.acall_isolated("provider_page_sections", provider=None,
+                                           register=lambda title, html: titles.append(title))
+    assert (titles, answers) == (["Dernier", "Premier"], [None, None])
+    assert "provider_page_sections" in manager.faults.recent()["broken"]["hooks"]
