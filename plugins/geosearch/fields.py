@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
+from directory.plugin_api import PluginManager
 from search import IndexSettings
 
 from plugins.geosearch.documents import INDEX_SETTINGS
-
-if TYPE_CHECKING:
-    from directory.plugin_api import PluginManager
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FACETS = ("kind", "services", "languages", "on_site", "remote")  # counted in every answer, with plugins' own
