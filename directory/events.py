@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Collection, Iterable
 
 import msgspec

@@ -1,13 +1,15 @@
-"""The plugin contract: every hook a directory plugin may implement.
+"""The plugin contract: every hook of the core a directory plugin may implement.
 
-Implementations may be plain functions or return awaitables (the core awaits them),
-except ``firstresult`` hooks, which are synchronous decisions. ``docs/plugins.md``
-documents each hook with this exact signature; a test keeps the two in step.
+Implementations are plain functions, called synchronously, except those of hooks marked
+``may_await``, which may be ``async def`` or return an awaitable (the core awaits them). A
+plugin that offers hooks of its own declares them in its own module with the same markers and
+adds them with ``add_hooks`` (the leads plugin's are in ``plugins/leads/hookspecs.py``).
+``docs/plugins.md`` documents each hook with this exact signature; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import pluggy
 
@@ -17,14 +19,40 @@ if TYPE_CHECKING:
     import click
     from litestar import Litestar
 
+    from directory.plugin_manager import PluginManager
     from directory.schemas import NeedUnderstanding, Provider, SearchAnswered
 
 PROJECT = "channel_expert"
-# The hooks whose implementations may be ``async def``: the rest are called synchronously.
-MAY_AWAIT = frozenset({"startup", "shutdown", "provider_saved", "provider_deleted", "provider_document_fields",
-                       "provider_page_sections", "valid_badges", "lead_source"})
+MAY_AWAIT_MARK = f"{PROJECT}_may_await"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+Spec = TypeVar("Spec", bound=Callable[..., Any])
+
+
+def may_await(spec: Spec) -> Spec:
+    """Mark a hookspec whose implementations may be ``async def`` or return an awaitable.
+
+    The core calls such a hook with ``acall_isolated`` and awaits each answer; an ``async def``
+    implementation of a hook without the mark is refused as its plugin loads.
+    """
+    setattr(spec, MAY_AWAIT_MARK, True)
+    return spec
+
+
+def awaits(spec: Callable[..., Any]) -> bool:
+    """Whether a hookspec is marked ``may_await``."""
+    return getattr(spec, MAY_AWAIT_MARK, False)
+
+
+@hookspec(historic=True)
+def add_hooks(plugin_manager: PluginManager) -> None:
+    """Declare the plugin's own hooks, for other plugins to implement (as pytest's ``pytest_addhooks``).
+
+    Called as the plugin registers, before its other implementations are checked.
+
+    :param plugin_manager: call ``plugin_manager.add_hookspecs(module)`` with the module of the
+        plugin's hookspecs (written with ``plugin_api.hookspec`` and ``plugin_api.may_await``).
+    """
 
 
 @hookspec
@@ -138,7 +166,7 @@ def register_event_types(register: Callable[[str, type], None]) -> None:
 
 
 @hookspec
-def register_jobs(register: Callable[..., None], plugin_manager: Any) -> None:
+def register_jobs(register: Callable[..., None], plugin_manager: PluginManager) -> None:
     """Declare kinds of background jobs, run by the job workers (see ``plugin_api.jobs``).
 
     :param register: call it as ``register(name, run, *, max_attempts=8, timeout_s=60,
@@ -150,6 +178,7 @@ def register_jobs(register: Callable[..., None], plugin_manager: Any) -> None:
 
 
 @hookspec
+@may_await
 def startup(app: Litestar) -> Any:
     """Prepare what a plugin needs when the app starts (connections, caches).
 
@@ -159,6 +188,7 @@ def startup(app: Litestar) -> Any:
 
 
 @hookspec
+@may_await
 def shutdown(app: Litestar) -> Any:
     """Release what ``startup`` took when the app stops.
 
@@ -168,6 +198,7 @@ def shutdown(app: Litestar) -> Any:
 
 
 @hookspec
+@may_await
 def provider_saved(provider: Provider, created: bool) -> Any:
     """React to a provider profile written to the database (called after the commit).
 
@@ -180,6 +211,7 @@ def provider_saved(provider: Provider, created: bool) -> Any:
 
 
 @hookspec
+@may_await
 def provider_deleted(provider: Provider) -> Any:
     """React to a provider removed from the directory (called after the commit).
 
@@ -198,6 +230,7 @@ def provider_document(provider: Provider, document: dict[str, Any]) -> None:
 
 
 @hookspec
+@may_await
 def provider_document_fields(providers: list[Provider]) -> dict[str, dict[str, Any]]:
     """Add fields read from the database to many providers' search documents at once.
 
@@ -223,6 +256,7 @@ def search_fields(register: Callable[..., None]) -> None:
 
 
 @hookspec
+@may_await
 def provider_page_sections(provider: Provider, register: Callable[..., None]) -> Any:
     """Add sections to a provider's public page (may be ``async def``, to read the database).
 
@@ -245,7 +279,7 @@ def home_page_templates(register: Callable[[str, int], None]) -> None:
     """
 
 
-@hookspec(firstresult=True)
+@hookspec
 def understand_need(app: Litestar, text: str) -> NeedUnderstanding | None:
     """Say which catalogue services a TPE's own words ask for ("vendre mes gâteaux sur internet").
 
@@ -269,43 +303,4 @@ def search_answered(app: Litestar, answered: SearchAnswered) -> None:
     :param app: the Litestar app.
     :param answered: the words typed, the total found, the services understood and taken back,
         and the slugs shown on the page.
-    """
-
-
-@hookspec
-def valid_badges(provider_ids: list[int]) -> dict[int, int]:
-    """Say how many valid certification badges each provider holds (lead routing weighs them).
-
-    May be ``async def``: validity is read at each call, so an expired badge stops counting at once.
-
-    :param provider_ids: the providers routing considers.
-    :return: ``{provider_id: count}`` for those that hold any; the counts of all plugins add up.
-    """
-
-
-@hookspec
-def lead_score_components(register: Callable[..., None]) -> None:
-    """Add components to the score lead routing gives each eligible provider.
-
-    :param register: call it with a function ``(candidate, need, km) -> {name: (weight, value)}``
-        (``plugins.leads.routing.Candidate`` and ``Need``, ``value`` between 0 and 1); each
-        component is added to the built-in ones, shown to staff with them, and weighted as you say.
-    """
-
-
-@hookspec(firstresult=True)
-def lead_routing_strategy() -> Any:
-    """Replace lead routing's choice: return a function with the signature of
-    ``plugins.leads.routing.route`` (the first plugin that answers wins; none: the built-in one).
-    """
-
-
-@hookspec(firstresult=True)
-def lead_source(request: Any) -> str | None:
-    """Say where a TPE's request comes from (a campaign, an ambassador…), stored with the lead.
-
-    May be ``async def`` (to read the signed-in account, ``plugin_api.signed_in``).
-
-    :param request: the Litestar request of the form's submission.
-    :return: a short label (100 characters at most), or None.
     """

@@ -3,7 +3,10 @@
 Built-in plugins import only from here (a test enforces it), so a third-party plugin can do
 whatever they do. It holds no logic of its own; each name's home module documents it.
 
-- Hooks: ``hookimpl`` (the hooks are listed in ``docs/plugins.md``).
+- Hooks: ``hookimpl`` (the hooks are listed in ``docs/plugins.md``); ``PluginManager``, the type
+  of the manager hooks hand to plugins (``add_hooks``, ``register_jobs``), whose ``answers``
+  and ``call_isolated`` call a hook; a plugin that offers hooks of its own declares them with
+  ``hookspec`` (and ``may_await`` for those that may be ``async def``) and adds them in ``add_hooks``.
 - Settings: ``Settings`` (the core's); a plugin's own, declared with the ``plugin_settings``
   hook, from ``settings_of`` (by plugin name), with ``Secret`` for values never shown.
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
@@ -42,12 +45,13 @@ from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
-from directory.hookspecs import hookimpl
+from directory.hookspecs import hookimpl, hookspec, may_await
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
 from directory.platform.commands import CommandContext, command_context, run_in_database
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
+from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
 from directory.request_checks import json_refusal
@@ -59,11 +63,11 @@ from directory.settings import Settings
 from directory.templating import paris_time
 
 __all__ = [
-    "ACCOUNT", "PUBLIC", "STAFF", "catalogue", "client_key", "CommandContext", "command_context", "clock",
-    "events", "flash", "forget_addresses", "hookimpl", "InvalidField", "invite_to_sign_up", "jobs",
-    "json_refusal", "Kind", "mail", "NeedUnderstanding", "over_limit", "SearchAnswered", "paris_time",
+    "ACCOUNT", "catalogue", "client_key", "clock", "command_context", "CommandContext", "events", "flash",
+    "forget_addresses", "hookimpl", "hookspec", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal",
+    "Kind", "mail", "may_await", "NeedUnderstanding", "over_limit", "paris_time", "PluginManager",
     "prepare_database", "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses",
-    "provider_for", "public_url", "route_path", "run_in_database", "Secret", "service_area", "signed_in",
-    "ServiceSlug", "Settings", "settings_of", "static_files_router", "tables", "tell_provider",
-    "validation", "write_transaction",
+    "provider_for", "PUBLIC", "public_url", "route_path", "run_in_database", "SearchAnswered", "Secret",
+    "service_area", "ServiceSlug", "Settings", "settings_of", "signed_in", "STAFF", "static_files_router",
+    "tables", "tell_provider", "validation", "write_transaction",
 ]

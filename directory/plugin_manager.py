@@ -18,7 +18,8 @@ import inspect
 import logging
 import os
 import re
-from typing import Any, Collection, Mapping
+from types import MappingProxyType
+from typing import Any, Callable, Collection, Generator, Iterator, Mapping
 
 import pluggy
 
@@ -29,6 +30,9 @@ from directory.settings import Settings, SettingsError
 
 ENTRY_POINT_GROUP = "channel_expert"
 logger = logging.getLogger("directory.plugins")
+NO_ARGUMENTS: Mapping[str, Any] = MappingProxyType({})
+# A hook's arguments, or a function giving them for the plugin named (a ``register`` that knows who registers)
+Arguments = Mapping[str, Any] | Callable[[str], Mapping[str, Any]]
 BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.needs", "plugins.geosearch", "plugins.leads", "plugins.badges")
 
 
@@ -45,22 +49,46 @@ class PluginManager(pluggy.PluginManager):
         self.distributions: dict[str, importlib.metadata.Distribution] = {}  # of installed plugins
         self.left_out: dict[str, str] = {}  # installed plugins that could not load, with why
 
+    def answers(self, hook_name: str, arguments: Arguments = NO_ARGUMENTS, *, plugin: str | None = None,
+                on_error: Callable[[str, Exception], None] | None = None) -> Iterator[tuple[str, Any]]:
+        """Call each implementation of a hook in pluggy's order (the last registered first), one at a time.
+
+        The one walk over a hook's implementations, for callers that need to know which plugin
+        answered (a template folder, a search field, a failure to record).
+
+        Args:
+            arguments: the hook's arguments, or a function that gives them for the plugin named
+                (so that a ``register`` can tell who registers); each implementation takes those it names.
+            plugin: call only this plugin's implementation (the checks of a plugin as it loads).
+            on_error: if given, an implementation that raises is reported to it with the
+                plugin's name and skipped; otherwise the exception propagates.
+
+        Returns:
+            ``(plugin name, answer)`` pairs, lazily, in call order.
+        """
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            if plugin is not None and impl.plugin_name != plugin:
+                continue
+            given = arguments(impl.plugin_name) if callable(arguments) else arguments
+            try:
+                answer = impl.function(*[given[name] for name in impl.argnames])
+            except Exception as error:
+                if on_error is None:
+                    raise
+                on_error(impl.plugin_name, error)
+                continue
+            yield impl.plugin_name, answer
+
     def call_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call each implementation of a hook on its own; a failing one is recorded and skipped.
+        """Call each implementation of a synchronous hook on its own; a failing one is recorded and skipped.
 
         What a failing implementation registered (through a ``register`` argument) or changed
         in a dict argument (a search document) is dropped with it, so the page or document is
         built as if that plugin had not taken part.
         """
-        results = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            call = _IsolatedCall(impl, kwargs)
-            try:
-                results.append(impl.function(*call.arguments))
-            except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
-                self.faults.record(impl.plugin_name, hook_name, error)
-                continue
-            call.keep()
+        results: list[Any] = []
+        for _ in _isolated(self, hook_name, kwargs, results, awaits=False):
+            pass  # awaiting nothing, it yields nothing
         return results
 
     def first_isolated(self, hook_name: str, **kwargs: Any) -> Any:
@@ -68,39 +96,79 @@ class PluginManager(pluggy.PluginManager):
         return next((answer for answer in self.call_isolated(hook_name, **kwargs) if answer is not None), None)
 
     async def acall_isolated(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """``call_isolated`` for hooks that may await (``hookspecs.MAY_AWAIT``): each answer is
+        """``call_isolated`` for hooks that may await (declared ``may_await``): each answer is
         awaited before what it registered or changed is kept."""
-        results = []
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
-            call = _IsolatedCall(impl, kwargs)
-            try:
-                results.append(await maybe_await(impl.function(*call.arguments)))
-            except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
-                self.faults.record(impl.plugin_name, hook_name, error)
-                continue
-            call.keep()
+        results: list[Any] = []
+        await _awaiting(_isolated(self, hook_name, kwargs, results, awaits=True))
         return results
 
 
-class _IsolatedCall:
-    """One implementation's call on copies of the dict arguments and a staging ``register``,
-    so that nothing it did reaches the caller unless ``keep`` is called."""
+def _isolated(manager: PluginManager, hook_name: str, kwargs: dict[str, Any], results: list[Any],
+              awaits: bool, fail: Callable[[str, Exception], None] | None = None) -> Generator[Any, Any, None]:
+    """The isolated call, written once for both forms: appends the answers kept to ``results``, in call order.
 
-    def __init__(self, impl: Any, kwargs: dict[str, Any]) -> None:
-        self.impl, self.kwargs = impl, kwargs
+    Each implementation runs on staged arguments (``_Staging``); one that raises is reported to
+    ``fail`` (the plugin faults by default) and dropped with what it did. With ``awaits``, an
+    awaitable answer is yielded, and ``_awaiting`` sends back its result or throws in its error.
+    """
+    fail = fail or (lambda plugin, error: manager.faults.record(plugin, hook_name, error))
+    staging = _Staging(kwargs) if _undoable(kwargs) else None
+    for plugin, answer in manager.answers(hook_name, staging.arguments if staging else kwargs, on_error=fail):
+        if awaits and inspect.isawaitable(answer):
+            try:
+                answer = yield answer
+            except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
+                fail(plugin, error)
+                continue
+        if staging:
+            staging.keep()
+        results.append(answer)
+
+
+async def _awaiting(steps: Generator[Any, Any, None]) -> None:
+    """Run an isolated call that awaits: await what it yields, hand back the result or the error."""
+    try:
+        awaitable = next(steps)
+        while True:
+            try:
+                result = await awaitable
+            except Exception as error:  # noqa: BLE001 - thrown back into the call, which records it
+                awaitable = steps.throw(error)
+            else:
+                awaitable = steps.send(result)
+    except StopIteration:
+        pass  # every implementation has answered
+
+
+def _undoable(kwargs: dict[str, Any]) -> bool:
+    """Whether an implementation could leave a trace to undo: a search's hooks cannot, and take no copies.
+
+    A plain loop: this runs twice per search, and a generator expression costs twice as much."""
+    for value in kwargs.values():
+        if isinstance(value, dict):
+            return True
+    return "register" in kwargs
+
+
+class _Staging:
+    """Copies of a call's dict arguments and a ``register`` that only takes notes, made afresh for
+    each implementation, so that nothing it did reaches the caller unless ``keep`` follows."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self.kwargs, self.staged = kwargs, kwargs
+        self.copied = [name for name, value in kwargs.items() if isinstance(value, dict)]
         self.registered: list[tuple[tuple, dict]] = []
-        self.copied = [name for name in impl.argnames if isinstance(kwargs[name], dict)]
-        self.staged = kwargs  # arguments it cannot change are passed as they are (a search's hooks have none)
-        if self.copied or "register" in impl.argnames:
-            self.staged = {**kwargs, **{name: kwargs[name].copy() for name in self.copied}}
-        if "register" in impl.argnames:
-            self.staged["register"] = lambda *args, **options: self.registered.append((args, options))
 
-    @property
-    def arguments(self) -> list[Any]:
-        return [self.staged[arg] for arg in self.impl.argnames]
+    def arguments(self, plugin: str) -> Mapping[str, Any]:
+        """The next implementation's arguments: fresh copies and a fresh ``register``."""
+        self.staged = {**self.kwargs, **{name: self.kwargs[name].copy() for name in self.copied}}
+        self.registered = registered = []
+        if "register" in self.kwargs:
+            self.staged["register"] = lambda *args, **options: registered.append((args, options))
+        return self.staged
 
     def keep(self) -> None:
+        """Hand what the last implementation did to the caller."""
         for name in self.copied:
             self.kwargs[name].clear()
             self.kwargs[name].update(self.staged[name])
@@ -114,7 +182,8 @@ def _closest(word: str, choices: list[str]) -> str:
 
 
 def _register(manager: PluginManager, plugin: object, name: str) -> None:
-    """Register one plugin, turning pluggy's validation error into one line that says what to fix."""
+    """Register one plugin, turning pluggy's validation error, or an error of its ``add_hooks`` (called as it
+    registers), into one line that says what to fix."""
     try:
         manager.register(plugin, name=name)
     except pluggy.PluginValidationError as error:
@@ -129,21 +198,29 @@ def _register(manager: PluginManager, plugin: object, name: str) -> None:
                 f"Le plugin {name}, hook {hook[1]} : argument(s) inconnu(s) / unknown argument(s) {wrong} "
                 f"(arguments : {', '.join(allowed)}){_closest(wrong.split(',')[0].strip(), allowed)}") from None
         raise PluginError(f"Le plugin {name} ne peut pas être chargé / cannot be loaded: {message}") from None
+    except Exception as error:  # noqa: BLE001 - whatever its add_hooks raised, say which plugin
+        if manager.has_plugin(name):
+            manager.unregister(name=name)
+        raise PluginError(f"Le plugin {name} ne peut pas être chargé / cannot be loaded: "
+                          f"{type(error).__name__}: {error}") from None
 
 
 def _check(manager: PluginManager, plugin_name: str) -> None:
-    """Refuse a plugin's implementations of unknown hooks, and ``async def`` ones of synchronous hooks."""
-    known = sorted(name for name in vars(hookspecs) if hasattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec"))
+    """Refuse a plugin's implementations of unknown hooks, and ``async def`` ones of hooks not ``may_await``.
+
+    An ``optionalhook`` implementation of a hook nobody declared (the leads plugin's, when it is
+    disabled) is never called, so it is not checked."""
+    known = sorted(name for name, caller in vars(manager.hook).items() if caller.has_spec())
     for name in sorted(vars(manager.hook)):
         caller = getattr(manager.hook, name)
         for impl in caller.get_hookimpls():
-            if impl.plugin_name != plugin_name:
+            if impl.plugin_name != plugin_name or (not caller.has_spec() and impl.optionalhook):
                 continue
-            if not caller.has_spec() and not impl.optionalhook:
+            if not caller.has_spec():
                 raise PluginError(f"Le plugin {impl.plugin_name} implémente {name}, qui n'est pas un hook / "
                                   f"is not a hook{_closest(name, known)}")
-            if name not in hookspecs.MAY_AWAIT and (inspect.iscoroutinefunction(impl.function)
-                                                   or inspect.isasyncgenfunction(impl.function)):
+            if not hookspecs.awaits(caller.spec.function) and (inspect.iscoroutinefunction(impl.function)
+                                                               or inspect.isasyncgenfunction(impl.function)):
                 raise PluginError(f"Le plugin {impl.plugin_name} : le hook {name} doit être une fonction ordinaire, "
                                   f"pas async def / the {name} hook must be a plain function, not async def")
 
@@ -160,9 +237,8 @@ def _add(manager: PluginManager, name: str, load: Any, environ: Mapping[str, str
     try:
         _check(manager, name)
         plugin_settings.load_one(manager, name, environ)
-        for impl in manager.hook.register_event_types.get_hookimpls():
-            if impl.plugin_name == name:
-                impl.function(register=events.declare)
+        for _ in manager.answers("register_event_types", {"register": events.declare}, plugin=name):
+            pass  # each declared type is checked as it is registered
     except (SettingsError, events.EventError, PluginError) as error:
         manager.unregister(name=name)
         plugin_settings.forget(name)
@@ -181,6 +257,7 @@ def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = N
     environ = os.environ if environ is None else environ
     manager = PluginManager()
     manager.add_hookspecs(hookspecs)
+    manager.hook.add_hooks.call_historic(kwargs={"plugin_manager": manager})  # each plugin's, as it registers
     for name in settings.disabled_plugins:
         manager.set_blocked(name)
     plugin_settings.forget()
@@ -217,12 +294,12 @@ async def call_each(manager: PluginManager, hook_name: str, **kwargs: Any) -> li
     Returns what failed, one line per plugin (strict mode refuses to start on a ``startup`` failure).
     """
     failed = []
-    for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
-        try:
-            await maybe_await(impl.function(*[kwargs[arg] for arg in impl.argnames]))
-        except Exception as error:  # noqa: BLE001 - any plugin failure is isolated and recorded
-            manager.faults.record(impl.plugin_name, hook_name, error)
-            failed.append(f"Le plugin {impl.plugin_name}, hook {hook_name} : {type(error).__name__}: {error}")
+
+    def fail(plugin: str, error: Exception) -> None:
+        manager.faults.record(plugin, hook_name, error)
+        failed.append(f"Le plugin {plugin}, hook {hook_name} : {type(error).__name__}: {error}")
+
+    await _awaiting(_isolated(manager, hook_name, kwargs, [], awaits=True, fail=fail))
     return failed
 
 

@@ -40,9 +40,12 @@ def namespace(plugin_name: str) -> str:
 def template_loader(manager: PluginManager) -> jinja2.BaseLoader:
     """The core's templates by their own names, each plugin's under ``<namespace>/``."""
     folders: dict[str, list[str]] = {}
-    for impl in reversed(manager.hook.register_templates.get_hookimpls()):
-        impl.function(register=lambda folder, name=impl.plugin_name: folders.setdefault(namespace(name), []).append(
-            str(folder)))
+
+    def register_of(plugin: str) -> dict[str, Any]:
+        return {"register": lambda folder: folders.setdefault(namespace(plugin), []).append(str(folder))}
+
+    for _ in manager.answers("register_templates", register_of):
+        pass  # each folder is kept as it is registered
     plugins = {name: jinja2.FileSystemLoader(paths) for name, paths in folders.items()}
     return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(CORE_TEMPLATES)), jinja2.PrefixLoader(plugins)])
 
@@ -71,8 +74,10 @@ def page_environment(manager: PluginManager, **core_globals: Any) -> jinja2.Envi
             table[name] = value
         return add
 
-    for impl in reversed(manager.hook.register_template_helpers.get_hookimpls()):
-        helpers = {"add_global": adder(impl.plugin_name, "global", environment.globals),
-                   "add_filter": adder(impl.plugin_name, "filter", environment.filters)}
-        impl.function(*[helpers[name] for name in impl.argnames])
+    def helpers_of(plugin: str) -> dict[str, Any]:
+        return {"add_global": adder(plugin, "global", environment.globals),
+                "add_filter": adder(plugin, "filter", environment.filters)}
+
+    for _ in manager.answers("register_template_helpers", helpers_of):
+        pass  # each helper is checked and kept as it is added
     return environment

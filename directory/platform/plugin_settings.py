@@ -11,12 +11,14 @@ start-up with one line, in French and English, naming the variable.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Mapping
 
 import msgspec
-import pluggy
 
 from directory.settings import PREFIX, SettingsError
+
+if TYPE_CHECKING:
+    from directory.plugin_manager import PluginManager
 
 Secret = Annotated[str, msgspec.Meta(extra={"secret": True})]
 MASK = "********"
@@ -70,12 +72,9 @@ def read(plugin_name: str, schema: type[msgspec.Struct], environ: Mapping[str, s
         raise SettingsError(f"{name} : valeur invalide pour le plugin {plugin_name} / invalid value: {reason}") from None
 
 
-def load_one(manager: pluggy.PluginManager, plugin_name: str, environ: Mapping[str, str]) -> None:
+def load_one(manager: PluginManager, plugin_name: str, environ: Mapping[str, str]) -> None:
     """Read and check one plugin's settings (if it declares any); ``settings_of`` returns them from then on."""
-    for impl in manager.hook.plugin_settings.get_hookimpls():
-        if impl.plugin_name != plugin_name:
-            continue
-        schema = impl.function()
+    for _, schema in manager.answers("plugin_settings", plugin=plugin_name):
         if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
             raise SettingsError(f"the plugin {plugin_name} must return a msgspec.Struct class from plugin_settings")
         _loaded[plugin_name] = read(plugin_name, schema, environ)

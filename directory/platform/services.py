@@ -66,8 +66,11 @@ def geocoder_for(settings: Settings, gazetteer: Gazetteer) -> Geocoder:
 def plugin_apps(manager: PluginManager) -> dict[str, list[str]]:
     """Each plugin's Piccolo app modules, from ``register_piccolo_apps``, in registration order."""
     apps: dict[str, list[str]] = {}
-    for impl in reversed(manager.hook.register_piccolo_apps.get_hookimpls()):
-        impl.function(register=apps.setdefault(impl.plugin_name, []).append)
+    def register_of(plugin: str) -> dict[str, Any]:
+        return {"register": lambda module: apps.setdefault(plugin, []).append(module)}
+
+    for _ in manager.answers("register_piccolo_apps", register_of):
+        pass  # each module is kept as it is registered
     return apps
 
 

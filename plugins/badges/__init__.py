@@ -87,7 +87,7 @@ async def startup(app):
     app.state.badge_status_lists = status.StatusLists()
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # a hook of the leads plugin, which may be disabled
 async def valid_badges(provider_ids):
     return await awards.valid_counts(provider_ids)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import msgspec
 
+from directory.plugin_api import PluginManager
 from search import IndexSettings
 
 from plugins.geosearch.documents import INDEX_SETTINGS
@@ -48,11 +50,12 @@ class FieldError(ValueError):
     """A plugin's search field that cannot be: a name taken, or an option out of range."""
 
 
-def collect(manager) -> tuple[SearchField, ...]:  # noqa: ANN001 - the directory's plugin manager
+def collect(manager: PluginManager) -> tuple[SearchField, ...]:
     """Every plugin's declared fields, checked: names are new, unique and plain."""
     declared: dict[str, SearchField] = {}
-    for impl in reversed(manager.hook.search_fields.get_hookimpls()):
-        def register(name: str, plugin: str = impl.plugin_name, **options: object) -> None:
+
+    def register_of(plugin: str) -> dict[str, Any]:
+        def register(name: str, **options: Any) -> None:
             if not NAME.fullmatch(name):
                 raise FieldError(f"the plugin {plugin}'s search field {name!r} must be lower-case letters, digits, _")
             if name in CORE_FIELDS or name in declared:
@@ -64,7 +67,10 @@ def collect(manager) -> tuple[SearchField, ...]:  # noqa: ANN001 - the directory
                 declared[name] = SearchField(name=name, plugin=plugin, **options)
             except TypeError as error:
                 raise FieldError(f"the plugin {plugin}'s search field {name!r}: {error}") from None
-        impl.function(register=register)
+        return {"register": register}
+
+    for _ in manager.answers("search_fields", register_of):
+        pass  # each field is checked and kept as it is registered
     return tuple(declared.values())
 
 

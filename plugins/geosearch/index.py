@@ -17,9 +17,8 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 import msgspec
-import pluggy
 
-from directory.plugin_api import Provider, Settings, catalogue, clock, events, profiles
+from directory.plugin_api import PluginManager, Provider, Settings, catalogue, clock, events, profiles
 from geo import Gazetteer, distance_km
 from search import SearchBackend, create_backend
 
@@ -85,7 +84,7 @@ class SearchIndex:
     # The "who comes on site here" filter, for plugins that ask this index (app.state.search) directly.
     serving = staticmethod(serving_filter)
 
-    def __init__(self, backend: SearchBackend, manager: pluggy.PluginManager, gazetteer: Gazetteer,
+    def __init__(self, backend: SearchBackend, manager: PluginManager, gazetteer: Gazetteer,
                  cursor: str | None = None) -> None:
         self.backend = backend
         self.manager = manager

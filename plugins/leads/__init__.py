@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import deadlines, service
+from plugins.leads import deadlines, hookspecs, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
     SUBMISSIONS, AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
@@ -22,6 +22,11 @@ from plugins.leads.routes import (
 )
 
 HERE = Path(__file__).parent
+
+
+@hookimpl
+def add_hooks(plugin_manager):
+    plugin_manager.add_hookspecs(hookspecs)  # the lead routing hooks, for other plugins to implement
 
 
 @hookimpl

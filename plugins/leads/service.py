@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, events, forget_addresses, jobs, mail, paris_time, public_url, settings_of,
-    tables, tell_provider, write_transaction,
+    PluginManager, catalogue, clock, events, forget_addresses, jobs, mail, paris_time, public_url,
+    settings_of, tables, tell_provider, write_transaction,
 )
 from geo import ServiceArea
 from plugins.leads import deadlines, routing
@@ -98,7 +98,7 @@ class Submitted:
     offered: list[str]  # trade names
 
 
-async def submit(request: LeadRequest, key: str, manager: Any, source: str = "",
+async def submit(request: LeadRequest, key: str, manager: PluginManager, source: str = "",
                  first_choice: int | None = None) -> Submitted:
     """Write a request and its first offers; ``key`` (the form's) makes a second sending a no-op.
 
@@ -170,7 +170,7 @@ async def _published() -> list[routing.Candidate]:
         bool(row["remote"]), frozenset(offered[row["id"]])) for row in rows if row["id"] in offered]
 
 
-async def network(manager: Any) -> routing.Network:
+async def network(manager: PluginManager) -> routing.Network:
     """The published providers with today's counters, preferences and badges, ready for routing."""
     cached = await _cache.get()
     updates: dict[int, dict[str, Any]] = {}
@@ -203,10 +203,9 @@ async def _counters() -> dict[int, dict[str, int]]:
     return {row.pop("provider"): {name: int(value or 0) for name, value in row.items()} for row in rows}
 
 
-def _strategy(manager: Any):  # noqa: ANN202 - a routing function
+def _strategy(manager: PluginManager):  # noqa: ANN202 - a routing function
     """A plugin's strategy, or the built-in one; a strategy that raises is recorded, and the built-in one used."""
-    chosen = manager.call_isolated("lead_routing_strategy")
-    strategy = next((found for found in chosen if found is not None), None)
+    strategy = manager.first_isolated("lead_routing_strategy")
     if strategy is None:
         return routing.route
 
@@ -220,7 +219,7 @@ def _strategy(manager: Any):  # noqa: ANN202 - a routing function
     return guarded
 
 
-def _extras(manager: Any) -> list[routing.Extra]:
+def _extras(manager: PluginManager) -> list[routing.Extra]:
     """The plugins' score components, each guarded: one that raises adds nothing."""
     registered: list[routing.Extra] = []
     manager.call_isolated("lead_score_components", register=registered.append)
@@ -240,7 +239,7 @@ def _extras(manager: Any) -> list[routing.Extra]:
 Decided = tuple[routing.Decision, list[routing.Scored], list[routing.Candidate]]
 
 
-async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: Any,
+async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: PluginManager,
                   widen_km: float | None = None) -> Decided:
     """Route a lead (reads only): the decision, the providers chosen, and the candidates seen."""
     need = routing.Need(frozenset(lead["services"]), lead["latitude"], lead["longitude"], lead["departement"])
@@ -258,8 +257,8 @@ async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: Any,
     return decision, chosen, current.candidates
 
 
-async def _offer(lead_id: int, trigger: str, wanted: int, manager: Any, widen_km: float | None = None,
-                 decided: Decided | None = None) -> list[str]:
+async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager,
+                 widen_km: float | None = None, decided: Decided | None = None) -> list[str]:
     """Offer the lead to up to ``wanted`` more providers (as ``decided``, or routed now); returns their
     names. Inside a transaction."""
     lead = await Lead.select().where(Lead.id == lead_id).first()
@@ -337,7 +336,7 @@ async def _staff_addresses() -> list[str]:
         (Account.is_staff == True) & (Account.active == True))]  # noqa: E712
 
 
-async def answer(offer_id: int, accept: bool, actor: str, manager: Any, reason: str = "") -> None:
+async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager, reason: str = "") -> None:
     """A provider accepts (the TPE's contact is released, the TPE told) or declines (the lead goes on)."""
     async with write_transaction(Lead._meta.db):
         offer = await Offer.select(Offer.all_columns(), Offer.provider.trade_name.as_alias("trade_name"),
@@ -366,7 +365,7 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: Any, reason: 
             await _offer(lead["id"], "declined", 1, manager)
 
 
-async def expire(payload: dict[str, Any], manager: Any) -> None:
+async def expire(payload: dict[str, Any], manager: PluginManager) -> None:
     """The deadline job: an offer still unanswered expires, and the lead goes to the next provider."""
     async with write_transaction(Lead._meta.db):
         offer = await Offer.select(Offer.id, Offer.lead, Offer.deadline_at, Offer.provider.trade_name.as_alias("name")
@@ -460,7 +459,8 @@ async def apply_retention(payload: dict[str, Any]) -> None:
         await anonymise(row["id"])
 
 
-async def staff_assign(lead_id: int, provider_slug: str, manager: Any, widen_km: float | None = None) -> list[str]:
+async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
+                       widen_km: float | None = None) -> list[str]:
     """Staff offer a lead by hand to one provider, or route it again over a wider area."""
     async with write_transaction(Lead._meta.db):
         lead = await Lead.select().where(Lead.id == lead_id).first()

@@ -5,14 +5,17 @@ import re
 from pathlib import Path
 
 from directory import hookspecs
+from plugins.leads import hookspecs as lead_hookspecs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+SPEC_MODULES = (hookspecs, lead_hookspecs)  # the core's hooks, and those the leads plugin adds
 
 
 def _hookspecs():
     return {
         name: fn
-        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        for module in SPEC_MODULES
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
         if hasattr(fn, f"{hookspecs.PROJECT}_spec")
     }
 

@@ -1,4 +1,5 @@
-"""The core's modules form layers: no import circle, counting imports inside functions.
+"""The core's modules form layers: no import circle, counting imports inside functions (not those
+only type checkers read).
 
 A circle closed by an import inside a function works until someone moves that import, and
 it hides which module is the leaf: ``settings`` and ``database`` must stay at the bottom.
@@ -21,11 +22,26 @@ def _modules(package: str) -> dict[str, Path]:
     return found
 
 
+def _for_type_checkers(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:``: imports that never run, only read by type checkers."""
+    return isinstance(node, ast.If) and (getattr(node.test, "id", None) == "TYPE_CHECKING"
+                                         or getattr(node.test, "attr", None) == "TYPE_CHECKING")
+
+
+def _run_nodes(tree: ast.AST):
+    """Every node of the module that can run: functions included, type checkers' imports left out."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(child for child in ast.iter_child_nodes(node) if not _for_type_checkers(child))
+
+
 def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The package's modules that ``name`` imports anywhere in its code, functions included."""
     found = set()
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in _run_nodes(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -92,6 +108,8 @@ def test_the_check_finds_a_circle_closed_inside_a_function(tmp_path, monkeypatch
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "low.py").write_text("def later():\n    from layers import high\n")
-    (package / "high.py").write_text("from layers.low import later\n")
+    (package / "high.py").write_text("from typing import TYPE_CHECKING\nfrom layers.low import later\n"
+                                     "if TYPE_CHECKING:\n    from layers import typed\n")
+    (package / "typed.py").write_text("from layers import high\n")
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     assert circles("layers") == [["layers.high", "layers.low"]]

@@ -29,8 +29,8 @@ class Forum:
 def declared(settings):
     manager = get_plugin_manager(settings)
     manager.register(Forum(), name="forum")
-    for impl in manager.hook.register_event_types.get_hookimpls():
-        impl.function(register=events.declare)
+    for _ in manager.answers("register_event_types", {"register": events.declare}):
+        pass  # each type is declared as it is registered
     return manager
 
 
