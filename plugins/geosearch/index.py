@@ -205,9 +205,11 @@ class SearchIndex:
             self._tasks.append(asyncio.create_task(self._keep_reporting(), name="search-index-report"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A report being written finishes first: cut short, its connection could keep SQLite's lock.
+        async with self._reporting:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.follower is not None:
             try:
                 await events.forget(self.follower.instance)
