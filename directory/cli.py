@@ -118,7 +118,7 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Vérifier le fichier sans rien écrire.")
 @click.pass_context
 def import_command(ctx: click.Context, source, dry_run: bool) -> None:
-    """Importer des prestataires d'un fichier CSV (colonnes : voir le README).
+    """Importer des prestataires d'un fichier CSV (colonnes : voir docs/commands.md).
 
     Les lignes fautives sont signalées avec leur numéro et écartées ; les bonnes sont écrites en
     une transaction. Un essai (--dry-run) écrit puis annule, et dit donc ce que ferait l'import.

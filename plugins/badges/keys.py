@@ -77,7 +77,7 @@ def _secret_key(settings: BadgeSettings) -> Ed25519PrivateKey:
 
 
 # The key of the settings it was read with, its public half recorded in the database in use:
-# read once per process (a new key takes a restart, as the README says), not on every signature.
+# read once per process (a new key takes a restart, as docs/badges.md says), not on every signature.
 _current: dict[tuple[str, str, object], Ed25519PrivateKey] = {}
 
 
