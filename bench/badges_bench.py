@@ -12,21 +12,21 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from plugins.badges import credentials  # noqa: E402
+from plugins.badges import credentials
 
 SEED = 11
 COUNT = 1000
 SITE = "https://annuaire.example.fr"
 ISSUER = {"id": f"{SITE}/badges/emetteur", "type": ["Profile"], "name": "Réseau Channel Expert", "url": SITE}
 LIST_URL = f"{SITE}/badges/statuts/1"
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def _achievement(number: int) -> dict:

@@ -32,9 +32,9 @@ import msgspec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from directory import exchange  # noqa: E402
-from directory.demo import demo_records  # noqa: E402
-from geo import Gazetteer  # noqa: E402
+from directory import exchange
+from directory.demo import demo_records
+from geo import Gazetteer
 
 SEED = 11
 IMPORTS = 8

@@ -34,12 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx
 
-from bench.search_bench import records  # noqa: E402
-from geo import Gazetteer, ServiceArea  # noqa: E402
-from plugins.leads import routing  # noqa: E402
-from plugins.leads.commands import synthetic_needs  # noqa: E402
+from bench.search_bench import records
+from geo import Gazetteer, ServiceArea
+from plugins.leads import routing
+from plugins.leads.commands import synthetic_needs
 
 SEED = 11
 ROUTINGS = 300
@@ -74,18 +74,19 @@ def routing_speed(sizes: list[int], gazetteer: Gazetteer) -> None:
     for size in sizes:
         candidates = candidates_of(size, gazetteer)
         network = routing.Network(candidates)
-        median, p99 = timed(lambda i: routing.route(needs[i], network, 3), ROUTINGS)
+        median, p99 = timed(lambda i, network=network: routing.route(needs[i], network, 3), ROUTINGS)
         goal = 20 if size <= 3000 else 100
         print(f"   {size:>7} prestataires, choix seul : médiane {median:6.2f} ms, p99 {p99:6.2f} ms "
               f"(objectif médiane ≤ {goal} ms : {'atteint' if median <= goal else 'MANQUÉ'})")
-        median, p99 = timed(lambda i: routing.route(needs[i], candidates, 3), max(ROUTINGS // 10, 20))
+        median, p99 = timed(lambda i, candidates=candidates: routing.route(needs[i], candidates, 3),
+                            max(ROUTINGS // 10, 20))
         print(f"   {size:>7} prestataires, tableaux compris : médiane {median:6.2f} ms, p99 {p99:6.2f} ms")
 
 
 def routing_from_database(gazetteer: Gazetteer) -> None:
     """As the app routes: the candidates and their counters read from SQLite, then the choice."""
-    from directory.plugin_manager import get_plugin_manager
     from directory.platform.services import prepare_database
+    from directory.plugin_manager import get_plugin_manager
     from directory.settings import Settings
     from plugins.leads import service
 
@@ -207,10 +208,10 @@ async def _prepare(port: int, count: int) -> list[dict[str, str]]:
 
 def _count(database_url: str, sql: str) -> int:
     async def run():
-        from directory.settings import engine_for
+        from directory.database import engine_for
         engine = engine_for(database_url, 5.0)
         rows = await engine.run_ddl(sql)
-        return list(rows[0].values())[0]
+        return next(iter(rows[0].values()))
     return asyncio.run(run())
 
 

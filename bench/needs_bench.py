@@ -20,14 +20,14 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.search_bench import documents, percentile  # noqa: E402
-from directory import catalogue, schemas  # noqa: E402
-from geo import Gazetteer, resolve  # noqa: E402
-from plugins.geosearch.documents import INDEX_SETTINGS  # noqa: E402
-from plugins.geosearch.service import SearchParameters, _main_and_remote, need_of, plan  # noqa: E402
-from plugins.needs.understanding import Lexicon  # noqa: E402
-from search import GeoPoint, create_backend  # noqa: E402
-from search.text import stem  # noqa: E402
+from bench.search_bench import documents, percentile
+from directory import catalogue, schemas
+from geo import Gazetteer, resolve
+from plugins.geosearch.documents import INDEX_SETTINGS
+from plugins.geosearch.service import SearchParameters, _main_and_remote, need_of, plan
+from plugins.needs.understanding import Lexicon
+from search import GeoPoint, create_backend
+from search.text import stem
 
 PHRASINGS = Path(__file__).with_name("needs_phrasings.tsv")
 SIZE = 3000

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo import Gazetteer, resolve  # noqa: E402
-from geo.names import fold  # noqa: E402
+from geo import Gazetteer, resolve
+from geo.names import fold
 
 SEED = 3
 HAND_WRITTEN = (

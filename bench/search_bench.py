@@ -30,19 +30,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from directory import catalogue, schemas  # noqa: E402
-from directory.demo import demo_records  # noqa: E402
-from geo import Gazetteer, resolve  # noqa: E402
-from plugins.geosearch.documents import INDEX_SETTINGS, base_document  # noqa: E402
-from plugins.geosearch.service import SearchParameters, plan  # noqa: E402
-from search import GeoPoint, SearchQuery, create_backend  # noqa: E402
+from directory import catalogue, schemas
+from directory.demo import demo_records
+from geo import Gazetteer, resolve
+from plugins.geosearch.documents import INDEX_SETTINGS, base_document
+from plugins.geosearch.service import SearchParameters, plan
+from search import GeoPoint, SearchQuery, create_backend
 
 SEED = 7
 QUERIES = 2000
@@ -66,7 +66,7 @@ def as_provider(record, index: int, gazetteer: Gazetteer) -> schemas.Provider:
     """A provider profile from a demo record, without a database, to build its search document."""
     labels = {s.slug: s.label for s in catalogue.SERVICES}
     place = gazetteer.commune(record.insee_code)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return schemas.Provider(
         slug=f"p{index}", kind=record.kind, legal_name=record.legal_name, trade_name=record.trade_name,
         siret=record.siret, description=record.description, website=record.website, email=record.email,
@@ -191,7 +191,7 @@ BADGE_FILTER = urlencode([("filter", "badges:Channel Expert certifié")])
 
 def wait_until_up(url: str) -> None:
     for _ in range(600):
-        if subprocess.run(["curl", "-sf", url], capture_output=True).returncode == 0:
+        if subprocess.run(["curl", "-sf", url], capture_output=True, check=False).returncode == 0:
             return
         time.sleep(0.5)
     raise SystemExit(f"{url} never answered")

@@ -9,13 +9,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from directory import providers  # noqa: E402
-from directory.platform.services import prepare_database  # noqa: E402
-from directory.settings import Settings  # noqa: E402
-from geo import Gazetteer  # noqa: E402
+from search_bench import records
 
-from search_bench import records  # noqa: E402
-
+from directory import providers
+from directory.platform.services import prepare_database
+from directory.settings import Settings
+from geo import Gazetteer
 
 BADGE = "channel-expert-certifie"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import secrets
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -13,43 +13,42 @@ import swagger_ui_bundle
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.response import Redirect
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.logging.config import default_handlers
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.template import TemplateConfig
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from directory import __version__, notices
+from directory import __version__, logs, notices
+from directory.accounts.guards import ACCOUNTS_STORE, PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
+from directory.accounts.sessions import COOKIE as SESSION_COOKIE
+from directory.accounts.sessions import STORE_NAME, session_config
 from directory.assets import static_files_router, url_maker
-from directory import logs
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform.services import geocoder_for, start_platform, use_database
+from directory.platform.store import shared_store
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
 from directory.problems import EXCEPTION_HANDLERS
 from directory.redaction import Redaction
-from directory.accounts.guards import PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
-from directory.accounts.sessions import COOKIE as SESSION_COOKIE, STORE_NAME, session_config
-from directory.platform.store import shared_store
-from directory.accounts.guards import ACCOUNTS_STORE
 from directory.routes.accounts import AccountController
 from directory.routes.api_tokens import ApiTokenController
-from directory.routes.logos import logo
-from directory.routes.profile import ProfileController
-from directory.routes.me import me
-from directory.routes.staff import StaffController
 from directory.routes.health import HealthController
+from directory.routes.logos import logo
+from directory.routes.me import me
 from directory.routes.pages import PageController
-from directory.routes.reports import ReportController, StaffReportController
+from directory.routes.profile import ProfileController
 from directory.routes.providers import ProviderController
+from directory.routes.reports import ReportController, StaffReportController
 from directory.routes.services import ServiceController
+from directory.routes.staff import StaffController
 from directory.security import SecurityHeaders
 from directory.settings import Settings
 from directory.templating import page_environment

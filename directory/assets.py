@@ -9,9 +9,10 @@ file asked for without ``v`` is revalidated each time. Plugins serve their files
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from litestar import Router
 from litestar.static_files import create_static_files_router

@@ -18,13 +18,18 @@ from pathlib import Path
 import click
 
 from directory import catalogue, demo, exchange, history, notifications, providers
-from directory.history import Actor
 from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
+from directory.history import Actor
 from directory.platform import backup as backups
 from directory.platform.commands import (
-    CommandContext, command_context, jobs_group, prepare, run_in_database, worker,
+    CommandContext,
+    command_context,
+    jobs_group,
+    prepare,
+    run_in_database,
+    worker,
 )
 from directory.platform.services import geocoder_for, plugin_migrations
 from directory.plugin_manager import PluginError, PluginManager, describe_plugins, get_plugin_manager

@@ -24,7 +24,16 @@ from directory.history import Actor
 from directory.platform import clock
 from directory.records import record_to_row
 from directory.tables import (
-    Account, AccountToken, ApiToken, Event, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
+    Account,
+    AccountToken,
+    ApiToken,
+    Event,
+    Logo,
+    MailMessage,
+    Membership,
+    PendingChange,
+    ProfileChange,
+    Provider,
     Report,
 )
 

@@ -15,8 +15,8 @@ import os
 import socket
 import sqlite3
 import warnings
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import AsyncIterator, Iterable, Sequence
 
 import asyncpg
 from piccolo.conf.apps import AppRegistry
@@ -54,7 +54,7 @@ class DurableSQLiteEngine(SQLiteEngine):
         super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
         self.lock_timeout_s = lock_timeout_s
 
-    async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
+    async def get_connection(self):
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout_s * 1000)}")
@@ -129,7 +129,7 @@ def bind(engine: Engine) -> None:
     """
     from piccolo.apps.migrations.tables import Migration  # Piccolo's own tables load its migration code
 
-    global _bound  # noqa: PLW0603 - Piccolo's engine is process-wide (see the module's docstring)
+    global _bound
     # Piccolo's migration runner finds its configuration through this variable only.
     os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
     _bound = engine
@@ -170,7 +170,7 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
             yield transaction
 
 
-def row_lock_transaction(engine: Engine):  # noqa: ANN201 - a Piccolo transaction
+def row_lock_transaction(engine: Engine):
     """A transaction for short writes that lock what they touch (job claims, counters).
 
     SQLite takes its write lock at ``BEGIN IMMEDIATE``, so a read-then-write never fails

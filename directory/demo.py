@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import msgspec
 

@@ -13,8 +13,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Callable
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send

@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Collection, Iterable
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
 from directory.platform import clock
-from directory.tables import ChangeCursor, ChangeFollower, Event as EventRow
+from directory.tables import ChangeCursor, ChangeFollower
+from directory.tables import Event as EventRow
 
 BATCH = 500
 PROVIDER_SAVED = "provider.saved"
@@ -165,4 +167,4 @@ async def followers(consumer: str) -> list[Follower]:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,14 +10,14 @@ import csv
 import io
 import json
 import re
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 import charset_normalizer
 import msgspec
 
 from directory.records import COLUMNS, REQUIRED, ProviderRecord, RecordError, clean_record, record_to_row
 from geo import Gazetteer, Geocoder
-
 
 # What makes a spreadsheet read a cell as a formula (OWASP), and the quote that disarms it.
 FORMULA_STARTS = frozenset("=+-@\t\r'")

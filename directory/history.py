@@ -8,8 +8,9 @@ nor show one that was rolled back. Values are kept as the import format writes t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from directory.platform import clock
 from directory.tables import ProfileChange
@@ -34,7 +35,7 @@ class Actor:
         return cls(account["email"], STAFF if account.get("is_staff") and channel == WEB else channel, account["id"])
 
 
-def differences(old: Mapping[str, str], new: Mapping[str, str], fields) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+def differences(old: Mapping[str, str], new: Mapping[str, str], fields) -> dict[str, tuple[str, str]]:
     """``{field: (old, new)}`` for each of ``fields`` whose text differs."""
     return {field: (old.get(field, ""), new.get(field, "")) for field in fields
             if old.get(field, "") != new.get(field, "")}

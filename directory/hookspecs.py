@@ -9,7 +9,8 @@ adds them with ``add_hooks`` (the leads plugin's are in ``plugins/leads/hookspec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 

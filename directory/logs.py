@@ -16,7 +16,7 @@ import json
 import logging
 import logging.config
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from directory.database import DRIVER_LOGGERS
@@ -41,7 +41,7 @@ class RequestIdFilter(logging.Filter):
 class EscapingFormatter(logging.Formatter):
     """A log formatter that writes control characters escaped, so no input can forge a log line."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+    def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = _UNSAFE_IN_LOG.sub(lambda match: match[0].encode("unicode_escape").decode(), record.message)
         return super().formatMessage(record)
 
@@ -51,7 +51,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname, "logger": record.name, "message": record.getMessage(),
         }
         if getattr(record, "request_id", ""):

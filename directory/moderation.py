@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 from directory import catalogue, events, history, reports
+from directory.accounts import members
 from directory.database import write_transaction
 from directory.history import Actor
 from directory.platform import clock, mail
-from directory.accounts import members
 from directory.tables import PendingChange, Provider
 
 APPROVED, REJECTED = "approved", "rejected"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from directory import providers, schemas
 from directory.plugin_manager import PluginManager, call_each
 from geo import Gazetteer

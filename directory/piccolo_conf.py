@@ -14,7 +14,7 @@ from typing import Any
 from directory import database
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - Piccolo reads DB and APP_REGISTRY from here
+def __getattr__(name: str) -> Any:
     if name not in ("DB", "APP_REGISTRY"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if database.bound_engine() is None:

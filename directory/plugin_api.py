@@ -55,19 +55,58 @@ from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError, problem_responses
 from directory.providers import profiles, public_url, service_area
 from directory.request_checks import json_refusal
-from directory.routes.forms import client_key, over_limit
 from directory.route_names import route_path
+from directory.routes.forms import client_key, over_limit
 from directory.routes.providers import Kind, ServiceSlug
 from directory.schemas import InvalidField, NeedUnderstanding, Provider, SearchAnswered
 from directory.settings import Settings
 from directory.templating import paris_time
 
 __all__ = [
-    "ACCOUNT", "catalogue", "client_key", "clock", "command_context", "CommandContext", "events", "flash",
-    "forget_addresses", "hookimpl", "hookspec", "InvalidField", "invite_to_sign_up", "jobs", "json_refusal",
-    "Kind", "mail", "may_await", "NeedUnderstanding", "over_limit", "paris_time", "PluginManager",
-    "prepare_database", "problem_responses", "ProblemError", "profiles", "Provider", "provider_addresses",
-    "provider_for", "PUBLIC", "public_url", "route_path", "run_in_database", "SearchAnswered", "Secret",
-    "service_area", "ServiceSlug", "Settings", "settings_of", "signed_in", "STAFF", "static_files_router",
-    "tables", "tell_provider", "validation", "write_transaction",
+    "ACCOUNT",
+    "PUBLIC",
+    "STAFF",
+    "CommandContext",
+    "InvalidField",
+    "Kind",
+    "NeedUnderstanding",
+    "PluginManager",
+    "ProblemError",
+    "Provider",
+    "SearchAnswered",
+    "Secret",
+    "ServiceSlug",
+    "Settings",
+    "catalogue",
+    "client_key",
+    "clock",
+    "command_context",
+    "events",
+    "flash",
+    "forget_addresses",
+    "hookimpl",
+    "hookspec",
+    "invite_to_sign_up",
+    "jobs",
+    "json_refusal",
+    "mail",
+    "may_await",
+    "over_limit",
+    "paris_time",
+    "prepare_database",
+    "problem_responses",
+    "profiles",
+    "provider_addresses",
+    "provider_for",
+    "public_url",
+    "route_path",
+    "run_in_database",
+    "service_area",
+    "settings_of",
+    "signed_in",
+    "static_files_router",
+    "tables",
+    "tell_provider",
+    "validation",
+    "write_transaction",
 ]

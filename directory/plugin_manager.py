@@ -18,8 +18,9 @@ import inspect
 import logging
 import os
 import re
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Collection, Generator, Iterator, Mapping
+from typing import Any
 
 import pluggy
 

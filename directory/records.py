@@ -6,8 +6,8 @@ once, in French, so one pass over a file or a form tells the person all that is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Mapping
 
 import msgspec
 from rapidfuzz.distance import Levenshtein

@@ -11,7 +11,7 @@ keep theirs.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
 from litestar.routes import BaseRoute

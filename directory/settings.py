@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from geo.geocoding import BAN_DOMAIN, NOMINATIM_DOMAIN

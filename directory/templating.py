@@ -8,9 +8,10 @@ extend the core's ``base.html`` and may import its ``macros.html``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2

@@ -222,7 +222,7 @@ class Gazetteer:
         """The commune whose point is nearest to (lat, lon), or None if nothing lies within ~30 km."""
         row, col = _cell(lat, lon)
         best: tuple[float, Place] | None = None
-        for ring in range(0, 4):
+        for ring in range(4):
             for cell in _ring(row, col, ring):
                 for place in self._cells.get(cell, ()):
                     distance = _squared_km(lat, lon, place.lat, place.lon)

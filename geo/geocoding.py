@@ -13,9 +13,10 @@ import asyncio
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter

@@ -41,9 +41,8 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
-import shapely.wkb
-
 import overseas
+import shapely.wkb
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "geo" / "data" / "communes.json.gz"

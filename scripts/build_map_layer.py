@@ -25,7 +25,6 @@ from pathlib import Path
 
 import shapely
 import shapely.wkb
-
 from build_gazetteer import NULL, read
 
 ROOT = Path(__file__).resolve().parent.parent

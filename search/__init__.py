@@ -25,6 +25,21 @@ def create_backend(name: str = "embedded", **options) -> SearchBackend:
 
 
 __all__ = [
-    "And", "BACKENDS", "Eq", "Filter", "GeoPoint", "Hit", "In", "IndexSettings", "Not", "Or", "REACH_FIELD",
-    "Reaches", "SearchBackend", "SearchError", "SearchQuery", "SearchResult", "create_backend",
+    "BACKENDS",
+    "REACH_FIELD",
+    "And",
+    "Eq",
+    "Filter",
+    "GeoPoint",
+    "Hit",
+    "In",
+    "IndexSettings",
+    "Not",
+    "Or",
+    "Reaches",
+    "SearchBackend",
+    "SearchError",
+    "SearchQuery",
+    "SearchResult",
+    "create_backend",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from search.model import IndexSettings, SearchQuery, SearchResult
 

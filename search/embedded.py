@@ -7,12 +7,14 @@ says. This module keeps the index up to date and hands each query the index of t
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from search.backend import SearchBackend
 from search.embedded_query import QueryRun
 from search.memory_index import MemoryIndex, build_index
 from search.model import IndexSettings, SearchError, SearchQuery, SearchResult
+
 
 class EmbeddedBackend(SearchBackend):
     """The default engine: nothing to install, everything in this process."""

@@ -24,7 +24,14 @@ import numpy as np
 from search.embedded_filters import FilterMasks, unit_vector
 from search.filters import fields
 from search.memory_index import (
-    ATTRIBUTE_BIT, COUNT_BIT, EARTH_RADIUS_KM, INEXACT_BIT, MAX_WORDS, PROXIMITY_BIT, TYPO_BIT, MemoryIndex,
+    ATTRIBUTE_BIT,
+    COUNT_BIT,
+    EARTH_RADIUS_KM,
+    INEXACT_BIT,
+    MAX_WORDS,
+    PROXIMITY_BIT,
+    TYPO_BIT,
+    MemoryIndex,
 )
 from search.model import MATCHING_STRATEGIES, Hit, SearchError, SearchQuery, SearchResult, field_sort
 from search.text import content_words, typo_budget

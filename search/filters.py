@@ -7,11 +7,10 @@ that offer e-commerce or a site vitrine". Multi-valued fields match when any val
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Union
 
 import msgspec
 
-Value = Union[str, int, bool]
+Value = str | int | bool
 
 
 class Filter(msgspec.Struct, frozen=True, cache_hash=True):

@@ -53,7 +53,7 @@ async def listing(provider_id: int) -> list[dict[str, Any]]:
 async def addresses(provider_id: int) -> list[str]:
     """Who hears about a provider (decisions, leads): its active members, else the listing's address."""
     members = await Membership.select(Membership.account.email.as_alias("email")).where(
-        (Membership.provider == provider_id) & (Membership.account.active == True))  # noqa: E712
+        (Membership.provider == provider_id) & (Membership.account.active == True))
     if members:
         return sorted({member["email"] for member in members})
     listing = await Provider.select(Provider.email).where(Provider.id == provider_id).first()

@@ -36,10 +36,10 @@ _NEW_ID = "channel_expert.new_session_id"
 
 
 class _Backend(ServerSideSessionBackend):
-    def get_session_id(self, connection) -> str:  # noqa: ANN001 - Litestar's signature
+    def get_session_id(self, connection) -> str:
         return connection.scope.get(_NEW_ID) or super().get_session_id(connection)
 
-    async def store_in_message(self, scope_session, message, connection) -> None:  # noqa: ANN001
+    async def store_in_message(self, scope_session, message, connection) -> None:
         had_cookie = bool(connection.cookies.get(self.config.key))
         if not scope_session and scope_session is not Empty and not had_cookie:
             return  # an anonymous visitor: nothing to keep, no cookie

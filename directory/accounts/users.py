@@ -137,7 +137,7 @@ async def request_reset(email: str, public_url: str) -> None:
         address = validation.email(email)
     except validation.InvalidValue:
         return
-    account = await Account.select(Account.id).where((Account.email == address) & (Account.active == True)).first()  # noqa: E712
+    account = await Account.select(Account.id).where((Account.email == address) & (Account.active == True)).first()
     if account is None:
         return
     async with write_transaction(Account._meta.db):

@@ -130,7 +130,7 @@ def _run_client(program: str, arguments: list[str], database_url: str, pass_data
     if pass_database:
         command.append(f"--dbname={parts.path.lstrip('/')}")
     done = subprocess.run(command, env={key: value for key, value in environment.items() if value},
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if done.returncode:
         raise BackupError(f"{program} a échoué : {done.stderr.strip() or done.returncode}")
     return done.stdout

@@ -7,8 +7,9 @@ Code asks ``clock.now()``; the app and the CLI use the system's time; a test ins
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta, timezone
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 
 class Clock(Protocol):
@@ -20,14 +21,14 @@ class SystemClock:
     """The machine's time."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock that stands still until told to move."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now

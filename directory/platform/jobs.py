@@ -27,9 +27,10 @@ import os
 import socket
 import traceback
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
-from typing import Any, Awaitable, Callable, Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -69,13 +70,13 @@ class Task:
         """The start of the period ``now`` falls in, for a recurring task (else None)."""
         if self.every:
             step = self.every.total_seconds()
-            return datetime.fromtimestamp(math.floor(now.timestamp() / step) * step, timezone.utc)
+            return datetime.fromtimestamp(math.floor(now.timestamp() / step) * step, UTC)
         if self.daily_at:
             local = now.astimezone(PARIS)
             start = datetime.combine(local.date(), self.daily_at, PARIS)
             if start > local:
                 start = datetime.combine(local.date() - timedelta(days=1), self.daily_at, PARIS)
-            return start.astimezone(timezone.utc)
+            return start.astimezone(UTC)
         return None
 
 
@@ -243,13 +244,13 @@ class Worker:
                 busy = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the database may be away for a moment; keep going
+            except Exception:
                 logger.exception("job worker %s could not poll the queue", self.name)
                 busy = 0
             if not busy:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=self.poll_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
 

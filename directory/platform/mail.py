@@ -27,9 +27,9 @@ import aiosmtplib
 import jinja2
 
 from directory.platform import clock, jobs
-from directory.templating import CORE_FILTERS
 from directory.settings import PREFIX, Settings, SettingsError
 from directory.tables import MailMessage
+from directory.templating import CORE_FILTERS
 
 logger = logging.getLogger("directory.mail")
 DELIVER_TASK = "mail.deliver"

@@ -11,7 +11,8 @@ start-up with one line, in French and English, naming the variable.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-
 from piccolo.engine.base import Engine
 
 from directory import data_rights, providers

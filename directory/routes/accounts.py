@@ -12,9 +12,8 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory import validation
-from directory.accounts import api_tokens, claims, listing_addresses, passwords, sessions, users
+from directory.accounts import api_tokens, claims, links, listing_addresses, passwords, sessions, users
 from directory.accounts.guards import ACCOUNT, ACCOUNTS_STORE, PUBLIC
-from directory.accounts import links
 from directory.platform.store import count_hit
 from directory.routes.forms import client_key, listing_or_404, over_limit
 from directory.tables import Account
@@ -47,7 +46,7 @@ def _failures_key(email: str) -> str:
     return f"sign-in:account:{email}"
 
 
-async def _locked(store, email: str) -> bool:  # noqa: ANN001 - a Litestar store
+async def _locked(store, email: str) -> bool:
     return int(await store.get(_failures_key(email)) or 0) >= FAILURES_PER_ACCOUNT
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
 from directory import __version__, schemas
+from directory.accounts.guards import PUBLIC
 from directory.plugin_manager import PluginManager, maybe_await
 from directory.tables import Provider
-from directory.accounts.guards import PUBLIC
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -26,7 +27,7 @@ async def database_check() -> dict[str, Any]:
 async def _run(check: Callable[[], Any]) -> schemas.CheckResult:
     try:
         detail = await asyncio.wait_for(maybe_await(check()), CHECK_TIMEOUT_S)
-    except Exception as error:  # a failing component is reported, not raised
+    except Exception as error:  # noqa: BLE001 - a failing component is reported, not raised
         return schemas.CheckResult(ok=False, detail={"error": f"{type(error).__name__}: {error}"[:300]})
     return schemas.CheckResult(ok=True, detail=detail or {})
 
@@ -34,7 +35,7 @@ async def _run(check: Callable[[], Any]) -> schemas.CheckResult:
 class HealthController(Controller):
     opt = PUBLIC
     path = "/health"
-    tags = ["health"]
+    tags = ("health",)
 
     @get(
         "/",

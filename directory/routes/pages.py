@@ -12,12 +12,12 @@ from litestar.response import Template
 from markupsafe import Markup
 
 from directory import catalogue, providers, structured_data
+from directory.accounts.guards import PUBLIC, signed_in
 from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError
 from directory.routes.forms import NOT_PUBLISHED
 from directory.routes.providers import SLUG
 from directory.settings import Settings
-from directory.accounts.guards import PUBLIC, signed_in
 from directory.tables import Membership
 from geo import Gazetteer
 

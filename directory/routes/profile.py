@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, Awaitable, Callable
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post

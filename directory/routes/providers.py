@@ -32,7 +32,7 @@ Slug = Annotated[str, PathParameter(description="Identifiant du prestataire", pa
 class ProviderController(Controller):
     opt = PUBLIC
     path = "/api/providers"
-    tags = ["providers"]
+    tags = ("providers",)
 
     @get(
         "/",

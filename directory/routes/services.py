@@ -11,7 +11,7 @@ from directory.accounts.guards import PUBLIC
 class ServiceController(Controller):
     opt = PUBLIC
     path = "/api/services"
-    tags = ["services"]
+    tags = ("services",)
 
     @get("/", summary="Catalogue des services")
     async def list_services(self) -> list[schemas.CatalogueService]:

@@ -20,7 +20,11 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.badges import awards, credentials, keys, status
 from plugins.badges.commands import badges_command
 from plugins.badges.routes import (
-    ProviderBadgesController, PublicBadgesController, StaffBadgesController, VerifyApiController, account_badges,
+    ProviderBadgesController,
+    PublicBadgesController,
+    StaffBadgesController,
+    VerifyApiController,
+    account_badges,
 )
 
 HERE = Path(__file__).parent

@@ -17,7 +17,14 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    catalogue, clock, events, jobs, mail, public_url, tables, tell_provider, write_transaction,
+    catalogue,
+    clock,
+    events,
+    jobs,
+    public_url,
+    tables,
+    tell_provider,
+    write_transaction,
 )
 from plugins.badges import credentials, issuer, status
 from plugins.badges.issuer import site

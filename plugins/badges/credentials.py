@@ -23,8 +23,9 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import base58
@@ -137,14 +138,14 @@ def proof_failure(document: Any, resolve: Callable[[str], Ed25519PublicKey | Non
 
 def iso(moment: datetime) -> str:
     """A moment as credentials write it: UTC, to the second, with ``Z``."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_moment(text: Any) -> datetime | None:
     if not isinstance(text, str):
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # "Z" included, since Python 3.11
     except ValueError:
         return None
     return moment if moment.tzinfo else None

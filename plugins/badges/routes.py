@@ -16,10 +16,19 @@ from litestar.response import Redirect, Template
 from markupsafe import escape
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, catalogue, client_key, clock, json_refusal, over_limit, problem_responses,
-    provider_for, tables,
+    ACCOUNT,
+    PUBLIC,
+    STAFF,
+    ProblemError,
+    catalogue,
+    client_key,
+    clock,
+    json_refusal,
+    over_limit,
+    problem_responses,
+    provider_for,
+    tables,
 )
-
 from plugins.badges import awards, credentials, images, issuer, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
@@ -47,7 +56,7 @@ class PublicBadgesController(Controller):
 
     @get("/", name="badges")
     async def index(self) -> Template:
-        classes = await BadgeClass.select().where(BadgeClass.active == True).order_by(BadgeClass.name)  # noqa: E712
+        classes = await BadgeClass.select().where(BadgeClass.active == True).order_by(BadgeClass.name)
         return Template(template_name="badges/index.html", context={"classes": classes})
 
     @get("/emetteur", name="badges-issuer")
@@ -140,7 +149,7 @@ async def _verdict(text: str, lists: status.StatusLists) -> credentials.Verdict:
 class VerifyApiController(Controller):
     path = "/api/badges"
     opt = PUBLIC
-    tags = ["badges"]
+    tags = ("badges",)
 
     @post("/verify", summary="Vérifier une attestation de badge",
           description="Corps : l'attestation Open Badges 3.0 (JSON). Réponse : `valid`, et sinon `reason` en français.",
@@ -269,7 +278,7 @@ async def _award(data: AwardForm, actor: str) -> None:
                        evidence_url=data.evidence_url, note=data.note)
 
 
-async def _acted(action, done: str, provider: str = "", typed: dict[str, str] | None = None  # noqa: ANN001
+async def _acted(action, done: str, provider: str = "", typed: dict[str, str] | None = None
                  ) -> Template | Redirect:
     """Run a staff action; its French error is shown on the page with what was typed kept, its
     success by the page it redirects to (``done`` names the confirmation, ``staff.html`` words it)."""

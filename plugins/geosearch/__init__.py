@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import click
 from litestar import Litestar
 
 from directory.plugin_api import command_context, events, hookimpl, run_in_database, static_files_router
 from geo import Gazetteer
-
-from plugins.geosearch.documents import base_document
 from plugins.geosearch.check import Expected, ServerState, check_servers
+from plugins.geosearch.documents import base_document
 from plugins.geosearch.index import CONSUMER, SearchIndex, backend_for
 from plugins.geosearch.routes import SearchController, search_page
 

@@ -15,7 +15,6 @@ from datetime import datetime
 import msgspec
 
 from directory.plugin_api import clock, events
-
 from plugins.geosearch.index import CONSUMER, REPORT_EVERY, Digest, SearchIndex
 
 # A registered server that has not reported for this long is stalled, or gone without saying so.

@@ -17,9 +17,8 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import PluginManager
-from search import IndexSettings
-
 from plugins.geosearch.documents import INDEX_SETTINGS
+from search import IndexSettings
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 FACETS = ("kind", "services", "languages", "on_site", "remote")  # counted in every answer, with plugins' own

@@ -12,15 +12,15 @@ exactly what encoding the ``SearchHit`` gives: its two added fields come last.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
 from directory.plugin_api import catalogue
-from search import REACH_FIELD, SearchResult
-
 from plugins.geosearch.schemas import SearchHit, SearchResponse
+from search import REACH_FIELD, SearchResult
 
 _encode = msgspec.json.encode
 # How an encoded hit ends when a search adds nothing: cut off, it leaves the facts' prefix.
@@ -57,8 +57,8 @@ class Answer(NamedTuple):
 
     response: SearchResponse  # every field but the lists of hits
     hits: list[Found]
-    remote_hits: list[Found] = []
-    nearest: list[Found] = []
+    remote_hits: Sequence[Found] = ()
+    nearest: Sequence[Found] = ()
     near: msgspec.Raw | None = None  # the response's place, encoded once per place
 
     def with_hits(self) -> SearchResponse:

@@ -13,18 +13,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import msgspec
 
 from directory.plugin_api import PluginManager, Provider, Settings, catalogue, clock, events, profiles
 from geo import Gazetteer, distance_km
-from search import SearchBackend, create_backend
-
 from plugins.geosearch.areas import serving_filter
 from plugins.geosearch.fields import FACETS, collect, index_settings
 from plugins.geosearch.hits import Facts
+from search import SearchBackend, create_backend
 
 CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
@@ -242,5 +242,5 @@ class SearchIndex:
                 await self.report()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the database may be away: the next period tries again
+            except Exception:
                 logger.warning("could not report this server's search index; trying again", exc_info=True)

@@ -14,12 +14,23 @@ from litestar.params import KwargDefinition, QueryParameter
 from litestar.response import Template
 
 from directory.plugin_api import (
-    PUBLIC, Kind, ProblemError, ServiceSlug, catalogue, problem_responses, route_path,
+    PUBLIC,
+    Kind,
+    ProblemError,
+    ServiceSlug,
+    catalogue,
+    problem_responses,
+    route_path,
 )
-
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse
 from plugins.geosearch.service import (
-    SearchParameters, UnknownPlace, place_summary, resolve_near, run_search, tell_answered, understood,
+    SearchParameters,
+    UnknownPlace,
+    place_summary,
+    resolve_near,
+    run_search,
+    tell_answered,
+    understood,
 )
 
 Language = Literal[tuple(catalogue.LANGUAGES)]  # type: ignore[valid-type] - built from the catalogue
@@ -42,7 +53,7 @@ def _plugin_filters(values: list[str]) -> tuple[tuple[str, str], ...]:
 class SearchController(Controller):
     path = "/api"
     opt = PUBLIC
-    tags = ["search"]
+    tags = ("search",)
 
     @get(
         "/search",

@@ -10,14 +10,13 @@ import msgspec
 
 from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, SearchAnswered, catalogue
 from geo import Gazetteer, Place, Resolution, resolve
-from search import And, Eq, Filter, GeoPoint, In, Not, SearchQuery, SearchResult
-from search.text import tokens
-
 from plugins.geosearch import hits
 from plugins.geosearch.areas import serving_filter
 from plugins.geosearch.fields import FACETS
 from plugins.geosearch.index import SearchIndex
 from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchResponse, UnderstoodService
+from search import And, Eq, Filter, GeoPoint, In, Not, SearchQuery, SearchResult
+from search.text import tokens
 
 # Remote-only providers shown below those who come on site (the rest: ``remote=true``).
 REMOTE_SHOWN = 5
@@ -67,12 +66,12 @@ def _only_label_words(text: str, services: tuple[str, ...]) -> bool:
     return set(tokens(text)) <= labels
 
 
-def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app
+def understood(app, text: str) -> NeedUnderstanding | None:
     """What a plugin understands of ``text`` (the ``understand_need`` hook), or None; a failing plugin is skipped."""
     return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
 
 
-def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:  # noqa: ANN001 - the app
+def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:
     """Give plugins the search a person settled on and what it showed (the ``search_answered`` hook)."""
     response = answer.response
     app.state.plugin_manager.call_isolated("search_answered", app=app, answered=SearchAnswered(

@@ -17,7 +17,11 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.leads import deadlines, hookspecs, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
-    SUBMISSIONS, AnswerLinkController, LeadFormController, ProviderLeadsController, StaffLeadsController,
+    SUBMISSIONS,
+    AnswerLinkController,
+    LeadFormController,
+    ProviderLeadsController,
+    StaffLeadsController,
     submission_queue,
 )
 

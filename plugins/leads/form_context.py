@@ -8,8 +8,8 @@ provider (``routing``): the form says so before sending rather than letting the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from litestar import Litestar
 

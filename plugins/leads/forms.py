@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from directory.plugin_api import catalogue, validation
 from geo import Gazetteer, Place, resolve
@@ -86,9 +86,9 @@ def clean(form: Mapping[str, str], services: list[str], gazetteer: Gazetteer) ->
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
 
-    def take(name: str, check) -> None:  # noqa: ANN001 - a checker
+    def take(name: str, check) -> None:
         try:
-            values[name] = check((form.get(name) or ""))
+            values[name] = check(form.get(name) or "")
         except validation.InvalidValue as error:
             errors[name] = str(error)
 

@@ -16,8 +16,17 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from directory.plugin_api import (
-    ACCOUNT, PUBLIC, STAFF, ProblemError, Settings, catalogue, client_key, over_limit, provider_for,
-    route_path, tables,
+    ACCOUNT,
+    PUBLIC,
+    STAFF,
+    ProblemError,
+    Settings,
+    catalogue,
+    client_key,
+    over_limit,
+    provider_for,
+    route_path,
+    tables,
 )
 from geo import Gazetteer
 from plugins.leads import form_context, forms, service
@@ -211,7 +220,7 @@ async def _lead_or_404(token: str) -> dict[str, Any]:
         raise ProblemError(404, GONE) from None
 
 
-async def _or_gone(answer) -> Any:  # noqa: ANN001 - an awaitable
+async def _or_gone(answer) -> Any:
     try:
         return await answer
     except service.Gone:

@@ -29,8 +29,8 @@ import copy
 import math
 import statistics
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 

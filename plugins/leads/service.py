@@ -18,8 +18,19 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    PluginManager, catalogue, clock, events, forget_addresses, jobs, mail, paris_time, public_url,
-    settings_of, tables, tell_provider, write_transaction,
+    PluginManager,
+    catalogue,
+    clock,
+    events,
+    forget_addresses,
+    jobs,
+    mail,
+    paris_time,
+    public_url,
+    settings_of,
+    tables,
+    tell_provider,
+    write_transaction,
 )
 from geo import ServiceArea
 from plugins.leads import deadlines, routing
@@ -203,7 +214,7 @@ async def _counters() -> dict[int, dict[str, int]]:
     return {row.pop("provider"): {name: int(value or 0) for name, value in row.items()} for row in rows}
 
 
-def _strategy(manager: PluginManager):  # noqa: ANN202 - a routing function
+def _strategy(manager: PluginManager):
     """A plugin's strategy, or the built-in one; a strategy that raises is recorded, and the built-in one used."""
     strategy = manager.first_isolated("lead_routing_strategy")
     if strategy is None:
@@ -225,7 +236,7 @@ def _extras(manager: PluginManager) -> list[routing.Extra]:
     manager.call_isolated("lead_score_components", register=registered.append)
 
     def guard(component: routing.Extra) -> routing.Extra:
-        def safe(candidate, need, km):  # noqa: ANN001, ANN202
+        def safe(candidate, need, km):
             try:
                 return component(candidate, need, km)
             except Exception as error:  # noqa: BLE001
@@ -333,7 +344,7 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
 async def _staff_addresses() -> list[str]:
     Account = tables.Account
     return [row["email"] for row in await Account.select(Account.email).where(
-        (Account.is_staff == True) & (Account.active == True))]  # noqa: E712
+        (Account.is_staff == True) & (Account.active == True))]
 
 
 async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager, reason: str = "") -> None:
@@ -393,7 +404,7 @@ async def lead_for(token: str) -> dict[str, Any]:
 async def timeline(lead_id: int, public_only: bool = True) -> list[dict[str, Any]]:
     query = LeadStep.select().where(LeadStep.lead == lead_id)
     if public_only:
-        query = query.where(LeadStep.public == True)  # noqa: E712
+        query = query.where(LeadStep.public == True)
     return await query.order_by(LeadStep.id)
 
 

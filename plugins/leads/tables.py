@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from piccolo.columns import (
-    Array, Boolean, DoublePrecision, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar,
+    Array,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
 )
 from piccolo.table import Table
 

@@ -18,8 +18,14 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from directory.plugin_api import NeedUnderstanding, SearchAnswered, catalogue, events, hookimpl, static_files_router
-
+from directory.plugin_api import (
+    NeedUnderstanding,
+    SearchAnswered,
+    catalogue,
+    events,
+    hookimpl,
+    static_files_router,
+)
 from plugins.needs import learning, routes
 from plugins.needs.diagnostic import Questionnaire
 from plugins.needs.staff import StaffNeedsController
@@ -120,7 +126,7 @@ async def _follow(app: Litestar, position: int) -> None:
         await asyncio.sleep(learning.FOLLOW_EVERY_S)
         try:
             position = await follow_lexicon(app, position)
-        except Exception:  # noqa: BLE001 - the database may be away for a while: try again later
+        except Exception:
             logger.warning("could not read the lexicon's changes; trying again", exc_info=True)
 
 
@@ -129,5 +135,5 @@ async def _flush(app: Litestar) -> None:
         await asyncio.sleep(learning.FLUSH_EVERY_S)
         try:
             await app.state[UNHEARD].flush()
-        except Exception:  # noqa: BLE001 - a lost batch of counts must not stop the next ones
+        except Exception:
             logger.warning("could not write the unheard searches; they are dropped", exc_info=True)

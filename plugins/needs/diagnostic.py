@@ -12,15 +12,15 @@ theme among them whatever the others score.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 SHIPPED = Path(__file__).with_name("diagnostic.toml")
 MOST_PRIORITIES = 3
 ANSWERS_PER_QUESTION = range(3, 5)
 IMPACTS = range(1, 4)
-POINTS = range(0, 4)
+POINTS = range(4)
 
 
 class QuestionnaireError(ValueError):

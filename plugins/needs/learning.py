@@ -16,10 +16,9 @@ from datetime import timedelta
 import msgspec
 
 from directory.plugin_api import catalogue, clock, events, write_transaction
-from search.text import STOP_WORDS_FR, content_words, fold
-
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from plugins.needs.understanding import Lexicon, content_stems
+from search.text import STOP_WORDS_FR, content_words, fold
 
 LEXICON_EVENT = "needs.lexicon"
 FOLLOW_EVERY_S = 1.0

@@ -8,7 +8,7 @@ the search with the place and the priorities' services, when the plugins serving
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
@@ -17,7 +17,6 @@ from litestar.response import Redirect, Template
 
 from directory.plugin_api import PUBLIC, catalogue, route_path
 from geo import Gazetteer, Resolution, resolve
-
 from plugins.needs import nearby
 from plugins.needs.diagnostic import Diagnosis, Questionnaire
 

@@ -11,7 +11,6 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory.plugin_api import STAFF, catalogue
-
 from plugins.needs import learning
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)

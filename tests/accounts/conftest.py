@@ -8,7 +8,15 @@ import pytest
 
 from directory.app import create_app
 from directory.tables import (
-    Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, StoreEntry,
+    Account,
+    AccountToken,
+    ApiToken,
+    Logo,
+    MailMessage,
+    Membership,
+    PendingChange,
+    ProfileChange,
+    StoreEntry,
 )
 from directory.testing import add_account, add_providers, provider_row, serve
 

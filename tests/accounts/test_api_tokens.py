@@ -97,7 +97,7 @@ async def test_a_member_cannot_set_what_the_schema_does_not_offer(site, two, fie
 
 
 async def test_a_token_cannot_edit_another_providers_profile(site, two):
-    a, b = two
+    a, _ = two
     await sign_in(site, "b@beta.fr")
     token = await _new_token(site)
     before = await Provider.select().where(Provider.slug == a).first()

@@ -19,8 +19,17 @@ from directory.accounts import api_tokens, links
 from directory.accounts.guards import declared
 from directory.platform import clock
 from directory.tables import (
-    Account, AccountToken, ApiToken, Logo, MailMessage, Membership, PendingChange, ProfileChange, Provider,
-    ProviderService, Report,
+    Account,
+    AccountToken,
+    ApiToken,
+    Logo,
+    MailMessage,
+    Membership,
+    PendingChange,
+    ProfileChange,
+    Provider,
+    ProviderService,
+    Report,
 )
 from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards

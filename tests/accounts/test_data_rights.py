@@ -10,7 +10,15 @@ from directory.accounts import api_tokens
 from directory.history import Actor
 from directory.platform.store import DatabaseStore
 from directory.tables import (
-    Account, AccountToken, ApiToken, Event, MailMessage, Membership, PendingChange, ProfileChange, Provider,
+    Account,
+    AccountToken,
+    ApiToken,
+    Event,
+    MailMessage,
+    Membership,
+    PendingChange,
+    ProfileChange,
+    Provider,
 )
 from directory.testing import add_account, csrf_token, sign_in
 from tests.accounts.test_profiles import submit
@@ -21,7 +29,7 @@ async def _search(site, words):
     return (await site.get("/api/search", params={"q": words})).json()["hits"]
 
 
-async def _until(check) -> None:  # noqa: ANN001
+async def _until(check) -> None:
     """Wait (at most 3 s) for the search index to follow the outbox."""
     for _ in range(60):
         if await check():

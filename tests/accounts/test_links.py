@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-
 from directory.accounts import api_tokens, users
 from directory.app import create_app
 from directory.tables import Account, MailMessage, Membership

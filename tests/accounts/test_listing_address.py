@@ -101,7 +101,7 @@ async def test_a_new_listing_address_waits_for_its_link_and_the_form_says_so(sit
     done = await site.post(link, data={"_csrf_token": await csrf_token(site, link)})
     assert done.status_code == 200 and "est désormais l'adresse de contact" in done.text
     assert await _email_of(a) == "nouveau@alpha.fr"
-    [row] = await ProfileChange.select().where((ProfileChange.field == "email"))
+    [row] = await ProfileChange.select().where(ProfileChange.field == "email")
     assert (row["old_value"], row["new_value"], row["actor"]) == ("contact@alpha.fr", "nouveau@alpha.fr", "a@alpha.fr")
     assert (await site.get(link)).status_code == 410
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from directory import catalogue
 from directory.tables import MailMessage, PendingChange, ProfileChange, Provider
 from directory.testing import add_account, add_providers, csrf_token, provider_row, sign_in

@@ -12,14 +12,14 @@ from directory.app import create_app
 from directory.testing import STRONG
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
-from tests.badges.test_awards import CERTIFIED, CYBER, site as badge_site  # noqa: F401 - the fixture's setup
+from tests.badges.test_awards import CERTIFIED, CYBER
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
 
 pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, badge_site, manual_clock):  # noqa: F811
+async def server(settings, plugin_manager, badge_site, manual_clock):
     alpha, beta, _ = badge_site.slugs
     await awards.award(alpha, CERTIFIED, actor="test", evidence_url="https://alpha.fr/references")
     await awards.award(alpha, CYBER, actor="test", expires_at=manual_clock.now() + timedelta(days=2))
@@ -73,7 +73,7 @@ async def test_the_verification_page_accepts_a_good_credential_and_refuses_a_tam
     assert await axe_serious(page) == []
 
 
-async def _sign_in(page, address: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
+async def _sign_in(page, address: str, email: str) -> None:
     await page.goto(f"{address}/compte/connexion")
     await page.get_by_label("Adresse e-mail").fill(email)
     await page.get_by_label("Mot de passe").fill(STRONG)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ VECTORS = Path(__file__).parent / "vectors"
 ISSUER = {"id": "https://annuaire.example.fr/badges/emetteur", "type": ["Profile"], "name": "Réseau Channel Expert",
           "url": "https://annuaire.example.fr"}
 LIST_URL = "https://annuaire.example.fr/badges/statuts/1"
-START = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ACHIEVEMENT = {"id": "https://annuaire.example.fr/badges/channel-expert-certifie", "type": ["Achievement"],
                "name": "Channel Expert certifié", "description": "Vérifié par le réseau.",
                "criteria": {"narrative": "Trois références vérifiées."}}

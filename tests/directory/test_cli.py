@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from directory import providers
-from directory.plugin_api import hookimpl
 from directory.cli import CORE_COMMANDS, build_cli
 from directory.platform.commands import CommandContext
+from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.records import COLUMNS
 from directory.tables import Provider, ProviderService

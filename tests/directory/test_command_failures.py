@@ -20,7 +20,7 @@ async def test_an_import_waits_for_another_writer_a_bounded_time_then_exits_with
         process = await asyncio.create_subprocess_exec(
             *COMMAND, "import", str(source), env={**environment, "CHANNEL_EXPERT_LOCK_TIMEOUT_S": "1"},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 3
     assert "occupée par une autre écriture" in stderr.decode() and "Traceback" not in stderr.decode()
     assert await Provider.count() == 0

@@ -5,7 +5,7 @@ import re
 import msgspec
 
 from directory import catalogue
-from directory.demo import demo_records, checksum
+from directory.demo import checksum, demo_records
 from directory.records import clean_record, record_to_row
 from directory.validation import siret
 

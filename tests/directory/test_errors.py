@@ -4,10 +4,9 @@ import logging
 
 from litestar import get
 
-from directory.plugin_api import PUBLIC, hookimpl
 from directory.app import create_app
+from directory.plugin_api import PUBLIC, hookimpl
 from directory.testing import serve
-
 
 
 @get("/api/broken", include_in_schema=False, opt=PUBLIC)

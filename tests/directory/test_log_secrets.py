@@ -104,7 +104,7 @@ async def test_a_quote_request_its_links_and_a_sign_in_leave_no_secret_in_any_lo
     finally:
         root.setLevel(before)
     logged = _text(records)
-    assert f'"GET /devis/suivi/…" 200' in logged and '"GET /demandes/reponse/…" 200' in logged
+    assert '"GET /devis/suivi/…" 200' in logged and '"GET /demandes/reponse/…" 200' in logged
     secrets = {"follow link": follow.split("/")[-1], "answer link": answer.split("/")[-1], "session id": session,
                "password": STRONG, "new password": "sept loutres", "password hash": "$argon2id$",
                "TPE's e-mail": "anne@ty-anne.fr", "TPE's phone": "98 76 54 32", "member's e-mail": "membre.odet@",

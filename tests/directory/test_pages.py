@@ -1,7 +1,7 @@
 """The public pages speak French and show what the API holds."""
 
-from directory.plugin_api import hookimpl
 from directory.app import create_app
+from directory.plugin_api import hookimpl
 from directory.testing import add_providers, provider_row, serve
 
 

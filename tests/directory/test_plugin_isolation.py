@@ -135,8 +135,8 @@ def test_a_broken_plugin_gives_one_line_and_leaves_the_help_readable(tmp_path, m
     environment = {**environment, "PYTHONPATH": str(tmp_path), "CHANNEL_EXPERT_STRICT_PLUGINS": "true"}
     failed = subprocess.run([*COMMAND, "plugins"], env=environment, capture_output=True, text=True)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
-    assert failed.stderr.strip().splitlines() == [
+    assert failed.stderr.strip().splitlines() == [(
         "Configuration invalide : Le plugin typo implémente register_route, qui n'est pas un hook / is not a hook ; "
-        "vouliez-vous dire / did you mean register_routes ?"]
+        "vouliez-vous dire / did you mean register_routes ?")]
     helped = subprocess.run([*COMMAND, "--help"], env=environment, capture_output=True, text=True)
     assert helped.returncode == 0 and "serve" in helped.stdout and "register_route" in helped.stderr

@@ -7,8 +7,8 @@ import pytest
 
 from directory import providers
 from directory.app import create_app
-from directory.plugin_api import hookimpl
 from directory.notifications import notify_saved
+from directory.plugin_api import hookimpl
 from directory.plugin_manager import PluginError, describe_plugins, get_plugin_manager
 from directory.settings import Settings
 from directory.testing import add_providers, provider_row, serve

@@ -33,7 +33,7 @@ def _without_public_url(environment: dict[str, str], **extra: str) -> dict[str, 
     return {**{k: v for k, v in environment.items() if k != "CHANNEL_EXPERT_PUBLIC_URL"}, **extra}
 
 
-def _wait_for(condition, within_s: float, message: str):  # noqa: ANN001, ANN202 - a callable and its result
+def _wait_for(condition, within_s: float, message: str):
     start = time.monotonic()
     while not (found := condition()):
         if time.monotonic() - start > within_s:
@@ -67,7 +67,7 @@ async def _serving(environment: dict[str, str], **extra: str):
     """``channel-expert serve`` on a free port of 127.0.0.1, started, without a public URL; yields
     its address and, once it has stopped, fills ``printed`` with what it wrote (its output, then its log)."""
     port = free_port()
-    server = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+    server = subprocess.Popen([*COMMAND, "serve", "--port", str(port)], stdout=subprocess.PIPE,  # noqa: ASYNC220 - it runs beside the test
                               stderr=subprocess.PIPE, text=True, env=_without_public_url(environment, **extra))
     url, printed = f"http://127.0.0.1:{port}", []
     try:

@@ -82,7 +82,7 @@ def test_the_validator_catches_what_schema_org_does_not_allow():
 
 
 async def test_a_provider_page_is_a_valid_schema_org_local_business(page):
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)[1])
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL)[1])
     assert problems(data) == []
     assert data["@type"] == "LocalBusiness" and data["name"] == "Cantal Info"
     assert data["address"]["postalCode"] == "15000" and data["address"]["addressLocality"] == "Aurillac"

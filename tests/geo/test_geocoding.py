@@ -4,6 +4,7 @@ adapter that records each request and answers a response in the service's docume
 """
 
 import json
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -48,7 +49,7 @@ class ScriptedAdapter(BaseSyncAdapter):
 
     answer: object = None
     error: Exception | None = None
-    requests: list = []
+    requests: ClassVar[list] = []  # each scripted subclass has its own (see ``scripted``)
 
     def __init__(self, *, proxies, ssl_context):
         super().__init__(proxies=proxies, ssl_context=ssl_context)

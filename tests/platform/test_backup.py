@@ -10,7 +10,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-
 from click.testing import CliRunner
 
 from directory.app import create_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -160,10 +160,10 @@ async def test_a_recurring_task_runs_once_per_period_whatever_the_number_of_work
 
 def test_a_daily_task_s_period_starts_at_its_paris_time():
     task = jobs.Task("digest", Recorder(), daily_at=time(8, 0))
-    winter = datetime(2026, 1, 5, 6, 59, tzinfo=timezone.utc)  # 07:59 in Paris
-    assert task.slot(winter) == datetime(2026, 1, 4, 7, 0, tzinfo=timezone.utc)
-    assert task.slot(winter + timedelta(minutes=1)) == datetime(2026, 1, 5, 7, 0, tzinfo=timezone.utc)
-    summer = datetime(2026, 7, 1, 6, 0, tzinfo=timezone.utc)  # 08:00 in Paris
+    winter = datetime(2026, 1, 5, 6, 59, tzinfo=UTC)  # 07:59 in Paris
+    assert task.slot(winter) == datetime(2026, 1, 4, 7, 0, tzinfo=UTC)
+    assert task.slot(winter + timedelta(minutes=1)) == datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+    summer = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)  # 08:00 in Paris
     assert task.slot(summer) == summer
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 import tomllib
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import lxml.html
+import pytest
 
 from directory import catalogue
 from directory.app import create_app

@@ -30,13 +30,13 @@ ANSWERS = {
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, finistere):  # noqa: F811
+async def server(settings, plugin_manager, finistere):
     app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 
 
-async def fits_the_screen(page) -> bool:  # noqa: ANN001 - a Playwright page
+async def fits_the_screen(page) -> bool:
     return await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 

@@ -17,13 +17,13 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, network):  # noqa: F811
+async def server(settings, plugin_manager, network):
     app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 
 
-async def send_as(tpe, name: str, address: str, manual_clock) -> None:  # noqa: ANN001 - a page, the clock
+async def send_as(tpe, name: str, address: str, manual_clock) -> None:
     """Sign the form with a name and an address, agree, and send it a minute after it was shown."""
     await tpe.get_by_label("Votre nom").fill(name)
     await tpe.get_by_label("Adresse e-mail").fill(address)
@@ -74,7 +74,7 @@ async def test_a_tpe_asks_a_provider_accepts_and_the_tpe_sees_who(server, contex
 
 
 async def test_on_a_phone_the_form_says_live_what_the_first_choice_lacks_and_the_follow_up_shows_the_request(
-        server, context, network, manual_clock):  # noqa: F811
+        server, context, network, manual_clock):
     phone = await context.browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
     tpe = await phone.new_page()
     await tpe.goto(f"{server}/devis?prestataire={network['odet']}&near=29000")

@@ -143,11 +143,11 @@ async def test_the_follow_up_page_shows_the_request_and_who_it_went_to(site, net
     await site.post(f"{follow.split('?')[0]}/precisions", data={
         "details": "Avec le paiement en ligne.", "_csrf_token": await csrf_token(site, follow)})
     page = (await site.get(follow)).text
-    summary = re.search(r'<dl class="lead-summary">(.*?)</dl>', page, re.S)[1]
+    summary = re.search(r'<dl class="lead-summary">(.*?)</dl>', page, re.DOTALL)[1]
     for shown in ("E-commerce", "Quimper (29000)", "De 1 000 à 3 000 €", "Dans le mois", "2 à 5 personnes",
                   "Commerce de détail", "Une boutique en ligne pour notre crêperie.", "Avec le paiement en ligne."):
         assert shown in summary
-    offered = html.unescape(re.search(r'<ul class="offered">(.*?)</ul>', page, re.S)[1])
+    offered = html.unescape(re.search(r'<ul class="offered">(.*?)</ul>', page, re.DOTALL)[1])
     assert f'<a href="/prestataires/{network["odet"]}"><strong>Agence Odet</strong></a> (29000 Quimper)' in offered
     assert f'<a href="/prestataires/{namesake}"><strong>Agence Odet</strong></a> (29100 Douarnenez), votre premier ' \
            "choix" in offered
@@ -158,6 +158,6 @@ async def test_the_follow_up_page_shows_the_request_and_who_it_went_to(site, net
     await site.post(f"/compte/demandes/{offer['id']}", data={
         "decision": "accepter", "_csrf_token": await csrf_token(site, "/compte/demandes")})
     page = (await site.get(follow)).text
-    accepted = re.search(r'<ul class="accepted">(.*?)</ul>', page, re.S)[1]
+    accepted = re.search(r'<ul class="accepted">(.*?)</ul>', page, re.DOTALL)[1]
     assert "(29000 Quimper)" in accepted and "odet@example.fr" in accepted and "odet2@example.fr" not in page
     assert "Agence Odet</strong></a> (29000 Quimper) : a accepté" in html.unescape(page)

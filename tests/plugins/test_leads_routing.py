@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from geo import Gazetteer, ServiceArea
 from plugins.leads import deadlines, routing
@@ -111,8 +111,8 @@ PARIS = deadlines.PARIS
 
 
 def test_a_deadline_in_plain_hours():
-    start = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
-    assert deadlines.deadline(start, 48) == datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert deadlines.deadline(start, 48) == datetime(2026, 11, 29, 16, 0, tzinfo=UTC)
 
 
 def test_a_deadline_in_business_hours_skips_nights_and_weekends():
@@ -141,7 +141,7 @@ def test_business_hours_skip_the_public_holidays_of_the_providers_departement():
 
 
 def test_deadlines_are_told_in_local_time_where_it_is_not_paris():
-    moment = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     assert deadlines.local_time(moment, "33") == deadlines.local_time(moment, "67") == "01/12/2026 à 08:00"
     assert deadlines.local_time(moment, "974") == "01/12/2026 à 11:00, heure de La Réunion"
     assert deadlines.local_time(moment, "972") == "01/12/2026 à 03:00, heure de la Martinique"

@@ -6,10 +6,10 @@ import msgspec
 import pytest
 
 from directory import events
-from directory.plugin_api import hookimpl
-from directory.plugin_manager import get_plugin_manager
 from directory.app import create_app
 from directory.database import write_transaction
+from directory.plugin_api import hookimpl
+from directory.plugin_manager import get_plugin_manager
 from directory.tables import Event, Provider
 from directory.testing import add_providers, provider_row, serve
 from geo import Gazetteer

@@ -7,8 +7,8 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -32,7 +32,7 @@ def running_servers(environment: dict[str, str], count: int) -> Iterator[list[tu
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             servers.append((process, f"http://127.0.0.1:{port}"))
         for process, url in servers:
-            _wait_until(lambda: _answers(url), START_WITHIN_S, f"{url} did not start")
+            _wait_until(lambda url=url: _answers(url), START_WITHIN_S, f"{url} did not start")
         yield servers
     finally:
         for process, _ in servers:
@@ -113,4 +113,4 @@ def test_an_import_reaches_every_server_and_search_check_tells_a_paused_one(envi
         source.write_text(csv_text([provider_row(trade_name="Studio Quetzal")]), encoding="utf-8")
         assert _command(environment, "import", str(source)).returncode == 0
         for url in (first_url, second_url):
-            _wait_until(lambda: _finds(url, "quetzal"), FRESH_WITHIN_S, f"{url} is stale")
+            _wait_until(lambda url=url: _finds(url, "quetzal"), FRESH_WITHIN_S, f"{url} is stale")

@@ -2,10 +2,15 @@
 
 from search import Eq, GeoPoint, In, IndexSettings, Not, Reaches, SearchQuery
 from search.meili import (
-    filter_expression, multi_search_queries, parse_result, reach_values, search_parameters, settings_payload,
+    counted_words,
+    filter_expression,
+    multi_search_queries,
+    parse_result,
+    reach_values,
+    search_parameters,
+    settings_payload,
     without_unmatched,
 )
-from search.meili import counted_words
 
 
 def test_filters_use_meilisearch_syntax_with_escaped_values():

@@ -15,7 +15,13 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
-    clock, events, invite_to_sign_up, mail, settings_of, validation, write_transaction,
+    clock,
+    events,
+    invite_to_sign_up,
+    mail,
+    settings_of,
+    validation,
+    write_transaction,
 )
 from forum_ambassadeurs.tables import Advisor, Referral
 from geo import Gazetteer
@@ -84,7 +90,7 @@ async def advisor_for(account: dict[str, Any] | None) -> dict[str, Any] | None:
     """The active advisor an account is, or None."""
     if not account:
         return None
-    return await Advisor.select().where((Advisor.email == account["email"]) & (Advisor.active == True)).first()  # noqa: E712
+    return await Advisor.select().where((Advisor.email == account["email"]) & (Advisor.active == True)).first()
 
 
 def source_of(advisor_id: int) -> str:
@@ -134,7 +140,7 @@ async def referrals_of(advisor_id: int) -> list[dict[str, Any]]:
 async def in_region(region: str, limit: int) -> list[dict[str, Any]]:
     """Active advisors of a région, for a provider's page."""
     return await Advisor.select(Advisor.name, Advisor.organisation, Advisor.kind).where(
-        (Advisor.region == region) & (Advisor.active == True)).order_by(Advisor.organisation).limit(limit)  # noqa: E712
+        (Advisor.region == region) & (Advisor.active == True)).order_by(Advisor.organisation).limit(limit)
 
 
 async def send_digests(payload: dict[str, Any]) -> int:
@@ -144,7 +150,7 @@ async def send_digests(payload: dict[str, Any]) -> int:
     await follow({})
     since, sent = clock.now() - DIGEST_PERIOD, 0
     async with write_transaction(Advisor._meta.db):
-        for advisor in await Advisor.select().where(Advisor.active == True):  # noqa: E712
+        for advisor in await Advisor.select().where(Advisor.active == True):
             moved = await Referral.select().where((Referral.advisor == advisor["id"]) & (Referral.updated_at >= since))
             if moved:
                 await mail.send(advisor["email"], "ambassadeurs/recapitulatif", {

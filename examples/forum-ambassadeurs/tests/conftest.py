@@ -1,7 +1,6 @@
 """The forum's own tables start empty in each test (the directory's kit empties the directory's)."""
 
 import pytest
-
 from forum_ambassadeurs.tables import Advisor, Referral
 
 

@@ -1,6 +1,6 @@
 """The badges the network starts with, so that staff can award them from the first day."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
@@ -42,7 +42,7 @@ async def forwards():
     async def seed():
         from plugins.badges.tables import BadgeClass
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for slug, name, color, months, description, criteria in STARTING_CLASSES:
             if not await BadgeClass.exists().where(BadgeClass.slug == slug):
                 await BadgeClass.insert(BadgeClass(slug=slug, name=name, color=color, validity_months=months,
