@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import io
 import os
@@ -25,10 +26,12 @@ DRIVER_LOGGERS = ("aiosqlite", "asyncpg", "piccolo")
 
 
 class ClosingSQLiteTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction, closing its connection when ``BEGIN`` fails.
+    """Piccolo's SQLite transaction, which never leaves its connection open.
 
-    A failed ``BEGIN IMMEDIATE`` (the lock wait ran out) otherwise leaves the connection's
-    worker thread waiting for ever, and the process never exits.
+    Piccolo closes the connection only after a successful ``COMMIT`` or ``ROLLBACK``: when
+    ``BEGIN`` fails (the lock wait ran out) the connection's worker thread waits for ever and
+    the process never exits; when the end of the transaction fails, the connection stays open
+    inside its transaction, holding the file's write lock for every later writer.
     """
 
     async def __aenter__(self) -> SQLiteTransaction:
@@ -40,6 +43,25 @@ class ClosingSQLiteTransaction(SQLiteTransaction):
                 await connection.close()
             raise
 
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:  # noqa: ANN001 - Piccolo's
+        if self._parent:
+            return await super().__aexit__(exception_type, exception, traceback)
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        finally:
+            # Closing rolls back whatever is still open; a second close is harmless.
+            await self.connection.close()
+            with contextlib.suppress(RuntimeError, ValueError):  # already reset by Piccolo on success
+                self.engine.current_transaction.reset(self.context)
+
+
+# One "current transaction" per database file and task, whichever engine object opened it. The
+# app, each command and each test build their own engine on the same file and rebind the tables
+# to the newest (``bind``): with a variable per engine, a task inside a transaction whose tables
+# were meanwhile rebound would write through a second connection, and wait on its own lock
+# until the lock timeout ends it with "database is locked".
+_TRANSACTIONS: dict[str, contextvars.ContextVar] = {}
+
 
 class DurableSQLiteEngine(SQLiteEngine):
     """SQLite that waits a bounded time for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
@@ -47,6 +69,9 @@ class DurableSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, lock_timeout_s: float) -> None:
         super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
         self.lock_timeout_s = lock_timeout_s
+        key = os.path.realpath(path)
+        self.current_transaction = _TRANSACTIONS.setdefault(
+            key, contextvars.ContextVar(f"sqlite_current_transaction_{key}", default=None))
 
     async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
         connection = await super().get_connection()
