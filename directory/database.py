@@ -55,12 +55,25 @@ class ClosingSQLiteTransaction(SQLiteTransaction):
                 self.engine.current_transaction.reset(self.context)
 
 
-# One "current transaction" per database file and task, whichever engine object opened it. The
-# app, each command and each test build their own engine on the same file and rebind the tables
+# One "current transaction" per database and task, whichever engine object opened it. The app,
+# each command and each test build their own engine on the same database and rebind the tables
 # to the newest (``bind``): with a variable per engine, a task inside a transaction whose tables
-# were meanwhile rebound would write through a second connection, and wait on its own lock
-# until the lock timeout ends it with "database is locked".
+# were meanwhile rebound would write through a second connection, outside its transaction: on
+# SQLite it waits on its own lock until the lock timeout ends it with "database is locked", on
+# PostgreSQL the write escapes the transaction's rollback.
 _TRANSACTIONS: dict[str, contextvars.ContextVar] = {}
+
+
+def _transaction_variable(database: str) -> contextvars.ContextVar:
+    return _TRANSACTIONS.setdefault(database, contextvars.ContextVar(f"current_transaction_{database}", default=None))
+
+
+class SharedTransactionPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, whose current transaction is the database's, not the object's."""
+
+    def __init__(self, dsn: str, **options) -> None:  # noqa: ANN003 - Piccolo's own options
+        super().__init__(config={"dsn": dsn, **options.pop("config", {})}, **options)
+        self.current_transaction = _transaction_variable(dsn)
 
 
 class DurableSQLiteEngine(SQLiteEngine):
@@ -69,9 +82,7 @@ class DurableSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, lock_timeout_s: float) -> None:
         super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
         self.lock_timeout_s = lock_timeout_s
-        key = os.path.realpath(path)
-        self.current_transaction = _TRANSACTIONS.setdefault(
-            key, contextvars.ContextVar(f"sqlite_current_transaction_{key}", default=None))
+        self.current_transaction = _transaction_variable(os.path.realpath(path))
 
     async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
         connection = await super().get_connection()
@@ -95,8 +106,8 @@ def engine_for(database_url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
         path = database_url.removeprefix("sqlite:").removeprefix("///")
         return DurableSQLiteEngine(path=path, lock_timeout_s=lock_timeout_s)
     server_settings = {"lock_timeout": str(int(lock_timeout_s * 1000))}
-    return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False,
-                          log_responses=False)
+    return SharedTransactionPostgresEngine(database_url, config={"server_settings": server_settings},
+                                           log_queries=False, log_responses=False)
 
 
 def failure_message(error: BaseException) -> str | None:
