@@ -4,7 +4,8 @@
 It creates ``.venv`` on first use, installs the pinned dependencies from
 ``requirements-dev.lock`` and the front-end packages from ``package-lock.json`` (again only
 when a lock file changes), then serves the
-directory with the demo network loaded, or runs the test suite. Needs only Python 3.11+.
+directory with the demo network loaded, or runs the test suite (on every core: ``-n 0`` keeps
+one process). Needs only Python 3.11+.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ def run(*command: str) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
+def pytest_arguments(argv: list[str]) -> list[str]:
+    """The suite on every core (pytest-xdist, one database per worker) unless the options say how
+    many processes (``-n 0``: one), ask for the debugger, which needs the tests in this process,
+    or only collect them."""
+    chosen = any(arg in ("-n", "--numprocesses", "--pdb", "--trace", "--co", "--collect-only")
+                 or arg.startswith(("-n", "--numprocesses=")) for arg in argv) or "no:xdist" in argv
+    return argv if chosen else ["-n", "auto", *argv]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("serve", "test"):
         print(USAGE, file=sys.stderr)
@@ -72,7 +82,7 @@ def main(argv: list[str]) -> int:
         if seeded:
             return seeded
         return run(str(BIN / "channel-expert"), "serve", *argv[1:])
-    return run(str(BIN / "python"), "-m", "pytest", *argv[1:])
+    return run(str(BIN / "python"), "-m", "pytest", *pytest_arguments(argv[1:]))
 
 
 if __name__ == "__main__":
