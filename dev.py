@@ -4,7 +4,8 @@
 It creates ``.venv`` on first use, installs the pinned dependencies from
 ``requirements-dev.lock`` and the front-end packages from ``package-lock.json`` (again only
 when a lock file changes), then serves the
-directory with the demo network loaded, or runs the test suite. Needs only Python 3.11+.
+directory with the demo network loaded, or runs the test suite (on every core: ``-n 0`` keeps
+one process). Needs only Python 3.11+.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ USAGE = "usage: python3 dev.py serve [--host H] [--port P] | python3 dev.py test
 
 def ensure_environment() -> None:
     """Create the virtual environment and install the locked dependencies if needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - an older python3 may run this file: it says so
         sys.exit("Channel Expert needs Python 3.11 or newer.")
     fingerprint = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
@@ -51,14 +52,23 @@ def ensure_assets() -> None:
     if stamp.exists() and stamp.read_text() == fingerprint:
         return
     print("Installing front-end packages (package-lock.json) …", flush=True)
-    if subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_assets.py")]).returncode:
+    if subprocess.run([sys.executable, str(ROOT / "scripts" / "vendor_assets.py")], check=False).returncode:
         print("The results map is unavailable until the front-end packages are installed.", file=sys.stderr)
         return
     stamp.write_text(fingerprint)
 
 
 def run(*command: str) -> int:
-    return subprocess.run(command, cwd=ROOT).returncode
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
+
+
+def pytest_arguments(argv: list[str]) -> list[str]:
+    """The suite on every core (pytest-xdist, one database per worker) unless the options say how
+    many processes (``-n 0``: one), ask for the debugger, which needs the tests in this process,
+    or only collect them."""
+    chosen = any(arg in ("-n", "--numprocesses", "--pdb", "--trace", "--co", "--collect-only")
+                 or arg.startswith(("-n", "--numprocesses=")) for arg in argv) or "no:xdist" in argv
+    return argv if chosen else ["-n", "auto", *argv]
 
 
 def main(argv: list[str]) -> int:
@@ -72,7 +82,7 @@ def main(argv: list[str]) -> int:
         if seeded:
             return seeded
         return run(str(BIN / "channel-expert"), "serve", *argv[1:])
-    return run(str(BIN / "python"), "-m", "pytest", *argv[1:])
+    return run(str(BIN / "python"), "-m", "pytest", *pytest_arguments(argv[1:]))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Piccolo's own tools).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import io
 import os
@@ -31,10 +32,12 @@ DRIVER_LOGGERS = ("aiosqlite", "asyncpg", "piccolo")
 
 
 class ClosingSQLiteTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction, closing its connection when ``BEGIN`` fails.
+    """Piccolo's SQLite transaction, which never leaves its connection open.
 
-    A failed ``BEGIN IMMEDIATE`` (the lock wait ran out) otherwise leaves the connection's
-    worker thread waiting for ever, and the process never exits.
+    Piccolo closes the connection only after a successful ``COMMIT`` or ``ROLLBACK``: when
+    ``BEGIN`` fails (the lock wait ran out) the connection's worker thread waits for ever and
+    the process never exits; when the end of the transaction fails, the connection stays open
+    inside its transaction, holding the file's write lock for every later writer.
     """
 
     async def __aenter__(self) -> SQLiteTransaction:
@@ -46,6 +49,38 @@ class ClosingSQLiteTransaction(SQLiteTransaction):
                 await connection.close()
             raise
 
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return await super().__aexit__(exception_type, exception, traceback)
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        finally:
+            # Closing rolls back whatever is still open; a second close is harmless.
+            await self.connection.close()
+            with contextlib.suppress(RuntimeError, ValueError):  # already reset by Piccolo on success
+                self.engine.current_transaction.reset(self.context)
+
+
+# One "current transaction" per database and task, whichever engine object opened it. The app,
+# each command and each test build their own engine on the same database and rebind the tables
+# to the newest (``bind``): with a variable per engine, a task inside a transaction whose tables
+# were meanwhile rebound would write through a second connection, outside its transaction: on
+# SQLite it waits on its own lock until the lock timeout ends it with "database is locked", on
+# PostgreSQL the write escapes the transaction's rollback.
+_TRANSACTIONS: dict[str, contextvars.ContextVar] = {}
+
+
+def _transaction_variable(database: str) -> contextvars.ContextVar:
+    return _TRANSACTIONS.setdefault(database, contextvars.ContextVar(f"current_transaction_{database}", default=None))
+
+
+class SharedTransactionPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, whose current transaction is the database's, not the object's."""
+
+    def __init__(self, dsn: str, **options) -> None:
+        super().__init__(config={"dsn": dsn, **options.pop("config", {})}, **options)
+        self.current_transaction = _transaction_variable(dsn)
+
 
 class DurableSQLiteEngine(SQLiteEngine):
     """SQLite that waits a bounded time for locks and never loses a commit (WAL, ``synchronous=FULL``)."""
@@ -53,6 +88,7 @@ class DurableSQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, lock_timeout_s: float) -> None:
         super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
         self.lock_timeout_s = lock_timeout_s
+        self.current_transaction = _transaction_variable(os.path.realpath(path))
 
     async def get_connection(self):
         connection = await super().get_connection()
@@ -83,8 +119,8 @@ def engine_for(database_url: str, lock_timeout_s: float) -> Engine:
     if path is not None:
         return DurableSQLiteEngine(path=path, lock_timeout_s=lock_timeout_s)
     server_settings = {"lock_timeout": str(int(lock_timeout_s * 1000))}
-    return PostgresEngine(config={"dsn": database_url, "server_settings": server_settings}, log_queries=False,
-                          log_responses=False)
+    return SharedTransactionPostgresEngine(database_url, config={"server_settings": server_settings},
+                                           log_queries=False, log_responses=False)
 
 
 def failure_message(error: BaseException) -> str | None:

@@ -6,8 +6,8 @@ fixtures with no conftest to copy:
 - ``settings``: the directory's settings on a migrated test database, emptied of providers
   before each test. SQLite in a temporary folder by default; the PostgreSQL database that
   ``CHANNEL_EXPERT_TEST_DATABASE_URL`` names otherwise (with pytest-xdist, one database per
-  worker beside it, ``<name>_gw0``…; their tables are emptied: never point it
-  at real data). Mail is written to files in the test's temporary folder.
+  worker beside it, ``<name>_gw0``…, created for the run and dropped at its end; their tables
+  are emptied: never point it at real data). Mail is written to files in the test's temporary folder.
 - ``plugin_manager``: the built-in plugins and the installed plugins your tests are about,
   named in the ini option ``channel_expert_plugins`` (``channel_expert_plugins = "ambassadeurs"``
   in ``[tool.pytest.ini_options]``) or by a test's ``@pytest.mark.channel_expert_plugins(...)``;
@@ -39,10 +39,11 @@ import itertools
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -56,8 +57,19 @@ from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import clean_record
 from directory.settings import Settings
 from directory.tables import (
-    Account, AccountToken, ApiToken, ChangeFollower, Job, Logo, MailMessage, Membership, PendingChange,
-    ProfileChange, RecurringTask, Report, StoreEntry,
+    Account,
+    AccountToken,
+    ApiToken,
+    ChangeFollower,
+    Job,
+    Logo,
+    MailMessage,
+    Membership,
+    PendingChange,
+    ProfileChange,
+    RecurringTask,
+    Report,
+    StoreEntry,
 )
 from directory.validation import luhn_key
 from geo import Gazetteer
@@ -88,19 +100,34 @@ def pytest_configure(config: pytest.Config) -> None:
 # The database ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """The run's test database: a SQLite file of this process's own temporary folder (one per
+    pytest-xdist worker), or the PostgreSQL database configured, or with pytest-xdist the
+    worker's own database beside it, created for the run and dropped at its end."""
     configured = os.environ.get(TEST_DATABASE_ENV)
     if not configured:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return await _worker_database(configured, worker) if worker else configured
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    # The worker's id from xdist itself, not from the environment: a pytest that a test starts
+    # (a plugin author's project, through pytester) inherits PYTEST_XDIST_WORKER without being
+    # a worker, and must not take, nor drop, the database of the worker that started it.
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    if not worker:
+        yield configured
+        return
+    url = await _worker_database(configured, worker)
+    try:
+        yield url
+    finally:
+        await _drop_database(configured, url)
 
 
 async def _worker_database(url: str, worker: str) -> str:
-    """The database of one pytest-xdist worker, beside the one named: ``<name>_<worker>``.
+    """The database of one pytest-xdist worker, beside the one named: ``<name>_<worker>``
+    (created unless an interrupted run left it: each test empties what it starts from).
 
     Each test empties the tables it starts from, so two workers sharing a database would undo
-    each other's tests. Created on first use; dropping it is the caller's (as for the one named).
+    each other's tests.
     """
     import asyncpg
 
@@ -113,6 +140,17 @@ async def _worker_database(url: str, worker: str) -> str:
     finally:
         await connection.close()
     return urlunsplit(parts._replace(path=f"/{own}"))
+
+
+async def _drop_database(server_url: str, url: str) -> None:
+    """Drop the database ``url`` names, through ``server_url``'s (connections left open are closed)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -149,12 +187,12 @@ def plugin_manager(settings: Settings, request: pytest.FixtureRequest) -> Plugin
 
 
 @pytest.fixture
-def app(settings: Settings, plugin_manager: PluginManager):  # noqa: ANN201 - a Litestar app
+def app(settings: Settings, plugin_manager: PluginManager):
     return create_app(settings, plugin_manager)
 
 
 @asynccontextmanager
-async def serve(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001 - a Litestar app
+async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
     """A client for ``app`` on the test's own event loop, inside the app's lifespan.
 
     Litestar's test client runs the app on another loop, in a thread, and asyncpg's pool
@@ -184,13 +222,13 @@ async def serve(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001 - a Li
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001 - a Litestar app
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with serve(app) as http:
         yield http
 
 
 @pytest.fixture
-def manual_clock():  # noqa: ANN201 - a ManualClock
+def manual_clock():
     """A clock the test moves itself, installed for everything time-based."""
     with clock.use(clock.ManualClock()) as installed:
         yield installed
@@ -211,7 +249,7 @@ def run_jobs(settings: Settings, plugin_manager: PluginManager) -> Callable[[], 
 
 
 @pytest.fixture
-def outbox(settings: Settings, run_jobs) -> Callable[[], Awaitable[list[EmailMessage]]]:  # noqa: ANN001
+def outbox(settings: Settings, run_jobs) -> Callable[[], Awaitable[list[EmailMessage]]]:
     """``await outbox()``: deliver what waits in the mail outbox, then every message sent so far."""
     folder = Path(settings.mail_dir)
 
