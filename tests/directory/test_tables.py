@@ -66,14 +66,11 @@ async def test_writes_take_their_time_from_the_installed_clock(settings):
 async def test_a_write_transaction_keeps_its_writes_when_another_app_rebinds_the_tables_meanwhile(settings):
     """An app, a command or a test building its engine on the same database must not turn the
     writes of a transaction already open elsewhere into a wait on that transaction's own lock."""
-    from dataclasses import replace
-
     from directory.database import bind, write_transaction
     from directory.tables import Account
 
-    short = replace(settings, lock_timeout_s=1.0)
-    async with write_transaction(short.engine()) as transaction:
-        bind(short.engine())  # as create_app, prepare_database and every command do
+    async with write_transaction(engine_for(settings.database_url, 1.0)) as transaction:
+        bind(engine_for(settings.database_url, 1.0))  # as create_app, prepare_database and every command do
         await Account.insert(Account(email="pendant@example.fr", password_hash="x", created_at=clock.now(),
                                      password_changed_at=clock.now()))
         await transaction.rollback()
