@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             stop_worker.set()  # the job in hand finishes; the next ones wait for another worker
             await app.state.worker
         await call_each(manager, "shutdown", app=app)
+        geocoder.close()
         if engine.engine_type == "postgres":
             await engine.close_connection_pool()
 

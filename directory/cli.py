@@ -135,7 +135,11 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         text, note = exchange.decode(source.read())
         if note:
             click.echo(note, err=True)
-        rows, errors = exchange.read_csv(text, gazetteer, geocoder_for(context.settings, gazetteer))
+        geocoder = geocoder_for(context.settings, gazetteer)
+        try:
+            rows, errors = exchange.read_csv(text, gazetteer, geocoder)
+        finally:
+            geocoder.close()
     except exchange.FileError as error:
         raise Failure(str(error), EXIT_UNREADABLE) from None
 

@@ -1,15 +1,18 @@
 """Database engines, the registry of Piccolo apps, schema upgrades and write transactions, for
 SQLite and PostgreSQL.
 
-Piccolo keeps a table's engine on its class: that is the one process-wide state the ORM
-imposes, and ``bind`` is the one place that sets it (with the engine ``piccolo_conf`` hands to
-Piccolo's own tools).
+Piccolo keeps a table's engine on its class: that process-wide state is the ORM's, and ``bind``
+is the one place that sets it (with the engine ``piccolo_conf`` hands to Piccolo's own tools).
+What it brings along stays here too: the registry of Piccolo apps, and one current transaction
+per database, shared by every engine object on it. Until the tables' engine follows the app
+(a context-routed engine), two apps in one process share whichever database was bound last.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import importlib
 import io
 import os
@@ -71,7 +74,9 @@ _TRANSACTIONS: dict[str, contextvars.ContextVar] = {}
 
 
 def _transaction_variable(database: str) -> contextvars.ContextVar:
-    return _TRANSACTIONS.setdefault(database, contextvars.ContextVar(f"current_transaction_{database}", default=None))
+    """The database's variable, named by a digest: a PostgreSQL address holds its password."""
+    name = f"current_transaction_{hashlib.sha256(database.encode()).hexdigest()[:12]}"
+    return _TRANSACTIONS.setdefault(database, contextvars.ContextVar(name, default=None))
 
 
 class SharedTransactionPostgresEngine(PostgresEngine):
@@ -90,7 +95,7 @@ class DurableSQLiteEngine(SQLiteEngine):
         self.lock_timeout_s = lock_timeout_s
         self.current_transaction = _transaction_variable(os.path.realpath(path))
 
-    async def get_connection(self):
+    async def get_connection(self):  # noqa: ANN201 - same signature as Piccolo's
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout_s * 1000)}")
@@ -165,7 +170,7 @@ def bind(engine: Engine) -> None:
     """
     from piccolo.apps.migrations.tables import Migration  # Piccolo's own tables load its migration code
 
-    global _bound
+    global _bound  # noqa: PLW0603 - Piccolo's engine is process-wide (see the module's docstring)
     # Piccolo's migration runner finds its configuration through this variable only.
     os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
     _bound = engine
@@ -206,7 +211,7 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
             yield transaction
 
 
-def row_lock_transaction(engine: Engine):
+def row_lock_transaction(engine: Engine):  # noqa: ANN201 - a Piccolo transaction
     """A transaction for short writes that lock what they touch (job claims, counters).
 
     SQLite takes its write lock at ``BEGIN IMMEDIATE``, so a read-then-write never fails

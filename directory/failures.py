@@ -16,5 +16,5 @@ class Failure(click.ClickException):
         super().__init__(message)
         self.exit_code = exit_code
 
-    def show(self, file=None) -> None:
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
         click.echo(f"Erreur : {self.format_message()}", err=True, file=file)

@@ -41,7 +41,7 @@ class RequestIdFilter(logging.Filter):
 class EscapingFormatter(logging.Formatter):
     """A log formatter that writes control characters escaped, so no input can forge a log line."""
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
         record.message = _UNSAFE_IN_LOG.sub(lambda match: match[0].encode("unicode_escape").decode(), record.message)
         return super().formatMessage(record)
 

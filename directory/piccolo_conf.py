@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from directory import database
+from directory.platform.services import use_database
+from directory.plugin_manager import get_plugin_manager
+from directory.settings import Settings
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - Piccolo reads DB and APP_REGISTRY from here
     if name not in ("DB", "APP_REGISTRY"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if database.bound_engine() is None:
@@ -23,11 +26,7 @@ def __getattr__(name: str) -> Any:
 
 
 def _bind_from_environment() -> None:
-    """Bind the database and plugins the environment names, as ``channel-expert`` would."""
-    # Only Piccolo's own CLI gets here: nothing of the directory imports this module.
-    from directory.platform.services import use_database
-    from directory.plugin_manager import get_plugin_manager
-    from directory.settings import Settings
-
+    """Bind the database and plugins the environment names, as ``channel-expert`` would (only
+    Piccolo's own CLI gets here: the directory binds before Piccolo's runner asks)."""
     settings = Settings.from_env()
     use_database(settings, get_plugin_manager(settings))

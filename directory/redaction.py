@@ -5,7 +5,8 @@ provider's answer link): whoever holds the path can act with it. Routes and plug
 one by naming the parameter so; ``Redaction.for_routes`` finds them all in an app's routes,
 so no list of paths is kept by hand. Query values are secrets too until known harmless (a
 password form sent with GET put the password in the query string): only search parameters
-keep theirs.
+keep theirs. A position given as a place ("autour de moi": ``near=47.7483,-3.3700``, about ten
+metres) is kept to two decimals, about a kilometre: enough to read a log, not to find a house.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import unquote_plus
 from litestar.routes import BaseRoute
 
 SECRET_PARAMETER = "token"
+_POSITION = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 MASK = "…"
 # What the search pages and lists read: a place, words, filters, a page; never a secret.
 HARMLESS_QUERY = frozenset({
@@ -52,6 +54,8 @@ class Redaction:
         """A raw query string with every value but the harmless ones replaced by "…"."""
         kept = []
         for pair in query.decode("latin-1").split("&"):
-            name, equals, _ = pair.partition("=")
+            name, equals, value = pair.partition("=")
+            if unquote_plus(name) == "near" and (position := _POSITION.match(unquote_plus(value))):
+                pair = f"{name}={float(position[1]):.2f},{float(position[2]):.2f}"
             kept.append(pair if unquote_plus(name) in HARMLESS_QUERY else f"{name}={MASK}" if equals else MASK)
         return "&".join(kept)

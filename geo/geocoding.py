@@ -118,19 +118,35 @@ class NominatimGeocoder:
 
 
 class GeocodeCache:
-    """A persistent record of each service's answer to each address, misses included."""
+    """A persistent record of each service's answer to each address, misses included.
+
+    Its file is opened on first use and closed by ``close`` (an app's shutdown, a command's end);
+    used again, it opens again.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self._path = str(path)
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._connection = sqlite3.connect(self._path, check_same_thread=False, timeout=10)
+        self._opened: sqlite3.Connection | None = None
         with self._lock, self._connection:
             self._connection.execute(
                 "CREATE TABLE IF NOT EXISTS answer (service TEXT, address TEXT, lat REAL, lon REAL, "
                 "precise INTEGER, label TEXT, PRIMARY KEY (service, address))"
             )
+
+    @property
+    def _connection(self) -> sqlite3.Connection:
+        if self._opened is None:
+            self._opened = sqlite3.connect(self._path, check_same_thread=False, timeout=10)
+        return self._opened
+
+    def close(self) -> None:
+        with self._lock:
+            if self._opened is not None:
+                self._opened.close()
+                self._opened = None
 
     def get(self, service: str, address: Address) -> tuple[bool, Location | None]:
         """(known, location): ``known`` is false when the service was never asked."""
@@ -163,6 +179,11 @@ class Geocoder:
         self.gazetteer = gazetteer
         self.services = services or []
         self.cache = cache
+
+    def close(self) -> None:
+        """Close the cache's file (it reopens if the geocoder is used again)."""
+        if self.cache is not None:
+            self.cache.close()
 
     def locate(self, address: Address) -> Location | None:
         """The best point for ``address``; None only if its postal code and commune are unknown."""

@@ -27,7 +27,7 @@ needs_front_end = pytest.mark.skipif(not MAP_ASSETS.exists() or not AXE.exists()
 
 
 @asynccontextmanager
-async def served(app) -> AsyncIterator[str]:
+async def served(app) -> AsyncIterator[str]:  # noqa: ANN001 - a Litestar app
     """``app`` served by uvicorn on a free port of 127.0.0.1, in this event loop; yields its address."""
     port = free_port()
     instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -41,12 +41,12 @@ async def served(app) -> AsyncIterator[str]:
         await task
 
 
-async def screenshot(page, name: str) -> None:
+async def screenshot(page, name: str) -> None:  # noqa: ANN001 - a Playwright page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
-async def axe_serious(page) -> list[str]:
+async def axe_serious(page) -> list[str]:  # noqa: ANN001 - a Playwright page (its context bypasses CSP)
     """The serious and critical accessibility violations axe-core finds on the page."""
     await page.add_script_tag(path=str(AXE))
     report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")

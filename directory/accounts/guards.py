@@ -79,14 +79,14 @@ async def signed_in(connection: ASGIConnection) -> dict[str, Any] | None:
         connection, connection.app.stores.get(ACCOUNTS_STORE))
 
 
-async def _bearer_account(connection: ASGIConnection):
+async def _bearer_account(connection: ASGIConnection):  # noqa: ANN202 - an account row or None
     """The account of the request's personal API token: the API never reads the session cookie,
     so a page of another site cannot make a signed-in browser call it (the API has no CSRF token)."""
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     return await api_tokens.account_for(token.strip()) if scheme.lower() == "bearer" else None
 
 
-def sign_in_first(request, exc: SignInRequired):
+def sign_in_first(request, exc: SignInRequired):  # noqa: ANN001, ANN201 - Litestar's exception handler
     """A page asked without an account leads to the sign-in form; anything else gets a 401."""
     from litestar.response import Redirect
 

@@ -44,19 +44,19 @@ async def issue(purpose: str, email: str, valid_for: timedelta, provider_id: int
     return token
 
 
-def outstanding(*purposes: str):
+def outstanding(*purposes: str):  # noqa: ANN201 - a Piccolo condition
     """The links for one of ``purposes`` that are neither used nor expired."""
     return (AccountToken.purpose.is_in(list(purposes)) & AccountToken.used_at.is_null()
             & (AccountToken.expires_at > clock.now()))
 
 
-async def revoke(condition) -> None:
+async def revoke(condition) -> None:  # noqa: ANN001 - a Piccolo condition
     """Make the outstanding links that match ``condition`` unusable (as if used now)."""
     await AccountToken.update({AccountToken.used_at: clock.now()}).where(
         condition & AccountToken.used_at.is_null())
 
 
-def _usable(token: str):
+def _usable(token: str):  # noqa: ANN202 - a Piccolo condition
     return ((AccountToken.token_hash == _hash(token)) & AccountToken.used_at.is_null()
             & (AccountToken.expires_at > clock.now()))
 

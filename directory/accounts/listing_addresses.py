@@ -25,7 +25,7 @@ REQUESTS_PER_HOUR = 3  # confirmation mails one listing may send, whoever asks
 TOO_MANY = "Trop de demandes de confirmation pour cette fiche : réessayez dans une heure."
 
 
-def _requests_of(provider_id: int):
+def _requests_of(provider_id: int):  # noqa: ANN202 - a Piccolo condition
     return (AccountToken.purpose == links.LISTING_EMAIL) & (AccountToken.provider == provider_id)
 
 

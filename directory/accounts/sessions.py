@@ -36,7 +36,7 @@ _NEW_ID = "channel_expert.new_session_id"
 
 
 class _Backend(ServerSideSessionBackend):
-    def get_session_id(self, connection) -> str:
+    def get_session_id(self, connection) -> str:  # noqa: ANN001 - Litestar's signature
         return connection.scope.get(_NEW_ID) or super().get_session_id(connection)
 
     async def store_in_message(self, scope_session, message, connection) -> None:

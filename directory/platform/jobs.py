@@ -244,7 +244,7 @@ class Worker:
                 busy = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; keep going
                 logger.exception("job worker %s could not poll the queue", self.name)
                 busy = 0
             if not busy:

@@ -46,7 +46,7 @@ def _failures_key(email: str) -> str:
     return f"sign-in:account:{email}"
 
 
-async def _locked(store, email: str) -> bool:
+async def _locked(store, email: str) -> bool:  # noqa: ANN001 - a Litestar store
     return int(await store.get(_failures_key(email)) or 0) >= FAILURES_PER_ACCOUNT
 
 

@@ -15,7 +15,7 @@ from plugins.badges import awards, credentials, keys, status
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
-def _run(ctx: click.Context, action):
+def _run(ctx: click.Context, action):  # noqa: ANN001, ANN202 - an async callable and what it returns
     return run_in_database(ctx, action, (awards.BadgeError, keys.SigningKeyError))
 
 
@@ -100,7 +100,7 @@ def export(ctx: click.Context, provider: str) -> None:
               help="Une liste de statuts enregistrée (révocations /badges/statuts/N, "
                    "suspensions /badges/statuts/suspension/N) ; répétable.")
 @click.pass_context
-def verify(ctx: click.Context, file, issuer_file, status_files) -> None:
+def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa: ANN001 - click files
     """Vérifier les attestations de FILE (une attestation JSON, ou une liste, comme export les écrit).
 
     Sans option, avec les clés et les listes de statuts que publie cet annuaire ; avec --issuer

@@ -85,7 +85,7 @@ class SearchIndex:
     serving = staticmethod(serving_filter)
 
     def __init__(self, backend: SearchBackend, manager: PluginManager, gazetteer: Gazetteer,
-                 cursor: str | None = None) -> None:
+                 cursor: str | None = None, report_every: timedelta = REPORT_EVERY) -> None:
         self.backend = backend
         self.manager = manager
         self.fields = collect(manager)  # what other plugins add to the documents
@@ -101,7 +101,7 @@ class SearchIndex:
         self.follower: events.Follower | None = None
         self._tasks: list[asyncio.Task] = []
         self._reporting = asyncio.Lock()  # the sync loop and the report loop both report
-        self.report_every_s = REPORT_EVERY.total_seconds()
+        self.report_every = report_every  # at least this often, a server says where it stands
         self.ready = False
         # Per provider, the facts of its hit (see ``plugins.geosearch.hits``).
         self.facts_of: dict[str, Facts] = {}
@@ -187,7 +187,7 @@ class SearchIndex:
                 self.follower = events.new_follower(CONSUMER, now)
             state = (self.position, len(self.digest), self.digest.value)
             if state == (self.follower.position, self.follower.documents, self.follower.digest) \
-                    and now - self.follower.seen_at < REPORT_EVERY:
+                    and now - self.follower.seen_at < self.report_every:
                 return
             self.follower.position, self.follower.documents, self.follower.digest = state
             self.follower.seen_at = now
@@ -213,7 +213,7 @@ class SearchIndex:
         if self.follower is not None:
             try:
                 await events.forget(self.follower.instance)
-            except Exception:
+            except Exception:  # noqa: BLE001 - the database may be away: the next period tries again
                 logger.exception("could not remove this server from the search followers")
         await self.backend.close()
 
@@ -234,10 +234,10 @@ class SearchIndex:
             await asyncio.sleep(POLL_INTERVAL_S)
 
     async def _keep_reporting(self) -> None:
-        """Report at least every ``REPORT_EVERY``, whatever the sync does: a server whose sync fails
+        """Report at least every ``report_every``, whatever the sync does: a server whose sync fails
         or hangs still says where it stands (behind the database), instead of falling silent."""
         while True:
-            await asyncio.sleep(self.report_every_s)
+            await asyncio.sleep(self.report_every.total_seconds())
             try:
                 await self.report()
             except asyncio.CancelledError:

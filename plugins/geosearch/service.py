@@ -66,12 +66,12 @@ def _only_label_words(text: str, services: tuple[str, ...]) -> bool:
     return set(tokens(text)) <= labels
 
 
-def understood(app, text: str) -> NeedUnderstanding | None:
+def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - the Litestar app
     """What a plugin understands of ``text`` (the ``understand_need`` hook), or None; a failing plugin is skipped."""
     return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
 
 
-def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:
+def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:  # noqa: ANN001 - the app
     """Give plugins the search a person settled on and what it showed (the ``search_answered`` hook)."""
     response = answer.response
     app.state.plugin_manager.call_isolated("search_answered", app=app, answered=SearchAnswered(

@@ -86,7 +86,7 @@ def clean(form: Mapping[str, str], services: list[str], gazetteer: Gazetteer) ->
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
 
-    def take(name: str, check) -> None:
+    def take(name: str, check) -> None:  # noqa: ANN001 - a checker
         try:
             values[name] = check(form.get(name) or "")
         except validation.InvalidValue as error:

@@ -220,7 +220,7 @@ async def _lead_or_404(token: str) -> dict[str, Any]:
         raise ProblemError(404, GONE) from None
 
 
-async def _or_gone(answer) -> Any:
+async def _or_gone(answer) -> Any:  # noqa: ANN001 - an awaitable
     try:
         return await answer
     except service.Gone:

@@ -214,7 +214,7 @@ async def _counters() -> dict[int, dict[str, int]]:
     return {row.pop("provider"): {name: int(value or 0) for name, value in row.items()} for row in rows}
 
 
-def _strategy(manager: PluginManager):
+def _strategy(manager: PluginManager):  # noqa: ANN202 - a routing function
     """A plugin's strategy, or the built-in one; a strategy that raises is recorded, and the built-in one used."""
     strategy = manager.first_isolated("lead_routing_strategy")
     if strategy is None:

@@ -126,7 +126,7 @@ async def _follow(app: Litestar, position: int) -> None:
         await asyncio.sleep(learning.FOLLOW_EVERY_S)
         try:
             position = await follow_lexicon(app, position)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the database may be away for a while: try again later
             logger.warning("could not read the lexicon's changes; trying again", exc_info=True)
 
 
@@ -135,5 +135,5 @@ async def _flush(app: Litestar) -> None:
         await asyncio.sleep(learning.FLUSH_EVERY_S)
         try:
             await app.state[UNHEARD].flush()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a lost batch of counts must not stop the next ones
             logger.warning("could not write the unheard searches; they are dropped", exc_info=True)

@@ -17,7 +17,7 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(site, settings, plugin_manager):
+async def server(site, settings, plugin_manager):  # noqa: ARG001 - ``site`` empties the account tables
     await add_providers(provider_row(trade_name="Agence Pixel", email="contact@agence-pixel.fr"),
                         provider_row(trade_name="Studio Galet", postal_code="33700", commune="Mérignac"))
     await add_account("equipe@example.fr", staff=True)

@@ -74,7 +74,7 @@ async def test_the_verification_page_accepts_a_good_credential_and_refuses_a_tam
     assert await axe_serious(page) == []
 
 
-async def _sign_in(page, address: str, email: str) -> None:
+async def _sign_in(page, address: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
     await page.goto(f"{address}/compte/connexion")
     await page.get_by_label("Adresse e-mail").fill(email)
     await page.get_by_label("Mot de passe").fill(STRONG)

@@ -14,7 +14,7 @@ from directory.testing import csrf_token, serve
 # The test client connects from 127.0.0.1, as a local reverse proxy (or a local attacker) would.
 
 
-async def _sign_in_attempts(client, count: int, forwarded_for) -> list[int]:
+async def _sign_in_attempts(client, count: int, forwarded_for) -> list[int]:  # noqa: ANN001 - a callable of i
     """``count`` wrong sign-ins for unknown accounts (no account lock), each with its X-Forwarded-For."""
     token = await csrf_token(client, "/compte/connexion")
     statuses = []

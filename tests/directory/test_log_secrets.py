@@ -156,3 +156,14 @@ async def test_an_unexpected_error_on_a_capability_path_logs_the_path_masked(set
             assert (await client.get("/casse/Sesame9")).status_code == 500
     [error] = [record for record in records if record.name == "directory.errors"]
     assert "/casse/…" in error.getMessage() and "Sesame9" not in _text(records)
+
+
+async def test_a_position_is_logged_to_the_kilometre_not_to_the_house(client):
+    """"Autour de moi" puts the TPE's position, to about ten metres, in the address: the log keeps
+    two decimals, next to the client's address."""
+    with Records() as records:
+        await client.get("/recherche?q=site&near=47.7483%2C-3.3700")
+        await client.get("/api/places/resolved?near=47.74831,-3.37004")
+    logged = _text(records)
+    assert "7483" not in logged and "3700" not in logged and "37004" not in logged
+    assert "/recherche?q=site&near=47.75,-3.37" in logged and "/api/places/resolved?near=47.75,-3.37" in logged

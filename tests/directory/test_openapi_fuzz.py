@@ -22,7 +22,7 @@ SEMANTIC = {label: [positive_data_acceptance]
 
 
 @pytest.fixture
-async def api_schema(app, network, bearer):
+async def api_schema(app, network, bearer):  # noqa: ARG001 - the token is written before the app starts
     # The app runs in schemathesis's own thread and event loop, with its own connection pool
     # on PostgreSQL: the test's loop must not touch the database once it has started.
     await add_providers(provider_row(trade_name="Réseau Pro", kind="reseller", services="reseau-wifi"))

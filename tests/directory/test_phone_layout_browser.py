@@ -58,7 +58,7 @@ async def site(settings, plugin_manager, manual_clock):
         yield address, {"slug": slug, "lead": lead["id"]}
 
 
-async def _fits(page, name: str) -> int:
+async def _fits(page, name: str) -> int:  # noqa: ANN001 - a Playwright page
     await screenshot(page, f"phone-{name}")
     return await page.evaluate("document.documentElement.scrollWidth")
 

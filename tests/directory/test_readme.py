@@ -19,11 +19,11 @@ class Recording(dict):
         super().__init__()
         self.asked: set[str] = set()
 
-    def get(self, key, default=None):
+    def get(self, key, default=None):  # noqa: ANN001, ANN201 - dict's signature
         self.asked.add(key)
         return default
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key) -> bool:  # noqa: ANN001 - dict's signature
         self.asked.add(key)
         return False
 

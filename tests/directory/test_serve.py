@@ -33,7 +33,7 @@ def _without_public_url(environment: dict[str, str], **extra: str) -> dict[str, 
     return {**{k: v for k, v in environment.items() if k != "CHANNEL_EXPERT_PUBLIC_URL"}, **extra}
 
 
-def _wait_for(condition, within_s: float, message: str):
+def _wait_for(condition, within_s: float, message: str):  # noqa: ANN001, ANN202 - a callable and its result
     start = time.monotonic()
     while not (found := condition()):
         if time.monotonic() - start > within_s:

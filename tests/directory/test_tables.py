@@ -69,9 +69,13 @@ async def test_a_write_transaction_keeps_its_writes_when_another_app_rebinds_the
     from directory.database import bind, write_transaction
     from directory.tables import Account
 
-    async with write_transaction(engine_for(settings.database_url, 1.0)) as transaction:
-        bind(engine_for(settings.database_url, 1.0))  # as create_app, prepare_database and every command do
-        await Account.insert(Account(email="pendant@example.fr", password_hash="x", created_at=clock.now(),
-                                     password_changed_at=clock.now()))
-        await transaction.rollback()
+    original = Account._meta.db
+    try:
+        async with write_transaction(engine_for(settings.database_url, 1.0)) as transaction:
+            bind(engine_for(settings.database_url, 1.0))  # as create_app, prepare_database and every command do
+            await Account.insert(Account(email="pendant@example.fr", password_hash="x", created_at=clock.now(),
+                                         password_changed_at=clock.now()))
+            await transaction.rollback()
+    finally:
+        bind(original)
     assert await Account.count().where(Account.email == "pendant@example.fr") == 0

@@ -153,3 +153,13 @@ def test_offline_is_the_default_and_uses_the_gazetteer():
 async def test_locating_off_the_event_loop():
     located = await build_geocoder(Gazetteer.default()).alocate(Address("", "69003", ""))
     assert located.label == "Lyon 3e Arrondissement"
+
+
+def test_the_cache_closes_its_file_and_opens_it_again_when_used(tmp_path):
+    cache = GeocodeCache(tmp_path / "answers.sqlite3")
+    address = Address("1 rue Sainte-Catherine", "33000", "Bordeaux")
+    cache.put("ban", address, None)
+    cache.close()
+    cache.close()  # twice is harmless
+    assert cache.get("ban", address) == (True, None)
+    cache.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -129,3 +130,51 @@ async def test_backup_and_restore_from_the_command_line(settings, plugin_manager
     assert "1 message(s) attendaient à la sauvegarde" in restored.output
     exported = await asyncio.to_thread(run, other_database, "export")
     assert "Agence Pixel" in exported.output
+
+
+async def test_a_restore_over_a_populated_database_replaces_it_whole_even_with_tables_the_backup_lacks(
+        settings, tmp_path, other_database):
+    """A later release's table, or a plugin's, referencing the providers, kept the backup's from
+    being dropped (or stayed, forgotten by the restored migrations)."""
+    await add_providers(provider_row(trade_name="Agence Pixel"))
+    target = tmp_path / "before.backup"
+    await asyncio.to_thread(backups.backup, settings.database_url, target, settings.lock_timeout_s)
+    assert oct(target.stat().st_mode & 0o777) == "0o600"  # personal data and session ids
+    await asyncio.to_thread(backups.restore, other_database, target, settings.lock_timeout_s)
+    extra = "CREATE TABLE later_notes (id INTEGER PRIMARY KEY, provider INTEGER REFERENCES provider (id))"
+    if sqlite_path(other_database) is not None:
+        with closing(sqlite3.connect(sqlite_path(other_database))) as later:
+            later.execute(extra)
+            later.commit()
+    else:
+        later = await asyncpg.connect(other_database)
+        await later.execute(extra)
+        await later.close()
+    await asyncio.to_thread(backups.restore, other_database, target, settings.lock_timeout_s)
+    if sqlite_path(other_database) is not None:
+        with closing(sqlite3.connect(sqlite_path(other_database))) as restored:
+            names = {row[0] for row in restored.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            count = restored.execute("SELECT COUNT(*) FROM provider").fetchone()[0]
+    else:
+        restored = await asyncpg.connect(other_database)
+        names = {row["tablename"] for row in await restored.fetch("SELECT tablename FROM pg_tables "
+                                                                  "WHERE schemaname = 'public'")}
+        count = await restored.fetchval("SELECT COUNT(*) FROM provider")
+        await restored.close()
+    assert "later_notes" not in names and "provider" in names and count == 1
+
+
+def test_a_sqlite_database_still_in_use_is_not_replaced(settings, tmp_path):
+    if sqlite_path(settings.database_url) is None:
+        pytest.skip("SQLite's own file")
+    target = tmp_path / "copy.sqlite3"
+    backups.backup(settings.database_url, target, settings.lock_timeout_s)
+    live = tmp_path / "live.sqlite3"
+    backups.restore(f"sqlite:///{live}", target, settings.lock_timeout_s)
+    with closing(sqlite3.connect(live)) as server:  # a server that was not stopped
+        server.execute("PRAGMA journal_mode = WAL")
+        server.execute("SELECT COUNT(*) FROM provider").fetchone()
+        with pytest.raises(backups.BackupError, match="arrêtez d'abord les serveurs"):
+            backups.restore(f"sqlite:///{live}", target, 0.5)
+    with pytest.raises(backups.BackupError, match="la base elle-même"):
+        backups.backup(f"sqlite:///{live}", live, 0.5)

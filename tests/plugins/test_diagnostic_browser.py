@@ -36,7 +36,7 @@ async def server(settings, plugin_manager, finistere):
         yield address
 
 
-async def fits_the_screen(page) -> bool:
+async def fits_the_screen(page) -> bool:  # noqa: ANN001 - a Playwright page
     return await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 

@@ -23,7 +23,7 @@ async def server(settings, plugin_manager, network):
         yield address
 
 
-async def send_as(tpe, name: str, address: str, manual_clock) -> None:
+async def send_as(tpe, name: str, address: str, manual_clock) -> None:  # noqa: ANN001 - a page, the clock
     """Sign the form with a name and an address, agree, and send it a minute after it was shown."""
     await tpe.get_by_label("Votre nom").fill(name)
     await tpe.get_by_label("Adresse e-mail").fill(address)

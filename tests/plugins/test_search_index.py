@@ -1,6 +1,7 @@
 """The search index never drifts from the database: the outbox, its cursor, and the checks."""
 
 import asyncio
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -235,8 +236,8 @@ async def test_a_server_whose_sync_keeps_failing_still_reports_and_shows_behind(
         settings, plugin_manager, invoke, monkeypatch, manual_clock):
     """The report came from the loop that follows the outbox: a failing sync made the server vanish."""
     await add_providers(provider_row())
-    index = SearchIndex(create_backend("embedded"), plugin_manager, Gazetteer.default())
-    index.report_every_s = 0.01
+    index = SearchIndex(create_backend("embedded"), plugin_manager, Gazetteer.default(),
+                        report_every=timedelta(milliseconds=10))
 
     async def broken_sync() -> int:
         raise RuntimeError("the documents cannot be built")

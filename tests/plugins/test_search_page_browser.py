@@ -40,11 +40,11 @@ PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d494844520000000100000001080600000
                       "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
 
 
-async def outside_requests(page, server: str) -> list[str]:
+async def outside_requests(page, server: str) -> list[str]:  # noqa: ANN001 - a Playwright page
     """Stop every request that would leave ``server``; the list fills with their addresses."""
     outside: list[str] = []
 
-    async def keep_local(route):
+    async def keep_local(route):  # noqa: ANN001 - a Playwright route
         if route.request.url.startswith(server + "/"):
             await route.continue_()
         else:
@@ -55,7 +55,7 @@ async def outside_requests(page, server: str) -> list[str]:
     return outside
 
 
-async def drawn_departements(page) -> int:
+async def drawn_departements(page) -> int:  # noqa: ANN001 - a Playwright page
     """How many départements the map draws in view (Leaflet writes "M0 0" for a shape outside it)."""
     return await page.eval_on_selector_all(
         "#results-map path.departement", "paths => paths.filter(p => (p.getAttribute('d') || 'M0 0') !== 'M0 0').length")
@@ -219,7 +219,7 @@ async def tiled_server(settings, plugin_manager):
 async def test_with_a_tile_server_the_map_shows_its_tiles_instead_of_the_departements(tiled_server, page):
     tiles: list[str] = []
 
-    async def serve_tile(route):
+    async def serve_tile(route):  # noqa: ANN001 - a Playwright route: the tile server, played here
         tiles.append(route.request.url)
         await route.fulfill(body=PIXEL, content_type="image/png")
 

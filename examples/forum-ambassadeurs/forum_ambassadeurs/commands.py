@@ -9,7 +9,7 @@ from forum_ambassadeurs import advisors
 from forum_ambassadeurs.tables import Advisor
 
 
-def _run(ctx: click.Context, action):
+def _run(ctx: click.Context, action):  # noqa: ANN001, ANN202 - an async callable and what it returns
     return run_in_database(ctx, action, (advisors.AdvisorError,))
 
 
