@@ -17,12 +17,10 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.leads import deadlines, hookspecs, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
-    SUBMISSIONS,
     AnswerLinkController,
     LeadFormController,
     ProviderLeadsController,
     StaffLeadsController,
-    submission_queue,
 )
 
 HERE = Path(__file__).parent
@@ -36,11 +34,6 @@ def add_hooks(plugin_manager):
 @hookimpl
 def plugin_settings():
     return service.LeadSettings
-
-
-@hookimpl
-async def startup(app):
-    app.state[SUBMISSIONS] = submission_queue(app.state.settings)
 
 
 @hookimpl

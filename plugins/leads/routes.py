@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Litestar, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
@@ -40,6 +40,13 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 # rows, not the database: its submissions go unqueued.
 CONCURRENT_SUBMISSIONS = 2
 SUBMISSIONS = "leads.submissions"  # the app's queue of submissions (app.state)
+
+
+def _submissions(app: Litestar) -> contextlib.AbstractAsyncContextManager:
+    """The app's queue of submissions, made on its first submission (with or without a lifespan)."""
+    if SUBMISSIONS not in app.state:
+        app.state[SUBMISSIONS] = submission_queue(app.state.settings)
+    return app.state[SUBMISSIONS]
 
 
 def submission_queue(settings: Settings) -> contextlib.AbstractAsyncContextManager:
@@ -118,7 +125,7 @@ class LeadFormController(Controller):
         ticked_from = ""
         if not values["services"] and (guessed := form_context.understood(request.app, values["description"])):
             values["services"], ticked_from = list(guessed), FROM_WORDS
-        async with request.app.state[SUBMISSIONS]:
+        async with _submissions(request.app):
             return await _submit(request, gazetteer, form, values, first, ticked_from)
 
     @get("/suivi/{token:str}", name="lead-follow")

@@ -14,6 +14,7 @@ from directory.platform import jobs
 from directory.plugin_api import hookimpl
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
+from plugins.leads import routes
 from plugins.leads.routes import submission_queue
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 
@@ -369,3 +370,11 @@ def test_submissions_queue_on_sqlite_only_and_each_app_has_its_own_queue(setting
     assert isinstance(on_sqlite, asyncio.Semaphore)
     assert submission_queue(replace(settings, database_url="sqlite:///var/one.sqlite3")) is not on_sqlite
     assert not isinstance(submission_queue(replace(settings, database_url="postgresql://db/ce")), asyncio.Semaphore)
+
+
+def test_an_app_makes_its_submission_queue_on_first_use_even_without_its_lifespan(settings, plugin_manager):
+    """The queue was made by the plugin's start-up: an app served without it failed every request."""
+    first, second = create_app(settings, plugin_manager), create_app(settings, plugin_manager)
+    queue = routes._submissions(first)
+    assert routes._submissions(first) is queue and routes._submissions(second) is not queue
+    assert isinstance(queue, asyncio.Semaphore) == settings.database_url.startswith("sqlite")
