@@ -33,6 +33,7 @@ from directory.assets import static_files_router, url_maker
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges
 from directory.http_options import allow_every_method
+from directory.platform import current
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         favicon,
     ]
     manager.hook.register_routes(register=handlers.append)
-    platform = start_platform(settings, manager)
+    platform = start_platform(settings, manager, engine)
     links = _links(manager, "navigation_links", [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")])
     staff_links = _links(manager, "staff_links", [(0, "À modérer", "/equipe"), (10, "Fiches", "/equipe/prestataires"),
                                                   (20, "Signalements", "/equipe/signalements")])
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     stop_worker = asyncio.Event()
 
     async def on_startup(app: Litestar) -> None:
+        current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
         if engine.engine_type == "postgres":
             await engine.start_connection_pool()
         failed = await call_each(manager, "startup", app=app)
@@ -206,6 +208,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                     error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
     # Outermost, so that rate limits, sessions and the access log all see the same client: the
     # address that connects, or the one a trusted proxy forwards (uvicorn's own middleware).
-    app.asgi_handler = (ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
-                        if settings.trusted_proxies else handler)
+    outer = (ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
+             if settings.trusted_proxies else handler)
+    app.asgi_handler = current.Within(outer, platform)
     return app

@@ -2,10 +2,12 @@
 SQLite and PostgreSQL.
 
 Piccolo keeps a table's engine on its class: that process-wide state is the ORM's, and ``bind``
-is the one place that sets it (with the engine ``piccolo_conf`` hands to Piccolo's own tools).
-What it brings along stays here too: the registry of Piccolo apps, and one current transaction
-per database, shared by every engine object on it. Until the tables' engine follows the app
-(a context-routed engine), two apps in one process share whichever database was bound last.
+is the one place that sets it. Every table gets the same ``RoutedEngine``, which hands each
+query to the engine of the app it runs for (a context variable that an app's platform sets
+around its requests, jobs and commands: ``routed``), or else to the engine bound last (for
+Piccolo's own tools, through ``piccolo_conf``, and for scripts): two apps in one process each
+read and write their own database. What it brings along stays here too: the registry of
+Piccolo apps, and one current transaction per database, shared by every engine object on it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import os
 import socket
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from piccolo.conf.apps import AppRegistry
@@ -147,6 +150,55 @@ def failure_message(error: BaseException) -> str | None:
 # The core's Piccolo app and the plugins' that ``register_apps`` added: their tables and migrations.
 APP_REGISTRY = AppRegistry(apps=["directory.piccolo_app"])
 _bound: Engine | None = None  # the engine ``bind`` set last, for Piccolo's tools (see ``bound_engine``)
+_routed: contextvars.ContextVar[Engine | None] = contextvars.ContextVar("channel_expert_engine", default=None)
+
+
+class RoutedEngine:
+    """What every table's ``_meta.db`` is: the engine of the app the query runs for.
+
+    Piccolo reads the engine from the table's class for every query; this stand-in answers
+    each attribute from the engine that ``routed`` set in the running context, else from the
+    one bound last. Transactions and connections are the real engine's own.
+    """
+
+    def target(self) -> Engine:
+        engine = _routed.get() or _bound
+        if engine is None:
+            raise RuntimeError("no database is bound: create the app, or run the command, first")
+        return engine
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - whatever the engine holds
+        return getattr(self.target(), name)
+
+    def __repr__(self) -> str:
+        return f"<RoutedEngine to {_routed.get() or _bound!r}>"
+
+
+ROUTER = RoutedEngine()
+
+
+def real_engine(engine: Engine | RoutedEngine) -> Engine:
+    """The engine itself, when given a table's ``_meta.db`` (the router)."""
+    return engine.target() if isinstance(engine, RoutedEngine) else engine
+
+
+@contextlib.contextmanager
+def routed(engine: Engine) -> Iterator[Engine]:
+    """Send the tables' queries in this context (and the tasks it starts) to ``engine``."""
+    token = _routed.set(real_engine(engine))
+    try:
+        yield engine
+    finally:
+        _routed.reset(token)
+
+
+def route(engine: Engine) -> contextvars.Token:
+    """Send the tables' queries to ``engine`` from now on in this context; ``unroute`` undoes it."""
+    return _routed.set(real_engine(engine))
+
+
+def unroute(token: contextvars.Token) -> None:
+    _routed.reset(token)
 
 
 def register_apps(modules: Iterable[str]) -> list[str]:
@@ -164,7 +216,8 @@ def register_apps(modules: Iterable[str]) -> list[str]:
 
 
 def bind(engine: Engine) -> None:
-    """Point every table of the registered apps, and Piccolo's migration runner, at ``engine``.
+    """Route every table of the registered apps, and Piccolo's migration runner, and make
+    ``engine`` the one queries go to outside any app's context (and Piccolo's tools' ``DB``).
 
     The one function that sets Piccolo's process-wide engine (see the module's docstring).
     """
@@ -173,16 +226,16 @@ def bind(engine: Engine) -> None:
     global _bound  # noqa: PLW0603 - Piccolo's engine is process-wide (see the module's docstring)
     # Piccolo's migration runner finds its configuration through this variable only.
     os.environ.setdefault("PICCOLO_CONF", "directory.piccolo_conf")
-    _bound = engine
+    _bound = real_engine(engine)
     for config in APP_REGISTRY.app_configs.values():
         for table in config.table_classes:
-            table._meta.db = engine
-    Migration._meta.db = engine
+            table._meta.db = ROUTER
+    Migration._meta.db = ROUTER
 
 
 def bound_engine() -> Engine | None:
-    """The engine the tables were last bound to, or None before any ``bind``."""
-    return _bound
+    """The engine queries go to in this context: the app's, else the one bound last (None before any ``bind``)."""
+    return _routed.get() or _bound
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -227,10 +280,15 @@ def row_lock_transaction(engine: Engine):  # noqa: ANN201 - a Piccolo transactio
 async def migrate(engine: Engine, apps: Sequence[str] = ("directory",)) -> list[str]:
     """Apply the pending migrations of ``apps``, in order; returns their ids (a plugin app's
     prefixed with its name). Safe to run on every start."""
+    bind(engine)
+    with routed(engine):
+        return await _migrate(engine, apps)
+
+
+async def _migrate(engine: Engine, apps: Sequence[str]) -> list[str]:
     from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
-    bind(engine)
     if is_sqlite(engine):
         Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
         await engine.run_ddl("PRAGMA journal_mode = WAL")

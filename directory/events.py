@@ -22,13 +22,14 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
 
-from directory.platform import clock
+from directory.platform import clock, current
 from directory.tables import ChangeCursor, ChangeFollower
 from directory.tables import Event as EventRow
 
@@ -50,14 +51,16 @@ class ProviderDeleted(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
 
-_types: dict[str, type[msgspec.Struct]] = {PROVIDER_SAVED: ProviderSaved, PROVIDER_DELETED: ProviderDeleted}
+# The core's event types; each plugin manager starts from them and adds its plugins' (``declare``).
+CORE_TYPES: Mapping[str, type[msgspec.Struct]] = MappingProxyType(
+    {PROVIDER_SAVED: ProviderSaved, PROVIDER_DELETED: ProviderDeleted})
 
 
-def declare(name: str, payload: type[msgspec.Struct]) -> None:
-    """Declare an event type (plugins do it through ``register_event_types``)."""
-    if name in _types and _types[name] is not payload:
+def declare(types: dict[str, type[msgspec.Struct]], name: str, payload: type[msgspec.Struct]) -> None:
+    """Add an event type to ``types`` (a plugin manager's: plugins do it through ``register_event_types``)."""
+    if name in types and types[name] is not payload:
         raise EventError(f"the event type {name!r} is declared twice")
-    _types[name] = payload
+    types[name] = payload
 
 
 class Event(msgspec.Struct, frozen=True):
@@ -73,7 +76,7 @@ class Event(msgspec.Struct, frozen=True):
 
 async def record(name: str, subjects: Iterable[str], payload: dict[str, Any] | None = None, actor: str = "") -> None:
     """Record one event per subject; call inside the ``write_transaction`` of the change."""
-    schema = _types.get(name)
+    schema = current.platform().plugin_manager.event_types.get(name)
     if schema is None:
         raise EventError(f"no event type {name!r} is declared")
     try:

@@ -9,6 +9,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``hookspec`` (and ``may_await`` for those that may be ``async def``) and adds them in ``add_hooks``.
 - Settings: ``Settings`` (the core's); a plugin's own, declared with the ``plugin_settings``
   hook, from ``settings_of`` (by plugin name), with ``Secret`` for values never shown.
+- State: ``kept`` (an object built once per app, such as a cache of database state: never a
+  module-level variable, which two apps in one process would share).
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
   ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
@@ -49,6 +51,7 @@ from directory.hookspecs import hookimpl, hookspec, may_await
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
 from directory.platform.commands import CommandContext, command_context, run_in_database
+from directory.platform.current import kept
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginManager
@@ -89,6 +92,7 @@ __all__ = [
     "invite_to_sign_up",
     "jobs",
     "json_refusal",
+    "kept",
     "mail",
     "may_await",
     "over_limit",

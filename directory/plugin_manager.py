@@ -49,6 +49,12 @@ class PluginManager(pluggy.PluginManager):
         self.faults = PluginFaults()
         self.distributions: dict[str, importlib.metadata.Distribution] = {}  # of installed plugins
         self.left_out: dict[str, str] = {}  # installed plugins that could not load, with why
+        self.plugin_settings: dict[str, Any] = {}  # each plugin's settings (``plugin_settings``), read as it loads
+        self.event_types: dict[str, type] = dict(events.CORE_TYPES)  # the core's and each plugin's
+
+    def declare_event_type(self, name: str, payload: type) -> None:
+        """The ``register`` of ``register_event_types``: a type declared twice is refused."""
+        events.declare(self.event_types, name, payload)
 
     def answers(self, hook_name: str, arguments: Arguments = NO_ARGUMENTS, *, plugin: str | None = None,
                 on_error: Callable[[str, Exception], None] | None = None) -> Iterator[tuple[str, Any]]:
@@ -235,14 +241,16 @@ def _add(manager: PluginManager, name: str, load: Any, environ: Mapping[str, str
         raise PluginError(f"Le plugin {name} ne peut pas être importé / cannot be imported: "
                           f"{type(error).__name__}: {error}") from None
     _register(manager, plugin, name)
+    declared_before = dict(manager.event_types)
     try:
         _check(manager, name)
         plugin_settings.load_one(manager, name, environ)
-        for _ in manager.answers("register_event_types", {"register": events.declare}, plugin=name):
+        for _ in manager.answers("register_event_types", {"register": manager.declare_event_type}, plugin=name):
             pass  # each declared type is checked as it is registered
     except (SettingsError, events.EventError, PluginError) as error:
         manager.unregister(name=name)
-        plugin_settings.forget(name)
+        manager.plugin_settings.pop(name, None)
+        manager.event_types = declared_before  # a plugin left out leaves no event type behind
         raise error if isinstance(error, PluginError) else PluginError(f"Le plugin {name} : {error}") from None
 
 
@@ -261,7 +269,6 @@ def get_plugin_manager(settings: Settings, environ: Mapping[str, str] | None = N
     manager.hook.add_hooks.call_historic(kwargs={"plugin_manager": manager})  # each plugin's, as it registers
     for name in settings.disabled_plugins:
         manager.set_blocked(name)
-    plugin_settings.forget()
     for module_name in BUILTIN_PLUGINS:
         if not manager.is_blocked(module_name):
             _add(manager, module_name, lambda module=module_name: importlib.import_module(module), environ)
@@ -317,8 +324,8 @@ def describe_plugins(manager: PluginManager) -> list[dict[str, Any]]:
                 "version": dist.version if dist else __version__,
                 "builtin": name in BUILTIN_PLUGINS,
                 "hooks": sorted(impl.name for impl in manager.get_hookcallers(plugin) or []),
-                "settings": plugin_settings.shown(name, plugin_settings.settings_of(name))
-                if name in plugin_settings.loaded() else {},
+                "settings": plugin_settings.shown(name, manager.plugin_settings[name])
+                if name in manager.plugin_settings else {},
             }
         )
     return described

@@ -51,7 +51,7 @@ import pytest
 
 from directory import providers
 from directory.app import create_app
-from directory.platform import clock
+from directory.platform import clock, current
 from directory.platform.services import prepare_database, start_platform
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import clean_record
@@ -214,8 +214,10 @@ async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
         lifespan.result()  # start-up failed: raise its error
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
-            yield http
+        # The test's own calls (a service, a query) work for this app too, as its requests do.
+        with current.within(app.state.platform):
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as http:
+                yield http
     finally:
         stop.set()
         await lifespan

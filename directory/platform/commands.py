@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from directory import logs
-from directory.platform import jobs
-from directory.platform.services import prepare_database, start_platform
+from directory.platform import current, jobs
+from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginManager
 from directory.settings import Settings, SettingsError
 
@@ -44,8 +44,8 @@ def prepare(ctx: click.Context) -> list[str]:
 def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
                     errors: tuple[type[Exception], ...] = ()) -> Any:
     """Run a command's ``action`` (an async function of no argument) once the schema is up to
-    date and mail configured; a failure of the kinds in ``errors`` is one line for people, not a
-    traceback."""
+    date, inside the command's platform (its plugins, mail and database); a failure of the kinds
+    in ``errors`` is one line for people, not a traceback."""
     context = command_context(ctx)
 
     async def run() -> Any:
@@ -73,7 +73,7 @@ def worker(ctx: click.Context, once: bool) -> None:
                    "échoueront jusqu'à ce qu'il le soit (puis « channel-expert jobs retry --all »).", err=True)
 
     async def run() -> int:
-        runner = start_platform(context.settings, context.plugin_manager).worker()
+        runner = current.platform().worker()  # the platform run_in_database entered
         if once:
             done = 0
             while ran := await runner.run_once():

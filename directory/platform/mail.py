@@ -16,7 +16,6 @@ are named ``<plugin>/<name>``), with the pages' filters (``de``, ``paris``). Fre
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 import aiosmtplib
 import jinja2
 
-from directory.platform import clock, jobs
+from directory.platform import clock, current, jobs
 from directory.settings import PREFIX, Settings, SettingsError
 from directory.tables import MailMessage
 from directory.templating import CORE_FILTERS
@@ -88,32 +87,23 @@ def transport_for(settings: Settings) -> Transport:
     return ConsoleTransport()
 
 
-@dataclass
-class _Config:
-    settings: Settings
-    templates: jinja2.Environment
-    transport: Transport
+class Mailer:
+    """An app's mail: where its templates are and how its messages leave (its platform holds it)."""
+
+    def __init__(self, settings: Settings, templates: jinja2.BaseLoader) -> None:
+        self.settings = settings
+        self.templates = jinja2.Environment(
+            loader=templates,
+            autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self.templates.filters.update(CORE_FILTERS)
+        self.transport = transport_for(settings)
 
 
-_config: _Config | None = None
-
-
-def configure(settings: Settings, templates: jinja2.BaseLoader) -> None:
-    """Say where templates are and how mail leaves, once per process (the app and the CLI do)."""
-    global _config
-    environment = jinja2.Environment(
-        loader=templates,
-        autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    environment.filters.update(CORE_FILTERS)
-    _config = _Config(settings, environment, transport_for(settings))
-
-
-def _configured() -> _Config:
-    if _config is None:
-        raise RuntimeError("directory.platform.mail.configure() was not called")
-    return _config
+def _configured() -> Mailer:
+    """The mail of the app this code runs for."""
+    return current.platform().mailer
 
 
 def site_url() -> str:

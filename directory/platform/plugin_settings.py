@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
+from directory.platform import current
 from directory.settings import PREFIX, SettingsError
 
 if TYPE_CHECKING:
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 
 Secret = Annotated[str, msgspec.Meta(extra={"secret": True})]
 MASK = "********"
-
-_loaded: dict[str, msgspec.Struct] = {}
-
 
 def namespace(plugin_name: str) -> str:
     """The part of the variables' names that stands for the plugin: ``plugins.leads`` → ``LEADS``."""
@@ -74,30 +72,18 @@ def read(plugin_name: str, schema: type[msgspec.Struct], environ: Mapping[str, s
 
 
 def load_one(manager: PluginManager, plugin_name: str, environ: Mapping[str, str]) -> None:
-    """Read and check one plugin's settings (if it declares any); ``settings_of`` returns them from then on."""
+    """Read and check one plugin's settings (if it declares any) onto ``manager``."""
     for _, schema in manager.answers("plugin_settings", plugin=plugin_name):
         if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
             raise SettingsError(f"the plugin {plugin_name} must return a msgspec.Struct class from plugin_settings")
-        _loaded[plugin_name] = read(plugin_name, schema, environ)
+        manager.plugin_settings[plugin_name] = read(plugin_name, schema, environ)
 
 
-def forget(plugin_name: str | None = None) -> None:
-    """Drop a plugin's settings (one left out), or every plugin's (before a new manager reads them)."""
-    if plugin_name is None:
-        _loaded.clear()
-    else:
-        _loaded.pop(plugin_name, None)
-
-
-def loaded() -> frozenset[str]:
-    """The names of the plugins whose settings were read."""
-    return frozenset(_loaded)
-
-
-def settings_of(plugin_name: str) -> Any:
-    """The settings of the plugin registered as ``plugin_name``, read at start-up."""
+def settings_of(plugin_name: str) -> Any:  # noqa: ANN401 - the plugin's own settings class
+    """The settings of the plugin registered as ``plugin_name``, read when the running app's
+    plugins were loaded."""
     try:
-        return _loaded[plugin_name]
+        return current.platform().plugin_manager.plugin_settings[plugin_name]
     except KeyError:
         raise LookupError(f"the plugin {plugin_name!r} declares no settings (see the plugin_settings hook)") from None
 

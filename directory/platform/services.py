@@ -1,8 +1,9 @@
-"""The shared services of one process, the app's or a command's: mail, job tasks, the worker."""
+"""An app's or a command's platform (settings, plugins, database, mail, job tasks), its database made ready."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -10,8 +11,8 @@ from piccolo.engine.base import Engine
 
 from directory import data_rights, providers
 from directory.accounts.guards import ACCOUNTS_STORE
-from directory.database import bind, engine_for, migrate, migration_state, register_apps
-from directory.platform import jobs, mail
+from directory.database import bind, bound_engine, engine_for, migrate, migration_state, register_apps
+from directory.platform import current, jobs, mail
 from directory.platform.store import DatabaseStore, shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
@@ -26,18 +27,33 @@ async def purge_store(payload: dict[str, Any]) -> None:
     await DatabaseStore().delete_expired()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Platform:
+    """What an app (or a command, or a separate worker) runs with, entered as the current
+    platform around its work (``directory.platform.current``): its settings, plugins, database,
+    mail, job tasks, and what plugins keep for its lifetime."""
+
     settings: Settings
+    plugin_manager: PluginManager
+    engine: Engine
+    mailer: mail.Mailer
     tasks: jobs.Tasks
+    kept: dict[str, Any] = field(default_factory=dict)
 
     def worker(self) -> jobs.Worker:
         return jobs.Worker(self.tasks)
 
+    def keep(self, name: str, make: Callable[[], Any]) -> Any:  # noqa: ANN401 - whatever ``make`` builds
+        """The object ``make`` built for this app the first time ``name`` was asked for (a cache
+        of database state): it lives and dies with the app, never with the process."""
+        if name not in self.kept:
+            self.kept[name] = make()
+        return self.kept[name]
 
-def start_platform(settings: Settings, manager: PluginManager) -> Platform:
-    """Configure mail and gather the job tasks of the core and of every plugin."""
-    mail.configure(settings, template_loader(manager))
+
+def start_platform(settings: Settings, manager: PluginManager, engine: Engine | None = None) -> Platform:
+    """The platform of an app or a command: its mail, and the job tasks of the core and of every
+    plugin, on ``engine`` (by default the one queries go to here)."""
     tasks = jobs.Tasks()
     tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
     if not settings.redis_url:  # Redis expires its keys itself
@@ -46,7 +62,10 @@ def start_platform(settings: Settings, manager: PluginManager) -> Platform:
     tasks.register(data_rights.ERASE_TASK, lambda payload: data_rights.erase_departed(accounts_store),
                    every=timedelta(hours=1))
     manager.hook.register_jobs(register=tasks.register, plugin_manager=manager)
-    return Platform(settings, tasks)
+    engine = engine or bound_engine()
+    if engine is None:
+        raise RuntimeError("start_platform needs an engine: bind the database first (use_database)")
+    return Platform(settings, manager, engine, mail.Mailer(settings, template_loader(manager)), tasks)
 
 
 def geocoder_for(settings: Settings, gazetteer: Gazetteer) -> Geocoder:
@@ -87,10 +106,11 @@ def use_database(settings: Settings, manager: PluginManager) -> tuple[Engine, li
 
 async def prepare_database(settings: Settings, manager: PluginManager | None = None) -> list[str]:
     """Create or upgrade the schema (the core's, then each enabled plugin's) and the service
-    catalogue, and configure mail so that commands can write messages; returns the migrations applied."""
+    catalogue, and enter a platform for these settings in the running task, so that a command can
+    write and send messages; returns the migrations applied."""
     manager = manager or get_plugin_manager(settings)
-    mail.configure(settings, template_loader(manager))
     engine, apps = use_database(settings, manager)
+    current.enter(start_platform(settings, manager, engine))
     applied = await migrate(engine, apps)
     await providers.sync_catalogue()
     return applied

@@ -19,7 +19,7 @@ from pathlib import Path
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from directory.plugin_api import Secret, clock, settings_of
+from directory.plugin_api import Secret, clock, kept, settings_of
 from plugins.badges import credentials
 from plugins.badges.tables import SigningKey
 
@@ -76,24 +76,26 @@ def _secret_key(settings: BadgeSettings) -> Ed25519PrivateKey:
         raise SigningKeyError(f"la clé de signature des badges ({origin}) est illisible : {error}") from None
 
 
-# The key of the settings it was read with, its public half recorded in the database in use:
-# read once per process (a new key takes a restart, as docs/badges.md says), not on every signature.
-_current: dict[tuple[str, str, object], Ed25519PrivateKey] = {}
+class _SigningKeys:
+    """The key of the settings it was read with, its public half recorded in the app's database:
+    read once per app (a new key takes a restart, as docs/badges.md says), not on every signature."""
+
+    def __init__(self) -> None:
+        self.key: Ed25519PrivateKey | None = None
+
+    async def current(self) -> Ed25519PrivateKey:
+        if self.key is None:
+            key = _secret_key(badge_settings())
+            await SigningKey.insert(SigningKey(public_key=credentials.public_multibase(key.public_key()),
+                                               introduced_at=clock.now())).on_conflict(
+                target=SigningKey.public_key, action="DO NOTHING")
+            self.key = key
+        return self.key
 
 
 async def signing_key() -> Ed25519PrivateKey:
     """The current secret key, its public half recorded for publication."""
-    settings = badge_settings()
-    configured = (settings.signing_key, settings.signing_key_file, SigningKey._meta.db)
-    key = _current.get(configured)
-    if key is None:
-        key = _secret_key(settings)
-        await SigningKey.insert(SigningKey(public_key=credentials.public_multibase(key.public_key()),
-                                           introduced_at=clock.now())).on_conflict(
-            target=SigningKey.public_key, action="DO NOTHING")
-        _current.clear()
-        _current[configured] = key
-    return key
+    return await kept("plugins.badges.signing-key", _SigningKeys).current()
 
 
 async def published() -> dict[str, Ed25519PublicKey]:

@@ -24,6 +24,7 @@ from directory.plugin_api import (
     events,
     forget_addresses,
     jobs,
+    kept,
     mail,
     paris_time,
     public_url,
@@ -161,9 +162,6 @@ class _NetworkCache:
         return self.network
 
 
-_cache = _NetworkCache()
-
-
 async def _published() -> list[routing.Candidate]:
     """Every published provider offering a service, with no counters."""
     Provider, ProviderService = tables.Provider, tables.ProviderService
@@ -183,7 +181,7 @@ async def _published() -> list[routing.Candidate]:
 
 async def network(manager: PluginManager) -> routing.Network:
     """The published providers with today's counters, preferences and badges, ready for routing."""
-    cached = await _cache.get()
+    cached = await kept("plugins.leads.network", _NetworkCache).get()
     updates: dict[int, dict[str, Any]] = {}
     for provider_id, counters in (await _counters()).items():
         updates.setdefault(provider_id, {}).update(counters)

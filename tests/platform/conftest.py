@@ -1,9 +1,15 @@
-"""Fixtures of the shared services: an empty job queue and mail outbox, and mail templates."""
+"""Fixtures of the shared services: an empty job queue and mail outbox, mail templates, and a platform
+whose mail uses them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import jinja2
 import pytest
 
+from directory.platform import mail
+from directory.platform.services import Platform, start_platform
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.settings import Settings
@@ -43,3 +49,8 @@ def templates(tmp_path, settings):
     manager = get_plugin_manager(settings)
     manager.register(MailTemplates(folder.parent), name="courrier")
     return template_loader(manager)
+
+
+def with_mail(configured: Settings, templates: jinja2.BaseLoader) -> Platform:
+    """A platform on the test database whose mail leaves as ``configured`` says, with ``templates``."""
+    return replace(start_platform(configured, get_plugin_manager(configured)), mailer=mail.Mailer(configured, templates))

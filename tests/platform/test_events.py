@@ -9,6 +9,8 @@ import pytest
 
 from directory import events, providers
 from directory.database import write_transaction
+from directory.platform import current
+from directory.platform.services import start_platform
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.tables import Event
@@ -29,13 +31,22 @@ class Forum:
 def declared(settings):
     manager = get_plugin_manager(settings)
     manager.register(Forum(), name="forum")
-    for _ in manager.answers("register_event_types", {"register": events.declare}):
+    for _ in manager.answers("register_event_types", {"register": manager.declare_event_type}):
         pass  # each type is declared as it is registered
     return manager
 
 
+def with_forum(settings):
+    """The test works for an app whose plugins include the forum (event types are a plugin manager's)."""
+    return current.within(start_platform(settings, declared(settings)))
+
+
 async def test_a_plugin_event_is_typed_and_read_with_the_provider_events(settings):
-    declared(settings)
+    with with_forum(settings):
+        await recorded_in_order()
+
+
+async def recorded_in_order():
     start = await events.latest()
     [slug] = await add_providers(provider_row())
     async with write_transaction(Event._meta.db):
@@ -53,21 +64,23 @@ async def test_a_plugin_event_is_typed_and_read_with_the_provider_events(setting
 
 
 async def test_an_event_must_be_declared_and_fit_its_type(settings):
-    declared(settings)
-    with pytest.raises(events.EventError, match="no event type"):
-        await events.record("forum.nothing", ["1"])
-    with pytest.raises(events.EventError, match="does not fit"):
-        await events.record("forum.post_published", ["1"], {"titel": "typo"})
+    with with_forum(settings):
+        with pytest.raises(events.EventError, match="no event type"):
+            await events.record("forum.nothing", ["1"])
+        with pytest.raises(events.EventError, match="does not fit"):
+            await events.record("forum.post_published", ["1"], {"titel": "typo"})
+    with pytest.raises(events.EventError, match="no event type"):  # another app, without the forum
+        await events.record("forum.post_published", ["1"], {"title": "Bienvenue"})
 
 
 def test_two_plugins_cannot_declare_one_event_type_differently(settings):
-    declared(settings)
+    manager = declared(settings)
 
     class Other(msgspec.Struct):
         body: str
 
     with pytest.raises(events.EventError, match="declared twice"):
-        events.declare("forum.post_published", Other)
+        manager.declare_event_type("forum.post_published", Other)
 
 
 def test_the_command_line_records_who_wrote(invoke, settings, tmp_path):

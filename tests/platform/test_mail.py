@@ -7,19 +7,20 @@ from dataclasses import replace
 
 import pytest
 
-from directory.platform import jobs, mail
+from directory.platform import current, jobs, mail
 from directory.platform.jobs import Tasks, Worker
 from directory.tables import MailMessage
+from tests.platform.conftest import with_mail
 
 
 @pytest.fixture
 def mailer(settings, smtp, templates, queue, manual_clock):
     configured = replace(settings, mail_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port,
                          smtp_tls="none", smtp_timeout_s=2)
-    mail.configure(configured, templates)
-    tasks = Tasks()
-    tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
-    return Worker(tasks)
+    with current.within(with_mail(configured, templates)):
+        tasks = Tasks()
+        tasks.register(mail.DELIVER_TASK, mail.deliver, max_attempts=12)
+        yield Worker(tasks)
 
 
 async def test_a_message_is_sent_only_when_its_transaction_commits(mailer, smtp, queue):
@@ -77,7 +78,7 @@ async def test_a_template_must_exist_and_name_its_subject(mailer, tmp_path):
 
 
 async def test_development_sinks_write_files_or_log(settings, templates, queue, manual_clock, tmp_path, caplog):
-    mail.configure(replace(settings, mail_transport="file", mail_dir=str(tmp_path / "out")), templates)
+    current.enter(with_mail(replace(settings, mail_transport="file", mail_dir=str(tmp_path / "out")), templates))
     tasks = Tasks()
     tasks.register(mail.DELIVER_TASK, mail.deliver)
     await mail.send("dev@example.fr", "courrier/bienvenue", {"name": "Dev"})
@@ -85,7 +86,7 @@ async def test_development_sinks_write_files_or_log(settings, templates, queue, 
     [written] = (tmp_path / "out").glob("*.eml")
     assert "Subject: Bienvenue, Dev" in written.read_text(encoding="utf-8")
 
-    mail.configure(replace(settings, mail_transport="console"), templates)
+    current.enter(with_mail(replace(settings, mail_transport="console"), templates))
     await mail.send("dev@example.fr", "courrier/bienvenue", {"name": "Console"})
     with caplog.at_level(logging.INFO, logger="directory.mail"):
         await Worker(tasks).run_once()

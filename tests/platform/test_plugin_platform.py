@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import subprocess
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from directory.platform import plugin_settings
-from directory.platform.services import prepare_database
+from directory.platform import current, plugin_settings
+from directory.platform.services import prepare_database, start_platform
 from directory.plugin_manager import PluginError, get_plugin_manager
 from directory.tables import Provider
 from directory.testing import add_providers, provider_row
@@ -60,9 +61,13 @@ async def test_a_disabled_plugin_leaves_its_tables_and_data_alone(settings, foru
 
 
 def test_plugin_settings_are_typed_and_read_from_namespaced_variables(settings, forum):
-    get_plugin_manager(settings)
-    values = plugin_settings.settings_of("forum")
+    manager = get_plugin_manager(settings)
+    with current.within(start_platform(settings, manager)):  # as the app's requests and jobs read them
+        values = plugin_settings.settings_of("forum")
     assert (values.api_key, values.max_posts, values.moderators) == ("s3cret-key", 10, ["ada", "bob"])
+    assert manager.plugin_settings["forum"] is values
+    with pytest.raises(current.NoPlatformError):  # outside every app, no settings to guess from
+        contextvars.Context().run(plugin_settings.settings_of, "forum")
 
 
 @pytest.mark.parametrize("environ, variable", [
@@ -110,8 +115,13 @@ from directory.settings import Settings
 
 settings = Settings(database_url={url!r})
 manager = get_plugin_manager(settings, {{"CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE": "7"}})
-asyncio.run(prepare_database(settings, manager))  # the first bind of the process, and Piccolo's runner
-print(settings_of("plugins.leads").offers_at_once)
+
+
+async def prepare_then_read():
+    await prepare_database(settings, manager)  # the first bind of the process, and Piccolo's runner
+    print(settings_of("plugins.leads").offers_at_once, manager.plugin_settings["plugins.leads"].offers_at_once)
+
+asyncio.run(prepare_then_read())
 """
 
 
@@ -123,4 +133,4 @@ def test_the_first_database_bind_of_a_process_keeps_the_plugin_settings_it_was_g
                    if key != "CHANNEL_EXPERT_LEADS_OFFERS_AT_ONCE"}
     printed = subprocess.run([COMMAND[0], "-c", script], env=environment, capture_output=True, text=True,
                              check=True)
-    assert printed.stdout.split() == ["7"]
+    assert printed.stdout.split() == ["7", "7"]

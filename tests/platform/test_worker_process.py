@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 from dataclasses import replace
 
-from directory.platform import jobs, mail
+from directory.platform import current, jobs, mail
 from directory.tables import Job
 from tests.conftest import COMMAND
+from tests.platform.conftest import with_mail
 
 
 def command(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -16,7 +17,8 @@ def command(environment: dict[str, str], *args: str) -> subprocess.CompletedProc
 
 async def test_a_worker_process_sends_mail_and_failed_jobs_are_listed_and_retried(
         settings, queue, smtp, templates, environment):
-    mail.configure(replace(settings, mail_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port), templates)
+    current.enter(with_mail(replace(settings, mail_transport="smtp", smtp_host="127.0.0.1", smtp_port=smtp.port),
+                            templates))
     await mail.send("ops@example.fr", "courrier/bienvenue", {"name": "Ops"})
     environment = {**environment, "CHANNEL_EXPERT_SMTP_HOST": "127.0.0.1", "CHANNEL_EXPERT_SMTP_PORT": str(smtp.port),
                    "CHANNEL_EXPERT_SMTP_TLS": "none"}

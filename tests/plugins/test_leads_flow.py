@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from directory.app import create_app
-from directory.platform import jobs
+from directory.platform import current, jobs
 from directory.plugin_api import hookimpl
 from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
@@ -342,14 +342,16 @@ async def test_notifications_survive_a_restart_and_an_smtp_outage(settings, plug
     async with serve(create_app(configured, plugin_manager)) as client:
         assert (await ask(client, manual_clock)).status_code == 303
     # Another process, the SMTP server still down: deliveries fail and wait for their retry.
-    worker = jobs.Worker(create_app(configured, plugin_manager).state.platform.tasks)
-    while await worker.run_once():
-        pass
-    assert await Lead.count() == 1 and await MailMessage.count().where(MailMessage.state == "pending") == 4
-    smtp.start()
-    manual_clock.advance(minutes=5)
-    while await worker.run_once():
-        pass
+    elsewhere = create_app(configured, plugin_manager).state.platform
+    worker = jobs.Worker(elsewhere.tasks)
+    with current.within(elsewhere):
+        while await worker.run_once():
+            pass
+        assert await Lead.count() == 1 and await MailMessage.count().where(MailMessage.state == "pending") == 4
+        smtp.start()
+        manual_clock.advance(minutes=5)
+        while await worker.run_once():
+            pass
     assert sorted(message["To"] for message in smtp.inbox.messages) == [
         "anne@ty-anne.fr", "membre.dz@example.fr", "membre.kerf@example.fr", "membre.odet@example.fr"]
 

@@ -9,6 +9,7 @@ import pytest
 from directory import events
 from directory.app import create_app
 from directory.database import write_transaction
+from directory.platform import current
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
 from directory.tables import Event, Provider
@@ -200,7 +201,7 @@ async def test_concurrent_writers_lose_no_change_for_a_reader_that_follows_them(
 
 async def test_the_index_reads_past_events_that_are_not_about_providers(settings, plugin_manager):
     index = await _server(plugin_manager)
-    events.declare("test.noise", NoisePayload)
+    current.platform().plugin_manager.declare_event_type("test.noise", NoisePayload)
     async with write_transaction(Provider._meta.db):
         await events.record("test.noise", [str(n) for n in range(events.BATCH + 5)], {})
     [slug] = await add_providers(provider_row(trade_name="Atelier Écume"))
