@@ -88,7 +88,7 @@ def routing_from_database(gazetteer: Gazetteer) -> None:
     from directory.platform.services import prepare_database
     from directory.plugin_manager import get_plugin_manager
     from directory.settings import Settings
-    from plugins.leads import service
+    from plugins.leads import network
 
     needs = synthetic_needs(ROUTINGS, SEED, gazetteer)
     with tempfile.TemporaryDirectory() as folder:
@@ -103,7 +103,7 @@ def routing_from_database(gazetteer: Gazetteer) -> None:
             times = []
             for need in needs:
                 started = time.perf_counter()
-                routing.route(need, await service.network(manager), 3)
+                routing.route(need, await network.network(manager), 3)
                 times.append((time.perf_counter() - started) * 1000)
             return sorted(times)
 

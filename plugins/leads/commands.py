@@ -9,7 +9,7 @@ import click
 
 from directory.plugin_api import catalogue, command_context, run_in_database
 from geo import Gazetteer
-from plugins.leads import routing, service
+from plugins.leads import network, routing, service
 from plugins.leads.tables import Lead
 
 # Services TPEs ask for, with how often (synthetic leads): web agencies' first.
@@ -77,7 +77,7 @@ def simulate(ctx: click.Context, count: int, replay: bool, seed: int, offers: in
     chosen_weights = _weights(weights, routing.Weights(distance_scale_km=settings.distance_scale_km))
 
     async def run():
-        candidates = (await service.network(command_context(ctx).plugin_manager)).candidates
+        candidates = (await network.network(command_context(ctx).plugin_manager)).candidates
         needs = await past_needs() if replay else synthetic_needs(count, seed, Gazetteer.default())
         return candidates, needs
 
