@@ -30,6 +30,7 @@ from directory.accounts.guards import ACCOUNTS_STORE, PUBLIC, AccessMiddleware, 
 from directory.accounts.sessions import COOKIE as SESSION_COOKIE
 from directory.accounts.sessions import STORE_NAME, session_config
 from directory.assets import static_files_router, url_maker
+from directory.conditional import ConditionalGet
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges
 from directory.http_options import allow_every_method
@@ -203,7 +204,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     app.state.redaction = Redaction.for_routes(app.routes)
     largest_body = max(handler.resolve_request_max_body_size() or 0 for route in app.routes
                        for handler in getattr(route, "route_handlers", ()))
-    handler = Edges(app.asgi_handler, access_log=settings.access_log, security=SecurityHeaders(image_origins),
+    handler = Edges(ConditionalGet(app.asgi_handler, SESSION_COOKIE), access_log=settings.access_log,
+                    security=SecurityHeaders(image_origins),
                     redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
                     error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
     # Outermost, so that rate limits, sessions and the access log all see the same client: the
