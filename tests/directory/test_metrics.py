@@ -18,7 +18,7 @@ from directory.platform import jobs, mail
 from directory.platform.metrics import Metrics
 from directory.plugin_api import GaugeMetricFamily, hookimpl
 from directory.routes.accounts import ATTEMPTS_PER_CLIENT
-from directory.routes.metrics import worker_listener
+from directory.routes.metrics import worker_app, worker_listener
 from directory.tables import Job
 from directory.testing import csrf_token, serve
 
@@ -57,8 +57,20 @@ async def test_a_local_operator_reads_the_figures_in_prometheus_text(client):
 async def test_a_client_on_another_machine_finds_no_endpoint(settings, plugin_manager):
     async with client_at(create_app(settings, plugin_manager), ELSEWHERE) as remote:
         answer = await remote.get("/metrics")
+        browsing = await remote.get("/metrics", headers={"Accept": "text/html"})
     assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
     assert "channel_expert" not in answer.text
+    assert browsing.status_code == 404 and browsing.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_worker_refuses_a_client_from_elsewhere_as_the_app_does(settings, plugin_manager):
+    worker = worker_app(replace(settings, metrics_token=TOKEN), Metrics(settings, plugin_manager, jobs.Tasks()))
+    transport = httpx.ASGITransport(app=worker, client=ELSEWHERE)
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker:9100") as remote:
+        browsing = await remote.get("/metrics", headers={"Accept": "text/html"})
+        right = await remote.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert browsing.status_code == 401 and browsing.headers["content-type"] == "application/problem+json"
+    assert right.status_code == 200 and "channel_expert_jobs" in right.text
 
 
 async def test_a_forwarded_header_cannot_pass_for_a_local_client(settings, plugin_manager):
