@@ -19,6 +19,7 @@ from directory.platform.metrics import Metrics
 from directory.plugin_api import GaugeMetricFamily, hookimpl
 from directory.routes.accounts import ATTEMPTS_PER_CLIENT
 from directory.routes.metrics import worker_app, worker_listener
+from directory.settings import Settings, SettingsError
 from directory.tables import Job
 from directory.testing import csrf_token, serve
 
@@ -218,3 +219,12 @@ async def test_the_worker_serves_its_figures_on_a_port_of_its_own(settings, plug
     assert answer.status_code == 200
     scraped = figures(answer.text)
     assert value(scraped, "channel_expert_job_oldest_ready_age_seconds", task=mail.DELIVER_TASK) == 400
+
+
+def test_a_short_token_or_a_port_that_is_no_port_stops_the_start_up():
+    with pytest.raises(SettingsError, match="METRICS_TOKEN must be at least 32 characters"):
+        Settings.from_env({"CHANNEL_EXPERT_METRICS_TOKEN": "court"})
+    with pytest.raises(SettingsError, match="WORKER_METRICS_PORT must be a port number"):
+        Settings.from_env({"CHANNEL_EXPERT_WORKER_METRICS_PORT": "neuf-mille"})
+    assert Settings.from_env({"CHANNEL_EXPERT_WORKER_METRICS_PORT": "9100"}).worker_metrics_port == 9100
+    assert Settings.from_env({}).worker_metrics_port == 0
