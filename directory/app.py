@@ -35,6 +35,7 @@ from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform import current
+from directory.platform.metrics import Metrics
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -45,6 +46,7 @@ from directory.routes.api_tokens import ApiTokenController
 from directory.routes.health import HealthController
 from directory.routes.logos import logo
 from directory.routes.me import me
+from directory.routes.metrics import metrics_page
 from directory.routes.pages import PageController
 from directory.routes.profile import ProfileController
 from directory.routes.providers import ProviderController
@@ -123,9 +125,11 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         static_files_router("/static", HERE / "static"),
         static_files_router("/static/swagger", Path(swagger_ui_bundle.swagger_ui_path), name="swagger-static"),
         favicon,
+        metrics_page,
     ]
     manager.hook.register_routes(register=handlers.append)
     platform = start_platform(settings, manager, engine)
+    metrics = Metrics(settings, manager, platform.tasks)
     links = _links(manager, "navigation_links", [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")])
     staff_links = _links(manager, "staff_links", [(0, "À modérer", "/equipe"), (10, "Fiches", "/equipe/prestataires"),
                                                   (20, "Signalements", "/equipe/signalements")])
@@ -197,7 +201,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
         debug=settings.debug,
-        state=State({"settings": settings, "plugin_manager": manager, "platform": platform}),
+        state=State({"settings": settings, "plugin_manager": manager, "platform": platform,
+                     "metrics": metrics}),
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     handler = Edges(ConditionalGet(app.asgi_handler, SESSION_COOKIE), access_log=settings.access_log,
                     security=SecurityHeaders(image_origins),
                     redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
+                    observe=metrics.observe,
                     error_page=lambda problem: pages.get_template("error.html").render(problem=problem))
     # Outermost, so that rate limits, sessions and the access log all see the same client: the
     # address that connects, or the one a trusted proxy forwards (uvicorn's own middleware).

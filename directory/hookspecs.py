@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from directory.plugin_manager import PluginManager
     from directory.schemas import NeedUnderstanding, Provider, SearchAnswered
+    from directory.settings import Settings
 
 PROJECT = "channel_expert"
 MAY_AWAIT_MARK = f"{PROJECT}_may_await"
@@ -175,6 +176,21 @@ def register_jobs(register: Callable[..., None], plugin_manager: PluginManager) 
         must be safe to run twice; ``every`` (a timedelta) or ``daily_at`` (a time, in Paris)
         make the task recurring.
     :param plugin_manager: the process's plugin manager, for jobs that call hooks themselves.
+    """
+
+
+@hookspec
+def register_metrics(settings: Settings, register: Callable[[Callable[[], Any]], None]) -> None:
+    """Add figures to ``GET /metrics``, the app's and the worker's, read from the database at each scrape.
+
+    Called once per process as its figures are set up (no app: the worker has none).
+
+    :param settings: the process's settings (the search engine in use, for one).
+    :param register: call it with an ``async def`` function of no argument that returns
+        prometheus_client metric families (``plugin_api.GaugeMetricFamily``,
+        ``CounterMetricFamily``) named ``channel_expert_<what>``. It runs at every scrape (every
+        15 s): a few cheap queries at most. One that raises is a plugin fault, and its figures are
+        left out of that scrape.
     """
 
 

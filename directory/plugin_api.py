@@ -15,6 +15,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
+- Figures for ``/metrics`` (``register_metrics``): ``GaugeMetricFamily`` and ``CounterMetricFamily``.
 - Commands: ``run_in_database`` (a command's async work, once the schema is ready, its errors
   said in one line), ``command_context`` (the ``CommandContext`` a command runs with: the
   settings and the plugin manager).
@@ -52,6 +53,7 @@ from directory.notices import flash
 from directory.platform import clock, jobs, mail
 from directory.platform.commands import CommandContext, command_context, run_in_database
 from directory.platform.current import kept
+from directory.platform.metrics import CounterMetricFamily, GaugeMetricFamily
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginManager
@@ -70,6 +72,8 @@ __all__ = [
     "PUBLIC",
     "STAFF",
     "CommandContext",
+    "CounterMetricFamily",
+    "GaugeMetricFamily",
     "InvalidField",
     "Kind",
     "NeedUnderstanding",

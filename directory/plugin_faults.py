@@ -47,6 +47,10 @@ class PluginFaults:
         fault.count += 1
         fault.unlogged += 1
 
+    def totals(self) -> dict[tuple[str, str], int]:
+        """How often each plugin failed in each hook since this process started (``/metrics``)."""
+        return {key: fault.count for key, fault in self._faults.items()}
+
     def recent(self) -> dict[str, dict[str, Any]]:
         """Each plugin that failed within ``BURST``: its failures, and per hook the last error."""
         now = clock.now()

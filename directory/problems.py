@@ -60,7 +60,7 @@ class ProblemError(HTTPException):
 
 def wants_html(path: str, accept: str) -> bool:
     """Whether an error on ``path`` is answered as a French page rather than problem details."""
-    return not path.startswith(("/api", "/schema", "/health")) and "text/html" in accept
+    return not path.startswith(("/api", "/schema", "/health", "/metrics")) and "text/html" in accept
 
 
 def _answer(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:

@@ -93,6 +93,10 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_tls: str = "starttls"
     smtp_timeout_s: float = 30.0
+    # Lets Prometheus read /metrics from another machine (loopback clients need none).
+    metrics_token: str = field(default="", repr=False)
+    worker_metrics_port: int = 0  # 0: ``channel-expert worker`` serves no /metrics
+    worker_metrics_host: str = DEFAULT_HOST
 
     def served_at(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         """These settings for a server listening on ``host:port``: with no public URL set, the links
@@ -159,6 +163,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}SMTP_TLS must be 'none', 'starttls' or 'tls'")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        if self.metrics_token and len(self.metrics_token) < 32:
+            raise SettingsError(f"{PREFIX}METRICS_TOKEN must be at least 32 characters (python -c "
+                                f"'import secrets; print(secrets.token_urlsafe(32))')")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
 
@@ -206,4 +213,8 @@ class Settings:
             smtp_password=get("SMTP_PASSWORD"),
             smtp_tls=get("SMTP_TLS", "starttls").lower(),
             smtp_timeout_s=_float(PREFIX + "SMTP_TIMEOUT_S", get("SMTP_TIMEOUT_S", "30")),
+            metrics_token=get("METRICS_TOKEN"),
+            worker_metrics_port=_port(PREFIX + "WORKER_METRICS_PORT", port)
+            if (port := get("WORKER_METRICS_PORT")) else 0,
+            worker_metrics_host=get("WORKER_METRICS_HOST", DEFAULT_HOST),
         )

@@ -14,6 +14,7 @@ import click
 
 from directory import logs
 from directory.platform import current, jobs
+from directory.platform.metrics import Metrics
 from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginManager
 from directory.settings import Settings, SettingsError
@@ -84,7 +85,20 @@ def worker(ctx: click.Context, once: bool) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
-        await runner.run_until(stop)
+        if not context.settings.worker_metrics_port:
+            await runner.run_until(stop)
+            return 0
+        from directory.routes.metrics import worker_listener  # only a worker that serves its figures needs it
+
+        settings = context.settings
+        listener = worker_listener(settings, Metrics(settings, context.plugin_manager, runner.tasks))
+        serving = asyncio.create_task(listener.serve())
+        click.echo(f"Mesures : http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics")
+        try:
+            await runner.run_until(stop)
+        finally:
+            listener.should_exit = True
+            await serving
         return 0
 
     done = run_in_database(ctx, run)

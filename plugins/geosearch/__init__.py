@@ -17,6 +17,7 @@ from litestar import Litestar
 
 from directory.plugin_api import command_context, events, hookimpl, run_in_database, static_files_router
 from geo import Gazetteer
+from plugins.geosearch import figures
 from plugins.geosearch.check import Expected, ServerState, check_servers
 from plugins.geosearch.documents import base_document
 from plugins.geosearch.index import CONSUMER, SearchIndex, backend_for
@@ -75,6 +76,11 @@ def health_checks(app, register):
     index = getattr(app.state, "search", None)
     if index is not None:
         register("search", index.backend.health)
+
+
+@hookimpl
+def register_metrics(settings, register):
+    register(figures.reading(settings))
 
 
 @contextlib.asynccontextmanager

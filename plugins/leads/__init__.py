@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import deadlines, hookspecs, service
+from plugins.leads import deadlines, figures, hookspecs, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
     AnswerLinkController,
@@ -95,6 +95,11 @@ def register_event_types(register):
 def register_jobs(register, plugin_manager):
     register(service.DEADLINE_TASK, partial(service.expire, manager=plugin_manager))
     register(service.RETENTION_TASK, service.apply_retention, every=timedelta(days=1))
+
+
+@hookimpl
+def register_metrics(register):
+    register(figures.funnel)
 
 
 @hookimpl
