@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import random
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -197,6 +199,18 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"{url} never answered")
 
 
+@contextlib.contextmanager
+def running(servers: list[subprocess.Popen], workdir: Path) -> Iterator[None]:
+    """Stop the servers and remove the work folder once the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checkout: Path,
               badge_filter: bool = False) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
@@ -210,7 +224,7 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checko
     servers = [subprocess.Popen(["taskset", "-c", "0", *serve], env=env, cwd=checkout,
                                 stdout=subprocess.DEVNULL),
                subprocess.Popen(["taskset", "-c", "0", *bare_app], cwd=ROOT)]
-    try:
+    with running(servers, workdir):
         wait_until_up("http://127.0.0.1:8765/health")
         wait_until_up("http://127.0.0.1:8766/")
         paths = workdir / "paths.txt"
@@ -234,11 +248,6 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checko
               f"(p99 {statistics.median(s[1] for _, s in runs):.1f} ms, worst {max(s[1] for _, s in runs):.1f} ms); "
               f"ratio 1/{statistics.median(ratios):.2f} (runs from 1/{ratios[0]:.2f} to 1/{ratios[-1]:.2f}; "
               f"target better than 1/{target})")
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:

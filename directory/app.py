@@ -166,8 +166,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             await app.state.worker
         await call_each(manager, "shutdown", app=app)
         geocoder.close()
-        if engine.engine_type == "postgres":
-            await engine.close_connection_pool()
+        await engine.close_connection_pool()  # PostgreSQL's pool, or the SQLite connections kept open
 
     app = Litestar(
         route_handlers=handlers,

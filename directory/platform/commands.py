@@ -51,7 +51,10 @@ def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
 
     async def run() -> Any:
         await prepare_database(context.settings, context.plugin_manager)
-        return await action()
+        try:
+            return await action()
+        finally:
+            await current.platform().engine.close_connection_pool()
     try:
         return asyncio.run(run())
     except (SettingsError, *errors) as error:
