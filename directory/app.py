@@ -189,8 +189,9 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             root={"level": logging.getLevelName(settings.log_level), "handlers": ["queue_listener"]},
             formatters=logs.formatters(settings),
             filters={"request_id": {"()": logs.RequestIdFilter}},
-            handlers={name: {**handler, "filters": ["request_id"]}
-                      for name, handler in default_handlers.items()},
+            handlers={"console": {**default_handlers["console"], "filters": ["request_id"]},
+                      "queue_listener": {"class": "directory.logs.BackgroundHandler", "formatter": "standard",
+                                         "filters": ["request_id"]}},
             loggers={name: {"level": "WARNING"} for name in DRIVER_LOGGERS},
             # problems.internal_error_handler logs each unexpected error once, with its request id.
             log_exceptions="never",

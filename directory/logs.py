@@ -5,16 +5,19 @@ request id of the request it was written for.
 ``logger``, ``message``, ``request_id`` during a request, ``http`` for the access log's fields,
 ``error`` for a traceback); every character outside ASCII is escaped, so no input can forge a
 line or turn a terminal's text around. The text format escapes the same characters itself.
-The request id is read where the line is written (a filter on the handler), before the line
-goes to the thread that writes it.
+The request id is read where the line is logged (a filter on the handler); formatting and
+writing happen in a thread of their own (``BackgroundHandler``), off the request's path.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
 import logging.config
+import logging.handlers
+import queue
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -61,6 +64,36 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=True)
+
+
+class BackgroundHandler(logging.handlers.QueueHandler):
+    """Hands each record to a thread that formats and writes it to standard error.
+
+    The request pays for putting a record on a queue, not for formatting and writing it (the
+    access log alone cost the cheapest route about a third of its throughput). The record goes
+    as it is: ``QueueHandler`` would format it here, and drop its traceback on the way, which
+    the JSON lines' ``error`` needs. Filters (the request id) still run here, in the request's
+    context.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.writer = logging.StreamHandler()
+        self.listener = logging.handlers.QueueListener(self.queue, self.writer)
+        self.listener.start()
+        atexit.register(self.close)  # what waits in the queue is written before the process ends
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:  # noqa: N802 - logging's name
+        super().setFormatter(fmt)
+        self.writer.setFormatter(fmt)
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record  # formatted by the writer, in its thread
+
+    def close(self) -> None:
+        if self.listener._thread is not None:  # noqa: SLF001 - stopping twice fails in the standard library
+            self.listener.stop()
+        super().close()
 
 
 def formatters(settings: Settings) -> dict[str, dict[str, Any]]:
