@@ -33,6 +33,7 @@ from directory.assets import static_files_router, url_maker
 from directory.database import DRIVER_LOGGERS
 from directory.edges import Edges
 from directory.http_options import allow_every_method
+from directory.platform.commands import worker_for
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             raise PluginError(" ; ".join(failed))
         if settings.worker_in_app:
             stop_worker.clear()
-            app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))
+            app.state.worker = asyncio.create_task(worker_for(platform).run_until(stop_worker))
         # What start-up loaded (the gazetteer, an in-memory search index) lives as long as the
         # app: frozen, it is left out of full garbage collections, which otherwise walk millions
         # of objects and stall every request (80 ms at 3,000 providers, over 0.5 s at 100,000).

@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from directory import logs
-from directory.platform import jobs
-from directory.platform.services import prepare_database, start_platform
+from directory.platform import jobs, mail
+from directory.platform.services import Platform, prepare_database, start_platform
 from directory.plugin_manager import PluginManager
 from directory.settings import Settings, SettingsError
 
@@ -57,6 +57,12 @@ def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
         raise click.ClickException(str(error)) from None
 
 
+def worker_for(platform: Platform) -> jobs.Worker:
+    """The worker that ``channel-expert worker`` and the app run: mail in a lane of its own, so that
+    a hung SMTP server delays no deadline."""
+    return jobs.Worker(platform.tasks, lanes=[mail.lane(platform.settings)])
+
+
 STATES = {"failed": (jobs.FAILED,), "ready": (jobs.READY,), "running": (jobs.RUNNING,),
           "all": (jobs.READY, jobs.RUNNING, jobs.FAILED)}
 
@@ -73,19 +79,20 @@ def worker(ctx: click.Context, once: bool) -> None:
                    "échoueront jusqu'à ce qu'il le soit (puis « channel-expert jobs retry --all »).", err=True)
 
     async def run() -> int:
-        runner = start_platform(context.settings, context.plugin_manager).worker()
-        if once:
-            done = 0
-            while ran := await runner.run_once():
-                done += ran
-            return done
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
-        await runner.run_until(stop)
-        return 0
+        runner = worker_for(start_platform(context.settings, context.plugin_manager))
+        async with runner.connected():
+            if once:
+                done = 0
+                while ran := await runner.run_once():
+                    done += ran
+                return done
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
+            await runner.run_until(stop)
+            return 0
 
     done = run_in_database(ctx, run)
     if once:

@@ -26,18 +26,26 @@ from urllib.parse import urlsplit
 import aiosmtplib
 import jinja2
 
+from directory.database import GroupCommit
 from directory.platform import clock, jobs
+from directory.platform.lanes import Breaker, Lane
 from directory.settings import PREFIX, Settings, SettingsError
 from directory.tables import MailMessage
 from directory.templating import CORE_FILTERS
 
 logger = logging.getLogger("directory.mail")
 DELIVER_TASK = "mail.deliver"
+SERVICE_CLOSING = 421  # the SMTP reply of a server that is shutting down or overloaded
 PENDING, SENT = "pending", "sent"
 
 
 class MailError(ValueError):
     """A message that cannot be written: an unknown template, a template without a subject."""
+
+
+class MailUnavailable(ConnectionError):
+    """The mail server cannot be reached, stopped answering or is closing: the mail lane's breaker
+    counts these, not a refusal of one message."""
 
 
 class Transport(Protocol):
@@ -46,18 +54,29 @@ class Transport(Protocol):
 
 
 class SmtpTransport:
-    """An SMTP server (Mailpit in development), through aiosmtplib."""
+    """An SMTP server (Mailpit in development), through aiosmtplib.
+
+    ``smtp_timeout_s`` bounds the connection and each command: a server that accepts connections
+    and never answers costs one delivery that long, and the breaker stops the next ones.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def deliver(self, message: EmailMessage) -> None:
         s = self.settings
-        await aiosmtplib.send(
-            message, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username or None,
-            password=s.smtp_password or None, use_tls=s.smtp_tls == "tls", start_tls=s.smtp_tls == "starttls",
-            timeout=s.smtp_timeout_s,
-        )
+        try:
+            await aiosmtplib.send(
+                message, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username or None,
+                password=s.smtp_password or None, use_tls=s.smtp_tls == "tls",
+                start_tls=s.smtp_tls == "starttls", timeout=s.smtp_timeout_s,
+            )
+        except aiosmtplib.SMTPResponseException as error:
+            if error.code == SERVICE_CLOSING:
+                raise MailUnavailable(f"{s.smtp_host}:{s.smtp_port}: {error}") from error
+            raise
+        except OSError as error:  # refused, timed out, disconnected (aiosmtplib's are OSErrors)
+            raise MailUnavailable(f"{s.smtp_host}:{s.smtp_port}: {error!r}") from error
 
 
 class ConsoleTransport:
@@ -80,19 +99,53 @@ class FileTransport:
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
 
 
-def transport_for(settings: Settings) -> Transport:
+class Handover:
+    """A transport that remembers the messages it handed over until their sending is recorded.
+
+    When the database fails between the server's acceptance and the ``sent`` update, the job
+    fails; its next attempt in this process records the message instead of sending it again.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self._unrecorded: set[str] = set()  # Message-IDs accepted, not yet marked sent
+        self.sent = GroupCommit(_mark_sent)  # deliveries ending together share a commit
+
+    async def deliver(self, message: EmailMessage) -> None:
+        await self.transport.deliver(message)
+        self._unrecorded.add(message["Message-ID"])
+
+    def handed_over(self, message_id: str) -> bool:
+        return message_id in self._unrecorded
+
+    def recorded(self, message_id: str) -> None:
+        self._unrecorded.discard(message_id)
+
+
+async def _mark_sent(ids: list[int]) -> None:
+    await MailMessage.update({MailMessage.state: SENT, MailMessage.sent_at: clock.now()}).where(
+        MailMessage.id.is_in(ids))
+
+
+def transport_for(settings: Settings) -> Handover:
     if settings.mail_transport == "smtp":
-        return SmtpTransport(settings)
+        return Handover(SmtpTransport(settings))
     if settings.mail_transport == "file":
-        return FileTransport(Path(settings.mail_dir))
-    return ConsoleTransport()
+        return Handover(FileTransport(Path(settings.mail_dir)))
+    return Handover(ConsoleTransport())
+
+
+def lane(settings: Settings) -> Lane:
+    """The mail lane: ``mail_concurrency`` deliveries at once, paused while the server is down."""
+    return Lane("mail", frozenset({DELIVER_TASK}), batch=settings.mail_concurrency,
+                concurrency=settings.mail_concurrency, breaker=Breaker((MailUnavailable,)))
 
 
 @dataclass
 class _Config:
     settings: Settings
     templates: jinja2.Environment
-    transport: Transport
+    transport: Handover
 
 
 _config: _Config | None = None
@@ -187,11 +240,12 @@ def _message(row: dict[str, Any], sender: str) -> EmailMessage:
 
 
 async def deliver(payload: dict[str, Any]) -> None:
-    """The delivery job: send one stored message unless it already left."""
+    """The delivery job: send one stored message unless it already left (see the module's docstring)."""
     config = _configured()
     row = await MailMessage.select().where(MailMessage.id == payload["id"]).first()
     if row is None or row["state"] == SENT:
         return
-    await config.transport.deliver(_message(row, config.settings.mail_from))
-    await MailMessage.update({MailMessage.state: SENT, MailMessage.sent_at: clock.now()}).where(
-        MailMessage.id == row["id"])
+    if not config.transport.handed_over(row["message_id"]):
+        await config.transport.deliver(_message(row, config.settings.mail_from))
+    await config.transport.sent.add(row["id"])
+    config.transport.recorded(row["message_id"])
