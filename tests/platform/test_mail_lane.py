@@ -81,10 +81,14 @@ async def attempts() -> list[int]:
                   if job.task == mail.DELIVER_TASK)
 
 
+async def in_hand(count: int) -> bool:
+    return len(await jobs.listing([jobs.RUNNING])) == count
+
+
 async def until(condition, timeout_s: float = 10.0) -> None:
-    """Wait for ``condition()`` (which the SMTP timeouts make true), checking every 20 ms."""
+    """Wait for ``await condition()`` (which the worker or the SMTP timeouts make true), every 20 ms."""
     async with asyncio.timeout(timeout_s):
-        while not condition():
+        while not await condition():
             await asyncio.sleep(0.02)
 
 
@@ -92,14 +96,18 @@ async def test_deadlines_run_on_time_while_mail_waits_on_a_hung_server(settings,
                                                                       manual_clock):
     worker, deadline = lane_worker(settings, smtp, templates, timeout_s=1.0)
     await send_all()
-    await jobs.enqueue("leads.deadline", {"lead": 1})
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run_until(stop))
     try:
-        await asyncio.wait_for(deadline.ran.wait(), timeout=0.5)  # well within the first SMTP timeout
-        assert await attempts() == [0] * (MAILS - 4) + [1] * 4  # four deliveries hang, the rest wait
+        await until(lambda: in_hand(4))  # four deliveries hang, the rest wait
+        await jobs.enqueue("leads.deadline", {"lead": 1})
+        await asyncio.wait_for(deadline.ran.wait(), timeout=0.5)  # well within the SMTP timeout
+        assert await attempts() == [0] * (MAILS - 4) + [1] * 4
         breaker = worker.lanes[0].breaker
-        await until(lambda: breaker.state == OPEN)
+
+        async def is_open() -> bool:
+            return breaker.state == OPEN
+        await until(is_open)
         deadline.ran.clear()
         await jobs.enqueue("leads.deadline", {"lead": 2})
         await asyncio.wait_for(deadline.ran.wait(), timeout=0.5)
