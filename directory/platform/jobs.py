@@ -9,7 +9,10 @@ design is Rails' Solid Queue, kept small:
 - A worker claims ready jobs in one statement that marks them ``running`` with a lease:
   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never take the same row; on
   SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction, which one writer holds at a
-  time. A worker that dies leaves its jobs to be claimed again once their lease runs out.
+  time. A worker that dies leaves its jobs to be claimed again once their lease runs out; a
+  worker that only lost its connection takes its own back at its next poll (see ``claim``).
+- A worker runs its jobs in lanes (``directory.platform.lanes``), each with its own loop: mail
+  waiting on a hung server never delays a lead's deadline.
 - A job that raises is retried after 10 s, 20 s, 40 s... (at most an hour between tries) up to
   its task's ``max_attempts``, then kept as ``failed`` with its error for ``channel-expert jobs``.
 - A finished job is deleted. Jobs run at least once: a task must be safe to run twice.

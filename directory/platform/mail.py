@@ -3,10 +3,14 @@
 ``send`` renders a message from templates and stores it as a ``MailMessage`` with a job to
 deliver it, in the caller's transaction: a change rolled back sends nothing, and a change
 committed sends its mail even if the SMTP server is down for a while (the job retries with
-backoff). The job marks the message sent as soon as the server has accepted it; a retry of a
-sent message does nothing. One window is left, as with any SMTP client: a crash between the
-server's acceptance and that commit sends the message again, with the same ``Message-ID``,
-which mail clients use to drop the copy.
+backoff). Deliveries run in the worker's mail lane (``lane``), whose breaker stops trying a
+server that is down. The job marks the message sent as soon as the server has accepted it,
+before anything else; a retry of a sent message does nothing. When that update fails, the
+worker remembers what it handed over (``Handover``) and its next attempt records the message
+instead of sending it again. One window is left, as with any SMTP client: the message goes
+again, with the same ``Message-ID`` (which mail clients use to drop the copy), when the process
+stops between the server's acceptance and that record, or when another worker runs the retry
+first (see docs/jobs.md).
 
 Templates: ``mail/<name>.txt`` (first line ``Subject: …``, then the text) and, optionally,
 ``mail/<name>.html`` (autoescaped), in the core's template folder or a plugin's (whose messages
