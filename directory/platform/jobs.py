@@ -265,7 +265,14 @@ class Worker:
 
         async def run(job: Claimed) -> None:
             async with slots:
-                lane.record(await self.run(job))
+                outcome: BaseException | None = None
+                try:
+                    outcome = await self.run(job)
+                except BaseException as lost:  # its end was not written: a breaker's probe must still end
+                    outcome = lost
+                    raise
+                finally:
+                    lane.record(outcome)
         await _all(run(job) for job in claimed)
         return len(claimed)
 

@@ -241,3 +241,15 @@ async def test_a_message_accepted_when_the_database_fails_is_recorded_not_sent_a
     assert len(smtp.inbox.messages) == 1
     row = await MailMessage.select().first()
     assert row["state"] == mail.SENT and row["message_id"] == received["Message-ID"]
+
+
+async def test_a_connection_closed_by_a_restarted_server_is_not_reused(settings, smtp, templates, queue,
+                                                                       manual_clock):
+    worker, _ = lane_worker(settings, smtp, templates, timeout_s=2.0)
+    await send_all(1)
+    assert await worker.run_once() == 1  # its connection is kept for the next message
+    smtp.stop()
+    smtp.start()
+    await send_all(1)
+    assert await worker.run_once() == 1
+    assert len(smtp.inbox.messages) == 2 and await jobs.listing([jobs.READY]) == []
