@@ -12,6 +12,7 @@ import pytest
 from directory.platform import jobs, mail
 from directory.platform.jobs import Tasks, Worker
 from directory.platform.lanes import CLOSED, OPEN, Breaker
+from directory.settings import Settings, SettingsError
 from directory.tables import MailMessage
 
 MAILS = 12
@@ -193,6 +194,33 @@ async def test_jobs_whose_claim_was_lost_are_taken_back_at_once_not_after_their_
     assert deadline.ran.is_set() and await jobs.listing([jobs.READY, jobs.RUNNING]) == []
 
 
+async def test_a_worker_whose_connection_dropped_during_a_claim_runs_the_job_a_moment_later(
+        queue, manual_clock, monkeypatch):
+    deadline = Deadline()
+    tasks = Tasks()
+    tasks.register("leads.deadline", deadline)
+    worker = Worker(tasks, poll_s=0.02)
+    claim, dropped = jobs.claim, []
+
+    async def dropping(*args, **options) -> list[jobs.Claimed]:
+        taken = await claim(*args, **options)
+        if taken and not dropped:
+            dropped.append(taken)
+            raise ConnectionResetError("connection lost before the answer")  # the claim was committed
+        return taken
+
+    monkeypatch.setattr(jobs, "claim", dropping)
+    await jobs.enqueue("leads.deadline", {"lead": 4})
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_until(stop))
+    try:
+        await asyncio.wait_for(deadline.ran.wait(), timeout=2)  # its lease runs for 90 s
+    finally:
+        stop.set()
+        await running
+    assert dropped and await jobs.listing([jobs.READY, jobs.RUNNING]) == []
+
+
 async def test_a_job_whose_end_was_lost_runs_again_at_once(queue, manual_clock, monkeypatch):
     runs: list[dict] = []
 
@@ -253,3 +281,10 @@ async def test_a_connection_closed_by_a_restarted_server_is_not_reused(settings,
     await send_all(1)
     assert await worker.run_once() == 1
     assert len(smtp.inbox.messages) == 2 and await jobs.listing([jobs.READY]) == []
+
+
+def test_the_mail_lane_s_concurrency_is_a_positive_whole_number():
+    assert Settings.from_env({"CHANNEL_EXPERT_MAIL_CONCURRENCY": "5"}).mail_concurrency == 5
+    for wrong in ("0", "-2", "1.5", "beaucoup", "1001"):
+        with pytest.raises(SettingsError, match="MAIL_CONCURRENCY"):
+            Settings.from_env({"CHANNEL_EXPERT_MAIL_CONCURRENCY": wrong})
