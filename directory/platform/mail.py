@@ -284,9 +284,10 @@ async def deliver(payload: dict[str, Any]) -> None:
     """The delivery job: send one stored message unless it already left (see the module's docstring)."""
     config = _configured()
     row = await MailMessage.select().where(MailMessage.id == payload["id"]).first()
-    if row is None or row["state"] == SENT:
+    if row is None:
         return
-    if not config.transport.handed_over(row["message_id"]):
-        await config.transport.deliver(_message(row, config.settings.mail_from))
-    await config.transport.sent.add(row["id"])
+    if row["state"] != SENT:  # else a lost answer hid that it was recorded
+        if not config.transport.handed_over(row["message_id"]):
+            await config.transport.deliver(_message(row, config.settings.mail_from))
+        await config.transport.sent.add(row["id"])
     config.transport.recorded(row["message_id"])
