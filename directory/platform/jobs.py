@@ -6,8 +6,8 @@ same transaction as the data it concerns, and the embedded default would need a 
 design is Rails' Solid Queue, kept small:
 
 - ``enqueue`` inserts a ``Job`` row in the caller's transaction: rolled back, the job never was.
-- A worker claims ready jobs in one statement that marks them ``running`` with a lease:
-  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never take the same row; on
+- A worker claims ready jobs in one statement that marks them ``running`` with a 30 s lease,
+  renewed every 10 s while they run: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never take the same row; on
   SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction, which one writer holds at a
   time. A worker that dies leaves its jobs to be claimed again once their lease runs out; a
   worker that only lost its connection takes its own back at its next poll (see ``claim``).
@@ -48,7 +48,8 @@ logger = logging.getLogger("directory.jobs")
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
-LEASE_MARGIN = timedelta(seconds=30)
+LEASE = timedelta(seconds=30)  # renewed while the job runs (``Worker.renew_s``): it runs out once the worker is gone
+RENEW_S = 10.0
 READY, RUNNING, FAILED = "ready", "running", "failed"
 
 
@@ -66,10 +67,6 @@ class Task:
     timeout_s: float = 60.0
     every: timedelta | None = None
     daily_at: time | None = None
-
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.timeout_s) + LEASE_MARGIN
 
     def slot(self, now: datetime) -> datetime | None:
         """The start of the period ``now`` falls in, for a recurring task (else None)."""
@@ -156,7 +153,6 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10, names: Iterable[str]
     names = sorted(tasks.names() if names is None else names)
     if not names:
         return []
-    lease = max(tasks.get(name).lease for name in names)
     due = (f"SELECT id FROM job WHERE task IN ({_placeholders(len(names))}) "
            f"AND ((state = {{}} AND run_at <= {{}}) OR (state = {{}} AND (lease_until < {{}} OR claimed_by = {{}})))")
     due_values = (*names, READY, now, RUNNING, now, worker)
@@ -168,7 +164,7 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10, names: Iterable[str]
     sql = (f"UPDATE job SET state = {{}}, claimed_by = {{}}, lease_until = {{}}, attempts = attempts + 1 "
            f"WHERE id IN ({due} ORDER BY run_at, id LIMIT {{}} {skip_locked}) RETURNING id, task, payload, attempts")
     async with row_lock_transaction(Job._meta.db):
-        rows = await Job.raw(sql, RUNNING, worker, now + lease, *due_values, limit)
+        rows = await Job.raw(sql, RUNNING, worker, now + LEASE, *due_values, limit)
     rows.sort(key=lambda row: row["id"])
     return [Claimed(row["id"], row["task"], msgspec.json.decode(row["payload"]), row["attempts"]) for row in rows]
 
@@ -232,9 +228,11 @@ class Worker:
     time, one after the other. A lane's loop claims only once its previous jobs have ended.
     """
 
-    def __init__(self, tasks: Tasks, *, batch: int = 10, poll_s: float = 1.0, lanes: Iterable[Lane] = ()) -> None:
+    def __init__(self, tasks: Tasks, *, batch: int = 10, poll_s: float = 1.0, renew_s: float = RENEW_S,
+                 lanes: Iterable[Lane] = ()) -> None:
         self.tasks = tasks
         self.poll_s = poll_s
+        self.renew_s = renew_s
         self.lanes = [*lanes, Lane("default", batch=batch)]
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._periods: dict[str, datetime] = {}  # the recurring tasks' periods already settled
@@ -261,6 +259,8 @@ class Worker:
         wanted = lane.admits()
         claimed = await claim(self.tasks, self.name, wanted, self.names(lane)) if wanted else []
         lane.claimed(len(claimed))
+        if not claimed:
+            return 0
         slots = asyncio.Semaphore(lane.concurrency)
 
         async def run(job: Claimed) -> None:
@@ -273,8 +273,22 @@ class Worker:
                     raise
                 finally:
                     lane.record(outcome)
-        await _all(run(job) for job in claimed)
+        renewing = asyncio.create_task(self._renew([job.id for job in claimed]))
+        try:
+            await _all(run(job) for job in claimed)
+        finally:
+            renewing.cancel()
         return len(claimed)
+
+    async def _renew(self, ids: list[int]) -> None:
+        """Extend the leases of the jobs in hand every ``renew_s`` until they end (cancelled then)."""
+        while True:
+            await asyncio.sleep(self.renew_s)
+            try:
+                await Job.update({Job.lease_until: clock.now() + LEASE}).where(
+                    Job.id.is_in(ids) & (Job.claimed_by == self.name) & (Job.state == RUNNING))
+            except Exception:  # noqa: BLE001 - the database may be away: the next renewal may pass
+                logger.warning("job worker %s could not renew its leases", self.name, exc_info=True)
 
     async def run(self, job: Claimed) -> BaseException | None:
         """Run one claimed job, then delete it or schedule its retry; returns its failure, if any."""

@@ -1,5 +1,5 @@
 """Mail in a lane of its own: a hung SMTP server delays no deadline, a breaker rests the lane, and
-a lost database connection neither delays jobs until their lease ends nor sends a message twice."""
+a lost database connection does not send a message twice."""
 
 from __future__ import annotations
 
@@ -179,71 +179,6 @@ def test_the_breaker_counts_only_the_server_s_failures_in_a_row(manual_clock):
     assert breaker.admits(5) == 1
     breaker.record(None)
     assert breaker.admits(5) == 5 and breaker.pause == breaker.first_pause
-
-
-async def test_jobs_whose_claim_was_lost_are_taken_back_at_once_not_after_their_lease(queue, manual_clock):
-    deadline = Deadline()
-    tasks = Tasks()
-    tasks.register("leads.deadline", deadline)
-    worker = Worker(tasks)
-    await jobs.enqueue("leads.deadline", {"lead": 3})
-    # The claim was written, but its answer never reached the worker (the connection dropped).
-    await jobs.claim(tasks, worker.name)
-    assert await Worker(tasks).run_once() == 0  # another worker respects the lease...
-    assert await worker.run_once() == 1  # ...the worker that lost the answer takes its job back now
-    assert deadline.ran.is_set() and await jobs.listing([jobs.READY, jobs.RUNNING]) == []
-
-
-async def test_a_worker_whose_connection_dropped_during_a_claim_runs_the_job_a_moment_later(
-        queue, manual_clock, monkeypatch):
-    deadline = Deadline()
-    tasks = Tasks()
-    tasks.register("leads.deadline", deadline)
-    worker = Worker(tasks, poll_s=0.02)
-    claim, dropped = jobs.claim, []
-
-    async def dropping(*args, **options) -> list[jobs.Claimed]:
-        taken = await claim(*args, **options)
-        if taken and not dropped:
-            dropped.append(taken)
-            raise ConnectionResetError("connection lost before the answer")  # the claim was committed
-        return taken
-
-    monkeypatch.setattr(jobs, "claim", dropping)
-    await jobs.enqueue("leads.deadline", {"lead": 4})
-    stop = asyncio.Event()
-    running = asyncio.create_task(worker.run_until(stop))
-    try:
-        await asyncio.wait_for(deadline.ran.wait(), timeout=2)  # its lease runs for 90 s
-    finally:
-        stop.set()
-        await running
-    assert dropped and await jobs.listing([jobs.READY, jobs.RUNNING]) == []
-
-
-async def test_a_job_whose_end_was_lost_runs_again_at_once(queue, manual_clock, monkeypatch):
-    runs: list[dict] = []
-
-    async def note(payload: dict) -> None:
-        runs.append(payload)
-
-    tasks = Tasks()
-    tasks.register("note", note)
-    worker = Worker(tasks)
-    finish = jobs._finish
-
-    async def connection_lost(ids: list[int], name: str) -> None:
-        raise ConnectionResetError("the database went away")
-
-    monkeypatch.setattr(jobs, "_finish", connection_lost)
-    await jobs.enqueue("note", {"n": 1})
-    with pytest.raises(ConnectionResetError):
-        await worker.run_once()
-    [left] = await jobs.listing([jobs.RUNNING])  # still leased to the worker for a minute and a half
-    assert left.attempts == 1
-    monkeypatch.setattr(jobs, "_finish", finish)  # the database is back a moment later
-    assert await worker.run_once() == 1  # no wait for the lease: jobs run at least once
-    assert runs == [{"n": 1}, {"n": 1}] and await jobs.listing([jobs.READY, jobs.RUNNING]) == []
 
 
 async def test_a_message_accepted_when_the_database_fails_is_recorded_not_sent_again(
