@@ -88,8 +88,8 @@ async def run(database_url: str, count: int, concurrency: int, folder: Path) -> 
         for start in range(0, count, 100):
             async with bound_engine().transaction():
                 for n in range(start, min(start + 100, count)):
-                    await mail.send(f"tpe{n}@example.fr", "mot-de-passe",
-                                    {"link": f"https://annuaire.example.fr/l/{names.randrange(10**9)}", "minutes": 60})
+                    link = f"https://annuaire.example.fr/l/{names.randrange(10**9)}"
+                    await mail.send(f"tpe{n}@example.fr", "mot-de-passe", {"link": link, "minutes": 60})
         worker = worker_for(platform)
         began = time.perf_counter()
         async with worker.connected():
@@ -102,7 +102,8 @@ async def run(database_url: str, count: int, concurrency: int, folder: Path) -> 
         server.wait(timeout=10)
     received = [line for line in log.read_text().splitlines() if line != "ready"]
     engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    print(f"{engine}, {concurrency} at once: {count} messages in {elapsed:.2f} s = {count / elapsed:.0f} messages/s; "
+    print(f"{engine}, {concurrency} at once: {count} messages in {elapsed:.2f} s = "
+          f"{count / elapsed:.0f} messages/s; "
           f"{sent} marked sent, {len(received)} received, {len(received) - len(set(received))} duplicates")
 
 

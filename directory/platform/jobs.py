@@ -7,10 +7,11 @@ design is Rails' Solid Queue, kept small:
 
 - ``enqueue`` inserts a ``Job`` row in the caller's transaction: rolled back, the job never was.
 - A worker claims ready jobs in one statement that marks them ``running`` with a 30 s lease,
-  renewed every 10 s while they run: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never take the same row; on
-  SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction, which one writer holds at a
-  time. A worker that dies leaves its jobs to be claimed again once their lease runs out; a
-  worker that only lost its connection takes its own back at its next poll (see ``claim``).
+  renewed every 10 s while they run: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
+  never take the same row; on SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction,
+  which one writer holds at a time. A worker that dies leaves its jobs to be claimed again once
+  their lease runs out; a worker that only lost its connection takes its own back at its next
+  poll (see ``claim``).
 - A worker runs its jobs in lanes (``directory.platform.lanes``), each with its own loop: mail
   waiting on a hung server never delays a lead's deadline.
 - A job that raises is retried after 10 s, 20 s, 40 s... (at most an hour between tries) up to
@@ -48,7 +49,7 @@ logger = logging.getLogger("directory.jobs")
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
-LEASE = timedelta(seconds=30)  # renewed while the job runs (``Worker.renew_s``): it runs out once the worker is gone
+LEASE = timedelta(seconds=30)  # renewed while the job runs (``Worker.renew_s``): ends when the worker does
 RENEW_S = 10.0
 READY, RUNNING, FAILED = "ready", "running", "failed"
 
@@ -141,7 +142,8 @@ def _placeholders(count: int) -> str:
     return ", ".join(["{}"] * count)
 
 
-async def claim(tasks: Tasks, worker: str, limit: int = 10, names: Iterable[str] | None = None) -> list[Claimed]:
+async def claim(tasks: Tasks, worker: str, limit: int = 10,
+                names: Iterable[str] | None = None) -> list[Claimed]:
     """Take up to ``limit`` jobs of ``names`` (every task by default) for ``worker``.
 
     Due jobs, jobs whose worker's lease ran out, and the jobs still marked as ``worker``'s own:
@@ -154,7 +156,8 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10, names: Iterable[str]
     if not names:
         return []
     due = (f"SELECT id FROM job WHERE task IN ({_placeholders(len(names))}) "
-           f"AND ((state = {{}} AND run_at <= {{}}) OR (state = {{}} AND (lease_until < {{}} OR claimed_by = {{}})))")
+           f"AND ((state = {{}} AND run_at <= {{}}) "
+           f"OR (state = {{}} AND (lease_until < {{}} OR claimed_by = {{}})))")
     due_values = (*names, READY, now, RUNNING, now, worker)
     # A plain read first: an idle queue costs no write lock (SQLite has one for the whole
     # database, which imports and sign-ins need too).
