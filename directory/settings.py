@@ -43,10 +43,14 @@ def _float(name: str, raw: str) -> float:
     return value
 
 
-def _port(name: str, raw: str) -> int:
-    if not raw.strip().isascii() or not raw.strip().isdigit() or not 0 < int(raw) < 65536:
-        raise SettingsError(f"{name} must be a port number (1-65535), not {raw!r}")
+def _whole(name: str, raw: str, highest: int, what: str) -> int:
+    if not raw.strip().isascii() or not raw.strip().isdigit() or not 0 < int(raw) <= highest:
+        raise SettingsError(f"{name} must be {what}, not {raw!r}")
     return int(raw)
+
+
+def _port(name: str, raw: str) -> int:
+    return _whole(name, raw, 65535, "a port number (1-65535)")
 
 
 def _list(raw: str) -> tuple[str, ...]:
@@ -92,7 +96,8 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_tls: str = "starttls"
-    smtp_timeout_s: float = 30.0
+    smtp_timeout_s: float = 10.0
+    mail_concurrency: int = 20  # deliveries at once in a worker's mail lane
     # Lets Prometheus read /metrics from another machine (loopback clients need none).
     metrics_token: str = field(default="", repr=False)
     worker_metrics_port: int = 0  # 0: ``channel-expert worker`` serves no /metrics

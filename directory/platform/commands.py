@@ -78,31 +78,33 @@ def worker(ctx: click.Context, once: bool) -> None:
 
     async def run() -> int:
         runner = current.platform().worker()  # the platform run_in_database entered
-        if once:
-            done = 0
-            while ran := await runner.run_once():
-                done += ran
-            return done
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
-        if not context.settings.worker_metrics_port:
-            await runner.run_until(stop)
-            return 0
-        from directory.routes.metrics import worker_listener  # only a worker that serves its figures needs it
+        async with runner.connected():
+            if once:
+                done = 0
+                while ran := await runner.run_once():
+                    done += ran
+                return done
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            click.echo(f"Travaux en arrière-plan : {runner.name} ({', '.join(runner.tasks.names())}).")
+            if not context.settings.worker_metrics_port:
+                await runner.run_until(stop)
+                return 0
+            # Only a worker that serves its figures needs the web listener.
+            from directory.routes.metrics import worker_listener
 
-        settings = context.settings
-        listener = worker_listener(settings, Metrics(settings, context.plugin_manager, runner.tasks))
-        serving = asyncio.create_task(listener.serve())
-        click.echo(f"Mesures : http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics")
-        try:
-            await runner.run_until(stop)
-        finally:
-            listener.should_exit = True
-            await serving
-        return 0
+            settings = context.settings
+            listener = worker_listener(settings, Metrics(settings, context.plugin_manager, runner.tasks))
+            serving = asyncio.create_task(listener.serve())
+            click.echo(f"Mesures : http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics")
+            try:
+                await runner.run_until(stop)
+            finally:
+                listener.should_exit = True
+                await serving
+            return 0
 
     done = run_in_database(ctx, run)
     if once:

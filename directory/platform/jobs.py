@@ -6,10 +6,14 @@ same transaction as the data it concerns, and the embedded default would need a 
 design is Rails' Solid Queue, kept small:
 
 - ``enqueue`` inserts a ``Job`` row in the caller's transaction: rolled back, the job never was.
-- A worker claims ready jobs in one statement that marks them ``running`` with a lease:
-  ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers never take the same row; on
-  SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction, which one writer holds at a
-  time. A worker that dies leaves its jobs to be claimed again once their lease runs out.
+- A worker claims ready jobs in one statement that marks them ``running`` with a 30 s lease,
+  renewed every 10 s while they run: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two workers
+  never take the same row; on SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction,
+  which one writer holds at a time. A worker that dies leaves its jobs to be claimed again once
+  their lease runs out; a worker that only lost its connection takes its own back at its next
+  poll (see ``claim``).
+- A worker runs its jobs in lanes (``directory.platform.lanes``), each with its own loop: mail
+  waiting on a hung server never delays a lead's deadline.
 - A job that raises is retried after 10 s, 20 s, 40 s... (at most an hour between tries) up to
   its task's ``max_attempts``, then kept as ``failed`` with its error for ``channel-expert jobs``.
 - A finished job is deleted. Jobs run at least once: a task must be safe to run twice.
@@ -21,6 +25,7 @@ design is Rails' Solid Queue, kept small:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -35,15 +40,17 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from directory.database import row_lock_transaction
+from directory.database import GroupCommit, pooled, row_lock_transaction
 from directory.platform import clock
+from directory.platform.lanes import Lane
 from directory.tables import Job, RecurringTask
 
 logger = logging.getLogger("directory.jobs")
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
-LEASE_MARGIN = timedelta(seconds=30)
+LEASE = timedelta(seconds=30)  # renewed while the job runs (``Worker.renew_s``): ends when the worker does
+RENEW_S = 10.0
 READY, RUNNING, FAILED = "ready", "running", "failed"
 
 
@@ -61,10 +68,6 @@ class Task:
     timeout_s: float = 60.0
     every: timedelta | None = None
     daily_at: time | None = None
-
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.timeout_s) + LEASE_MARGIN
 
     def slot(self, now: datetime) -> datetime | None:
         """The start of the period ``now`` falls in, for a recurring task (else None)."""
@@ -139,16 +142,23 @@ def _placeholders(count: int) -> str:
     return ", ".join(["{}"] * count)
 
 
-async def claim(tasks: Tasks, worker: str, limit: int = 10) -> list[Claimed]:
-    """Take up to ``limit`` jobs that are due (or whose worker's lease ran out) for ``worker``."""
+async def claim(tasks: Tasks, worker: str, limit: int = 10,
+                names: Iterable[str] | None = None) -> list[Claimed]:
+    """Take up to ``limit`` jobs of ``names`` (every task by default) for ``worker``.
+
+    Due jobs, jobs whose worker's lease ran out, and the jobs still marked as ``worker``'s own:
+    a worker claims only when it holds none of these tasks' jobs, so any it finds were left
+    behind by a claim whose answer, or a run whose end, never reached the database (a lost
+    connection). They are taken back at once instead of when their lease runs out.
+    """
     now = clock.now()
-    names = tasks.names()
+    names = sorted(tasks.names() if names is None else names)
     if not names:
         return []
-    lease = max(tasks.get(name).lease for name in names)
     due = (f"SELECT id FROM job WHERE task IN ({_placeholders(len(names))}) "
-           f"AND ((state = {{}} AND run_at <= {{}}) OR (state = {{}} AND lease_until < {{}}))")
-    due_values = (*names, READY, now, RUNNING, now)
+           f"AND ((state = {{}} AND run_at <= {{}}) "
+           f"OR (state = {{}} AND (lease_until < {{}} OR claimed_by = {{}})))")
+    due_values = (*names, READY, now, RUNNING, now, worker)
     # A plain read first: an idle queue costs no write lock (SQLite has one for the whole
     # database, which imports and sign-ins need too).
     if not await Job.raw(f"{due} LIMIT 1", *due_values):
@@ -157,13 +167,13 @@ async def claim(tasks: Tasks, worker: str, limit: int = 10) -> list[Claimed]:
     sql = (f"UPDATE job SET state = {{}}, claimed_by = {{}}, lease_until = {{}}, attempts = attempts + 1 "
            f"WHERE id IN ({due} ORDER BY run_at, id LIMIT {{}} {skip_locked}) RETURNING id, task, payload, attempts")
     async with row_lock_transaction(Job._meta.db):
-        rows = await Job.raw(sql, RUNNING, worker, now + lease, *due_values, limit)
+        rows = await Job.raw(sql, RUNNING, worker, now + LEASE, *due_values, limit)
     rows.sort(key=lambda row: row["id"])
     return [Claimed(row["id"], row["task"], msgspec.json.decode(row["payload"]), row["attempts"]) for row in rows]
 
 
-async def _finish(job: Claimed, worker: str) -> None:
-    await Job.delete().where((Job.id == job.id) & (Job.claimed_by == worker))
+async def _finish(ids: list[int], worker: str) -> None:
+    await Job.delete().where(Job.id.is_in(ids) & (Job.claimed_by == worker))
 
 
 async def _fail(job: Claimed, worker: str, task: Task | None, error: str) -> None:
@@ -205,25 +215,86 @@ async def schedule_recurring(tasks: Tasks, seen: dict[str, datetime]) -> list[st
     return enqueued
 
 
-class Worker:
-    """Runs due jobs one at a time; as many workers as wanted may share a database."""
+async def _all(runs: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Await every one of ``runs``, then raise the first failure: one lost update stops no other job."""
+    outcomes = await asyncio.gather(*runs, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes
 
-    def __init__(self, tasks: Tasks, *, batch: int = 10, poll_s: float = 1.0) -> None:
+
+class Worker:
+    """Runs due jobs, each lane apart; as many workers as wanted may share a database.
+
+    ``lanes`` take their tasks out of the default lane, which runs the others ``batch`` at a
+    time, one after the other. A lane's loop claims only once its previous jobs have ended.
+    """
+
+    def __init__(self, tasks: Tasks, *, batch: int = 10, poll_s: float = 1.0, renew_s: float = RENEW_S,
+                 lanes: Iterable[Lane] = ()) -> None:
         self.tasks = tasks
-        self.batch = batch
         self.poll_s = poll_s
+        self.renew_s = renew_s
+        self.lanes = [*lanes, Lane("default", batch=batch)]
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._periods: dict[str, datetime] = {}  # the recurring tasks' periods already settled
+        self._finished = GroupCommit(lambda ids: _finish(ids, self.name))  # jobs of every lane
+
+    def names(self, lane: Lane) -> list[str]:
+        """The tasks ``lane`` claims."""
+        if lane.tasks is not None:
+            return [name for name in self.tasks.names() if name in lane.tasks]
+        apart = {name for other in self.lanes if other.tasks for name in other.tasks}
+        return [name for name in self.tasks.names() if name not in apart]
+
+    def connected(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """A pool of database connections for the worker's lanes, open for the block (PostgreSQL)."""
+        return pooled(Job._meta.db, sum(lane.concurrency for lane in self.lanes) + 1)
 
     async def run_once(self) -> int:
-        """Schedule recurring tasks, then claim and run one batch; returns how many jobs ran."""
+        """Schedule recurring tasks, then claim and run one batch per lane; returns how many jobs ran."""
         await schedule_recurring(self.tasks, self._periods)
-        claimed = await claim(self.tasks, self.name, self.batch)
-        for job in claimed:
-            await self.run(job)
+        return sum(await _all(self._run_lane(lane) for lane in self.lanes))
+
+    async def _run_lane(self, lane: Lane) -> int:
+        """Claim what ``lane`` admits and run it, ``lane.concurrency`` jobs at once."""
+        wanted = lane.admits()
+        claimed = await claim(self.tasks, self.name, wanted, self.names(lane)) if wanted else []
+        lane.claimed(len(claimed))
+        if not claimed:
+            return 0
+        slots = asyncio.Semaphore(lane.concurrency)
+
+        async def run(job: Claimed) -> None:
+            async with slots:
+                outcome: BaseException | None = None
+                try:
+                    outcome = await self.run(job)
+                except BaseException as lost:  # its end was not written: a breaker's probe must still end
+                    outcome = lost
+                    raise
+                finally:
+                    lane.record(outcome)
+        renewing = asyncio.create_task(self._renew([job.id for job in claimed]))
+        try:
+            await _all(run(job) for job in claimed)
+        finally:
+            renewing.cancel()
         return len(claimed)
 
-    async def run(self, job: Claimed) -> None:
+    async def _renew(self, ids: list[int]) -> None:
+        """Extend the leases of the jobs in hand every ``renew_s`` until they end (cancelled then)."""
+        while True:
+            await asyncio.sleep(self.renew_s)
+            try:
+                await Job.update({Job.lease_until: clock.now() + LEASE}).where(
+                    Job.id.is_in(ids) & (Job.claimed_by == self.name) & (Job.state == RUNNING))
+            except Exception:  # noqa: BLE001 - the database may be away: the next renewal may pass
+                logger.warning("job worker %s could not renew its leases", self.name, exc_info=True)
+
+    async def run(self, job: Claimed) -> BaseException | None:
+        """Run one claimed job, then delete it or schedule its retry; returns its failure, if any."""
         task = self.tasks.get(job.task)
         try:
             if task is None:
@@ -234,18 +305,25 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - any failure of a task is recorded and retried
             detail = "timed out" if isinstance(error, asyncio.TimeoutError) else traceback.format_exc()
             await _fail(job, self.name, task, detail)
-        else:
-            await _finish(job, self.name)
+            return error
+        await self._finished.add(job.id)
+        return None
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set, polling when the queue is empty; a failing poll is retried."""
+        """Work until ``stop`` is set, each lane in a loop of its own."""
+        await asyncio.gather(*(self._loop(lane, stop) for lane in self.lanes))
+
+    async def _loop(self, lane: Lane, stop: asyncio.Event) -> None:
+        """Poll for ``lane``'s jobs, waiting when there are none; a failing poll is retried."""
         while not stop.is_set():
             try:
-                busy = await self.run_once()
+                if lane is self.lanes[-1]:  # the default lane settles the recurring periods
+                    await schedule_recurring(self.tasks, self._periods)
+                busy = await self._run_lane(lane)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the database may be away for a moment; keep going
-                logger.exception("job worker %s could not poll the queue", self.name)
+                logger.exception("job worker %s could not poll the %s lane", self.name, lane.name)
                 busy = 0
             if not busy:
                 try:

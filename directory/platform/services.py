@@ -41,7 +41,9 @@ class Platform:
     kept: dict[str, Any] = field(default_factory=dict)
 
     def worker(self) -> jobs.Worker:
-        return jobs.Worker(self.tasks)
+        """The worker that ``channel-expert worker`` and the app run: mail in a lane of its own,
+        so that a hung SMTP server delays no deadline."""
+        return jobs.Worker(self.tasks, lanes=[mail.lane(self.settings)])
 
     def keep(self, name: str, make: Callable[[], Any]) -> Any:  # noqa: ANN401 - whatever ``make`` builds
         """The object ``make`` built for this app the first time ``name`` was asked for (a cache

@@ -126,7 +126,7 @@ async def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(queue, m
     assert claimed.attempts == 1
     survivor = Worker(tasks)
     assert await survivor.run_once() == 0  # still leased to the dead worker
-    manual_clock.advance(tasks.get("work").lease + timedelta(seconds=1))
+    manual_clock.advance(jobs.LEASE + timedelta(seconds=1))
     assert await survivor.run_once() == 1
     assert recorder.runs == [{"n": 1}] and await Job.count() == 0
 
