@@ -217,7 +217,9 @@ class Settings:
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
             smtp_tls=get("SMTP_TLS", "starttls").lower(),
-            smtp_timeout_s=_float(PREFIX + "SMTP_TIMEOUT_S", get("SMTP_TIMEOUT_S", "30")),
+            smtp_timeout_s=_float(PREFIX + "SMTP_TIMEOUT_S", get("SMTP_TIMEOUT_S", "10")),
+            mail_concurrency=_whole(PREFIX + "MAIL_CONCURRENCY", get("MAIL_CONCURRENCY", "20"), 1000,
+                                    "a whole number from 1 to 1000"),
             metrics_token=get("METRICS_TOKEN"),
             worker_metrics_port=_port(PREFIX + "WORKER_METRICS_PORT", port)
             if (port := get("WORKER_METRICS_PORT")) else 0,
