@@ -17,7 +17,7 @@ from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass, SigningKey, StatusEntry
-from plugins.leads import service as leads
+from plugins.leads import network as routed_network
 from tests.conftest import COMMAND
 
 CERTIFIED, CYBER = "channel-expert-certifie", "specialiste-cybersecurite"
@@ -82,7 +82,7 @@ async def test_staff_award_a_badge_it_shows_on_the_profile_in_search_and_counts_
     results = (await site.get("/recherche", params={"q": "web", "near": "33000"})).text
     assert 'name="filter" value="badges:Channel Expert certifié"' in results and '<span class="chip">Channel Expert certifié</span>' in results
 
-    network = await leads.network(site.app.state.plugin_manager)
+    network = await routed_network.network(site.app.state.plugin_manager)
     counts = {candidate.slug: candidate.badges for candidate in network.candidates}
     assert counts[alpha] == 1 and counts[beta] == counts[gamma] == 0
 
@@ -93,7 +93,7 @@ async def test_an_expired_badge_stops_counting_at_once_and_the_profile_says_so(s
     await site.app.state.search.sync()
     assert (await _search(site, filter="badges:Spécialiste cybersécurité"))["total"] == 1
     manual_clock.advance(days=3)
-    network = await leads.network(site.app.state.plugin_manager)
+    network = await routed_network.network(site.app.state.plugin_manager)
     assert {c.slug: c.badges for c in network.candidates}[alpha] == 0  # routing: at once
     await _run_jobs(site)  # the expiry job tells the search indexes
     await site.app.state.search.sync()
@@ -114,7 +114,7 @@ async def test_a_revoked_badge_stops_counting_and_its_credential_fails_verificat
     assert answer == {**answer, "valid": False, "reason": "L'attestation a été révoquée par le réseau."}
     listed = (await site.get("/badges/statuts/1")).json()
     assert listed["type"] == ["VerifiableCredential", "BitstringStatusListCredential"] and "proof" in listed
-    assert {c.slug: c.badges for c in (await leads.network(site.app.state.plugin_manager)).candidates}[alpha] == 0
+    assert {c.slug: c.badges for c in (await routed_network.network(site.app.state.plugin_manager)).candidates}[alpha] == 0
     [mail] = await MailMessage.select().where(MailMessage.subject.like("%retiré%"))
     assert "Assurance échue" in mail["text"]
     assert "retiré le " in (await site.get(f"/prestataires/{alpha}")).text
