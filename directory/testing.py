@@ -4,7 +4,8 @@ Installed with the package as a ``pytest11`` plugin, so a plugin author's tests 
 fixtures with no conftest to copy:
 
 - ``settings``: the directory's settings on a migrated test database, emptied of providers
-  before each test. SQLite in a temporary folder by default; the PostgreSQL database that
+  before each test. SQLite in a temporary folder by default (in ``/dev/shm`` where the machine
+  has it: no commit waits for a disk); the PostgreSQL database that
   ``CHANNEL_EXPERT_TEST_DATABASE_URL`` names otherwise (with pytest-xdist, one database per
   worker beside it, ``<name>_gw0``…, created for the run and dropped at its end; their tables
   are emptied: never point it at real data). Mail is written to files in the test's temporary folder.
@@ -35,12 +36,14 @@ import asyncio
 import email
 import email.policy
 import functools
+import gc
 import itertools
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -52,7 +55,7 @@ import pytest
 from directory import providers
 from directory.app import create_app
 from directory.platform import clock, current
-from directory.platform.services import prepare_database, start_platform
+from directory.platform.services import prepare_database, start_platform, use_database
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import clean_record
 from directory.settings import Settings
@@ -77,6 +80,7 @@ from geo import Gazetteer
 TEST_DATABASE_ENV = "CHANNEL_EXPERT_TEST_DATABASE_URL"
 PLUGINS_OPTION = "channel_expert_plugins"
 PLUGINS_MARK = "channel_expert_plugins"
+MEMORY_FOLDER = Path("/dev/shm")  # where the SQLite test database goes when the machine has it
 STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts
 # What each test starts without: accounts and what hangs on them, the mail outbox, the job queue,
 # the recurring tasks' schedule, sessions and rate-limit counters, the servers following the
@@ -102,11 +106,13 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """The run's test database: a SQLite file of this process's own temporary folder (one per
-    pytest-xdist worker), or the PostgreSQL database configured, or with pytest-xdist the
-    worker's own database beside it, created for the run and dropped at its end."""
+    pytest-xdist worker, in memory where it can be), or the PostgreSQL database configured, or
+    with pytest-xdist the worker's own database beside it, created for the run and dropped at
+    its end."""
     configured = os.environ.get(TEST_DATABASE_ENV)
     if not configured:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        with _memory_folder() as folder:
+            yield f"sqlite:///{(folder or tmp_path_factory.mktemp('db')) / 'test.sqlite3'}"
         return
     # The worker's id from xdist itself, not from the environment: a pytest that a test starts
     # (a plugin author's project, through pytester) inherits PYTEST_XDIST_WORKER without being
@@ -120,6 +126,21 @@ async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
         yield url
     finally:
         await _drop_database(configured, url)
+
+
+@contextmanager
+def _memory_folder() -> Iterator[Path | None]:
+    """A folder of its own in the machine's memory (Linux's ``/dev/shm``), removed afterwards;
+    None without one. The engine asks SQLite to flush every commit to disk (``synchronous =
+    FULL``): on a disk that is a few milliseconds a commit, and tests commit thousands of times."""
+    if not MEMORY_FOLDER.is_dir() or not os.access(MEMORY_FOLDER, os.W_OK):
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="channel-expert-tests-", dir=MEMORY_FOLDER))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _worker_database(url: str, worker: str) -> str:
@@ -137,6 +158,9 @@ async def _worker_database(url: str, worker: str) -> str:
     try:
         if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", own):
             await connection.execute(f'CREATE DATABASE "{own}"')
+        # A throw-away database need not wait for each commit to reach the disk: a crash would
+        # lose its last commits, never its consistency.
+        await connection.execute(f'ALTER DATABASE "{own}" SET synchronous_commit = off')
     finally:
         await connection.close()
     return urlunsplit(parts._replace(path=f"/{own}"))
@@ -153,20 +177,54 @@ async def _drop_database(server_url: str, url: str) -> None:
         await connection.close()
 
 
+class Schemas:
+    """How many migrations each database of the run held once migrated, so that each test's
+    ``settings`` migrates again only when that changed (a command migrated an installed
+    plugin's tables): checking every migration of every app cost tens of milliseconds a test.
+    """
+
+    def __init__(self) -> None:
+        self._migrations: dict[tuple[str, tuple[str, ...]], int] = {}
+
+    async def prepare(self, settings: Settings) -> None:
+        """What ``prepare_database`` does, the migrations left out when none can be pending."""
+        manager = get_plugin_manager(settings)
+        engine, apps = use_database(settings, manager)
+        key = (settings.database_url, tuple(apps))
+        current.enter(start_platform(settings, manager, engine))
+        if key in self._migrations and self._migrations[key] == await self._count():
+            await providers.sync_catalogue()
+            return
+        await prepare_database(settings, manager)
+        self._migrations[key] = await self._count()
+
+    @staticmethod
+    async def _count() -> int | None:
+        """The migrations recorded in the bound database (None: it has no migration table)."""
+        from piccolo.apps.migrations.tables import Migration
+
+        return await Migration.count() if await Migration.table_exists() else None
+
+
 @pytest.fixture(scope="session")
-async def migrated(database_url: str) -> str:
-    await prepare_database(Settings(database_url=database_url))
+def schemas() -> Schemas:
+    return Schemas()
+
+
+@pytest.fixture(scope="session")
+async def migrated(database_url: str, schemas: Schemas) -> str:
+    await schemas.prepare(Settings(database_url=database_url))
     return database_url
 
 
 @pytest.fixture
-async def settings(migrated: str, tmp_path: Path) -> Settings:
+async def settings(migrated: str, schemas: Schemas, tmp_path: Path) -> Settings:
     """Settings on the test database, emptied of providers, accounts, mail and jobs; mail goes to
     files in a temporary folder, its links name ``serve``'s default address; no job runs unless
     the test says so (``run_jobs``). Your
     plugin's own tables are yours to empty."""
     result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"), worker_in_app=False).served_at()
-    await prepare_database(result)
+    await schemas.prepare(result)
     await providers.delete_all()  # and, through their foreign keys, what plugins hold about them
     for table in ACTIVITY:
         await table.delete(force=True)
@@ -206,11 +264,16 @@ async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
             started.set()
             await stop.wait()
 
+    # The app's start-up runs a full collection, then freezes what is alive until its shutdown.
+    # Frozen first, the test run's own heap (every module, the gazetteer) is not walked again
+    # at each start: a tenth of a second each time. The app's shutdown unfreezes it all.
+    gc.freeze()
     lifespan = asyncio.create_task(run_lifespan())
     waiter = asyncio.create_task(started.wait())
     await asyncio.wait({lifespan, waiter}, return_when=asyncio.FIRST_COMPLETED)
     if lifespan.done():
         waiter.cancel()
+        gc.unfreeze()  # no shutdown will
         lifespan.result()  # start-up failed: raise its error
     try:
         transport = httpx.ASGITransport(app=app)

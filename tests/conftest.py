@@ -18,6 +18,9 @@ import re
 import socket
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -25,11 +28,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
+from directory.app import create_app
 from directory.cli import build_cli
+from directory.platform import current
 from directory.platform.commands import CommandContext
+from directory.platform.services import Platform
+from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import COLUMNS
 from directory.settings import Settings
-from directory.testing import STRONG
+from directory.testing import STRONG, plugins_under_test, serve
 from geo import Gazetteer
 
 pytest_plugins = ["pytester"]  # the test kit is tried on a plugin author's project
@@ -111,9 +118,42 @@ def install_plugin(folder, monkeypatch, module: str, source: str | None = None, 
     return name
 
 
-@pytest.fixture
+@dataclass(frozen=True)
+class SharedApp:
+    """One app served to every test of a module, for modules whose tests cost less than an
+    app's start-up (plugins, templates, in-memory indexes); each test still gets an emptied
+    database from ``settings``."""
+
+    settings: Settings
+    plugin_manager: PluginManager
+    platform: Platform  # the app's (PostgreSQL: its engine holds the pool)
+    client: httpx.AsyncClient
+
+    def rejoin(self) -> httpx.AsyncClient:
+        """The client, once the test works for the app again (its ``settings`` entered the test
+        database's platform) and the previous test's cookies are forgotten."""
+        current.enter(self.platform)
+        self.client.cookies.clear()
+        return self.client
+
+
+@asynccontextmanager
+async def shared_app(migrated: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+                     **overrides: Any) -> AsyncIterator[SharedApp]:
+    """For a module-scoped fixture: the app of the kit's ``settings`` with ``overrides`` (as a
+    test's ``replace(settings, …)``) and of its ``plugin_manager``, served while the block lasts."""
+    settings = replace(Settings(database_url=migrated, mail_dir=str(tmp_path_factory.mktemp("mail")),
+                                worker_in_app=False).served_at(), **overrides)
+    manager = get_plugin_manager(settings, only=plugins_under_test(request))
+    app = create_app(settings, manager)
+    async with serve(app) as client:
+        yield SharedApp(app.state.settings, manager, app.state.platform, client)
+
+
+@pytest.fixture(scope="session")
 async def browser():
-    """Debian's chromium, driven by Playwright (never a downloaded browser)."""
+    """Debian's chromium, driven by Playwright (never a downloaded browser), started once per
+    process: each test opens its own context (``context``), as isolated as a new profile."""
     from playwright.async_api import async_playwright
 
     from tests.browser import CHROMIUM, CHROMIUM_FLAGS

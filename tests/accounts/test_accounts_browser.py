@@ -70,7 +70,8 @@ async def test_a_provider_claims_its_listing_edits_it_and_finds_the_change_in_se
 
 async def test_staff_approve_an_identity_change_made_in_the_browser(server, browser):
     await add_account("dirigeant@agence-pixel.fr", provider="agence-pixel-bordeaux")
-    member = await (await browser.new_context()).new_page()
+    member_context = await browser.new_context()
+    member = await member_context.new_page()
     await _sign_in(member, server, "dirigeant@agence-pixel.fr")
     await member.goto(f"{server}/compte/prestataires/agence-pixel-bordeaux")
     await member.get_by_label(re.compile("^Nom commercial")).fill("Pixel & Colibri")
@@ -91,6 +92,7 @@ async def test_staff_approve_an_identity_change_made_in_the_browser(server, brow
     await member.goto(f"{server}/prestataires/agence-pixel-bordeaux")
     assert await member.get_by_role("heading", name="Pixel & Colibri").count() == 1
     await staff_context.close()
+    await member_context.close()
 
 
 @pytest.mark.parametrize("who, path", [

@@ -1,13 +1,15 @@
 """Every route about an object, called by everyone: anonymous, a member of A, a member of B, staff.
 
-Each call is made on a fresh site, with the exact status expected; after each refused call
-every table a write could touch is compared with its state before: nothing moved.
+Each call is made on freshly seeded data, with the exact status expected; after each refused
+call every table a write could touch is compared with its state before: nothing moved. The
+cases share one app (``shared_app``): starting one per case was most of the matrix's time.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +39,7 @@ from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from tests.accounts.test_profiles import form_of
+from tests.conftest import SharedApp, shared_app
 
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
@@ -96,6 +99,20 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
 ]
 CASES = [(method, path, body, who, statuses.get(who, 401))
          for method, path, body, statuses in ROUTES for who in (ANONYMOUS, MEMBER_A, MEMBER_B, STAFF)]
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(migrated, tmp_path_factory, request) -> AsyncIterator[SharedApp]:
+    """The site of ``tests/accounts/conftest.py``, started once for the module."""
+    async with shared_app(migrated, tmp_path_factory, request, secret_key="k" * 40,
+                          public_url="http://annuaire.example.fr") as shared:
+        yield shared
+
+
+@pytest.fixture
+async def site(matrix_app: SharedApp, settings, manual_clock):
+    """The shared app's client, on the database ``settings`` has just emptied, with no cookie."""
+    return matrix_app.rejoin()
 
 
 async def _snapshot() -> dict[str, list[dict[str, Any]]]:

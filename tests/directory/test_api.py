@@ -4,6 +4,20 @@ import pytest
 
 from directory.accounts import api_tokens
 from directory.testing import add_account
+from tests.conftest import SharedApp, shared_app
+
+
+@pytest.fixture(scope="module")
+async def shared(migrated, tmp_path_factory, request):
+    """One app for the module: these tests read what each one seeds after the app has started."""
+    async with shared_app(migrated, tmp_path_factory, request) as app:
+        yield app
+
+
+@pytest.fixture
+async def client(shared: SharedApp, settings):
+    """The shared app's client, on the database ``settings`` has just emptied, with no cookie."""
+    return shared.rejoin()
 
 
 async def test_list_returns_published_providers_with_total(client, network):

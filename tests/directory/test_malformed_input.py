@@ -7,14 +7,14 @@ the app refuses them all before a route (or a rate limit, or the database) sees 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import AsyncIterator
 
 import pytest
 
 from directory.accounts import api_tokens
-from directory.app import create_app
 from directory.tables import Account, StoreEntry
-from directory.testing import STRONG, add_account, add_providers, csrf_token, provider_row, serve, sign_in
+from directory.testing import STRONG, add_account, add_providers, csrf_token, provider_row, sign_in
+from tests.conftest import SharedApp, shared_app
 
 DEEP = b"[" * 1000 + b"]" * 1000
 DEEP_OBJECT = b'{"description": ' + DEEP + b"}"
@@ -24,11 +24,17 @@ JSON_CASES = {"deep": DEEP_OBJECT, "deep-list": DEEP, "invalid-utf8": BAD_UTF8, 
 SITE = "http://annuaire.example.fr"
 
 
+@pytest.fixture(scope="module")
+async def shared(migrated, tmp_path_factory, request) -> AsyncIterator[SharedApp]:
+    """One app for the module: what these tests send is refused before any state is touched."""
+    async with shared_app(migrated, tmp_path_factory, request, secret_key="k" * 40, public_url=SITE) as app:
+        yield app
+
+
 @pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
-    app = create_app(replace(settings, secret_key="k" * 40, public_url=SITE), plugin_manager)
-    async with serve(app) as client:
-        yield client
+async def site(shared: SharedApp, settings, manual_clock):
+    """The shared app's client, on the database ``settings`` has just emptied, with no cookie."""
+    return shared.rejoin()
 
 
 @pytest.fixture

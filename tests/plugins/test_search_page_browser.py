@@ -28,7 +28,10 @@ async def server(settings, plugin_manager):
 
 @pytest.fixture
 async def page(browser):
-    return await browser.new_page()
+    """A page in a context of its own, closed with it (the browser lives for the whole run)."""
+    opened = await browser.new_page()
+    yield opened
+    await opened.close()
 
 
 QUIMPER = {"latitude": 47.996, "longitude": -4.102}
