@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from directory import catalogue, demo, exchange, history, notifications, providers
+from directory import catalogue, demo, exchange, history, imports, notifications, providers
 from directory.accounts.commands import staff_group
 from directory.database import failure_message
 from directory.failures import EXIT_DATABASE, EXIT_UNREADABLE, Failure
@@ -125,9 +125,11 @@ def seed(ctx: click.Context, if_empty: bool, yes: bool) -> None:
 def import_command(ctx: click.Context, source, dry_run: bool) -> None:
     """Importer des prestataires d'un fichier CSV (colonnes : voir docs/commands.md).
 
-    Les lignes fautives sont signalées avec leur numéro et écartées ; les bonnes sont écrites en
-    une transaction. Un essai (--dry-run) écrit puis annule, et dit donc ce que ferait l'import.
-    Code de sortie : 0 tout importé, 1 des lignes rejetées, 2 fichier illisible, 3 base occupée.
+    Les lignes fautives sont signalées avec leur numéro et écartées ; les bonnes sont écrites par
+    lots (le site continue d'écrire entre deux lots), toutes ou aucune : un lot qui échoue fait
+    annuler les précédents. Un essai (--dry-run) écrit puis annule, et dit donc ce que ferait
+    l'import. Code de sortie : 0 tout importé, 1 des lignes rejetées, 2 fichier illisible, 3 base
+    occupée.
     """
     context = command_context(ctx)
     gazetteer = Gazetteer.default()
@@ -144,9 +146,17 @@ def import_command(ctx: click.Context, source, dry_run: bool) -> None:
         raise Failure(str(error), EXIT_UNREADABLE) from None
 
     async def run() -> providers.Saved:
-        saved = await providers.save_records([row.record for row in rows], dry_run=dry_run, actor=_importer())
-        if not dry_run:
-            await notifications.notify_saved(context.plugin_manager, saved.created, saved.updated)
+        records = [row.record for row in rows]
+        if dry_run:
+            return await providers.save_records(records, dry_run=True, actor=_importer())
+        lease = imports.lease_for(context.settings.lock_timeout_s)
+        for run_id in await imports.dead_runs(lease):
+            undone = await imports.undo(run_id)
+            click.echo(f"Import interrompu n° {run_id} annulé : {len(undone.removed)} fiches retirées, "
+                       f"{len(undone.restored)} rétablies, {len(undone.left)} laissées (modifiées depuis).",
+                       err=True)
+        saved = await imports.import_records(records, _importer(), lease)
+        await notifications.notify_saved(context.plugin_manager, saved.created, saved.updated)
         return saved
 
     saved = run_in_database(ctx, run)

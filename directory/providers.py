@@ -248,7 +248,7 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False, act
     """
     try:
         async with write_transaction(Provider._meta.db):
-            saved = await _save(records, actor)
+            saved = await write_records(records, actor)
             if dry_run:
                 raise _DryRun(saved)
     except _DryRun as rolled_back:
@@ -256,7 +256,9 @@ async def save_records(records: list[ProviderRecord], dry_run: bool = False, act
     return saved
 
 
-async def _save(records: list[ProviderRecord], actor: Actor) -> Saved:
+async def write_records(records: list[ProviderRecord], actor: Actor) -> Saved:
+    """The writes of ``save_records``, inside the caller's write transaction (an import writes
+    its file in several: see ``directory.imports``)."""
     now = clock.now()
     service_ids = {row["slug"]: row["id"] for row in await Service.select(Service.id, Service.slug)}
     rows = await Provider.select(Provider.id, Provider.slug, Provider.siret)
@@ -316,6 +318,15 @@ async def _save(records: list[ProviderRecord], actor: Actor) -> Saved:
     await events.record(events.PROVIDER_SAVED, created, {"created": True}, actor.label)
     await events.record(events.PROVIDER_SAVED, updated, {"created": False}, actor.label)
     return Saved(created, updated, refused)
+
+
+async def replaced_records(records: list[ProviderRecord]) -> dict[str, ProviderRecord]:
+    """The stored records, by slug, of the providers that ``write_records(records)`` would update
+    (same slug or same SIRET), as they are before it does."""
+    slugs = [record.slug for record in records if record.slug]
+    sirets = [record.siret for record in records]
+    found = await _records(Provider.slug.is_in(slugs or [""]) | Provider.siret.is_in(sirets or [""]))
+    return {record.slug: record for _, record in found}
 
 
 async def _link_services(provider_id: int, services: list[str], service_ids: dict[str, int]) -> None:

@@ -209,6 +209,24 @@ class StoreEntry(Table):
     expires_at = Timestamptz(null=True, default=None, index=True)
 
 
+class ImportRun(Table):
+    """An import written in several transactions, the head of its undo journal (``directory.imports``)."""
+
+    actor = Varchar(length=254, default="")
+    state = Varchar(length=10, default="running", index=True)  # running, done or undone
+    started_at = Timestamptz()
+    heartbeat_at = Timestamptz()  # refreshed by each batch: past its lease, the run is taken for dead
+
+
+class ImportUndo(Table):
+    """One provider as it was before a running import wrote it: its record, or none if the import made it."""
+
+    run = ForeignKey(ImportRun, on_delete=OnDelete.cascade, index=True)
+    slug = Varchar(length=120)
+    written_at = Timestamptz()  # the provider's ``updated_at`` as the import left it
+    record = Text(default="")  # the record before the import, as JSON; empty for a provider it created
+
+
 class ProfileChange(Table):
     """One field of a profile changed: who changed it, when, through which channel, from what to what."""
 
@@ -266,5 +284,5 @@ class Logo(Table):
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
     MailMessage, Account, Membership, AccountToken, Report, StoreEntry, ProfileChange, PendingChange, ApiToken,
-    Logo,
+    Logo, ImportRun, ImportUndo,
 )

@@ -56,6 +56,7 @@ from directory import providers
 from directory.app import create_app
 from directory.platform import clock, current
 from directory.platform.services import prepare_database, start_platform, use_database
+from directory.platform.store import shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.records import clean_record
 from directory.settings import Settings
@@ -64,6 +65,8 @@ from directory.tables import (
     AccountToken,
     ApiToken,
     ChangeFollower,
+    ImportRun,
+    ImportUndo,
     Job,
     Logo,
     MailMessage,
@@ -86,7 +89,7 @@ STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts
 # the recurring tasks' schedule, sessions and rate-limit counters, the servers following the
 # outbox (the service catalogue and plugins' reference data stay).
 ACTIVITY = (ApiToken, AccountToken, Membership, PendingChange, ProfileChange, Logo, Report, Account, MailMessage,
-            Job, RecurringTask, StoreEntry, ChangeFollower)
+            Job, RecurringTask, StoreEntry, ChangeFollower, ImportUndo, ImportRun)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -228,6 +231,7 @@ async def settings(migrated: str, schemas: Schemas, tmp_path: Path) -> Settings:
     await providers.delete_all()  # and, through their foreign keys, what plugins hold about them
     for table in ACTIVITY:
         await table.delete(force=True)
+    await shared_store(result).delete_all()  # the rate-limit counters, kept apart from the tables on SQLite
     return result
 
 

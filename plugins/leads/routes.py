@@ -34,10 +34,12 @@ from plugins.leads.stamps import check_stamp, form_stamp
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-# Submissions routed at once by one process on SQLite. Routing is CPU work on the event loop:
-# with more at once, a transaction holding the file's write lock waits behind them for its next
-# turn, and the other writers time out. The rest wait here, holding no lock. PostgreSQL locks
-# rows, not the database: its submissions go unqueued.
+# Submissions routed at once by one process. Routing is CPU work on the event loop, and every
+# submission writes through ``write_transaction``: SQLite's one write lock, PostgreSQL's one
+# advisory lock of provider and lead writers. With more at once, the transaction holding the
+# lock waits behind them for its next turn on the loop, and the writers queued on the lock (an
+# import's batch, a job, other submissions) run out of lock timeout: a 500. The rest wait here,
+# holding no lock and under no timeout.
 CONCURRENT_SUBMISSIONS = 2
 SUBMISSIONS = "leads.submissions"  # the app's queue of submissions (app.state)
 
@@ -50,10 +52,11 @@ def _submissions(app: Litestar) -> contextlib.AbstractAsyncContextManager:
 
 
 def submission_queue(settings: Settings) -> contextlib.AbstractAsyncContextManager:
-    """What a submission enters before routing, for an app on ``settings``' database."""
-    if settings.database_url.startswith("sqlite"):
-        return asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
-    return contextlib.nullcontext()
+    """What a submission enters before routing, for an app on ``settings``' database (either engine:
+    both serialise submissions on one lock, see ``CONCURRENT_SUBMISSIONS``)."""
+    return asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
+
+
 GONE = "Ce lien ne mène à aucune demande : elle a été supprimée, ou le lien est incomplet."
 FROM_WORDS, FROM_PROVIDER, FROM_SEARCH = "description", "provider", "search"  # why services were ticked
 
