@@ -7,7 +7,7 @@ Pure functions over JSON documents, with no database and no network, so that the
   a Data Integrity proof with the ``eddsa-jcs-2022`` cryptosuite: the Ed25519 signature covers
   SHA-256 of the JCS-canonical proof options followed by SHA-256 of the JCS-canonical
   credential without its proof. JCS (RFC 8785) needs no JSON-LD processing, so nothing is
-  fetched to check a proof. ``tests/badges`` checks this against the specification's vectors.
+  fetched to check a proof. ``tests/plugins/badges`` checks this against the specification's vectors.
 - Keys are Ed25519 ``Multikey``: multibase base58-btc (``z…``) of a multicodec prefix
   (``0xed01`` public, ``0x8026`` secret) and the 32 key bytes.
 - Revocation and suspension are Bitstring Status Lists: a credential names an index in a

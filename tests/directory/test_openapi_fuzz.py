@@ -64,7 +64,7 @@ def test_every_operation_matches_its_documentation(api_schema, bearer, mode):
                   suppress_health_check=list(HealthCheck))
         def check(case):
             # Given with the call, schemathesis's auth check cannot take the token away: refusals
-            # without a token or with a wrong one are tested in tests/accounts/test_api_tokens.py.
+            # without a token or with a wrong one are tested in tests/directory/accounts/test_api_tokens.py.
             excluded = [ignored_auth, *SEMANTIC.get(operation.label, [])]  # noqa: B023 - called at once, below
             case.call_and_validate(headers=bearer, excluded_checks=excluded)
 

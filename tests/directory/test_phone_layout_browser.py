@@ -14,8 +14,8 @@ from directory.testing import STRONG, add_account, add_providers, csrf_token, pr
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
 from plugins.leads.tables import Lead
-from tests.accounts.test_profiles import submit
 from tests.browser import needs_chromium, needs_front_end, screenshot, served
+from tests.directory.accounts.test_profiles import submit
 
 pytestmark = [needs_chromium, needs_front_end]
 

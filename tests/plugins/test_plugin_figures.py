@@ -9,7 +9,7 @@ from directory.tables import ChangeFollower, MailMessage
 from directory.testing import csrf_token
 from plugins.geosearch.index import CONSUMER
 from tests.directory.test_metrics import figures, value
-from tests.plugins.test_leads_flow import ask, network, site  # noqa: F401 - fixtures of the lead flow
+from tests.plugins.leads.test_flow import ask, network, site  # noqa: F401 - fixtures of the lead flow
 
 
 async def _saved(slug: str) -> int:

@@ -11,7 +11,7 @@ from directory.platform.store import DatabaseStore
 from directory.testing import csrf_token, sign_in
 from plugins.badges import awards, credentials, issuer, status
 from plugins.badges.tables import BadgeAward, StatusEntry
-from tests.badges.test_awards import CERTIFIED, CYBER, _staff_post, run_command, site  # noqa: F401 - the fixture
+from tests.plugins.badges.test_awards import CERTIFIED, CYBER, _staff_post, run_command, site  # noqa: F401 - the fixture
 
 ERASED = "son titulaire a été retiré de l'annuaire"
 

@@ -11,7 +11,7 @@ from directory.app import create_app
 from directory.testing import STRONG
 from plugins.leads.tables import Lead
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.plugins.test_leads_flow import network  # noqa: F401 - the fixture
+from tests.plugins.leads.test_flow import network  # noqa: F401 - the fixture
 
 pytestmark = [needs_chromium, needs_front_end]
 

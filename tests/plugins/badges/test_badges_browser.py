@@ -12,9 +12,9 @@ from directory.app import create_app
 from directory.testing import STRONG
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
-from tests.badges.test_awards import CERTIFIED, CYBER
-from tests.badges.test_awards import site as badge_site  # noqa: F401 - the fixture's setup
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
+from tests.plugins.badges.test_awards import CERTIFIED, CYBER
+from tests.plugins.badges.test_awards import site as badge_site  # noqa: F401 - the fixture's setup
 
 pytestmark = [needs_chromium, needs_front_end]
 

@@ -10,7 +10,7 @@ import pytest
 from directory.platform import current, jobs, mail
 from directory.platform.jobs import Tasks, Worker
 from directory.tables import MailMessage
-from tests.platform.conftest import with_mail
+from tests.directory.platform.conftest import with_mail
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from directory.app import create_app
 from plugins.needs.routes import CHOOSE
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
-from tests.plugins.test_diagnostic import finistere  # noqa: F401 - the fixture
+from tests.plugins.needs.test_diagnostic import finistere  # noqa: F401 - the fixture
 
 pytestmark = [needs_chromium, needs_front_end]
 PHONE = {"width": 390, "height": 844}

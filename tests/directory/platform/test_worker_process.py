@@ -8,7 +8,7 @@ from dataclasses import replace
 from directory.platform import current, jobs, mail
 from directory.tables import Job
 from tests.conftest import COMMAND
-from tests.platform.conftest import with_mail
+from tests.directory.platform.conftest import with_mail
 
 
 def command(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import re
 from directory import catalogue
 from directory.tables import MailMessage, PendingChange, ProfileChange, Provider
 from directory.testing import csrf_token, sign_in
-from tests.accounts.test_profiles import submit
+from tests.directory.accounts.test_profiles import submit
 
 
 async def _ask_identity_change(site, slug, **changes):

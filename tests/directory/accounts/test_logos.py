@@ -12,7 +12,7 @@ from directory import logos
 from directory.accounts import api_tokens
 from directory.tables import Account, Logo, ProfileChange, Provider
 from directory.testing import csrf_token, sign_in
-from tests.accounts.test_profiles import EDIT, form_of, submit
+from tests.directory.accounts.test_profiles import EDIT, form_of, submit
 
 UPLOAD = "/compte/prestataires/{}/logo"
 

@@ -11,8 +11,8 @@ from directory.history import Actor
 from directory.tables import Account, MailMessage, ProfileChange, Provider
 from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards
-from tests.accounts.test_profiles import submit
-from tests.plugins.test_leads_flow import ask
+from tests.directory.accounts.test_profiles import submit
+from tests.plugins.leads.test_flow import ask
 
 EXPORT = "/compte/prestataires/{}/export"
 TPE = "anne@ty-anne.fr"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from directory.testing import add_providers, csrf_token, provider_row, sign_in
 from plugins.leads.tables import Lead, Offer
-from tests.plugins.test_leads_flow import FORM, ask, network, site  # noqa: F401 - the fixtures
+from tests.plugins.leads.test_flow import FORM, ask, network, site  # noqa: F401 - the fixtures
 
 WEB_AND_SHOP = {"services": ["site-vitrine", "e-commerce"]}
 

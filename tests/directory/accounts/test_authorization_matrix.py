@@ -38,8 +38,8 @@ from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
-from tests.accounts.test_profiles import form_of
 from tests.conftest import SharedApp, shared_app
+from tests.directory.accounts.test_profiles import form_of
 
 ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", "équipe"
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
@@ -103,7 +103,7 @@ CASES = [(method, path, body, who, statuses.get(who, 401))
 
 @pytest.fixture(scope="module")
 async def matrix_app(migrated, tmp_path_factory, request) -> AsyncIterator[SharedApp]:
-    """The site of ``tests/accounts/conftest.py``, started once for the module."""
+    """The site of ``tests/directory/accounts/conftest.py``, started once for the module."""
     async with shared_app(migrated, tmp_path_factory, request, secret_key="k" * 40,
                           public_url="http://annuaire.example.fr") as shared:
         yield shared

@@ -14,7 +14,7 @@ from directory.platform.jobs import Tasks, Worker
 from directory.platform.lanes import CLOSED, OPEN, Breaker
 from directory.settings import Settings, SettingsError
 from directory.tables import MailMessage
-from tests.platform.conftest import with_mail
+from tests.directory.platform.conftest import with_mail
 
 MAILS = 12
 

@@ -21,8 +21,8 @@ from directory.tables import (
     Provider,
 )
 from directory.testing import add_account, csrf_token, sign_in
-from tests.accounts.test_profiles import submit
 from tests.conftest import signed_out
+from tests.directory.accounts.test_profiles import submit
 
 
 async def _search(site, words):

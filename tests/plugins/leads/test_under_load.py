@@ -9,9 +9,9 @@ from directory import imports
 from directory.providers import IMPORTED
 from directory.tables import Provider
 from plugins.leads.tables import Lead
-from tests.platform.test_counters_under_lock import held_write_lock
-from tests.platform.test_import_batches import records
-from tests.plugins.test_leads_flow import ask, network, site  # noqa: F401 - the fixtures
+from tests.directory.platform.test_counters_under_lock import held_write_lock
+from tests.directory.platform.test_import_batches import records
+from tests.plugins.leads.test_flow import ask, network, site  # noqa: F401 - the fixtures
 
 
 async def test_a_request_over_its_limit_is_refused_while_another_connection_holds_the_write_lock(
