@@ -31,7 +31,7 @@ from directory.accounts.sessions import COOKIE as SESSION_COOKIE
 from directory.accounts.sessions import STORE_NAME, session_config
 from directory.assets import static_files_router, url_maker
 from directory.conditional import ConditionalGet
-from directory.database import DRIVER_LOGGERS
+from directory.database import DRIVER_LOGGERS, close_connections
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform import current
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             await app.state.worker
         await call_each(manager, "shutdown", app=app)
         geocoder.close()
-        await engine.close_connection_pool()  # PostgreSQL's pool, or the SQLite connections kept open
+        await close_connections(engine)  # PostgreSQL's pool, or the SQLite connections kept open
 
     app = Litestar(
         route_handlers=handlers,

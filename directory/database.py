@@ -278,6 +278,13 @@ class RoutedEngine:
 ROUTER = RoutedEngine()
 
 
+async def close_connections(engine: Engine) -> None:
+    """Close what ``engine`` keeps open: PostgreSQL's pool when one runs, SQLite's kept connections."""
+    engine = real_engine(engine)
+    if is_sqlite(engine) or getattr(engine, "pool", None) is not None:
+        await engine.close_connection_pool()
+
+
 def real_engine(engine: Engine | RoutedEngine) -> Engine:
     """The engine itself, when given a table's ``_meta.db`` (the router)."""
     return engine.target() if isinstance(engine, RoutedEngine) else engine

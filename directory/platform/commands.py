@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from directory import logs
+from directory.database import close_connections
 from directory.platform import current, jobs
 from directory.platform.metrics import Metrics
 from directory.platform.services import prepare_database
@@ -54,7 +55,7 @@ def run_in_database(ctx: click.Context, action: Callable[[], Awaitable[Any]],
         try:
             return await action()
         finally:
-            await current.platform().engine.close_connection_pool()
+            await close_connections(current.platform().engine)
     try:
         return asyncio.run(run())
     except (SettingsError, *errors) as error:
