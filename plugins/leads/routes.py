@@ -20,7 +20,6 @@ from directory.plugin_api import (
     PUBLIC,
     STAFF,
     ProblemError,
-    Settings,
     catalogue,
     client_key,
     over_limit,
@@ -47,13 +46,13 @@ SUBMISSIONS = "leads.submissions"  # the app's queue of submissions (app.state)
 def _submissions(app: Litestar) -> contextlib.AbstractAsyncContextManager:
     """The app's queue of submissions, made on its first submission (with or without a lifespan)."""
     if SUBMISSIONS not in app.state:
-        app.state[SUBMISSIONS] = submission_queue(app.state.settings)
+        app.state[SUBMISSIONS] = submission_queue()
     return app.state[SUBMISSIONS]
 
 
-def submission_queue(settings: Settings) -> contextlib.AbstractAsyncContextManager:
-    """What a submission enters before routing, for an app on ``settings``' database (either engine:
-    both serialise submissions on one lock, see ``CONCURRENT_SUBMISSIONS``)."""
+def submission_queue() -> contextlib.AbstractAsyncContextManager:
+    """What a submission enters before routing, on either engine: both serialise submissions on
+    one lock (see ``CONCURRENT_SUBMISSIONS``)."""
     return asyncio.Semaphore(CONCURRENT_SUBMISSIONS)
 
 
