@@ -94,7 +94,7 @@ def register_event_types(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(service.DEADLINE_TASK, partial(service.expire, manager=plugin_manager))
-    register(service.RETENTION_TASK, service.apply_retention, every=timedelta(days=1))
+    register(service.RETENTION_TASK, partial(service.apply_retention, manager=plugin_manager), every=timedelta(days=1))
 
 
 @hookimpl

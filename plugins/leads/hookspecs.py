@@ -54,3 +54,33 @@ def lead_source(request: Any) -> str | None:
     :param request: the Litestar request of the form's submission.
     :return: a short label (100 characters at most), or None.
     """
+
+
+@hookspec
+@may_await
+def lead_changed(change: Any) -> None:
+    """Hear of each step of a lead (received, offered, accepted, declined, expired, unassigned,
+    closed, forgotten), inside the transaction that writes it.
+
+    May be ``async def``. What the implementation writes commits or rolls back with the step;
+    a failing implementation is recorded and skipped (write in one statement, or raise before
+    writing). Keep it short: the lead's write lock is held.
+
+    :param change: a ``plugins.leads.changes.LeadChange``: its ``kind``, ``lead_id``, ``at``,
+        ``departement``, ``services``, and for an offer's steps ``provider_id`` and ``offered_at``;
+        an acceptance also carries the TPE's ``contact_email`` and ``contact_name``; "forgotten"
+        asks the plugin to erase what it holds of that lead's TPE.
+    """
+
+
+@hookspec
+@may_await
+def lead_follow_up_sections(lead_id: int, register: Callable[..., None]) -> None:
+    """Add a section to the TPE's private follow-up page of its request.
+
+    May be ``async def``.
+
+    :param lead_id: the lead the page shows (the page's link is the TPE's capability: the
+        section may offer an action on it, with a link of the plugin's own).
+    :param register: call it as ``register(title, html, order=50)``; escape what you interpolate.
+    """

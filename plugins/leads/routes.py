@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from directory.plugin_api import (
     ACCOUNT,
@@ -131,9 +132,9 @@ class LeadFormController(Controller):
             return await _submit(request, gazetteer, form, values, first, ticked_from)
 
     @get("/suivi/{token:str}", name="lead-follow")
-    async def follow(self, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
+    async def follow(self, request: Request, token: FromPath[str], nouvelle: FromQuery[str] = "") -> Template:
         lead = await _lead_or_404(token)
-        return await _follow_page(lead, token, new=bool(nouvelle))
+        return await _follow_page(request, lead, token, new=bool(nouvelle))
 
     @post("/suivi/{token:str}/precisions", status_code=303)
     async def add_details(self, token: FromPath[str],
@@ -145,28 +146,34 @@ class LeadFormController(Controller):
         return Redirect(f"/devis/suivi/{token}", status_code=303)
 
     @post("/suivi/{token:str}/cloturer", status_code=303)
-    async def close(self, token: FromPath[str]) -> Redirect:
+    async def close(self, request: Request, token: FromPath[str]) -> Redirect:
         lead = await _lead_or_404(token)
         if lead["state"] != service.CLOSED:
-            await service.close(lead["id"])
+            await service.close(lead["id"], request.app.state.plugin_manager)
         return Redirect(f"/devis/suivi/{token}", status_code=303)
 
     @post("/suivi/{token:str}/supprimer", status_code=200)
-    async def delete(self, token: FromPath[str],
+    async def delete(self, request: Request, token: FromPath[str],
                      data: Annotated[DeleteForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
         """Erase the request's personal data now, once confirmed; the link leads nowhere afterwards."""
         lead = await _lead_or_404(token)
         if data.confirm != "oui":
-            return await _follow_page(lead, token, status_code=400,
+            return await _follow_page(request, lead, token, status_code=400,
                                       delete_error="Cochez la case pour confirmer la suppression de votre demande.")
-        await service.anonymise(lead["id"])
+        await service.anonymise(lead["id"], request.app.state.plugin_manager)
         return Template(template_name="leads/deleted.html")
 
 
-async def _follow_page(lead: dict[str, Any], token: str, status_code: int = 200, **context: Any) -> Template:
-    """The TPE's page of its request: its steps, who accepted, and what it may still do."""
+async def _follow_page(request: Request, lead: dict[str, Any], token: str, status_code: int = 200,
+                       **context: Any) -> Template:
+    """The TPE's page of its request: its steps, who accepted, what it may still do, and what plugins add."""
+    sections: list[tuple[int, str, Markup]] = []
+    await request.app.state.plugin_manager.acall_isolated(
+        "lead_follow_up_sections", lead_id=lead["id"],
+        register=lambda title, html, order=50: sections.append((order, title, Markup(html))))
     return Template(template_name="leads/follow.html", status_code=status_code, context={
         "lead": lead, "token": token, "steps": await service.timeline(lead["id"]),
+        "sections": [(title, html) for _, title, html in sorted(sections, key=lambda s: s[0])],
         "offers": await service.offered_to(lead["id"]), "states": service.LEAD_STATES,
         "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
         "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "details_limit": forms.LIMITS["details"],

@@ -33,7 +33,7 @@ from directory.plugin_api import (
     write_transaction,
 )
 from geo import ServiceArea
-from plugins.leads import deadlines, network, routing
+from plugins.leads import changes, deadlines, network, routing
 from plugins.leads.forms import LeadRequest
 from plugins.leads.tables import Lead, LeadStep, Offer, RoutingRun
 
@@ -130,6 +130,7 @@ async def submit(request: LeadRequest, key: str, manager: PluginManager, source:
             raise AlreadySubmitted(key)
         [row] = await Lead.insert(Lead(**values)).returning(Lead.id)
         await _step(row["id"], "recue", "Demande reçue.")
+        await changes.tell(manager, changes.RECEIVED, {**values, "id": row["id"]}, now)
         offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager, decided=decided)
         await mail.send(request.contact_email, "leads/demande-recue", {
             "name": request.contact_name, "link": f"{mail.site_url()}/devis/suivi/{token}", "offered": offered,
@@ -175,11 +176,12 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
     rank = await Offer.count().where(Offer.lead == lead_id)
     for scored in chosen:
         rank += 1
-        names.append(await _make_offer(lead, scored, rank, now))
+        names.append(await _make_offer(lead, scored, rank, now, manager))
     if chosen and lead["state"] == UNASSIGNED:
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
     if not chosen and not await Offer.exists().where((Offer.lead == lead_id) & Offer.state.is_in([OFFERED, ACCEPTED])):
         await Lead.update({Lead.state: UNASSIGNED}).where(Lead.id == lead_id)
+        await changes.tell(manager, changes.UNASSIGNED, lead, now)
         await _step(lead_id, "sans-prestataire", "Aucun prestataire disponible pour l'instant : l'équipe du réseau "
                                                  "cherche qui peut vous répondre et revient vers vous.")
         for address in await _staff_addresses():
@@ -208,7 +210,8 @@ def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dic
     return {slugs.get(provider_id, str(provider_id)): reason for provider_id, reason in excluded.items()}
 
 
-async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, by_hand: bool = False) -> str:
+async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, manager: PluginManager,
+                      by_hand: bool = False) -> str:
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
     office = scored.candidate.area.departement
@@ -228,6 +231,7 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
         "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
         "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
+    await changes.tell(manager, changes.OFFERED, lead, now, provider_id=scored.candidate.provider_id, offered_at=now)
     return provider["trade_name"]
 
 
@@ -253,6 +257,10 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager
         now = clock.now()
         await Offer.update({Offer.state: ACCEPTED if accept else DECLINED, Offer.answered_at: now,
                             Offer.reason: reason.strip()[:1000]}).where(Offer.id == offer_id)
+        told = {"provider_id": offer["provider"], "offered_at": offer["offered_at"]}
+        if accept:
+            told.update(contact_email=lead["contact_email"], contact_name=lead["contact_name"])
+        await changes.tell(manager, changes.ACCEPTED if accept else changes.DECLINED, lead, now, **told)
         if accept:
             await Lead.update({Lead.last_contact_at: now}).where(Lead.id == lead["id"])
             await _step(lead["id"], "acceptee", f"{offer['trade_name']} a accepté votre demande et va vous contacter.")
@@ -269,7 +277,8 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager
 async def expire(payload: dict[str, Any], manager: PluginManager) -> None:
     """The deadline job: an offer still unanswered expires, and the lead goes to the next provider."""
     async with write_transaction(Lead._meta.db):
-        offer = await Offer.select(Offer.id, Offer.lead, Offer.deadline_at, Offer.provider.trade_name.as_alias("name")
+        offer = await Offer.select(Offer.id, Offer.lead, Offer.provider, Offer.offered_at, Offer.deadline_at,
+                                   Offer.provider.trade_name.as_alias("name")
                                    ).where((Offer.id == payload["offer"]) & (Offer.state == OFFERED)).first()
         if offer is None:
             return
@@ -278,7 +287,10 @@ async def expire(payload: dict[str, Any], manager: PluginManager) -> None:
             return
         await Offer.update({Offer.state: EXPIRED}).where(Offer.id == offer["id"])
         await _step(offer["lead"], "expiree", f"{offer['name']} n'a pas répondu à temps.")
-        lead = await Lead.select(Lead.state).where(Lead.id == offer["lead"]).first()
+        lead = await Lead.select(Lead.id, Lead.state, Lead.departement, Lead.services).where(
+            Lead.id == offer["lead"]).first()
+        await changes.tell(manager, changes.EXPIRED, lead, clock.now(), provider_id=offer["provider"],
+                           offered_at=offer["offered_at"])
         if lead["state"] in (OPEN, UNASSIGNED):
             await _offer(offer["lead"], "expired", 1, manager)
 
@@ -327,22 +339,26 @@ async def add_details(lead_id: int, details: str) -> None:
         await _step(lead_id, "precisions", "Vous avez ajouté des précisions.")
 
 
-async def close(lead_id: int) -> None:
+async def close(lead_id: int, manager: PluginManager) -> None:
     """The TPE closes its request: offers still waiting are withdrawn."""
     async with write_transaction(Lead._meta.db):
         await _withdraw(lead_id)
         await Lead.update({Lead.state: CLOSED, Lead.closed_at: clock.now()}).where(Lead.id == lead_id)
         await _step(lead_id, "close", "Vous avez clos la demande.")
+        lead = await Lead.select(Lead.id, Lead.departement, Lead.services).where(Lead.id == lead_id).first()
+        await changes.tell(manager, changes.CLOSED, lead, clock.now())
 
 
 async def _withdraw(lead_id: int) -> None:
     await Offer.update({Offer.state: WITHDRAWN}).where((Offer.lead == lead_id) & (Offer.state == OFFERED))
 
 
-async def anonymise(lead_id: int) -> None:
+async def anonymise(lead_id: int, manager: PluginManager) -> None:
     """Erase the TPE's personal data from a lead (its request, or the retention period, asks it)."""
     async with write_transaction(Lead._meta.db):
-        lead = await Lead.select(Lead.contact_email).where(Lead.id == lead_id).first()
+        lead = await Lead.select(Lead.id, Lead.contact_email, Lead.departement, Lead.services).where(
+            Lead.id == lead_id).first()
+        await changes.tell(manager, changes.FORGOTTEN, lead, clock.now())
         await _withdraw(lead_id)
         await Lead.update({Lead.contact_email: "", Lead.contact_name: "", Lead.contact_phone: "",
                            Lead.company_name: "", Lead.description: "", Lead.follow_hash: f"effacee-{lead_id}",
@@ -353,11 +369,11 @@ async def anonymise(lead_id: int) -> None:
             await forget_addresses([lead["contact_email"]])
 
 
-async def apply_retention(payload: dict[str, Any]) -> None:
+async def apply_retention(payload: dict[str, Any], manager: PluginManager) -> None:
     """The daily job: anonymise leads whose last contact is older than the retention period."""
     cutoff = clock.now() - timedelta(days=lead_settings().retention_days)
     for row in await Lead.select(Lead.id).where((Lead.last_contact_at < cutoff) & Lead.anonymised_at.is_null()):
-        await anonymise(row["id"])
+        await anonymise(row["id"], manager)
 
 
 async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
@@ -377,7 +393,7 @@ async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
                                       False, frozenset(lead["services"]))
         scored = routing.Scored(candidate, 0.0, {}, 0.0)
         rank = await Offer.count().where(Offer.lead == lead_id) + 1
-        name = await _make_offer(lead, scored, rank, clock.now(), by_hand=True)
+        name = await _make_offer(lead, scored, rank, clock.now(), manager, by_hand=True)
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
         await _step(lead_id, "attribuee", f"Attribuée à la main à {provider_slug}.", public=False)
         return [name]

@@ -381,3 +381,46 @@ def test_an_app_makes_its_submission_queue_on_first_use_even_without_its_lifespa
     queue = routes._submissions(first)
     assert routes._submissions(first) is queue and routes._submissions(second) is not queue
     assert isinstance(queue, asyncio.Semaphore)
+
+
+class Listening:
+    """A plugin that hears of every step, and adds a section to the TPE's follow-up page."""
+
+    def __init__(self):
+        self.heard = []
+
+    @hookimpl
+    async def lead_changed(self, change):
+        assert await Lead.exists().where(Lead.id == change.lead_id)  # inside the step's transaction
+        self.heard.append(change)
+
+    @hookimpl
+    def lead_follow_up_sections(self, lead_id, register):
+        register("Votre avis", f"<p>Avis sur la demande {lead_id} &amp; suite</p>")
+
+
+async def test_plugins_hear_each_step_of_a_lead_and_add_to_its_follow_up_page(settings, plugin_manager, network,
+                                                                              manual_clock):
+    listening = Listening()
+    plugin_manager.register(listening, name="listening")
+    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with serve(app) as client:
+        follow = (await ask(client, manual_clock)).headers["location"].removesuffix("?nouvelle=1")
+        page = (await client.get(follow)).text
+        assert "<h2>Votre avis</h2>" in page and "Avis sur la demande" in page and "&amp; suite" in page
+        assert [c.kind for c in listening.heard] == ["received", "offered", "offered", "offered"]
+        assert all(c.contact_email == "" for c in listening.heard)  # no personal data on these steps
+        manual_clock.advance(hours=2)
+        await sign_in(client, "membre.odet@example.fr")
+        dashboard = await client.get("/compte/demandes")
+        offer_id = re.search(r'action="/compte/demandes/(\d+)"', dashboard.text)[1]
+        await client.post(f"/compte/demandes/{offer_id}", data={
+            "decision": "accepter", "_csrf_token": await csrf_token(client, "/compte/demandes")})
+        accepted = listening.heard[-1]
+        assert accepted.kind == "accepted" and accepted.contact_email == "anne@ty-anne.fr"
+        assert accepted.departement == "29" and accepted.services == ("e-commerce",)
+        assert (accepted.at - accepted.offered_at).total_seconds() == 2 * 3600
+        token = await csrf_token(client, follow)
+        await client.post(f"{follow}/cloturer", data={"_csrf_token": token})
+        await client.post(f"{follow}/supprimer", data={"_csrf_token": token, "confirm": "oui"})
+    assert [c.kind for c in listening.heard[-2:]] == ["closed", "forgotten"]
