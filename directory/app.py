@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     middleware: list[Any] = [session_config(settings).middleware, AccessMiddleware]
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
-    pages = page_environment(manager, navigation=links, staff_navigation=staff_links,
+    pages = page_environment(manager, reload=settings.debug, navigation=links, staff_navigation=staff_links,
                              account_navigation=account_links, static_url=static_url, notices=notices.waiting)
 
     stop_worker = asyncio.Event()

@@ -51,15 +51,18 @@ def template_loader(manager: PluginManager) -> jinja2.BaseLoader:
     return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(CORE_TEMPLATES)), jinja2.PrefixLoader(plugins)])
 
 
-def page_environment(manager: PluginManager, **core_globals: Any) -> jinja2.Environment:
+def page_environment(manager: PluginManager, reload: bool = False, **core_globals: Any) -> jinja2.Environment:
     """The pages' environment: autoescaped, with the core's helpers and the plugins' own.
+
+    ``reload`` checks each template's file for changes at every use (in debug only: in
+    production that is a ``stat`` of every template and macro file a page renders, per request).
 
     The core gives ``static_url``, ``navigation``, the ``de`` filter ("d'Aurillac", "du Fournil") and the
     ``paris`` filter (a moment in French time); a
     plugin adds globals and filters through ``register_template_helpers``, and may not replace
     a name the core or another plugin already gave.
     """
-    environment = jinja2.Environment(loader=template_loader(manager), autoescape=True)
+    environment = jinja2.Environment(loader=template_loader(manager), autoescape=True, auto_reload=reload)
     environment.globals.update(core_globals)
     environment.filters.update(CORE_FILTERS)
     owners = {f"global {name}": "le cœur / the core" for name in core_globals} | {

@@ -189,7 +189,7 @@ class Mailer:
         self.templates = jinja2.Environment(
             loader=templates,
             autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
+            keep_trailing_newline=True, auto_reload=settings.debug,
         )
         self.templates.filters.update(CORE_FILTERS)
         self.transport = transport_for(settings)

@@ -92,12 +92,17 @@ class LeadStepped(msgspec.Struct, forbid_unknown_fields=True):
     source: str
 
 
-async def _step(lead_id: int, kind: str, detail: str, public: bool = True) -> None:
-    """Add a step to the lead's timeline; one the TPE sees is also an event in the outbox."""
+async def _step(lead_id: int, kind: str, detail: str, public: bool = True, source: str | None = None) -> None:
+    """Add a step to the lead's timeline; one the TPE sees is also an event in the outbox.
+
+    ``source`` is the lead's, when the caller holds it (else it is read): a submission writes
+    several steps while holding the write lock, and each statement saved shortens that hold.
+    """
     await LeadStep.insert(LeadStep(lead=lead_id, kind=kind, detail=detail, public=public, created_at=clock.now()))
     if public:
-        lead = await Lead.select(Lead.source).where(Lead.id == lead_id).first()
-        await events.record(STEP_EVENT, [str(lead_id)], {"kind": kind, "detail": detail, "source": lead["source"]})
+        if source is None:
+            source = (await Lead.select(Lead.source).where(Lead.id == lead_id).first())["source"]
+        await events.record(STEP_EVENT, [str(lead_id)], {"kind": kind, "detail": detail, "source": source})
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ async def submit(request: LeadRequest, key: str, manager: PluginManager, source:
         if await Lead.exists().where(Lead.idempotency_key == key):
             raise AlreadySubmitted(key)
         [row] = await Lead.insert(Lead(**values)).returning(Lead.id)
-        await _step(row["id"], "recue", "Demande reçue.")
+        await _step(row["id"], "recue", "Demande reçue.", source=values["source"])
         await changes.tell(manager, changes.RECEIVED, {**values, "id": row["id"]}, now)
         offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager, decided=decided)
         await mail.send(request.contact_email, "leads/demande-recue", {
@@ -183,7 +188,8 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
         await Lead.update({Lead.state: UNASSIGNED}).where(Lead.id == lead_id)
         await changes.tell(manager, changes.UNASSIGNED, lead, now)
         await _step(lead_id, "sans-prestataire", "Aucun prestataire disponible pour l'instant : l'équipe du réseau "
-                                                 "cherche qui peut vous répondre et revient vers vous.")
+                                                 "cherche qui peut vous répondre et revient vers vous.",
+                    source=lead["source"])
         for address in await _staff_addresses():
             await mail.send(address, "leads/sans-prestataire", {"commune": lead["commune"], "lead": lead_id,
                                                                  "link": f"{mail.site_url()}/equipe/demandes/{lead_id}"})
@@ -224,7 +230,7 @@ async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, n
         remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
     )).returning(Offer.id)
     await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
-                                        f"{deadlines.local_time(due, lead['departement'])}).")
+                                        f"{deadlines.local_time(due, lead['departement'])}).", source=lead["source"])
     await tell_provider(scored.candidate.provider_id, "leads/nouvelle-demande", {
         "trade_name": provider["trade_name"], "commune": lead["commune"],
         "due": deadlines.local_time(due, office),
@@ -263,13 +269,14 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager
         await changes.tell(manager, changes.ACCEPTED if accept else changes.DECLINED, lead, now, **told)
         if accept:
             await Lead.update({Lead.last_contact_at: now}).where(Lead.id == lead["id"])
-            await _step(lead["id"], "acceptee", f"{offer['trade_name']} a accepté votre demande et va vous contacter.")
+            await _step(lead["id"], "acceptee", f"{offer['trade_name']} a accepté votre demande et va vous contacter.",
+                        source=lead["source"])
             await _step(lead["id"], "acceptee-par", f"Acceptée par {actor}.", public=False)
             await mail.send(lead["contact_email"], "leads/acceptee", {
                 "name": lead["contact_name"], "trade_name": offer["trade_name"], "email": offer["provider_email"],
                 "phone": offer["provider_phone"], "url": mail.site_url() + public_url(offer["provider_slug"])})
         else:
-            await _step(lead["id"], "declinee", f"{offer['trade_name']} ne peut pas donner suite.")
+            await _step(lead["id"], "declinee", f"{offer['trade_name']} ne peut pas donner suite.", source=lead["source"])
             await _step(lead["id"], "motif", f"Motif de {actor} : {reason.strip()[:1000] or '—'}", public=False)
             await _offer(lead["id"], "declined", 1, manager)
 

@@ -3,13 +3,10 @@ many providers there are: a query per provider (an N+1) fails here, on both engi
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
-
 import pytest
 
 from directory.testing import add_providers, provider_row
+from tests.statements import counted
 
 # Queries per request: what each reads today, with no room for one per provider or per service.
 BOUNDS = {
@@ -22,32 +19,6 @@ BOUNDS = {
     "/api/search?q=site&near=33000": 0,
     "/sitemap.xml": 2,
 }
-
-
-# Set inside the block only: the app's background loops (the search follower's report, the
-# outbox) started before it and do not see it, so what they write does not count against a page.
-_COUNTING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("counting", default=None)
-
-
-@contextlib.contextmanager
-def counted(engine) -> Iterator[list[str]]:
-    """The statements ``engine`` runs for the code inside the block (Piccolo's queries and raw ones
-    alike), whatever the app's background tasks run meanwhile."""
-    statements: list[str] = []
-    run = engine.run_querystring
-
-    async def counting(querystring, in_pool: bool = True):  # noqa: ANN202 - Piccolo's own signature
-        if (into := _COUNTING.get()) is not None:
-            into.append(str(querystring))
-        return await run(querystring, in_pool=in_pool)
-
-    engine.run_querystring = counting
-    token = _COUNTING.set(statements)
-    try:
-        yield statements
-    finally:
-        _COUNTING.reset(token)
-        del engine.run_querystring  # the class's method again
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from directory.testing import add_account, add_providers, csrf_token, provider_r
 from plugins.leads import routes
 from plugins.leads.routes import submission_queue
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
+from tests.statements import counted
 
 QUIMPER = {"postal_code": "29000", "commune": "Quimper"}
 
@@ -100,6 +101,23 @@ async def test_a_request_is_offered_to_the_three_best_placed_and_the_tpe_gets_it
     assert await Job.count().where(Job.task == "leads.deadline") == 3
     [run] = await RoutingRun.select()
     assert "n'intervient pas à Quimper" in run["excluded"]
+
+
+# A submission holds the database's write lock for its statements: each one saved shortens the
+# wait of every other writer. What it writes today, for three offers: the lead and its check, four
+# steps and their events, a routing run, three offers with their deadline jobs and the providers'
+# addresses, four messages with their delivery jobs, and the reads of routing (done before the lock).
+SUBMISSION_STATEMENTS = 37
+
+
+async def test_a_submission_runs_a_bounded_number_of_statements(site, network, manual_clock):
+    await ask(site, manual_clock)  # warm: the network's copy is made
+    with counted(site.app.state.platform.engine) as statements:
+        sent = await ask(site, manual_clock, contact_email="autre@ty-anne.fr")
+    assert sent.status_code == 303
+    # The rate limits' counters are the shared store's (a file of their own on SQLite), outside the lock.
+    own = [statement for statement in statements if '"store_entry"' not in statement]
+    assert len(own) <= SUBMISSION_STATEMENTS, "\n".join(statement[:100] for statement in own)
 
 
 async def test_the_same_form_sent_twice_makes_one_lead(site, manual_clock):
