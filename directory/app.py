@@ -35,6 +35,7 @@ from directory.database import DRIVER_LOGGERS, close_connections
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform import current
+from directory.platform.cache import CachedReads, PageCache
 from directory.platform.metrics import Metrics
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
@@ -59,6 +60,7 @@ from directory.templating import page_environment
 from geo import Gazetteer
 
 HERE = Path(__file__).parent
+CSRF_COOKIE = "ce_csrf"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                              account_navigation=account_links, static_url=static_url, notices=notices.waiting)
 
     stop_worker = asyncio.Event()
+    page_cache, stop_following = PageCache(), asyncio.Event()
 
     async def on_startup(app: Litestar) -> None:
         current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
@@ -150,6 +153,9 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         failed = await call_each(manager, "startup", app=app)
         if failed and settings.strict_plugins:
             raise PluginError(" ; ".join(failed))
+        if settings.page_cache:
+            stop_following.clear()
+            app.state.page_cache_follower = asyncio.create_task(page_cache.follow(stop_following))
         if settings.worker_in_app:
             stop_worker.clear()
             app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))
@@ -164,6 +170,9 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         if settings.worker_in_app and "worker" in app.state:  # not when start-up stopped before it
             stop_worker.set()  # the job in hand finishes; the next ones wait for another worker
             await app.state.worker
+        if "page_cache_follower" in app.state:
+            stop_following.set()
+            await app.state.page_cache_follower
         await call_each(manager, "shutdown", app=app)
         geocoder.close()
         await close_connections(engine)  # PostgreSQL's pool, or the SQLite connections kept open
@@ -181,7 +190,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(pages)),
         middleware=middleware,
         stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},
-        csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32), cookie_name="ce_csrf",
+        csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32), cookie_name=CSRF_COOKIE,
                                cookie_secure=settings.served_over_https, cookie_httponly=True,
                                cookie_samesite="lax", exclude=["^/api/"]),
         openapi_config=_openapi_config(),
@@ -202,14 +211,16 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         request_max_body_size=MAX_BODY_BYTES,
         debug=settings.debug,
         state=State({"settings": settings, "plugin_manager": manager, "platform": platform,
-                     "metrics": metrics}),
+                     "metrics": metrics, "page_cache": page_cache}),
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()
     app.state.redaction = Redaction.for_routes(app.routes)
     largest_body = max(handler.resolve_request_max_body_size() or 0 for route in app.routes
                        for handler in getattr(route, "route_handlers", ()))
-    handler = Edges(ConditionalGet(app.asgi_handler, SESSION_COOKIE), access_log=settings.access_log,
+    reads = (CachedReads(app.asgi_handler, page_cache, SESSION_COOKIE, CSRF_COOKIE, manager.faults)
+             if settings.page_cache else app.asgi_handler)
+    handler = Edges(ConditionalGet(reads, SESSION_COOKIE), access_log=settings.access_log,
                     security=SecurityHeaders(image_origins),
                     redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
                     observe=metrics.observe,

@@ -33,8 +33,10 @@ class PluginFaults:
 
     def __init__(self) -> None:
         self._faults: dict[tuple[str, str], Fault] = {}
+        self.failures = 0  # of every plugin in every hook: a page built while it grew may lack a part
 
     def record(self, plugin: str, hook: str, error: BaseException) -> None:
+        self.failures += 1
         now = clock.now()
         text = f"{type(error).__name__}: {error}"[:300]
         fault = self._faults.get((plugin, hook))

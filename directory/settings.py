@@ -69,6 +69,7 @@ class Settings:
     # the header is ignored, and the client is whoever connects.
     trusted_proxies: tuple[str, ...] = ()
     access_log: bool = True
+    page_cache: bool = True  # public pages and API reads from memory (``directory.platform.cache``)
     disabled_plugins: tuple[str, ...] = ()
     strict_plugins: bool = False  # refuse to start when an installed plugin cannot load
     log_level: str = "INFO"
@@ -189,6 +190,7 @@ class Settings:
             public_url=get("PUBLIC_URL"),
             trusted_proxies=_list(get("TRUSTED_PROXIES")),
             access_log=_bool(PREFIX + "ACCESS_LOG", get("ACCESS_LOG", "true")),
+            page_cache=_bool(PREFIX + "PAGE_CACHE", get("PAGE_CACHE", "true")),
             disabled_plugins=_list(get("DISABLED_PLUGINS")),
             strict_plugins=_bool(PREFIX + "STRICT_PLUGINS", get("STRICT_PLUGINS")),
             log_level=get("LOG_LEVEL", "INFO").upper(),

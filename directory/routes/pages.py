@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from directory import catalogue, providers, structured_data
 from directory.accounts.guards import PUBLIC, signed_in
+from directory.platform.cache import CACHED
 from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError
 from directory.routes.forms import NOT_PUBLISHED
@@ -39,7 +40,7 @@ class PageController(Controller):
     opt = PUBLIC
     include_in_schema = False
 
-    @get("/", name="home")
+    @get("/", name="home", opt=CACHED)
     async def home(
         self,
         gazetteer: NamedDependency[Gazetteer],
@@ -77,7 +78,7 @@ class PageController(Controller):
             },
         )
 
-    @get("/prestataires/{slug:str}", name="provider")
+    @get("/prestataires/{slug:str}", name="provider", opt=CACHED)
     async def provider(
         self, request: Request, slug: FromPath[str], gazetteer: NamedDependency[Gazetteer],
         plugin_manager: NamedDependency[PluginManager], settings: NamedDependency[Settings],

@@ -13,6 +13,7 @@ from directory import catalogue, editing, history, providers, schemas
 from directory.accounts import listing_addresses, members
 from directory.accounts.guards import ACCOUNT, PUBLIC
 from directory.history import Actor
+from directory.platform.cache import CACHED
 from directory.problems import ProblemError, problem_responses
 from directory.records import RecordError
 from directory.routes.me import BEARER
@@ -39,6 +40,7 @@ class ProviderController(Controller):
         summary="Liste des prestataires",
         description="Prestataires publiés, filtrés et paginés, avec le nombre total de résultats.",
         responses=problem_responses(400),
+        opt=CACHED,
     )
     async def list_providers(
         self,
@@ -65,6 +67,7 @@ class ProviderController(Controller):
         summary="Un prestataire",
         description="Le profil public d'un prestataire publié.",
         responses=problem_responses(400, 404),
+        opt=CACHED,
     )
     async def get_provider(self, slug: Slug, gazetteer: NamedDependency[Gazetteer]) -> schemas.Provider:
         provider = await providers.get_provider(slug, gazetteer)

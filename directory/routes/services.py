@@ -6,6 +6,7 @@ from litestar import Controller, get
 
 from directory import providers, schemas
 from directory.accounts.guards import PUBLIC
+from directory.platform.cache import CACHED
 
 
 class ServiceController(Controller):
@@ -13,6 +14,6 @@ class ServiceController(Controller):
     path = "/api/services"
     tags = ("services",)
 
-    @get("/", summary="Catalogue des services")
+    @get("/", summary="Catalogue des services", opt=CACHED)
     async def list_services(self) -> list[schemas.CatalogueService]:
         return await providers.service_catalogue()

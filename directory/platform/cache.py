@@ -1,0 +1,158 @@
+"""Public pages and API reads from memory, kept true by the event outbox.
+
+The pages most people land on (the home page, a provider's page, the first page of a listing)
+and the API's reads change only when a provider does, and every such change is an event in the
+outbox (a profile saved or erased, a badge awarded or expired, an import). Each server keeps the
+answers of the routes marked ``CACHED`` for visitors without a session or a token, and forgets
+them all as soon as it sees a newer event: it looks every ``POLL_S`` seconds, so a change reaches
+every server's pages within that delay (the freshness goal is 2 s). An answer computed while an
+event arrived is not kept: it may predate the change.
+
+What is kept is the answer as the app sent it, compressed for one ``Accept-Encoding`` choice,
+before the edge adds its per-request headers (request id, security headers) and writes the
+access log: nothing that protects people is skipped. A first visit's CSRF cookie is left out of
+the kept copy (a route marked ``CACHED`` holds no form, so its page does not carry the token; the
+first form a visitor opens sets the cookie). Answers that set any other cookie, say ``no-store``
+or ``private``, are not 200, or were built while a plugin failed (a page without its section)
+are never kept. At most
+``MOST_ENTRIES`` answers of at most ``LARGEST_BODY`` bytes each are kept, least recently used out
+first, so crawling every query string costs memory once, not without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from directory import events
+from directory.accounts.guards import declared
+from directory.plugin_faults import PluginFaults
+
+CACHED = {"cached": True}  # the ``opt`` of a route whose public answers may be kept
+POLL_S = 0.5
+MOST_ENTRIES = 2_000
+LARGEST_BODY = 512 * 1024
+log = logging.getLogger(__name__)
+
+Key = tuple[str, bytes, str]
+
+
+@dataclass(frozen=True)
+class Kept:
+    start: Message
+    body: bytes
+
+
+class PageCache:
+    """One app's kept answers, valid for one position of the event outbox."""
+
+    def __init__(self) -> None:
+        self.position: int | None = None  # unknown until the first look: nothing is kept
+        self._kept: OrderedDict[Key, Kept] = OrderedDict()
+
+    def get(self, key: Key) -> Kept | None:
+        kept = self._kept.get(key)
+        if kept is not None:
+            self._kept.move_to_end(key)
+        return kept
+
+    def keep(self, key: Key, kept: Kept) -> None:
+        self._kept[key] = kept
+        while len(self._kept) > MOST_ENTRIES:
+            self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def seen(self, position: int) -> None:
+        """The outbox is at ``position``: what was kept for another one is forgotten."""
+        if position != self.position:
+            self._kept.clear()
+            self.position = position
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        """Look at the outbox every ``POLL_S`` seconds until ``stop``; a failed look forgets everything."""
+        while not stop.is_set():
+            try:
+                self.seen(await events.latest())
+            except Exception:  # noqa: BLE001 - a database outage: serve from the app until it is back
+                log.warning("the page cache cannot read the event outbox: pages are built again meanwhile",
+                            exc_info=True)
+                self._kept.clear()
+                self.position = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_S)
+
+
+def _encoding(accepted: bytes) -> str:
+    """The representation the compression middleware picks for an ``Accept-Encoding`` value."""
+    return "br" if b"br" in accepted else "gzip" if b"gzip" in accepted else ""
+
+
+def _kept_copy(scope: Scope, start: Message, csrf_cookie: bytes) -> Message | None:
+    """What to keep of an answer's start (without a first visit's CSRF cookie), or None."""
+    handler = scope.get("route_handler")
+    if start["status"] != 200 or handler is None or not handler.opt.get("cached") or declared(handler) != "public":
+        return None
+    headers = []
+    for name, value in start["headers"]:
+        if name == b"set-cookie" and value.startswith(csrf_cookie):
+            continue
+        if name == b"set-cookie" or name == b"cache-control" and (b"no-store" in value or b"private" in value):
+            return None
+        headers.append((name, value))
+    return {**start, "headers": headers}
+
+
+class CachedReads:
+    """An ASGI layer answering public GETs of ``CACHED`` routes from ``cache`` (see above)."""
+
+    def __init__(self, app: ASGIApp, cache: PageCache, session_cookie: str, csrf_cookie: str,
+                 faults: PluginFaults) -> None:
+        self.app = app
+        self.cache = cache
+        self.session_cookie = session_cookie.encode() + b"="
+        self.csrf_cookie = csrf_cookie.encode() + b"="
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        position = self.cache.position
+        if scope["type"] != "http" or scope["method"] != "GET" or position is None:
+            await self.app(scope, receive, send)
+            return
+        accepted = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization" or name == b"cookie" and self.session_cookie in value:
+                await self.app(scope, receive, send)  # a person's own view: never shared
+                return
+            if name == b"accept-encoding":
+                accepted = value
+        key = (scope["path"], scope["query_string"], _encoding(accepted))
+        kept = self.cache.get(key)
+        if kept is not None:
+            await send({**kept.start, "headers": list(kept.start["headers"])})  # the edge adds to its own copy
+            await send({"type": "http.response.body", "body": kept.body, "more_body": False})
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size, failures = 0, self.faults.failures
+
+        async def capture(message: Message) -> None:
+            nonlocal start, size
+            if message["type"] == "http.response.start":
+                start = {**message, "headers": list(message.get("headers", ()))}  # before the edge adds to it
+            elif message["type"] == "http.response.body" and size <= LARGEST_BODY:
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if start is None or size > LARGEST_BODY or self.cache.position != position or self.faults.failures != failures:
+            return
+        if (copy := _kept_copy(scope, start, self.csrf_cookie)) is not None:
+            self.cache.keep(key, Kept(copy, b"".join(chunks)))
