@@ -9,12 +9,22 @@ on core 1 with 8 connections. Each route alternates short runs with the bare app
 its median share of the bare app's requests per second, its p99, and whether it reaches the
 share it aims at.
 
-Measured on the 2-core development machine (3 rounds of 2 s, bare app ~14,000 req/s), before
-the SQLite statements kept their connections and after: the catalogue 867 → 2,510 req/s, a
-provider's record 376 → 823, the first page of the listing 192 → 328, a provider's page 180 →
-405, the home page 159 → 246, a results page 474 → 477, robots.txt 6,248 → 5,556 (the ETag's
-digest and the metrics' counting). Every route is still under its goal: the fixed cost of a
-request and pages served from memory are what is left.
+Measured on the 2-core development machine (2 rounds of 2 s, the machine shared with other
+work, bare app ~20,000 req/s), before and after public pages and API reads came from memory
+(``directory.platform.cache``; wrk's requests carry no cookie, as a first visit):
+
+    route                          before req/s (share)   after req/s (share)
+    robots.txt                      6,999 (0.35)           6,884 (0.40)
+    catalogue                       3,021 (0.15)          23,098 (1.15)
+    a provider's record               861 (0.05)          22,036 (1.04)
+    the first page of the listing     311 (0.02)          18,239 (0.89)
+    a provider's page                 417 (0.02)          18,905 (0.93)
+    the home page                     251 (0.01)          17,102 (0.78)
+    a results page                    546 (0.03)             642 (0.03)
+
+Answers from memory skip routing and the framework's middleware but not the edge (request id,
+security headers, access log, ETag), hence shares near 1. Still under their goals: the fixed
+cost of a request that is built (robots.txt) and a results page, whose template is most of it.
 """
 
 from __future__ import annotations
