@@ -54,14 +54,16 @@ def _line(value: str, limit: int, empty: str) -> str:
 def _message(value: str) -> str:
     text = validation.plain_text(value.replace("\r\n", "\n").strip(), multiline=True)
     if not MIN_MESSAGE <= len(text) <= LIMITS["message"]:
-        raise validation.InvalidValue(f"Écrivez votre message en {MIN_MESSAGE} à {LIMITS['message']} caractères.")
+        raise validation.InvalidValue(
+            f"Écrivez votre message en {MIN_MESSAGE} à {LIMITS['message']} caractères.")
     return text
 
 
 def _address(value: str) -> str:
     address = validation.email(value)
     if not address:
-        raise validation.InvalidValue("Indiquez votre adresse e-mail, pour que l'équipe puisse vous répondre.")
+        raise validation.InvalidValue(
+            "Indiquez votre adresse e-mail, pour que l'équipe puisse vous répondre.")
     return address
 
 
@@ -79,7 +81,8 @@ def clean(form: Mapping[str, str]) -> Contact:
         except validation.InvalidValue as error:
             errors[name] = str(error)
     if not form.get("consent"):
-        errors["consent"] = "Cochez la case pour accepter que l'équipe garde votre message le temps d'y répondre."
+        errors["consent"] = ("Cochez la case pour accepter que l'équipe garde votre message "
+                             "le temps d'y répondre.")
     if errors:
         raise ContactErrors(errors)
     return Contact(**values)

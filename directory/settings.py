@@ -190,7 +190,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}METRICS_TOKEN must be at least 32 characters (python -c "
                                 f"'import secrets; print(secrets.token_urlsafe(32))')")
         if self.contact_email and "@" not in self.contact_email:
-            raise SettingsError(f"{PREFIX}CONTACT_EMAIL must be an e-mail address, not {self.contact_email!r}")
+            raise SettingsError(f"{PREFIX}CONTACT_EMAIL must be an e-mail address, "
+                                f"not {self.contact_email!r}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
 
@@ -252,6 +253,7 @@ class Settings:
             host_address=get("HOST_ADDRESS"),
             host_phone=get("HOST_PHONE"),
             contact_email=get("CONTACT_EMAIL"),
-            contact_retention_days=_whole(PREFIX + "CONTACT_RETENTION_DAYS", get("CONTACT_RETENTION_DAYS", "365"),
-                                          3650, "a number of days from 1 to 3650"),
+            contact_retention_days=_whole(PREFIX + "CONTACT_RETENTION_DAYS",
+                                          get("CONTACT_RETENTION_DAYS", "365"), 3650,
+                                          "a number of days from 1 to 3650"),
         )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from directory import contact, data_rights, form_stamps
@@ -28,13 +29,16 @@ from directory.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-CORE_FOOTER_LINKS = ((10, "Mentions légales", "/mentions-legales"), (20, "Données personnelles", "/confidentialite"),
-                     (30, "Accessibilité : non conforme", "/accessibilite"), (40, "Contact", "/contact"),
+CORE_FOOTER_LINKS = ((10, "Mentions légales", "/mentions-legales"),
+                     (20, "Données personnelles", "/confidentialite"),
+                     (30, "Accessibilité : non conforme", "/accessibilite"),
+                     (40, "Contact", "/contact"),
                      (90, "API et documentation", "/schema"))
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 MESSAGES_PER_CLIENT_HOUR = 5
 MESSAGES_PER_EMAIL_DAY = 5
 FIELDS = ("name", "email", "subject", "message", "consent")
+TOO_MANY = "Trop de messages envoyés : réessayez demain."
 STATISTICS_PLUGIN = "plugins.insights"  # counts visits; the privacy policy says what it counts when it runs
 
 
@@ -56,8 +60,8 @@ def plugin_retention(manager: PluginManager) -> dict[str, dict[str, int]]:
     return found
 
 
-def _contact_page(request: Request, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                  status_code: int = 200, stamp: str = "") -> Template:
+def _contact_page(request: Request, values: dict[str, str] | None = None,
+                  errors: dict[str, str] | None = None, status_code: int = 200, stamp: str = "") -> Template:
     return Template(template_name="legal/contact.html", status_code=status_code, context={
         "values": values or {}, "errors": errors or {}, "limits": contact.LIMITS,
         "stamp": stamp or form_stamps.form_stamp(request),
@@ -102,15 +106,15 @@ class LegalController(Controller):
         email = values["email"].strip().lower()[:254]
         if await over_limit(request, (f"contact:{client_key(request)}", MESSAGES_PER_CLIENT_HOUR, HOUR),
                             (f"contact:address:{email}", MESSAGES_PER_EMAIL_DAY, DAY)):
-            return _contact_page(request, values, {"form": "Trop de messages envoyés : réessayez demain."}, 429)
+            return _contact_page(request, values, {"form": TOO_MANY}, 429)
         if form.get("site_web"):  # the honeypot: only robots fill a field people cannot see
             return Template(template_name="legal/contact_sent.html")
         stamp = str(form.get("formulaire", ""))
         key, problem = form_stamps.check_stamp(request, stamp)
         try:
             cleaned = contact.clean(values)
-        except contact.ContactErrors as error:
-            return _contact_page(request, values, error.errors, 400)
+        except contact.ContactErrors as error:  # a genuine stamp stays: the person has been at it since
+            return _contact_page(request, values, error.errors, 400, stamp=stamp if key else "")
         if key is None:
             return _contact_page(request, values, {"form": problem}, 400)
         await contact.send(cleaned)
@@ -130,8 +134,7 @@ class StaffContactController(Controller):
 
     @get("/", name="staff-messages")
     async def listing(self) -> Template:
-        return Template(template_name="legal/staff_messages.html",
-                        context={"messages": await contact.listing()})
+        return await _messages_page()
 
     @post("/{message_id:int}/traite", status_code=303)
     async def handled(self, request: Request, message_id: FromPath[int]) -> Redirect:
@@ -140,13 +143,27 @@ class StaffContactController(Controller):
         return Redirect("/equipe/messages", status_code=303)
 
     @post("/{message_id:int}/effacer", status_code=303)
-    async def erase(self, request: Request, message_id: FromPath[int]) -> Redirect:
-        """Erase everything held about the message's sender, as they asked (the right to erasure)."""
+    async def erase(self, request: Request, message_id: FromPath[int],
+                    data: Annotated[EraseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+                    ) -> Template | Redirect:
+        """Erase, once confirmed, everything held about the message's sender, as they asked (the right to
+        erasure)."""
+        if data.confirm != "oui":
+            return await _messages_page("Cochez la case pour confirmer l'effacement.", 400)
         erased = await contact.erase_sender(message_id, _staff(request))
         if not erased:
             raise ProblemError(404, "Ce message n'existe pas ou a déjà été effacé.")
         flash(request, f"{erased} message(s) de cette adresse effacé(s), avec ce que l'annuaire en gardait.")
         return Redirect("/equipe/messages", status_code=303)
+
+
+class EraseForm(msgspec.Struct):
+    confirm: Annotated[str, msgspec.Meta(max_length=10)] = ""
+
+
+async def _messages_page(error: str = "", status_code: int = 200) -> Template:
+    return Template(template_name="legal/staff_messages.html", status_code=status_code,
+                    context={"messages": await contact.listing(), "error": error})
 
 
 def _staff(request: Request) -> str:

@@ -11,7 +11,8 @@ import pytest
 from directory.app import create_app
 from directory.testing import add_account, serve
 
-LEGAL = {"publisher_name": "Association Channel Expert", "publisher_address": "12 rue des Remparts, 33000 Bordeaux",
+LEGAL = {"publisher_name": "Association Channel Expert",
+         "publisher_address": "12 rue des Remparts, 33000 Bordeaux",
          "publisher_registration": "RNA W332000000", "publication_director": "Claire Fontaine",
          "host_name": "Hébergeur Exemple SAS", "host_address": "2 rue Kellermann, 59100 Roubaix",
          "host_phone": "01 02 03 04 05"}
@@ -37,4 +38,5 @@ async def send_message(client: httpx.AsyncClient, clock, **fields) -> httpx.Resp
     clock.advance(seconds=30)
     data = {"_csrf_token": re.search(r'name="_csrf_token" value="([^"]+)"', form)[1],
             "formulaire": re.search(r'name="formulaire" value="([^"]+)"', form)[1], **MESSAGE, **fields}
-    return await client.post("/contact", data={name: value for name, value in data.items() if value is not None})
+    return await client.post("/contact", data={name: value for name, value in data.items()
+                                               if value is not None})

@@ -17,21 +17,23 @@ def _page(answer) -> str:
     return html.unescape(answer.text)
 
 
-async def test_a_message_reaches_staffs_page_and_the_configured_mailbox(settings, plugin_manager, manual_clock,
-                                                                        smtp):
+async def test_a_message_reaches_staffs_page_and_the_configured_mailbox(settings, plugin_manager,
+                                                                        manual_clock, smtp):
     configured = legal_settings(settings, contact_email="equipe@channel-expert.fr", mail_transport="smtp",
                                 smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls="none", smtp_timeout_s=2)
     app = create_app(configured, plugin_manager)
     async with serve(app) as client:
         sent = await send_message(client, manual_clock)
         assert sent.status_code == 303 and sent.headers["location"] == "/contact/envoye"
-        assert "l'équipe du réseau, qui vous répondra par e-mail" in _page(await client.get("/contact/envoye"))
+        thanks = _page(await client.get("/contact/envoye"))
+        assert "l'équipe du réseau, qui vous répondra par e-mail" in thanks
         while await app.state.platform.worker().run_once():
             pass
         [mail] = smtp.inbox.messages
         assert mail["To"] == "equipe@channel-expert.fr"
         assert mail["Subject"] == "Message reçu par la page Contact : Ma fiche"
-        assert "Anne Le Goff <anne@ty-anne.fr>" in mail.get_content() and MESSAGE["message"] in mail.get_content()
+        body = mail.get_content()
+        assert "Anne Le Goff <anne@ty-anne.fr>" in body and MESSAGE["message"] in body
         from directory.testing import add_account
 
         await add_account("equipe@example.fr", staff=True)
@@ -55,8 +57,8 @@ async def test_without_a_configured_address_the_message_waits_on_staffs_page_onl
     ({"message": "Texte \u202e retourné, invisible"}, "message", "Caractère de contrôle interdit (U+202E)."),
     ({"consent": None}, "consent", "Cochez la case pour accepter"),
 ])
-async def test_a_wrong_field_is_explained_in_french_and_what_was_typed_stays(site, manual_clock, fields, field,
-                                                                             error):
+async def test_a_wrong_field_is_explained_in_french_and_what_was_typed_stays(site, manual_clock, fields,
+                                                                             field, error):
     answer = await send_message(site, manual_clock, **{"subject": "Sujet gardé", **fields})
     page = _page(answer)
     assert answer.status_code == 400 and error in page
@@ -130,16 +132,20 @@ async def test_staff_mark_a_message_handled_and_erase_a_senders_data(site, manua
     await sign_in(site, "equipe@example.fr")
     token = await csrf_token(site, "/equipe/messages")
     [first] = await ContactMessage.select(ContactMessage.id).where(ContactMessage.subject == "Ma fiche")
-    assert (await site.post(f"/equipe/messages/{first['id']}/traite", data={"_csrf_token": token})).status_code == 303
+    handled = await site.post(f"/equipe/messages/{first['id']}/traite", data={"_csrf_token": token})
+    assert handled.status_code == 303
     assert "traité par equipe@example.fr" in _page(await site.get("/equipe/messages"))
-    erased = await site.post(f"/equipe/messages/{first['id']}/effacer", data={"_csrf_token": token})
-    assert erased.status_code == 303
+    unconfirmed = await site.post(f"/equipe/messages/{first['id']}/effacer", data={"_csrf_token": token})
+    assert unconfirmed.status_code == 400 and "Cochez la case pour confirmer" in _page(unconfirmed)
+    assert await ContactMessage.count() == 3
+    erase = {"_csrf_token": token, "confirm": "oui"}
+    assert (await site.post(f"/equipe/messages/{first['id']}/effacer", data=erase)).status_code == 303
     listing = _page(await site.get("/equipe/messages"))
     assert "2 message(s) de cette adresse effacé(s)" in listing
     assert "anne@ty-anne.fr" not in listing and "Autre personne" in listing
     [audit] = await Event.select(Event.actor, Event.payload).where(Event.name == "contact.erased")
     assert audit["actor"] == "equipe@example.fr" and "anne" not in audit["payload"]
-    again = await site.post(f"/equipe/messages/{first['id']}/effacer", data={"_csrf_token": token})
+    again = await site.post(f"/equipe/messages/{first['id']}/effacer", data=erase)
     assert again.status_code == 404
 
 
