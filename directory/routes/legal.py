@@ -102,7 +102,10 @@ class LegalController(Controller):
     async def send(self, request: Request) -> Template | Redirect:
         """Check and keep a message for staff; robots that fill the hidden field are thanked and ignored."""
         form = await request.form()
-        values = {name: str(form.get(name, ""))[:contact.LIMITS["message"] + 100] for name in FIELDS}
+        # A file sent in place of a field is no text: the field is taken as empty.
+        longest = contact.LIMITS["message"] + 100
+        values = {name: value[:longest] if isinstance(value := form.get(name, ""), str) else ""
+                  for name in FIELDS}
         email = values["email"].strip().lower()[:254]
         if await over_limit(request, (f"contact:{client_key(request)}", MESSAGES_PER_CLIENT_HOUR, HOUR),
                             (f"contact:address:{email}", MESSAGES_PER_EMAIL_DAY, DAY)):

@@ -110,6 +110,22 @@ async def test_hostile_input_gets_a_french_answer_never_a_server_error(site, man
     assert await ContactMessage.count() == 0
 
 
+async def test_a_multipart_form_with_a_nul_or_a_file_for_a_field_gets_a_french_answer(site, manual_clock):
+    form = (await site.get("/contact")).text
+    manual_clock.advance(seconds=30)
+    fields = {"_csrf_token": await csrf_token(site, "/contact"), **MESSAGE,
+              "formulaire": form.split('name="formulaire" value="')[1].split('"')[0]}
+    nul = await site.post("/contact", data={**fields, "subject": "Objet\x00nul"},
+                          files={"piece": ("a.txt", b"x")})
+    assert nul.status_code == 400
+    without = {name: value for name, value in fields.items() if name != "message"}
+    as_file = await site.post("/contact", data=without,
+                              files={"message": ("message.txt", b"Un message en fichier.", "text/plain")})
+    assert as_file.status_code == 400
+    assert "Écrivez votre message en 10 à 5000 caractères." in _page(as_file)
+    assert await ContactMessage.count() == 0
+
+
 async def test_the_daily_job_erases_messages_older_than_the_retention_period(settings, plugin_manager,
                                                                                manual_clock):
     app = create_app(legal_settings(settings, contact_retention_days=30), plugin_manager)

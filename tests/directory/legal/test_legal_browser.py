@@ -62,7 +62,8 @@ async def test_each_legal_page_reads_the_same_without_javascript(server, browser
 
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["sans-js", "js"])
-async def test_the_contact_form_shows_its_errors_then_reaches_staff(server, browser, manual_clock, javascript):
+async def test_the_contact_form_shows_its_errors_then_reaches_staff(server, browser, manual_clock,
+                                                                     javascript):
     phone = await browser.new_context(viewport=PHONE, java_script_enabled=javascript, bypass_csp=True)
     page = await phone.new_page()
     await page.goto(f"{server}/contact")
@@ -88,7 +89,8 @@ async def test_the_contact_form_shows_its_errors_then_reaches_staff(server, brow
 
 
 async def test_staff_read_and_handle_the_messages_on_a_phone(server, browser, manual_clock):
-    await contact.send(contact.Contact(**{name: MESSAGE[name] for name in ("name", "email", "subject", "message")}))
+    fields = ("name", "email", "subject", "message")
+    await contact.send(contact.Contact(**{name: MESSAGE[name] for name in fields}))
     staff = await browser.new_context(viewport=PHONE, bypass_csp=True)
     page = await staff.new_page()
     await _sign_in(page, server, "equipe@example.fr")
