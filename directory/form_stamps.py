@@ -1,5 +1,6 @@
-"""A public form's signed stamp: who the form is (its key lets a second sending be told apart) and
-when it was shown, so that a form sent faster than a person fills it, or a day later, is refused.
+"""A public form's signed stamp: who the form is (a key a form may use to make a second sending a
+no-op) and when it was shown, so that a form sent faster than a person fills it, or a day later,
+is refused.
 
 Signed with the site's secret (``CHANNEL_EXPERT_SECRET_KEY``), or with one made for the app when
 none is set: stamps then outlive no restart, as CSRF tokens do not either.

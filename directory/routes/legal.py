@@ -35,7 +35,7 @@ CORE_FOOTER_LINKS = ((10, "Mentions légales", "/mentions-legales"),
                      (40, "Contact", "/contact"),
                      (90, "API et documentation", "/schema"))
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-MESSAGES_PER_CLIENT_HOUR = 5
+MESSAGES_PER_CLIENT_HOUR = 10  # every sending counts, corrections included
 MESSAGES_PER_EMAIL_DAY = 5
 FIELDS = ("name", "email", "subject", "message", "consent")
 TOO_MANY = "Trop de messages envoyés : réessayez demain."

@@ -91,12 +91,21 @@ async def test_a_form_without_its_csrf_token_is_refused(site):
     assert answer.status_code == 403 and await ContactMessage.count() == 0
 
 
-async def test_one_address_and_one_client_send_a_few_messages_then_wait(site, manual_clock):
+async def test_one_address_sends_a_few_messages_a_day_then_waits(site, manual_clock):
     for number in range(5):
         assert (await send_message(site, manual_clock, subject=f"Question {number}")).status_code == 303
     refused = await send_message(site, manual_clock, subject="Encore une")
     assert refused.status_code == 429 and "Trop de messages envoyés : réessayez demain." in _page(refused)
     assert 'value="Encore une"' in refused.text and await ContactMessage.count() == 5
+    manual_clock.advance(days=1)
+    assert (await send_message(site, manual_clock, subject="Le lendemain")).status_code == 303
+
+
+async def test_one_client_sends_ten_forms_an_hour_whatever_the_addresses(site, manual_clock):
+    for number in range(10):
+        assert (await send_message(site, manual_clock, email=f"personne{number}@example.fr")).status_code == 303
+    refused = await send_message(site, manual_clock, email="onzieme@example.fr")
+    assert refused.status_code == 429 and await ContactMessage.count() == 10
 
 
 async def test_hostile_input_gets_a_french_answer_never_a_server_error(site, manual_clock):
