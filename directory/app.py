@@ -44,7 +44,14 @@ from directory.problems import EXCEPTION_HANDLERS
 from directory.redaction import Redaction
 from directory.routes.accounts import AccountController
 from directory.routes.api_tokens import ApiTokenController
+from directory.routes.forms import CSRF_COOKIE
 from directory.routes.health import HealthController
+from directory.routes.legal import (
+    CORE_FOOTER_LINKS,
+    LegalController,
+    StaffContactController,
+    warn_of_legal_gaps,
+)
 from directory.routes.logos import logo
 from directory.routes.me import me
 from directory.routes.metrics import metrics_page
@@ -60,7 +67,6 @@ from directory.templating import page_environment
 from geo import Gazetteer
 
 HERE = Path(__file__).parent
-CSRF_COOKIE = "ce_csrf"
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -93,7 +99,8 @@ def _openapi_config() -> OpenAPIConfig:
 
 
 def _links(manager: PluginManager, hook: str, core: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
-    """The core's links and the plugins' (``navigation_links``, ``staff_links``, ``account_links``), in order."""
+    """The core's links and the plugins' (``navigation_links``, ``staff_links``, ``account_links``,
+    ``footer_links``), in order."""
     ordered = list(core)
     manager.call_isolated(hook, register=lambda label, path, order=100: ordered.append((order, label, path)))
     return [(label, path) for _, label, path in sorted(ordered, key=lambda link: link[0])]
@@ -124,6 +131,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         StaffReportController,
         HealthController,
         PageController,
+        LegalController,
+        StaffContactController,
         static_files_router("/static", HERE / "static"),
         static_files_router("/static/swagger", Path(swagger_ui_bundle.swagger_ui_path), name="swagger-static"),
         favicon,
@@ -134,20 +143,24 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     metrics = Metrics(settings, manager, platform.tasks)
     links = _links(manager, "navigation_links", [(0, "Annuaire", "/"), (90, "Espace prestataire", "/compte")])
     staff_links = _links(manager, "staff_links", [(0, "À modérer", "/equipe"), (10, "Fiches", "/equipe/prestataires"),
-                                                  (20, "Signalements", "/equipe/signalements")])
+                                                  (20, "Signalements", "/equipe/signalements"),
+                                                  (30, "Messages", "/equipe/messages")])
+    footer_links = _links(manager, "footer_links", list(CORE_FOOTER_LINKS))
     account_links = _links(manager, "account_links", [(50, "Jetons d'API", "/compte/jetons")])
     store = shared_store(settings)
     middleware: list[Any] = [session_config(settings).middleware, AccessMiddleware]
     manager.hook.register_middleware(register=middleware.append)
     static_url = url_maker(handlers)
     pages = page_environment(manager, reload=settings.debug, navigation=links, staff_navigation=staff_links,
-                             account_navigation=account_links, static_url=static_url, notices=notices.waiting)
+                             account_navigation=account_links, footer_navigation=footer_links,
+                             static_url=static_url, notices=notices.waiting)
 
     stop_worker = asyncio.Event()
     page_cache, stop_following = PageCache(), asyncio.Event()
 
     async def on_startup(app: Litestar) -> None:
         current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
+        warn_of_legal_gaps(settings)
         if engine.engine_type == "postgres":
             await engine.start_connection_pool()
         failed = await call_each(manager, "startup", app=app)
@@ -190,7 +203,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(pages)),
         middleware=middleware,
         stores={STORE_NAME: store.with_namespace("sessions"), ACCOUNTS_STORE: store.with_namespace("accounts")},
-        csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32), cookie_name=CSRF_COOKIE,
+        csrf_config=CSRFConfig(secret=settings.secret_key or secrets.token_urlsafe(32),
+                               cookie_name=CSRF_COOKIE,
                                cookie_secure=settings.served_over_https, cookie_httponly=True,
                                cookie_samesite="lax", exclude=["^/api/"]),
         openapi_config=_openapi_config(),

@@ -5,7 +5,8 @@ the data ``ERASE_AFTER`` so that a mistake can still be undone by staff. Then ``
 one erasure path, removes the provider and everything about it: its profile, history, logo,
 pending changes and reports; its members' accounts (unless they still speak for another
 provider or are staff), their sessions, API tokens and links; the mail outbox's messages to
-its addresses; its name in the event outbox; and, through the ``provider.deleted`` event,
+its addresses, and the messages they sent through the contact page; its name in the event
+outbox; and, through the ``provider.deleted`` event,
 its document in the search index.
 """
 
@@ -27,6 +28,7 @@ from directory.tables import (
     Account,
     AccountToken,
     ApiToken,
+    ContactMessage,
     Event,
     Logo,
     MailMessage,
@@ -83,7 +85,18 @@ async def export(provider_id: int, reader: dict[str, Any]) -> dict[str, Any]:
             Report.provider == provider_id).order_by(Report.id),
         "mail": await MailMessage.select(MailMessage.recipient, MailMessage.subject, MailMessage.created_at,
                                          MailMessage.sent_at).where(mail_for_provider).order_by(MailMessage.id),
+        "contact_messages": await _contact_messages(reader, [member["email"] for member in members]),
     }
+
+
+async def _contact_messages(reader: dict[str, Any], member_addresses: list[str]) -> list[dict[str, Any]]:
+    """The contact page's messages sent from the reader's own address (its account's, confirmed),
+    or, for staff, from the provider's members': never a colleague's messages to a member."""
+    senders = member_addresses if reader["is_staff"] else [reader["email"]]
+    return await ContactMessage.select(
+        ContactMessage.name, ContactMessage.email, ContactMessage.subject, ContactMessage.message,
+        ContactMessage.created_at, ContactMessage.handled_at).where(
+        ContactMessage.email.is_in(senders or [""])).order_by(ContactMessage.id)
 
 
 async def leave(provider_id: int, slug: str, actor: Actor) -> None:
@@ -126,11 +139,13 @@ async def erase(provider_id: int, store: NamespacedStore, left_before: datetime 
 
 
 async def forget_addresses(addresses: list[str]) -> None:
-    """Remove e-mail addresses from what outlives their owner: the mail outbox, mail links, and the
-    actors named in the event outbox and the profiles' history. Call inside the erasure's transaction.
+    """Remove e-mail addresses from what outlives their owner: the mail outbox, mail links, the
+    messages they sent through the contact page, and the actors named in the event outbox and the
+    profiles' history. Call inside the erasure's transaction.
     """
     if not addresses:
         return
+    await ContactMessage.delete().where(ContactMessage.email.is_in(addresses))
     await MailMessage.delete().where(MailMessage.recipient.is_in(addresses))
     await AccountToken.delete().where(AccountToken.email.is_in(addresses))
     for table in (Event, ProfileChange, PendingChange):

@@ -37,6 +37,7 @@ BATCH = 500
 PROVIDER_SAVED = "provider.saved"
 PROVIDER_DELETED = "provider.deleted"
 PROVIDER_EVENTS = frozenset({PROVIDER_SAVED, PROVIDER_DELETED})
+CONTACT_ERASED = "contact.erased"
 
 
 class EventError(ValueError):
@@ -51,9 +52,15 @@ class ProviderDeleted(msgspec.Struct, forbid_unknown_fields=True):
     pass
 
 
+class ContactErased(msgspec.Struct, forbid_unknown_fields=True):
+    """Staff erased the contact messages of one sender (the event's actor says who, never the sender)."""
+
+    messages: int
+
+
 # The core's event types; each plugin manager starts from them and adds its plugins' (``declare``).
 CORE_TYPES: Mapping[str, type[msgspec.Struct]] = MappingProxyType(
-    {PROVIDER_SAVED: ProviderSaved, PROVIDER_DELETED: ProviderDeleted})
+    {PROVIDER_SAVED: ProviderSaved, PROVIDER_DELETED: ProviderDeleted, CONTACT_ERASED: ContactErased})
 
 
 def declare(types: dict[str, type[msgspec.Struct]], name: str, payload: type[msgspec.Struct]) -> None:

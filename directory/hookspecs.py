@@ -120,6 +120,16 @@ def account_links(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def footer_links(register: Callable[..., None]) -> None:
+    """Add links to every page's footer, beside the legal pages, for pages a plugin adds to them.
+
+    :param register: call it as ``register(label, path, order=100)``: a French label, a path and
+        an order; the core's legal notice, privacy policy, accessibility and contact are 10 to 40,
+        its API link 90.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 

@@ -32,6 +32,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   or 404/403); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
   them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
+  ``form_stamp`` and ``check_stamp`` (a public form's signed stamp: refuses a form sent faster than a
+  person fills it, or a day late, and gives a key that can make a second sending a no-op);
   ``ProblemError`` and ``problem_responses``
   (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
   ``static_files_router`` (fingerprinted, long-cached static files); ``flash`` (a French
@@ -48,6 +50,7 @@ from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
+from directory.form_stamps import check_stamp, form_stamp
 from directory.hookspecs import hookimpl, hookspec, may_await
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
@@ -85,12 +88,14 @@ __all__ = [
     "ServiceSlug",
     "Settings",
     "catalogue",
+    "check_stamp",
     "client_key",
     "clock",
     "command_context",
     "events",
     "flash",
     "forget_addresses",
+    "form_stamp",
     "hookimpl",
     "hookspec",
     "invite_to_sign_up",

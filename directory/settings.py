@@ -103,6 +103,24 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     worker_metrics_port: int = 0  # 0: ``channel-expert worker`` serves no /metrics
     worker_metrics_host: str = DEFAULT_HOST
+    # Who answers for the site, as the legal notice names them (LCEN, article 6); empty: "à renseigner".
+    publisher_name: str = ""
+    publisher_address: str = ""
+    publisher_registration: str = ""  # RCS, SIREN or RNA number
+    publication_director: str = ""
+    host_name: str = ""
+    host_address: str = ""
+    host_phone: str = ""
+    contact_email: str = ""  # where contact messages are also mailed; empty: staff's page only
+    contact_retention_days: int = 365  # a contact message is erased this long after it was sent
+
+    @property
+    def legal_gaps(self) -> tuple[str, ...]:
+        """The variables of the legal notice still unset, which a site open to the public must set."""
+        values = {"PUBLISHER_NAME": self.publisher_name, "PUBLISHER_ADDRESS": self.publisher_address,
+                  "PUBLICATION_DIRECTOR": self.publication_director, "HOST_NAME": self.host_name,
+                  "HOST_ADDRESS": self.host_address, "HOST_PHONE": self.host_phone}
+        return tuple(PREFIX + name for name, value in values.items() if not value.strip())
 
     def served_at(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         """These settings for a server listening on ``host:port``: with no public URL set, the links
@@ -172,6 +190,9 @@ class Settings:
         if self.metrics_token and len(self.metrics_token) < 32:
             raise SettingsError(f"{PREFIX}METRICS_TOKEN must be at least 32 characters (python -c "
                                 f"'import secrets; print(secrets.token_urlsafe(32))')")
+        if self.contact_email and "@" not in self.contact_email:
+            raise SettingsError(f"{PREFIX}CONTACT_EMAIL must be an e-mail address, "
+                                f"not {self.contact_email!r}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json, not {self.log_format!r}")
 
@@ -226,4 +247,15 @@ class Settings:
             worker_metrics_port=_port(PREFIX + "WORKER_METRICS_PORT", port)
             if (port := get("WORKER_METRICS_PORT")) else 0,
             worker_metrics_host=get("WORKER_METRICS_HOST", DEFAULT_HOST),
+            publisher_name=get("PUBLISHER_NAME"),
+            publisher_address=get("PUBLISHER_ADDRESS"),
+            publisher_registration=get("PUBLISHER_REGISTRATION"),
+            publication_director=get("PUBLICATION_DIRECTOR"),
+            host_name=get("HOST_NAME"),
+            host_address=get("HOST_ADDRESS"),
+            host_phone=get("HOST_PHONE"),
+            contact_email=get("CONTACT_EMAIL"),
+            contact_retention_days=_whole(PREFIX + "CONTACT_RETENTION_DAYS",
+                                          get("CONTACT_RETENTION_DAYS", "365"), 3650,
+                                          "a number of days from 1 to 3650"),
         )

@@ -281,8 +281,20 @@ class Logo(Table):
     created_at = Timestamptz()
 
 
+class ContactMessage(Table):
+    """A message sent through the contact page, for staff; erased after the contact retention period."""
+
+    name = Varchar(length=200)
+    email = Varchar(length=254, index=True)
+    subject = Varchar(length=200)
+    message = Text()
+    created_at = Timestamptz(index=True)
+    handled_at = Timestamptz(null=True, default=None)
+    handled_by = Varchar(length=254, default="")  # the staff member who dealt with it
+
+
 TABLES: tuple[type[Table], ...] = (
     Service, Provider, ProviderService, Event, ChangeCursor, ChangeFollower, Job, RecurringTask,
     MailMessage, Account, Membership, AccountToken, Report, StoreEntry, ProfileChange, PendingChange, ApiToken,
-    Logo, ImportRun, ImportUndo,
+    Logo, ImportRun, ImportUndo, ContactMessage,
 )

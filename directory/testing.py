@@ -65,6 +65,7 @@ from directory.tables import (
     AccountToken,
     ApiToken,
     ChangeFollower,
+    ContactMessage,
     ImportRun,
     ImportUndo,
     Job,
@@ -87,9 +88,9 @@ MEMORY_FOLDER = Path("/dev/shm")  # where the SQLite test database goes when the
 STRONG = "quatre chevaux traversent la Garonne"  # a password the policy accepts
 # What each test starts without: accounts and what hangs on them, the mail outbox, the job queue,
 # the recurring tasks' schedule, sessions and rate-limit counters, the servers following the
-# outbox (the service catalogue and plugins' reference data stay).
+# outbox, contact messages (the service catalogue and plugins' reference data stay).
 ACTIVITY = (ApiToken, AccountToken, Membership, PendingChange, ProfileChange, Logo, Report, Account, MailMessage,
-            Job, RecurringTask, StoreEntry, ChangeFollower, ImportUndo, ImportRun)
+            Job, RecurringTask, StoreEntry, ChangeFollower, ImportUndo, ImportRun, ContactMessage)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from directory import data_rights, providers
+from directory import contact, data_rights, providers
 from directory.accounts.guards import ACCOUNTS_STORE
 from directory.database import bind, bound_engine, engine_for, migrate, migration_state, register_apps
 from directory.platform import current, jobs, mail
@@ -63,6 +63,7 @@ def start_platform(settings: Settings, manager: PluginManager, engine: Engine | 
     accounts_store = shared_store(settings).with_namespace(ACCOUNTS_STORE)
     tasks.register(data_rights.ERASE_TASK, lambda payload: data_rights.erase_departed(accounts_store),
                    every=timedelta(hours=1))
+    tasks.register(contact.RETENTION_TASK, contact.apply_retention, every=timedelta(days=1))
     manager.hook.register_jobs(register=tasks.register, plugin_manager=manager)
     engine = engine or bound_engine()
     if engine is None:

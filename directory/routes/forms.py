@@ -17,6 +17,7 @@ from directory.platform.store import count_hit
 from directory.problems import ProblemError
 
 NOT_PUBLISHED = "Ce prestataire n'existe pas ou n'est plus publié."
+CSRF_COOKIE = "ce_csrf"  # the forms' CSRF token, with the session the only cookies the site sets
 
 
 async def listing_or_404(slug: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ LONG_URL = "https://www.agence-pixel-communication-numerique.fr/references/bouti
 LONG_WORD = "Anticonstitutionnellementhyperconnectés"
 STAFF_PAGES = ["/equipe", "/equipe/prestataires", "/equipe/prestataires?q=pixel", "/equipe/prestataires/{slug}",
                "/equipe/demandes", "/equipe/demandes/{lead}", "/equipe/badges", "/equipe/badges?prestataire={slug}",
-               "/equipe/besoins", "/equipe/signalements"]
+               "/equipe/besoins", "/equipe/signalements", "/equipe/messages"]
 
 
 @pytest.fixture

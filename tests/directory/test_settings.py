@@ -31,10 +31,22 @@ def test_settings_are_read_from_prefixed_variables():
     {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_PORT": "７"},
     {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_PORT": "70000"},
     {"CHANNEL_EXPERT_SMTP_HOST": "mail.example.fr", "CHANNEL_EXPERT_SMTP_TLS": "maybe"},
+    {"CHANNEL_EXPERT_CONTACT_EMAIL": "equipe"},
+    {"CHANNEL_EXPERT_CONTACT_RETENTION_DAYS": "0"},
+    {"CHANNEL_EXPERT_CONTACT_RETENTION_DAYS": "un an"},
 ])
 def test_bad_values_raise_a_clear_error(environ):
     with pytest.raises(SettingsError):
         Settings.from_env(environ)
+
+
+def test_the_legal_notice_is_read_from_its_variables_and_names_what_is_still_unset():
+    settings = Settings.from_env({"CHANNEL_EXPERT_PUBLISHER_NAME": "Association Channel Expert",
+                                  "CHANNEL_EXPERT_HOST_PHONE": "01 02 03 04 05",
+                                  "CHANNEL_EXPERT_CONTACT_RETENTION_DAYS": "180"})
+    assert settings.publisher_name == "Association Channel Expert" and settings.contact_retention_days == 180
+    assert settings.legal_gaps == ("CHANNEL_EXPERT_PUBLISHER_ADDRESS", "CHANNEL_EXPERT_PUBLICATION_DIRECTOR",
+                                   "CHANNEL_EXPERT_HOST_NAME", "CHANNEL_EXPERT_HOST_ADDRESS")
 
 
 def test_geocoding_is_offline_unless_services_are_named():

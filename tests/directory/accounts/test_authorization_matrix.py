@@ -24,6 +24,7 @@ from directory.tables import (
     Account,
     AccountToken,
     ApiToken,
+    ContactMessage,
     Logo,
     MailMessage,
     Membership,
@@ -45,7 +46,7 @@ ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", 
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
            Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward, NeedPhrasing,
-           UnheardSearch)
+           UnheardSearch, ContactMessage)
 
 
 def _png() -> bytes:
@@ -56,7 +57,8 @@ def _png() -> bytes:
 
 # (method, path, body, {who: status}); {a}: A's slug, {member}: a colleague's membership in A,
 # {token}: A's API token id, {change}: A's waiting identity change, {report}: a report about A,
-# {lead} and {offer}: a TPE's request and its offer to A; {award}: a badge awarded to A.
+# {lead} and {offer}: a TPE's request and its offer to A; {award}: a badge awarded to A; {message}: a
+# message sent through the contact page.
 EDIT = "form"  # the edit form as its page fills it, with a new description
 ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/compte/prestataires/{a}", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
@@ -81,6 +83,8 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
      {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/equipe/prestataires/{a}/suspendre", {"reason": "Radiée"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/signalements/{report}/traite", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/messages/{message}/traite", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/equipe/messages/{message}/effacer", {"confirm": "oui"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("PATCH", "/api/providers/{a}", {"description": "Modifié par l'API"}, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/compte/demandes/{offer}", {"decision": "refuser"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/compte/demandes/preferences/{a}", {"paused": "oui"}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 303}),
@@ -134,6 +138,9 @@ async def objects(site, two) -> dict[str, Any]:
         changes='{"trade_name": "Alpha Digital"}', created_at=clock.now())).returning(PendingChange.id)
     [report] = await Report.insert(Report(provider=provider_a, message="Le téléphone a changé.",
                                           created_at=clock.now())).returning(Report.id)
+    [message] = await ContactMessage.insert(ContactMessage(
+        name="Anne", email="anne@example.fr", subject="Ma demande", message="Où en est ma demande ?",
+        created_at=clock.now())).returning(ContactMessage.id)
     now = clock.now()
     await Lead.delete(force=True)
     [lead] = await Lead.insert(Lead(
@@ -156,7 +163,7 @@ async def objects(site, two) -> dict[str, Any]:
                                                          times=2, last_seen=now)).returning(UnheardSearch.id)
     return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
             "lead": lead["id"], "offer": offer["id"], "award": award, "invitation": invitation_id,
-            "phrasing": phrasing["id"], "unheard": unheard["id"]}
+            "phrasing": phrasing["id"], "unheard": unheard["id"], "message": message["id"]}
 
 
 async def _call(site, who: str, method: str, path: str, body: Any) -> int:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 
-from directory import data_rights, events
+from directory import contact, data_rights, events
 from directory.accounts import api_tokens
+from directory.database import write_transaction
 from directory.history import Actor
 from directory.platform.store import DatabaseStore
 from directory.tables import (
     Account,
     AccountToken,
     ApiToken,
+    ContactMessage,
     Event,
     MailMessage,
     Membership,
@@ -130,3 +132,36 @@ async def test_staff_can_undo_a_departure_before_the_erasure(site, two, manual_c
     assert restored.status_code == 303 and (await site.get(f"/prestataires/{a}")).status_code == 200
     manual_clock.advance(days=31)
     assert await data_rights.erase_departed(DatabaseStore().with_namespace("accounts")) == 0
+
+
+async def _write_to_staff(address: str, subject: str) -> None:
+    await contact.send(contact.Contact(name="Quelqu'un", email=address, subject=subject,
+                                       message="Une question sur l'annuaire."))
+
+
+async def test_the_download_lists_the_contact_messages_its_reader_sent_and_staffs_every_members(site,
+                                                                                                 two):
+    a, _ = two
+    await add_account("collegue@alpha.fr", provider=a, role="member")
+    await _write_to_staff("a@alpha.fr", "Ma question")
+    await _write_to_staff("collegue@alpha.fr", "Celle d'un collègue")
+    await _write_to_staff("b@beta.fr", "Celle d'un autre prestataire")
+    await sign_in(site, "a@alpha.fr")
+    mine = json.loads((await site.get(f"/compte/prestataires/{a}/export")).content)["contact_messages"]
+    assert [(m["subject"], m["email"], m["message"]) for m in mine] == [
+        ("Ma question", "a@alpha.fr", "Une question sur l'annuaire.")]
+    await sign_in(site, "equipe@example.fr")
+    staff = json.loads((await site.get(f"/compte/prestataires/{a}/export")).content)["contact_messages"]
+    assert [m["subject"] for m in staff] == ["Ma question", "Celle d'un collègue"]
+
+
+async def test_erasing_a_provider_or_an_address_erases_the_contact_messages_sent_from_it(site, two,
+                                                                                           manual_clock):
+    a, _ = two
+    for address in ("a@alpha.fr", "contact@alpha.fr", "b@beta.fr", "tpe@example.fr"):
+        await _write_to_staff(address, f"De {address}")
+    provider = (await Provider.select(Provider.id).where(Provider.slug == a).first())["id"]
+    assert await data_rights.erase(provider, DatabaseStore().with_namespace("accounts"))
+    async with write_transaction(ContactMessage._meta.db):
+        await data_rights.forget_addresses(["tpe@example.fr"])  # a lead deleted, for one
+    assert [row["email"] for row in await ContactMessage.select(ContactMessage.email)] == ["b@beta.fr"]
