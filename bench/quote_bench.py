@@ -39,7 +39,7 @@ from directory.demo import demo_records
 from geo import Gazetteer
 
 PORT = 9150
-MIN_FILL_S = 5  # the form's minimum fill time (plugins.leads.stamps)
+MIN_FILL_S = 5  # the form's minimum fill time (directory.form_stamps)
 
 
 def import_file(folder: Path, rows: int, gazetteer: Gazetteer) -> Path:

@@ -22,7 +22,9 @@ from directory.plugin_api import (
     STAFF,
     ProblemError,
     catalogue,
+    check_stamp,
     client_key,
+    form_stamp,
     over_limit,
     provider_for,
     route_path,
@@ -30,7 +32,6 @@ from directory.plugin_api import (
 )
 from geo import Gazetteer
 from plugins.leads import form_context, forms, service
-from plugins.leads.stamps import check_stamp, form_stamp
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
