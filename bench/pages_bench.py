@@ -52,6 +52,7 @@ ROUTES = [
     ("a provider's page", f"/prestataires/{SLUG}", 0.25, 15),
     ("the home page", "/", 0.25, 15),
     ("a results page", "/recherche?q=site+vitrine&near=29000", 0.25, 15),
+    ("a search over the API (built)", "/api/search?q=site+vitrine&near=29000", 0.4, 10),
 ]
 
 

@@ -28,7 +28,9 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``NeedUnderstanding`` (the services a TPE's words ask for, from the ``understand_need`` hook),
   ``SearchAnswered`` (a search and what it showed, given to the ``search_answered`` hook).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
-  ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
+  ``opt`` (an undeclared route is refused); ``CACHED``, added to a public route's ``opt`` whose
+  answers depend only on what the event outbox announces (no form, nothing per visitor), to
+  answer it from each server's memory until the next event; ``provider_for`` (the provider an account manages,
   or 404/403); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
   them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
@@ -54,6 +56,7 @@ from directory.form_stamps import check_stamp, form_stamp
 from directory.hookspecs import hookimpl, hookspec, may_await
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
+from directory.platform.cache import CACHED
 from directory.platform.commands import CommandContext, command_context, run_in_database
 from directory.platform.current import kept
 from directory.platform.metrics import CounterMetricFamily, GaugeMetricFamily
@@ -72,6 +75,7 @@ from directory.templating import paris_time
 
 __all__ = [
     "ACCOUNT",
+    "CACHED",
     "PUBLIC",
     "STAFF",
     "CommandContext",

@@ -6,10 +6,10 @@ from xml.sax.saxutils import escape
 
 from litestar import Request, Response, get
 
-from directory.plugin_api import PUBLIC, catalogue, hookimpl, public_url, tables
+from directory.plugin_api import CACHED, PUBLIC, catalogue, hookimpl, public_url, tables
 
 
-@get("/sitemap.xml", include_in_schema=False, media_type="application/xml", opt=PUBLIC)
+@get("/sitemap.xml", include_in_schema=False, media_type="application/xml", opt={**PUBLIC, **CACHED})
 async def sitemap(request: Request) -> Response[str]:
     base = request.app.state.settings.public_url  # never the Host header, which any client can set
     table = tables.Provider
@@ -26,7 +26,7 @@ async def sitemap(request: Request) -> Response[str]:
     return Response(body, media_type="application/xml")
 
 
-@get("/robots.txt", include_in_schema=False, media_type="text/plain", opt=PUBLIC)
+@get("/robots.txt", include_in_schema=False, media_type="text/plain", opt={**PUBLIC, **CACHED})
 async def robots(request: Request) -> str:
     base = request.app.state.settings.public_url
     return f"User-agent: *\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"

@@ -64,7 +64,7 @@ async def test_routes_not_marked_and_failed_answers_are_not_kept(app, client):
     kept = len(app.state.page_cache)
     assert (await client.get("/prestataires/personne")).status_code == 404
     assert (await client.get("/recherche?q=site")).status_code == 200
-    await client.get("/robots.txt")
+    await client.get("/api/search?q=site")
     assert len(app.state.page_cache) == kept
 
 
