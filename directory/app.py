@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from directory import __version__, logs, notices
@@ -232,9 +234,14 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     app.state.redaction = Redaction.for_routes(app.routes)
     largest_body = max(handler.resolve_request_max_body_size() or 0 for route in app.routes
                        for handler in getattr(route, "route_handlers", ()))
+    edge_layers: list[Callable[[ASGIApp], ASGIApp]] = []
     reads = (CachedReads(app.asgi_handler, page_cache, SESSION_COOKIE, CSRF_COOKIE, manager.faults)
              if settings.page_cache else app.asgi_handler)
-    handler = Edges(ConditionalGet(reads, SESSION_COOKIE), access_log=settings.access_log,
+    layered = ConditionalGet(reads, SESSION_COOKIE)
+    manager.call_isolated("register_edge_middleware", register=edge_layers.append)
+    for wrap in edge_layers:
+        layered = wrap(layered)
+    handler = Edges(layered, access_log=settings.access_log,
                     security=SecurityHeaders(image_origins),
                     redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),
                     observe=metrics.observe,

@@ -95,6 +95,19 @@ def register_middleware(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_edge_middleware(register: Callable[[Callable[[Any], Any]], None]) -> None:
+    """Wrap the whole app in an ASGI layer that sees every HTTP request, answered from memory or not.
+
+    Outside routing and the page cache (``CACHED`` routes), inside the core's request ids,
+    security headers and access log: what counts requests (visits, robots) belongs here, since
+    a Litestar middleware never sees an answer given from memory. No route handler is known yet.
+
+    :param register: call it with a function ``(app) -> app`` over ASGI apps; it runs on every
+        request, so keep it fast and let exceptions it does not own pass through.
+    """
+
+
+@hookspec
 def navigation_links(register: Callable[..., None]) -> None:
     """Add links to the site's header, so people find a plugin's pages.
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from directory import events
 from directory.app import create_app
 from directory.platform.cache import MOST_ENTRIES, Kept, PageCache
+from directory.plugin_api import hookimpl
 from directory.testing import add_account, add_providers, provider_row, serve, sign_in
 from tests.statements import counted
 
@@ -102,3 +103,35 @@ async def test_a_first_visit_is_kept_without_its_csrf_cookie(app, client):
         second = await client.get(f"/prestataires/{slug}")
     assert statements == [] and second.content == first.content and "set-cookie" not in second.headers
     assert "etag" in second.headers
+
+
+class Counting:
+    """A plugin counting the answers to a path at the edge, as visit statistics do."""
+
+    def __init__(self):
+        self.statuses = []
+
+    @hookimpl
+    def register_edge_middleware(self, register):
+        def wrap(app):
+            async def layer(scope, receive, send):
+                async def watch(message):
+                    if message["type"] == "http.response.start" and scope["path"].startswith("/prestataires/"):
+                        self.statuses.append(message["status"])
+                    await send(message)
+                await app(scope, receive, watch)
+            return layer
+        register(wrap)
+
+
+async def test_an_edge_middleware_sees_the_answers_given_from_memory(settings, plugin_manager):
+    counting = Counting()
+    plugin_manager.register(counting, name="counting")
+    [slug] = await add_providers(provider_row())
+    app = create_app(replace(settings, secret_key="k" * 40), plugin_manager)
+    async with serve(app) as client:
+        await _following(app)
+        pages = [await client.get(f"/prestataires/{slug}") for _ in range(3)]
+        held = await client.get(f"/prestataires/{slug}", headers={"if-none-match": pages[-1].headers["etag"]})
+    assert held.status_code == 304 and counting.statuses == [200, 200, 200, 304]
+    assert "x-request-id" in held.headers
