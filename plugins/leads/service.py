@@ -170,6 +170,11 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
     names. Inside a transaction."""
     lead = await Lead.select().where(Lead.id == lead_id).first()
     decision, chosen, found = decided or await _decide(lead, trigger, wanted, manager, widen_km)
+    names = await _still_listed(chosen)
+    if decided and len(names) < len(chosen):  # chosen before the lock, removed meanwhile: route again
+        decision, chosen, found = await _decide(lead, trigger, wanted, manager, widen_km)
+        names = await _still_listed(chosen)
+    chosen = [scored for scored in chosen if scored.candidate.provider_id in names]
     now = clock.now()
     await RoutingRun.insert(RoutingRun(lead=lead_id, trigger=trigger, created_at=now, ranked=json.dumps([
         {"provider": s.candidate.provider_id, "slug": s.candidate.slug, "score": s.score, "distance_km": s.distance_km,
@@ -177,11 +182,10 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
          "chosen": any(s.candidate.provider_id == c.candidate.provider_id for c in chosen)}
         for s in decision.ranked]), excluded=json.dumps(
         {"providers": _named(decision.excluded, found), "counted": decision.counted}, ensure_ascii=False)))
-    names = []
     rank = await Offer.count().where(Offer.lead == lead_id)
     for scored in chosen:
         rank += 1
-        names.append(await _make_offer(lead, scored, rank, now, manager))
+        await _make_offer(lead, scored, rank, now, manager, names[scored.candidate.provider_id])
     if chosen and lead["state"] == UNASSIGNED:
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
     if not chosen and not await Offer.exists().where((Offer.lead == lead_id) & Offer.state.is_in([OFFERED, ACCEPTED])):
@@ -193,7 +197,16 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
         for address in await _staff_addresses():
             await mail.send(address, "leads/sans-prestataire", {"commune": lead["commune"], "lead": lead_id,
                                                                  "link": f"{mail.site_url()}/equipe/demandes/{lead_id}"})
-    return names
+    return [names[scored.candidate.provider_id] for scored in chosen]
+
+
+async def _still_listed(chosen: list[routing.Scored]) -> dict[int, str]:
+    """The trade names of the chosen providers still published, read under the write lock: an
+    import's undo, an erasure or staff may have removed one since routing read the network."""
+    Provider = tables.Provider
+    return {row["id"]: row["trade_name"] for row in await Provider.select(Provider.id, Provider.trade_name).where(
+        Provider.id.is_in([s.candidate.provider_id for s in chosen] or [0])
+        & (Provider.state == catalogue.PUBLISHED))}
 
 
 def _widened(candidate: routing.Candidate, km: float) -> routing.Candidate:
@@ -217,28 +230,25 @@ def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dic
 
 
 async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, manager: PluginManager,
-                      by_hand: bool = False) -> str:
+                      trade_name: str, by_hand: bool = False) -> None:
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
     office = scored.candidate.area.departement
     due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours, office)
-    provider = await tables.Provider.select(tables.Provider.trade_name).where(
-        tables.Provider.id == scored.candidate.provider_id).first()
     [offer] = await Offer.insert(Offer(
         lead=lead["id"], provider=scored.candidate.provider_id, rank=rank, score=scored.score,
         distance_km=scored.distance_km if scored.distance_km != float("inf") else 0.0, partial=scored.partial,
         remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
     )).returning(Offer.id)
-    await _step(lead["id"], "proposee", f"Proposée à {provider['trade_name']} (réponse attendue avant le "
+    await _step(lead["id"], "proposee", f"Proposée à {trade_name} (réponse attendue avant le "
                                         f"{deadlines.local_time(due, lead['departement'])}).", source=lead["source"])
     await tell_provider(scored.candidate.provider_id, "leads/nouvelle-demande", {
-        "trade_name": provider["trade_name"], "commune": lead["commune"],
+        "trade_name": trade_name, "commune": lead["commune"],
         "due": deadlines.local_time(due, office),
         "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
         "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
     await changes.tell(manager, changes.OFFERED, lead, now, provider_id=scored.candidate.provider_id, offered_at=now)
-    return provider["trade_name"]
 
 
 async def _staff_addresses() -> list[str]:
@@ -392,7 +402,7 @@ async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
             raise Gone(lead_id)
         if widen_km:
             return await _offer(lead_id, "widened", lead_settings().offers_at_once, manager, widen_km=widen_km)
-        provider = await tables.Provider.select(tables.Provider.id).where(
+        provider = await tables.Provider.select(tables.Provider.id, tables.Provider.trade_name).where(
             (tables.Provider.slug == provider_slug) & (tables.Provider.state == catalogue.PUBLISHED)).first()
         if provider is None:
             raise Gone(provider_slug)
@@ -400,8 +410,8 @@ async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
                                       False, frozenset(lead["services"]))
         scored = routing.Scored(candidate, 0.0, {}, 0.0)
         rank = await Offer.count().where(Offer.lead == lead_id) + 1
-        name = await _make_offer(lead, scored, rank, clock.now(), manager, by_hand=True)
+        await _make_offer(lead, scored, rank, clock.now(), manager, provider["trade_name"], by_hand=True)
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
         await _step(lead_id, "attribuee", f"Attribuée à la main à {provider_slug}.", public=False)
-        return [name]
+        return [provider["trade_name"]]
 

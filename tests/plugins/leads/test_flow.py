@@ -12,7 +12,7 @@ import pytest
 from directory.app import create_app
 from directory.platform import current, jobs
 from directory.plugin_api import hookimpl
-from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
+from directory.tables import Account, Job, MailMessage, Membership, Provider, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.leads import routes
 from plugins.leads.routes import submission_queue
@@ -106,8 +106,9 @@ async def test_a_request_is_offered_to_the_three_best_placed_and_the_tpe_gets_it
 # A submission holds the database's write lock for its statements: each one saved shortens the
 # wait of every other writer. What it writes today, for three offers: the lead and its check, four
 # steps and their events, a routing run, three offers with their deadline jobs and the providers'
-# addresses, four messages with their delivery jobs, and the reads of routing (done before the lock).
-SUBMISSION_STATEMENTS = 37
+# addresses (and whether the chosen are still listed), four messages with their delivery jobs, and
+# the reads of routing (done before the lock).
+SUBMISSION_STATEMENTS = 35
 
 
 async def test_a_submission_runs_a_bounded_number_of_statements(site, network, manual_clock):
@@ -442,3 +443,27 @@ async def test_plugins_hear_each_step_of_a_lead_and_add_to_its_follow_up_page(se
         await client.post(f"{follow}/cloturer", data={"_csrf_token": token})
         await client.post(f"{follow}/supprimer", data={"_csrf_token": token, "confirm": "oui"})
     assert [c.kind for c in listening.heard[-2:]] == ["closed", "forgotten"]
+
+
+class Unlisting:
+    """Staff unpublish the nearest agency while a request is being routed (between routing's
+    reads and the request's write)."""
+
+    def __init__(self, slug):
+        self.slug = slug
+
+    @hookimpl
+    async def valid_badges(self, provider_ids):
+        await Provider.update({Provider.state: "draft"}).where(Provider.slug == self.slug)
+        return {}
+
+
+async def test_a_provider_removed_while_a_request_is_routed_is_not_offered_it(settings, plugin_manager, network,
+                                                                             manual_clock):
+    plugin_manager.register(Unlisting(network["odet"]), name="unlisting")
+    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    async with serve(app) as client:
+        sent = await ask(client, manual_clock)
+    assert sent.status_code == 303
+    offered = {row["slug"] for row in await _offers()}
+    assert network["odet"] not in offered and offered  # the others still get it
