@@ -12,10 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.reviews import engagements, outcomes, sections
+from plugins.reviews import engagements, outcomes, review_actions, scoring, sections
 from plugins.reviews.routes import CONTROLLERS
 
 HERE = Path(__file__).parent
+# Search fields: a filter on reviewed providers, and the Bayesian average breaking ties.
+REVIEWED_FIELD, RATING_FIELD = "avis", "note_avis"
+REVIEWED, WELL_RATED = "Avec avis vérifiés", "Note moyenne de 4 sur 5 ou plus"
 
 
 @hookimpl
@@ -71,3 +74,21 @@ async def lead_follow_up_sections(lead_id, register):
 async def provider_page_sections(provider, register):
     html, _ = await sections.profile(provider.slug)
     register("Avis vérifiés", html, order=20, head='<link rel="stylesheet" href="/static/reviews/reviews.css">')
+
+
+@hookimpl
+async def provider_document_fields(providers):
+    ratings = await review_actions.ratings_of([provider.slug for provider in providers])
+    settings = outcomes.review_settings()
+    fields = {}
+    for provider in providers:
+        averages = scoring.averages(ratings.get(provider.slug, []), settings.prior_rating, settings.prior_weight)
+        shown = [REVIEWED, *([WELL_RATED] if averages.mean >= 4 else [])] if averages.count else []
+        fields[provider.slug] = {REVIEWED_FIELD: shown, RATING_FIELD: averages.bayesian}
+    return fields
+
+
+@hookimpl
+def search_fields(register):
+    register(REVIEWED_FIELD, filterable=True, facet=True, returned=True, label="Avis vérifiés")
+    register(RATING_FIELD, rank="desc", rank_order=70)  # after the badges, before the profile's completeness

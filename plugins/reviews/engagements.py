@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from directory.plugin_api import clock, forget_addresses, jobs, mail, tables, tell_provider, write_transaction
+from directory.plugin_api import (
+    clock,
+    events,
+    forget_addresses,
+    jobs,
+    mail,
+    tables,
+    tell_provider,
+    write_transaction,
+)
 from plugins.reviews import links, outcomes
 from plugins.reviews.tables import Engagement, Review, ReviewReport
 
@@ -44,13 +53,21 @@ async def forget(lead_id: int) -> None:
     answers and reports; the outcomes stay, anonymous, for the figures. Inside a transaction."""
     rows = await Engagement.select(Engagement.id, Engagement.contact_email).where(Engagement.lead_id == lead_id)
     ids = [row["id"] for row in rows] or [0]
-    reviews = [row["id"] for row in await Review.select(Review.id).where(Review.engagement.is_in(ids))] or [0]
+    erased = await Review.select(Review.id, Review.provider.slug.as_alias("slug")).where(Review.engagement.is_in(ids))
+    reviews = [row["id"] for row in erased] or [0]
     await ReviewReport.delete().where(ReviewReport.review.is_in(reviews))
     await Review.delete().where(Review.id.is_in(reviews))
     await Engagement.update({Engagement.contact_email: "", Engagement.contact_name: "", Engagement.tpe_ask_hash: None,
                              Engagement.review_hash: None, Engagement.forgotten_at: clock.now()}).where(
         Engagement.id.is_in(ids))
     await forget_addresses(sorted({row["contact_email"] for row in rows} - {""}))
+    if erased:
+        await shown_changed(sorted({row["slug"] for row in erased}))
+
+
+async def shown_changed(slugs: list[str]) -> None:
+    """The reviews profiles show changed: their search documents (the averages) are rebuilt."""
+    await events.record(events.PROVIDER_SAVED, slugs, {"created": False}, actor="reviews")
 
 
 async def ask(payload: dict[str, Any]) -> None:

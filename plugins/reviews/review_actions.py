@@ -88,6 +88,7 @@ async def withdraw(token: str) -> None:
         engagement = await by_review_link(token)
         await Review.update({Review.state: WITHDRAWN, Review.text: "", Review.answer: "",
                              Review.edited_at: clock.now()}).where(Review.engagement == engagement["id"])
+        await engagements.shown_changed([engagement["slug"]])
 
 
 async def moderate(review_id: int, publish: bool, reason: str, staff: dict[str, Any]) -> None:
@@ -111,6 +112,7 @@ async def moderate(review_id: int, publish: bool, reason: str, staff: dict[str, 
         await Review.update(values).where(Review.id == review_id)
         await ReviewReport.update({ReviewReport.resolved_at: now}).where(
             (ReviewReport.review == review_id) & ReviewReport.resolved_at.is_null())
+        await engagements.shown_changed([review["slug"]])
         if publish and review["published_at"] is None:
             await tell_provider(review["provider_id"], "reviews/avis-publie", {
                 "trade_name": review["trade_name"], "link": f"{mail.site_url()}/compte/avis"})
@@ -118,6 +120,15 @@ async def moderate(review_id: int, publish: bool, reason: str, staff: dict[str, 
             await mail.send(review["email"], "reviews/avis-refuse", {
                 "name": review["name"], "trade_name": review["trade_name"], "reason": reason,
                 "charter": f"{mail.site_url()}/avis/charte"})
+
+
+async def ratings_of(slugs: list[str]) -> dict[str, list[int]]:
+    """The published ratings of each of the providers ``slugs`` names (one query for a batch)."""
+    ratings: dict[str, list[int]] = {}
+    for row in await Review.select(Review.rating, Review.provider.slug.as_alias("slug")).where(
+            Review.provider.slug.is_in(slugs or [""]) & (Review.state == PUBLISHED)):
+        ratings.setdefault(row["slug"], []).append(row["rating"])
+    return ratings
 
 
 async def _published_of_managed(review_id: int, provider_id: int) -> dict[str, Any]:

@@ -33,7 +33,8 @@ async def profile(slug: str) -> tuple[str, scoring.Averages]:
     reviews = await review_actions.published_of_slug(slug)
     settings = outcomes.review_settings()
     averages = scoring.averages([r["rating"] for r in reviews], settings.prior_rating, settings.prior_weight)
-    return render("profile.html", reviews=reviews, averages=averages, criteria=CRITERIA), averages
+    return render("profile.html", reviews=reviews, averages=averages, criteria=CRITERIA,
+                  prior_weight=settings.prior_weight, prior_rating=settings.prior_rating), averages
 
 
 async def follow_up(lead_id: int) -> str:

@@ -58,6 +58,10 @@ async def test_a_review_is_shown_once_published_with_its_dates_and_the_verified_
     assert f"Publié le {today}" in page and f"travaux du {today}" in page and "5,0 sur 5</strong> (1 avis)" in page
     assert "Respect des délais : 4/5" in page and 'href="/avis/charte"' in page
     assert "Un nouvel avis" in (await mails_to(ODET))[-1]["subject"]
+    await site.app.state.search.sync()
+    found = (await site.get("/api/search", params={"q": "e-commerce", "filter": "avis:Avec avis vérifiés"})).json()
+    assert [hit["slug"] for hit in found["hits"]] == [network["odet"]]
+    assert found["hits"][0]["fields"]["avis"] == ["Avec avis vérifiés", "Note moyenne de 4 sur 5 ou plus"]
 
 
 async def test_a_refused_review_is_mailed_to_its_author_with_the_reason(site, network, accepted, manual_clock):
