@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.reviews import engagements, outcomes, review_actions, scoring, sections
+from plugins.reviews import engagements, outcomes, review_actions, scoring, sections, structured
 from plugins.reviews.routes import CONTROLLERS
 
 HERE = Path(__file__).parent
@@ -92,3 +92,16 @@ async def provider_document_fields(providers):
 def search_fields(register):
     register(REVIEWED_FIELD, filterable=True, facet=True, returned=True, label="Avis vérifiés")
     register(RATING_FIELD, rank="desc", rank_order=70)  # after the badges, before the profile's completeness
+
+
+@hookimpl
+async def provider_structured_data(provider, data):
+    settings = outcomes.review_settings()
+    reviews = await review_actions.published_of_slug(provider.slug)
+    if len(reviews) >= settings.structured_data_min_reviews:
+        data.update(structured.ratings(reviews))
+
+
+@hookimpl
+async def provider_data_export(provider_id, register):
+    register("reviews", await review_actions.written_by_provider(provider_id))

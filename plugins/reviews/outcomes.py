@@ -28,6 +28,7 @@ class ReviewSettings(msgspec.Struct, kw_only=True):
     reviews_per_client_hour: int = 10  # review form submissions from one address per hour
     prior_rating: float = 4.0  # the Bayesian average's prior mean…
     prior_weight: int = 5  # …counted as this many reviews
+    structured_data_min_reviews: int = 3  # published reviews before the profile's JSON-LD carries them
 
     def __post_init__(self) -> None:
         if not 0 < self.first_ask_days < self.second_ask_days < self.without_news_days:

@@ -175,6 +175,29 @@ async def published(provider_id: int) -> list[dict[str, Any]]:
         (Review.provider == provider_id) & (Review.state == PUBLISHED)).order_by(Review.published_at, ascending=False)
 
 
+async def held_for_tpe(engagement: dict[str, Any]) -> dict[str, Any]:
+    """What the TPE gave for one accepted request: its contact, its answer, its review (its data export)."""
+    review = await Review.select(Review.state, Review.rating, Review.quality, Review.deadlines, Review.price,
+                                 Review.support, Review.text, Review.worked_on, Review.created_at, Review.edited_at,
+                                 Review.published_at, Review.refusal).where(
+        Review.engagement == engagement["id"]).first()
+    return {"exported_at": clock.now(), "provider": engagement["trade_name"],
+            "contact": {"email": engagement["contact_email"], "name": engagement["contact_name"]},
+            "accepted_at": engagement["accepted_at"], "outcome": engagement["tpe_outcome"],
+            "outcome_answered_at": engagement["tpe_answered_at"], "review": review}
+
+
+async def written_by_provider(provider_id: int) -> dict[str, Any]:
+    """What the provider's members wrote about reviews (its data export): answers and reports."""
+    return {
+        "answers": await Review.select(Review.answer, Review.answered_at, Review.answered_by).where(
+            (Review.provider == provider_id) & (Review.answer != "")).order_by(Review.id),
+        "reports": await ReviewReport.select(ReviewReport.reason, ReviewReport.reported_by, ReviewReport.created_at,
+                                             ReviewReport.resolved_at).where(
+            ReviewReport.review.provider == provider_id).order_by(ReviewReport.id),
+    }
+
+
 async def published_of_slug(slug: str) -> list[dict[str, Any]]:
     provider = await tables.Provider.select(tables.Provider.id).where(tables.Provider.slug == slug).first()
     return await published(provider["id"]) if provider else []

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from directory.plugin_api import ACCOUNT, PUBLIC, STAFF, ProblemError, client_key, clock, over_limit, tables
 from plugins.reviews import engagements, forms, outcomes, review_actions
@@ -120,6 +120,15 @@ class ReviewLinkController(Controller):
         except review_actions.NotAllowed as refusal:
             return await _review_page(token, values, {"form": str(refusal)}, 403)
         return Redirect(f"/avis/ecrire/{token}", status_code=303)
+
+    @get("/donnees", name="reviews-tpe-export")
+    async def export(self, token: FromPath[str]) -> Response:
+        """What the directory holds of the TPE for this request (its address, outcome, review), as JSON."""
+        engagement = await _engagement_or_404(token)
+        data = await review_actions.held_for_tpe(engagement)
+        return Response(msgspec.json.format(msgspec.json.encode(data)), media_type="application/json; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="channel-expert-avis.json"',
+                                 "Cache-Control": "no-store"})
 
     @post("/retirer", status_code=303)
     async def withdraw(self, token: FromPath[str]) -> Redirect:
