@@ -309,6 +309,29 @@ def provider_page_sections(provider: Provider, register: Callable[..., None]) ->
 
 
 @hookspec
+@may_await
+def provider_structured_data(provider: Provider, data: dict[str, Any]) -> None:
+    """Add to the schema.org JSON-LD of a provider's public page, in place (may be ``async def``).
+
+    :param provider: the provider shown.
+    :param data: its ``LocalBusiness`` node; add schema.org properties (``aggregateRating``…).
+    """
+
+
+@hookspec
+@may_await
+def provider_data_export(provider_id: int, register: Callable[[str, Any], None]) -> None:
+    """Add what a plugin holds about a provider to the data export its members download.
+
+    May be ``async def``. List only what the provider or its members wrote or received.
+
+    :param provider_id: the provider exported.
+    :param register: call it as ``register(name, data)``: JSON-ready data, exported under
+        ``plugins.<name>``.
+    """
+
+
+@hookspec
 def home_page_templates(register: Callable[[str, int], None]) -> None:
     """Add fragments to the home page, above the list of providers.
 

@@ -19,6 +19,9 @@ whatever they do. It holds no logic of its own; each name's home module document
 - Commands: ``run_in_database`` (a command's async work, once the schema is ready, its errors
   said in one line), ``command_context`` (the ``CommandContext`` a command runs with: the
   settings and the plugin manager).
+- Audit: ``Actor`` (who acts, through which channel: ``Actor.of(account, "web")``) and
+  ``record_history`` (rows of a provider's history, ``{field: (old, new)}``, written in the
+  caller's transaction: staff and the provider's data export see them).
 - Personal data: ``validation`` (French checks of SIRET, phone, e-mail… with French messages),
   ``forget_addresses`` (the erasure path: mail outbox, links and actors of an address).
 - Accounts: ``invite_to_sign_up`` (a single-use link that opens an account for a plugin's own
@@ -53,6 +56,8 @@ from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
 from directory.form_stamps import check_stamp, form_stamp
+from directory.history import Actor
+from directory.history import record as record_history
 from directory.hookspecs import hookimpl, hookspec, may_await
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
@@ -78,6 +83,7 @@ __all__ = [
     "CACHED",
     "PUBLIC",
     "STAFF",
+    "Actor",
     "CommandContext",
     "CounterMetricFamily",
     "GaugeMetricFamily",
@@ -116,6 +122,7 @@ __all__ = [
     "provider_addresses",
     "provider_for",
     "public_url",
+    "record_history",
     "route_path",
     "run_in_database",
     "service_area",

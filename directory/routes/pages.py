@@ -97,11 +97,13 @@ class PageController(Controller):
                 assets.setdefault(head.strip(), Markup(head.strip()))
 
         await plugin_manager.acall_isolated("provider_page_sections", provider=provider, register=register)
+        structured = structured_data.local_business(provider, page_url, gazetteer)
+        await plugin_manager.acall_isolated("provider_structured_data", provider=provider, data=structured)
         return Template(
             template_name="provider.html",
             context={
                 "provider": provider,
-                "structured_data": structured_data.local_business(provider, page_url, gazetteer),
+                "structured_data": structured,
                 "open_graph": structured_data.open_graph(provider, page_url),
                 "page_url": page_url,
                 "manager": await _manager(request, slug),

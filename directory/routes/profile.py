@@ -178,6 +178,10 @@ class ProfileController(Controller):
         """Everything held about the provider and its members, as a JSON file to download."""
         provider = await members.provider_for(request.state.account, slug)
         data = await data_rights.export(provider["id"], request.state.account)
+        data["plugins"] = {}
+        await request.app.state.plugin_manager.acall_isolated(
+            "provider_data_export", provider_id=provider["id"],
+            register=lambda name, held: data["plugins"].__setitem__(name, held))
         return Response(msgspec.json.format(msgspec.json.encode(data)),
                         media_type="application/json; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="channel-expert-{slug}.json"',

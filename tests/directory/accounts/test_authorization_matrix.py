@@ -39,6 +39,7 @@ from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
+from plugins.reviews.tables import Engagement, Review, ReviewReport
 from tests.conftest import SharedApp, shared_app
 from tests.directory.accounts.test_profiles import form_of
 
@@ -46,7 +47,7 @@ ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", 
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
            Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward, NeedPhrasing,
-           UnheardSearch, ContactMessage)
+           UnheardSearch, ContactMessage, Engagement, Review, ReviewReport)
 
 
 def _png() -> bytes:
@@ -98,6 +99,8 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
      {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/besoins/formulations/{phrasing}/retirer", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/besoins/recherches/{unheard}/ecarter", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("POST", "/compte/avis/{review}/reponse", {"text": "Merci."}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 403}),
+    ("POST", "/equipe/avis/{review}", {"decision": "publier"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
      {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]
@@ -161,7 +164,13 @@ async def objects(site, two) -> dict[str, Any]:
                                                         created_at=now)).returning(NeedPhrasing.id)
     [unheard] = await UnheardSearch.insert(UnheardSearch(key="nothing:zinguerie", outcome="nothing", text="zinguerie",
                                                          times=2, last_seen=now)).returning(UnheardSearch.id)
-    return {"a": a, "member": member, "token": token, "change": change["id"], "report": report["id"],
+    [engagement] = await Engagement.insert(Engagement(lead_id=lead["id"], provider=provider_a, accepted_at=now,
+                                                      contact_email="anne@example.fr")).returning(Engagement.id)
+    [review] = await Review.insert(Review(
+        engagement=engagement["id"], provider=provider_a, state="published", rating=4, quality=4, deadlines=4,
+        price=4, support=4, text="Très bon travail, livré à temps.", worked_on=now.date(), created_at=now,
+        edited_at=now, published_at=now)).returning(Review.id)
+    return {"a": a, "member": member, "review": review["id"], "token": token, "change": change["id"], "report": report["id"],
             "lead": lead["id"], "offer": offer["id"], "award": award, "invitation": invitation_id,
             "phrasing": phrasing["id"], "unheard": unheard["id"], "message": message["id"]}
 

@@ -1,0 +1,43 @@
+"""The fragments this plugin adds to other pages (the provider's profile, the TPE's follow-up),
+rendered from its own templates: French stays in templates, and everything is escaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from directory.plugin_api import kept, paris_time
+from plugins.reviews import engagements, outcomes, review_actions, scoring
+from plugins.reviews.forms import CRITERIA
+
+FOLDER = Path(__file__).parent / "templates" / "sections"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FOLDER)), autoescape=True,
+                                     undefined=jinja2.StrictUndefined)
+    environment.filters["paris"] = paris_time
+    environment.filters["french_date"] = review_actions.french_date
+    return environment
+
+
+def render(name: str, **context: Any) -> str:
+    """A section's HTML from ``templates/sections/<name>`` (one environment per app)."""
+    return kept("reviews.sections", _environment).get_template(name).render(**context)
+
+
+async def profile(slug: str) -> tuple[str, scoring.Averages]:
+    """The profile's reviews section and the averages it shows."""
+    reviews = await review_actions.published_of_slug(slug)
+    settings = outcomes.review_settings()
+    averages = scoring.averages([r["rating"] for r in reviews], settings.prior_rating, settings.prior_weight)
+    return render("profile.html", reviews=reviews, averages=averages, criteria=CRITERIA,
+                  prior_weight=settings.prior_weight, prior_rating=settings.prior_rating), averages
+
+
+async def follow_up(lead_id: int) -> str:
+    """The follow-up page's section: for each provider that accepted, how to review it."""
+    rows = await engagements.of_lead(lead_id)
+    return render("follow.html", rows=rows, states=review_actions.STATES) if rows else ""
