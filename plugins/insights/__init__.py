@@ -1,0 +1,1 @@
+"""What each listing brings its provider, and the network's dashboard for staff."""
