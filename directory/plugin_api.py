@@ -29,7 +29,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   ``SearchAnswered`` (a search and what it showed, given to the ``search_answered`` hook).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``provider_for`` (the provider an account manages,
-  or 404/403); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
+  or 404/403); ``managed_listings`` (the listings an account is a member of); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
   them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``ProblemError`` and ``problem_responses``
@@ -42,6 +42,7 @@ whatever they do. It holds no logic of its own; each name's home module document
 from directory import catalogue, events, tables, validation
 from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF, signed_in
 from directory.accounts.members import addresses as provider_addresses
+from directory.accounts.members import managed_by as managed_listings
 from directory.accounts.members import provider_for
 from directory.accounts.members import tell as tell_provider
 from directory.accounts.users import invite_to_sign_up
@@ -98,6 +99,7 @@ __all__ = [
     "json_refusal",
     "kept",
     "mail",
+    "managed_listings",
     "may_await",
     "over_limit",
     "paris_time",

@@ -12,12 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from litestar import Litestar
 
-from directory.plugin_api import SearchAnswered, hookimpl
+from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
 from plugins.insights import counting, visits
+from plugins.insights.routes import (
+    NetworkDashboardController,
+    ProviderStatisticsController,
+    account_statistics,
+)
 
+HERE = Path(__file__).parent
 TASK = "insights_flush"
 logger = logging.getLogger("plugins.insights")
 
@@ -25,6 +32,29 @@ logger = logging.getLogger("plugins.insights")
 @hookimpl
 def register_piccolo_apps(register):
     register("plugins.insights.piccolo_app")
+
+
+@hookimpl
+def register_routes(register):
+    register(ProviderStatisticsController)
+    register(NetworkDashboardController)
+    register(account_statistics)
+    register(static_files_router("/static/insights", HERE / "static", name="insights-static"))
+
+
+@hookimpl
+def register_templates(register):
+    register(HERE / "templates")
+
+
+@hookimpl
+def account_links(register):
+    register("Statistiques de mes fiches", "/compte/statistiques", 30)
+
+
+@hookimpl
+def staff_links(register):
+    register("Le réseau en chiffres", "/equipe/reseau", 50)
 
 
 @hookimpl

@@ -84,6 +84,16 @@ class Chart:
                 + " ; ".join(parts) + ".")
 
 
+def csv_rows(charts: tuple[Chart, ...]) -> list[list[str]]:
+    """Every series of ``charts`` as CSV rows, one a week and series, for spreadsheets: ISO dates
+    and numbers without thousands separator, with a decimal comma as French spreadsheets read."""
+    header = ["graphique", "serie", "semaine", "valeur", "unite"]
+    return [header, *([chart.title, series.label, week.isoformat(),
+                       "" if value is None else f"{value:.{chart.decimals}f}".replace(".", ","), chart.unit]
+                      for chart in charts for series in chart.series
+                      for week, value in zip(chart.weeks, series.values, strict=True))]
+
+
 def nice_top(highest: float) -> float:
     """The top of the value axis: 1, 2, 2.5 or 5 times a power of ten, at or above ``highest``."""
     if highest <= 0:

@@ -43,6 +43,11 @@ ROBOT = re.compile(r"bot|crawl|spider|slurp|archiver|fetch|preview|monitor|scan|
                    r"go-http|java/|libwww|scrapy|headless|lighthouse|facebookexternalhit|^$", re.IGNORECASE)
 
 
+def by_departement(counter: str, departement: str) -> str:
+    """The network counter of ``counter`` in one département: "received@29"."""
+    return f"{counter}@{departement}"
+
+
 def is_robot(user_agent: str) -> bool:
     """Whether a request comes from a robot or a script by its own account (or tells nothing)."""
     return bool(ROBOT.search(user_agent.strip()))
@@ -140,6 +145,8 @@ async def lead_stepped(change) -> None:  # noqa: ANN001 - the leads plugin's Lea
     if change.kind in ("accepted", "declined") and change.offered_at is not None:
         seconds = max(0, round((change.at - change.offered_at).total_seconds()))
         counts += [(ANSWERED, 1), (ANSWER_SECONDS, seconds)]
+    if change.kind in (RECEIVED, UNASSIGNED):  # where TPEs ask, and where nobody answers
+        counts.append((by_departement(change.kind, change.departement), 1))
     await add_network([(day, name, value) for name, value in counts])
     if change.provider_id is not None:
         await add([(change.provider_id, day, name, value) for name, value in counts])

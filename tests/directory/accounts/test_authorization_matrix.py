@@ -36,6 +36,7 @@ from directory.tables import (
 from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
+from plugins.insights.tables import NetworkCount, ProviderCount
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from tests.conftest import SharedApp, shared_app
@@ -45,7 +46,7 @@ ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", 
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
            Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward, NeedPhrasing,
-           UnheardSearch)
+           UnheardSearch, ProviderCount, NetworkCount)
 
 
 def _png() -> bytes:
@@ -94,6 +95,9 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
      {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/besoins/formulations/{phrasing}/retirer", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/equipe/besoins/recherches/{unheard}/ecarter", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/compte/prestataires/{a}/statistiques", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/compte/prestataires/{a}/statistiques/donnees.csv", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/equipe/reseau/donnees/gini", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
      {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]

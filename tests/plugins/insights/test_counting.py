@@ -127,8 +127,8 @@ async def test_a_leads_steps_count_for_its_providers_with_their_answer_time(sett
     assert found[(network["odet"], "offered")] == 1 and found[(network["odet"], "accepted")] == 1
     assert found[(network["odet"], "answer_seconds")] == 2 * 3600 and found[(network["odet"], "answered")] == 1
     assert found[(network["kerf"], "offered")] == 1 and (network["kerf"], "accepted") not in found
-    assert {key: value for key, value in (await network_counts()).items()} == {
-        "received": 1, "offered": 3, "accepted": 1, "answered": 1, "answer_seconds": 7200}
+    assert await network_counts() == {
+        "received": 1, "received@29": 1, "offered": 3, "accepted": 1, "answered": 1, "answer_seconds": 7200}
 
 
 async def test_nothing_stored_names_a_visitor(settings, network, manual_clock):
@@ -147,9 +147,10 @@ async def test_nothing_stored_names_a_visitor(settings, network, manual_clock):
         assert rows
         for row in rows:
             assert isinstance(row["day"], date) and isinstance(row["value"], int)
-            assert row["counter"] in {*counting.STEP_COUNTERS.values(), counting.SHOWN, counting.VISITS,
-                                      counting.SEARCHES, counting.SEARCHES_EMPTY, counting.ANSWERED,
-                                      counting.ANSWER_SECONDS}
+            counter, _, departement = row["counter"].partition("@")  # "received@29": where TPEs asked
+            assert counter in {*counting.STEP_COUNTERS.values(), counting.SHOWN, counting.VISITS,
+                               counting.SEARCHES, counting.SEARCHES_EMPTY, counting.ANSWERED, counting.ANSWER_SECONDS}
+            assert departement in ("", "29")
 
 
 def test_robots_are_told_by_their_user_agent():
