@@ -17,8 +17,9 @@ from markupsafe import Markup, escape
 MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 THIN_SPACE = "\u202f"  # the narrow no-break space French typography puts between thousands
 # Two series are told apart by their stroke pattern as well as their colour (contrast ≥ 3:1 on white).
-STYLES = (("#1f4e9c", ""), ("#a3360b", "6 4"), ("#2e6b2e", "2 3"))
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 56, 12, 16, 40
+STYLES = (("#1f4e9c", ""), ("#a3360b", "6 4"), ("#2e6b2e", "2 3"), ("#6b2e8f", "10 3 2 3"))
+# Drawn small, so that a phone's 390 pixels shrink its text little; the legend stacks below the plot.
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, LEGEND_ROW, FONT = 420, 210, 44, 10, 30, 30, 18, 13
 
 
 def french_number(value: float | None, decimals: int = 0) -> str:
@@ -76,6 +77,9 @@ class Chart:
                 parts.append(f"{series.label} : aucune donnée")
                 continue
             top, top_week = max(known, key=lambda item: item[0])
+            if not top:
+                parts.append(f"{series.label} : aucune sur la période")
+                continue
             mean = sum(value for value, _ in known) / len(known)
             parts.append(f"{series.label} : en moyenne {french_number(mean, max(self.decimals, 1))} {self.unit} "
                          f"par semaine, au plus {french_number(top, self.decimals)} la semaine du "
@@ -94,19 +98,23 @@ def csv_rows(charts: tuple[Chart, ...]) -> list[list[str]]:
                       for week, value in zip(chart.weeks, series.values, strict=True))]
 
 
-def nice_top(highest: float) -> float:
-    """The top of the value axis: 1, 2, 2.5 or 5 times a power of ten, at or above ``highest``."""
+def tick_step(highest: float) -> float:
+    """The step between the value axis' five ticks: 1, 2, 2.5 or 5 times a power of ten, so that
+    four steps reach ``highest``."""
     if highest <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(highest))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= highest)
+        return 0.25
+    quarter = highest / 4
+    power = 10 ** math.floor(math.log10(quarter))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= quarter)
 
 
 def svg(chart: Chart) -> Markup:
     """The chart as an SVG element, safe to place in a page (every text is escaped)."""
     ids = f"graphique-{escape(chart.key)}"
     values = [value for series in chart.series for value in series.values if value is not None]
-    top = nice_top(max(values, default=0))
+    step_value = tick_step(max(values, default=0))
+    top = 4 * step_value
+    tick_decimals = 0 if step_value == int(step_value) else 2 if step_value * 10 % 1 else 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     count = max(len(chart.weeks), 1)
     step = plot_w / count
@@ -114,7 +122,8 @@ def svg(chart: Chart) -> Markup:
     def y(value: float) -> float:
         return TOP + plot_h - value / top * plot_h
 
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+    height = HEIGHT + (LEGEND_ROW * len(chart.series) + 4 if chart.line else 0)
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
              f'class="graphique" aria-labelledby="{ids}-titre {ids}-desc">'),
              f'<title id="{ids}-titre">{escape(chart.title)}</title>',
              f'<desc id="{ids}-desc">{escape(chart.summary())}</desc>']
@@ -122,9 +131,9 @@ def svg(chart: Chart) -> Markup:
         value = top * tick / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      f'stroke="#d0d0d0" stroke-width="1"/>'
-                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="12" '
-                     f'fill="#333">{escape(french_number(value, 0 if top >= 4 else 1))}</text>')
-    parts.append(f'<text x="4" y="{TOP - 4}" font-size="12" fill="#333">{escape(chart.unit)}</text>')
+                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="{FONT}" '
+                     f'fill="#333">{escape(french_number(value, tick_decimals))}</text>')
+    parts.append(f'<text x="4" y="{TOP - 4}" font-size="{FONT}" fill="#333">{escape(chart.unit)}</text>')
     parts.extend(_week_labels(chart.weeks, step))
     parts.extend(_lines(chart, step, y) if chart.line else _bars(chart, step, y))
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" stroke="#333"/>')
@@ -133,10 +142,10 @@ def svg(chart: Chart) -> Markup:
 
 
 def _week_labels(weeks: tuple[date, ...], step: float) -> list[str]:
-    """About six dates along the time axis, the first week of the period included."""
-    every = max(1, math.ceil(len(weeks) / 6))
+    """About four dates along the time axis, the first week of the period included."""
+    every = max(1, math.ceil(len(weeks) / 4))
     return [f'<text x="{LEFT + index * step + step / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'font-size="12" fill="#333">{escape(french_date(week))}</text>'
+            f'font-size="{FONT}" fill="#333">{escape(french_date(week))}</text>'
             for index, week in enumerate(weeks) if index % every == 0]
 
 
@@ -156,9 +165,14 @@ def _lines(chart: Chart, step: float, y) -> list[str]:  # noqa: ANN001 - the val
                           for index, value in enumerate(series.values) if value is not None)
         dash = f' stroke-dasharray="{dashes}"' if dashes else ""
         drawn.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
-        # The legend, drawn with each line's own pattern.
-        x = LEFT + number * 220
-        drawn.append(f'<line x1="{x}" x2="{x + 28}" y1="{HEIGHT - 8}" y2="{HEIGHT - 8}" stroke="{colour}" '
-                     f'stroke-width="2"{dash}/><text x="{x + 34}" y="{HEIGHT - 4}" font-size="12" '
+        values = (None, *series.values, None)
+        # A week alone between missing ones draws no line: a dot shows it.
+        drawn.extend(f'<circle cx="{LEFT + index * step + step / 2:.1f}" cy="{y(value):.1f}" r="3" fill="{colour}"/>'
+                     for index, value in enumerate(series.values)
+                     if value is not None and values[index] is None and values[index + 2] is None)
+        # The legend, one line a series below the plot, drawn with each line's own pattern.
+        row = HEIGHT + LEGEND_ROW * number + 10
+        drawn.append(f'<line x1="{LEFT}" x2="{LEFT + 28}" y1="{row}" y2="{row}" stroke="{colour}" '
+                     f'stroke-width="2"{dash}/><text x="{LEFT + 34}" y="{row + 4}" font-size="{FONT}" '
                      f'fill="#333">{escape(series.label)}</text>')
     return drawn

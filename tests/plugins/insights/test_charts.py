@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from plugins.insights.charts import Chart, Series, french_date, french_number, nice_top, svg
+from plugins.insights.charts import Chart, Series, french_date, french_number, svg, tick_step
 from plugins.insights.weeks import gini, monday, ratio, weekly, weeks_ending
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,8 +36,10 @@ def test_gini_is_zero_when_even_and_grows_as_offers_concentrate(values, expected
     assert gini(values) == pytest.approx(expected)
 
 
-def test_the_value_axis_ends_on_a_round_number():
-    assert [nice_top(value) for value in (0, 0.3, 7, 12, 180, 2600)] == [1, 0.5, 10, 20, 200, 5000]
+def test_the_value_axis_steps_by_round_numbers():
+    assert [tick_step(value) for value in (0, 0.3, 7, 12, 180, 2600)] == [0.25, 0.1, 2, 5, 50, 1000]
+    root = ET.fromstring(str(svg(_chart(series=(Series("Demandes", (1.0, 4.2, 0.0)),)))))
+    assert [text.text for text in root.iter(f"{SVG}text")][:5] == ["0", "2", "4", "6", "8"]
 
 
 def _chart(**overrides) -> Chart:
@@ -55,7 +57,7 @@ def test_a_chart_has_a_title_a_text_alternative_and_axes_a_screen_reader_can_use
     assert "du 16 févr. 2026 au 2 mars 2026" in desc.text
     assert "au plus 1\u202f234 la semaine du 2 mars 2026" in desc.text
     labels = [text.text for text in root.iter(f"{SVG}text")]
-    assert "2\u202f000" in labels and "16 févr. 2026" in labels  # the value axis and the time axis
+    assert "2\u202f000" in labels and "1\u202f500" in labels and "16 févr. 2026" in labels  # both axes
 
 
 def test_bars_skip_empty_weeks_and_lines_skip_missing_ones():
@@ -65,6 +67,8 @@ def test_bars_skip_empty_weeks_and_lines_skip_missing_ones():
     first, second = lines.findall(f"{SVG}polyline")
     assert len(first.get("points").split()) == 3 and len(second.get("points").split()) == 2
     assert second.get("stroke-dasharray")  # told apart without colour
+    alone = ET.fromstring(str(svg(_chart(line=True, series=(Series("Délai", (None, 5.0, None)),)))))
+    assert len(alone.findall(f"{SVG}circle")) == 1  # a week between missing ones still shows
 
 
 def test_the_table_holds_the_same_figures_as_the_chart_and_text_is_escaped():
@@ -73,6 +77,10 @@ def test_the_table_holds_the_same_figures_as_the_chart_and_text_is_escaped():
                             ["16 févr. 2026", "3", "1"], ["23 févr. 2026", "0", "–"],
                             ["2 mars 2026", "1\u202f234", "2"]]
     assert "<moyenne>" not in str(svg(chart)) and "&lt;moyenne&gt;" in str(svg(chart))
+
+
+def test_a_series_at_zero_is_said_to_hold_nothing():
+    assert "Votre fiche : aucune sur la période" in _chart(series=(Series("Votre fiche", (0.0, 0.0, 0.0)),)).summary()
 
 
 def test_a_chart_without_weeks_says_so():
