@@ -365,5 +365,5 @@ def search_answered(app: Litestar, answered: SearchAnswered) -> None:
 
     :param app: the Litestar app.
     :param answered: the words typed, the total found, the services understood and taken back,
-        and the slugs shown on the page.
+        the slugs shown on the page and its number.
     """

@@ -33,8 +33,9 @@ whatever they do. It holds no logic of its own; each name's home module document
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``CACHED``, added to a public route's ``opt`` whose
   answers depend only on what the event outbox announces (no form, nothing per visitor), to
-  answer it from each server's memory until the next event; ``provider_for`` (the provider an account manages,
-  or 404/403); ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
+  answer it from each server's memory until the next event; ``provider_for`` (the provider an
+  account manages, or 404/403); ``managed_listings`` (the listings an account is a member of);
+  ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
   them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
   as people in France read it); ``over_limit`` and ``client_key`` (rate limits in the shared store);
   ``form_stamp`` and ``check_stamp`` (a public form's signed stamp: refuses a form sent faster than a
@@ -49,6 +50,7 @@ whatever they do. It holds no logic of its own; each name's home module document
 from directory import catalogue, events, tables, validation
 from directory.accounts.guards import ACCOUNT, PUBLIC, STAFF, signed_in
 from directory.accounts.members import addresses as provider_addresses
+from directory.accounts.members import managed_by as managed_listings
 from directory.accounts.members import provider_for
 from directory.accounts.members import tell as tell_provider
 from directory.accounts.users import invite_to_sign_up
@@ -113,6 +115,7 @@ __all__ = [
     "json_refusal",
     "kept",
     "mail",
+    "managed_listings",
     "may_await",
     "over_limit",
     "paris_time",

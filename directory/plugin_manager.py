@@ -35,7 +35,7 @@ NO_ARGUMENTS: Mapping[str, Any] = MappingProxyType({})
 # A hook's arguments, or a function giving them for the plugin named (a ``register`` that knows who registers)
 Arguments = Mapping[str, Any] | Callable[[str], Mapping[str, Any]]
 BUILTIN_PLUGINS = ("plugins.sitemap", "plugins.needs", "plugins.geosearch", "plugins.leads", "plugins.badges",
-                   "plugins.reviews")
+                   "plugins.reviews", "plugins.insights")
 
 
 class PluginError(ValueError):

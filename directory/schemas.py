@@ -88,13 +88,15 @@ class NeedUnderstanding(msgspec.Struct, frozen=True):
 
 class SearchAnswered(msgspec.Struct, frozen=True):
     """A search a person made and what it showed: the words typed (no place, no identifier), how many
-    providers it found, the services understood and those the person took back, the slugs shown."""
+    providers it found, the services understood and those the person took back, the slugs shown
+    and the page of results they are on (1 for the first)."""
 
     text: str
     total: int
     understood: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
     shown: tuple[str, ...] = ()
+    page: int = 1
 
 
 class ProviderSummary(msgspec.Struct):

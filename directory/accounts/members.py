@@ -43,6 +43,15 @@ async def provider_for(account: dict[str, Any], slug: str) -> dict[str, Any]:
     return provider
 
 
+async def managed_by(account_id: int) -> list[dict[str, Any]]:
+    """The slug and trade name of each listing ``account_id`` is a member of (those that left
+    excepted), by trade name: a member area's way to a plugin's page about each listing."""
+    return await Membership.select(Membership.provider.slug.as_alias("slug"),
+                                   Membership.provider.trade_name.as_alias("trade_name")).where(
+        (Membership.account == account_id) & (Membership.provider.state != catalogue.LEFT)).order_by(
+        Membership.provider.trade_name)
+
+
 async def listing(provider_id: int) -> list[dict[str, Any]]:
     """The members of a provider with their address and role, first members first."""
     return await Membership.select(Membership.id, Membership.role, Membership.created_at,

@@ -24,6 +24,7 @@ from directory.plugin_api import (
     client_key,
     clock,
     json_refusal,
+    managed_listings,
     over_limit,
     problem_responses,
     provider_for,
@@ -164,11 +165,7 @@ class VerifyApiController(Controller):
 async def account_badges(request: Request) -> Template | Redirect:
     """The member area's way to its badges (``account_links``): straight to them for one listing,
     else the listings it manages, each to its own badges."""
-    membership = tables.Membership
-    listings = await membership.select(membership.provider.slug.as_alias("slug"),
-                                       membership.provider.trade_name.as_alias("trade_name")).where(
-        (membership.account == request.state.account["id"])
-        & (membership.provider.state != catalogue.LEFT)).order_by(membership.provider.trade_name)
+    listings = await managed_listings(request.state.account["id"])
     if len(listings) == 1:
         return Redirect(f"/compte/prestataires/{listings[0]['slug']}/badges", status_code=303)
     return Template(template_name="badges/account.html", context={"listings": listings})

@@ -77,7 +77,7 @@ def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> Non
     app.state.plugin_manager.call_isolated("search_answered", app=app, answered=SearchAnswered(
         text=parameters.q.strip(), total=response.total + response.remote_total,
         understood=tuple(need.slug for need in response.understood), ignored=parameters.ignore,
-        shown=tuple(found.facts.hit.slug for found in answer.hits)))
+        shown=tuple(found.facts.hit.slug for found in answer.hits), page=parameters.page))
 
 
 def need_of(parameters: SearchParameters, understanding: NeedUnderstanding | None) -> Need:

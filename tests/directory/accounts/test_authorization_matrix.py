@@ -37,6 +37,7 @@ from directory.tables import (
 from directory.testing import add_account, csrf_token, sign_in
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward, BadgeClass
+from plugins.insights.tables import NetworkCount, ProviderCount
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
 from plugins.reviews.tables import Engagement, Review, ReviewReport
@@ -47,7 +48,7 @@ ANONYMOUS, MEMBER_A, MEMBER_B, STAFF = "anonyme", "membre de A", "membre de B", 
 WHO = {MEMBER_A: "a@alpha.fr", MEMBER_B: "b@beta.fr", STAFF: "equipe@example.fr"}
 WATCHED = (Provider, ProviderService, Account, Membership, ApiToken, AccountToken, PendingChange, ProfileChange, Logo,
            Report, MailMessage, Lead, Offer, LeadStep, LeadPreferences, RoutingRun, BadgeClass, BadgeAward, NeedPhrasing,
-           UnheardSearch, ContactMessage, Engagement, Review, ReviewReport)
+           UnheardSearch, ContactMessage, Engagement, Review, ReviewReport, ProviderCount, NetworkCount)
 
 
 def _png() -> bytes:
@@ -101,6 +102,9 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/equipe/besoins/recherches/{unheard}/ecarter", {}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("POST", "/compte/avis/{review}/reponse", {"text": "Merci."}, {MEMBER_A: 303, MEMBER_B: 403, STAFF: 403}),
     ("POST", "/equipe/avis/{review}", {"decision": "publier"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
+    ("GET", "/compte/prestataires/{a}/statistiques", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/compte/prestataires/{a}/statistiques/donnees.csv", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/equipe/reseau/donnees/gini", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
      {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]

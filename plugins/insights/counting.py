@@ -1,0 +1,152 @@
+"""Counting what happens to listings, off the request's path, with nothing about who did it.
+
+Searches and visits are counted in memory by the app that served them (``Tally``, one per app
+through ``kept``) and written every ``FLUSH_EVERY_S`` by a task of that app, and at its
+shutdown: a page never waits for a database write. Each write adds to one row per (provider,
+day, counter) with ``INSERT … ON CONFLICT DO UPDATE SET value = value + …``, so several servers
+sum their counts and a restart doubles nothing: a count leaves memory when the write that holds
+it commits, and comes back to memory if the write fails. A ``kill -9`` loses what the app had
+counted since its last write: at most one flush period.
+
+Why a task of each app and not a recurring job: a recurring job runs once per period, in one
+worker, which never sees the servers' memory.
+
+A lead's steps (``lead_changed``) are written at once, inside the step's own transaction: the
+count commits or rolls back with the step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from directory.plugin_api import clock, tables, write_transaction
+from plugins.insights.tables import NetworkCount, ProviderCount
+
+PARIS = ZoneInfo("Europe/Paris")
+FLUSH_EVERY_S = 60.0
+MAX_PENDING = 200_000  # distinct (listing, day, counter) kept between two writes; more are dropped
+BATCH = 200  # rows per INSERT statement
+SHOWN, VISITS = "shown", "visits"
+SEARCHES, SEARCHES_EMPTY = "searches", "searches_empty"
+# A lead's steps as counters: an expired offer is one the provider missed.
+OFFERED, ACCEPTED, DECLINED, MISSED, RECEIVED, UNASSIGNED = (
+    "offered", "accepted", "declined", "missed", "received", "unassigned")
+ANSWERED, ANSWER_SECONDS = "answered", "answer_seconds"  # mean answer time = seconds / answers
+STEP_COUNTERS = {"offered": OFFERED, "accepted": ACCEPTED, "declined": DECLINED, "expired": MISSED,
+                 "received": RECEIVED, "unassigned": UNASSIGNED}
+# Robots and scripts that say what they are; a browser always sends a User-Agent.
+ROBOT = re.compile(r"bot|crawl|spider|slurp|archiver|fetch|preview|monitor|scan|curl|wget|python|httpx|"
+                   r"go-http|java/|libwww|scrapy|headless|lighthouse|facebookexternalhit|^$", re.IGNORECASE)
+
+
+def by_departement(counter: str, departement: str) -> str:
+    """The network counter of ``counter`` in one département: "received@29"."""
+    return f"{counter}@{departement}"
+
+
+def is_robot(user_agent: str) -> bool:
+    """Whether a request comes from a robot or a script by its own account (or tells nothing)."""
+    return bool(ROBOT.search(user_agent.strip()))
+
+
+def today(moment: datetime | None = None) -> date:
+    """The day in Paris of ``moment`` (now by default): counters are per French day."""
+    return (moment or clock.now()).astimezone(PARIS).date()
+
+
+class Tally:
+    """One app's counts since its last write: per (slug, day, counter) and per (day, counter)."""
+
+    def __init__(self) -> None:
+        self.listings: Counter[tuple[str, date, str]] = Counter()
+        self.network: Counter[tuple[date, str]] = Counter()
+
+    def note_search(self, total: int, shown: Iterable[str]) -> None:
+        """A search a person made: one more search (and one more that found nothing), and one
+        appearance for each provider on the page."""
+        day = today()
+        self.network[(day, SEARCHES)] += 1
+        if not total:
+            self.network[(day, SEARCHES_EMPTY)] += 1
+        for slug in shown:
+            self._note(slug, day, SHOWN)
+
+    def note_visit(self, slug: str) -> None:
+        """A person (not a robot) opened a provider's page."""
+        self._note(slug, today(), VISITS)
+
+    def _note(self, slug: str, day: date, counter: str) -> None:
+        key = (slug, day, counter)
+        if len(self.listings) < MAX_PENDING or key in self.listings:
+            self.listings[key] += 1
+
+    async def flush(self) -> int:
+        """Write the counts (one transaction) and forget them; returns how many rows were added to.
+
+        On failure the counts go back to memory for the next write, and the error propagates."""
+        listings, network, self.listings, self.network = self.listings, self.network, Counter(), Counter()
+        if not listings and not network:
+            return 0
+        try:
+            ids = await _ids({slug for slug, _, _ in listings})
+            rows = [(ids[slug], day, counter, value) for (slug, day, counter), value in listings.items()
+                    if slug in ids]  # a slug no listing has (a typed address) counts for nobody
+            async with write_transaction(ProviderCount._meta.db):
+                await add(rows)
+                await add_network([(day, counter, value) for (day, counter), value in network.items()])
+        except BaseException:
+            self.listings.update(listings)
+            self.network.update(network)
+            raise
+        return len(rows) + len(network)
+
+
+async def _ids(slugs: set[str]) -> dict[str, int]:
+    if not slugs:
+        return {}
+    Provider = tables.Provider
+    found = await Provider.select(Provider.id, Provider.slug).where(Provider.slug.is_in(sorted(slugs)))
+    return {row["slug"]: row["id"] for row in found}
+
+
+async def add(rows: list[tuple[int, date, str, int]]) -> None:
+    """Add each (provider, day, counter, value) to its row, in the caller's transaction."""
+    await _upsert(ProviderCount, "provider, day, counter", rows)
+
+
+async def add_network(rows: list[tuple[date, str, int]]) -> None:
+    """Add each (day, counter, value) to the network's row, in the caller's transaction."""
+    await _upsert(NetworkCount, "day, counter", rows)
+
+
+async def _upsert(table: type, key: str, rows: list[tuple]) -> None:
+    name = table._meta.tablename
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start:start + BATCH]
+        width = len(batch[0])
+        values = ", ".join("(" + ", ".join(["{}"] * width) + ")" for _ in batch)
+        # Only placeholders are formatted in: every value is a parameter.
+        await table.raw(f"INSERT INTO {name} ({key}, value) VALUES {values} "  # noqa: S608 - see above
+                        f"ON CONFLICT ({key}) DO UPDATE SET value = {name}.value + excluded.value",
+                        *(value for row in batch for value in row))
+
+
+async def lead_stepped(change) -> None:  # noqa: ANN001 - the leads plugin's LeadChange, never imported
+    """Count a lead's step for its provider and for the network, in the step's transaction."""
+    counter = STEP_COUNTERS.get(change.kind)
+    if counter is None:
+        return
+    day = today(change.at)
+    counts = [(counter, 1)]
+    if change.kind in ("accepted", "declined") and change.offered_at is not None:
+        seconds = max(0, round((change.at - change.offered_at).total_seconds()))
+        counts += [(ANSWERED, 1), (ANSWER_SECONDS, seconds)]
+    if change.kind in (RECEIVED, UNASSIGNED):  # where TPEs ask, and where nobody answers
+        counts.append((by_departement(change.kind, change.departement), 1))
+    await add_network([(day, name, value) for name, value in counts])
+    if change.provider_id is not None:
+        await add([(change.provider_id, day, name, value) for name, value in counts])
