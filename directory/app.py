@@ -27,7 +27,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from directory import __version__, logs, notices
+from directory import __version__, events, logs, notices
 from directory.accounts.guards import ACCOUNTS_STORE, PUBLIC, AccessMiddleware, SignInRequired, sign_in_first
 from directory.accounts.sessions import COOKIE as SESSION_COOKIE
 from directory.accounts.sessions import STORE_NAME, session_config
@@ -37,7 +37,7 @@ from directory.database import DRIVER_LOGGERS, close_connections
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform import current
-from directory.platform.cache import CachedReads, PageCache
+from directory.platform.cache import KEPT_AS, CachedReads, PageCache
 from directory.platform.metrics import Metrics
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                              static_url=static_url, notices=notices.waiting)
 
     stop_worker = asyncio.Event()
-    page_cache, stop_following = PageCache(), asyncio.Event()
+    page_cache, stop_following = platform.keep(KEPT_AS, PageCache), asyncio.Event()
 
     async def on_startup(app: Litestar) -> None:
         current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
             raise PluginError(" ; ".join(failed))
         if settings.page_cache:
             stop_following.clear()
-            app.state.page_cache_follower = asyncio.create_task(page_cache.follow(stop_following))
+            app.state.page_cache_follower = asyncio.create_task(page_cache.follow(events.latest, stop_following))
         if settings.worker_in_app:
             stop_worker.clear()
             app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from directory.platform import clock, current
+from directory.platform import cache, clock, current
 from directory.tables import ChangeCursor, ChangeFollower
 from directory.tables import Event as EventRow
 
@@ -94,6 +94,8 @@ async def record(name: str, subjects: Iterable[str], payload: dict[str, Any] | N
     rows = [EventRow(name=name, subject=subject, payload=encoded, actor=actor, created_at=now) for subject in subjects]
     for start in range(0, len(rows), BATCH):
         await EventRow.insert(*rows[start:start + BATCH])
+    if (pages := current.platform().kept.get(cache.KEPT_AS)) is not None:
+        pages.forget()  # this server's pages show the change at once, not at the cache's next look
 
 
 async def latest() -> int:

@@ -5,8 +5,10 @@ and the API's reads change only when a provider does, and every such change is a
 outbox (a profile saved or erased, a badge awarded or expired, an import). Each server keeps the
 answers of the routes marked ``CACHED`` for visitors without a session or a token, and forgets
 them all as soon as it sees a newer event: it looks every ``POLL_S`` seconds, so a change reaches
-every server's pages within that delay (the freshness goal is 2 s). An answer computed while an
-event arrived is not kept: it may predate the change.
+every server's pages within that delay (the freshness goal is 2 s). The server that writes the
+change forgets at once (``events.record`` calls ``forget``) and keeps nothing until its next look:
+whoever made a change, from a page, a job or a test, sees it on the next page. An answer computed
+while an event arrived is not kept: it may predate the change.
 
 What is kept is the answer as the app sent it, compressed for one ``Accept-Encoding`` choice,
 before the edge adds its per-request headers (request id, security headers) and writes the
@@ -25,15 +27,16 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from directory import events
 from directory.accounts.guards import declared
 from directory.plugin_faults import PluginFaults
 
 CACHED = {"cached": True}  # the ``opt`` of a route whose public answers may be kept
+KEPT_AS = "directory.page_cache"  # the app's cache, among what its platform keeps
 POLL_S = 0.5
 MOST_ENTRIES = 2_000
 LARGEST_BODY = 512 * 1024
@@ -69,22 +72,27 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._kept)
 
+    def forget(self) -> None:
+        """An event is being recorded here: keep nothing until the next look at the outbox."""
+        self._kept.clear()
+        self.position = None
+
     def seen(self, position: int) -> None:
         """The outbox is at ``position``: what was kept for another one is forgotten."""
         if position != self.position:
             self._kept.clear()
             self.position = position
 
-    async def follow(self, stop: asyncio.Event) -> None:
-        """Look at the outbox every ``POLL_S`` seconds until ``stop``; a failed look forgets everything."""
+    async def follow(self, latest: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
+        """Look at the outbox (``latest``: its position) every ``POLL_S`` seconds until ``stop``; a
+        failed look forgets everything."""
         while not stop.is_set():
             try:
-                self.seen(await events.latest())
+                self.seen(await latest())
             except Exception:  # noqa: BLE001 - a database outage: serve from the app until it is back
                 log.warning("the page cache cannot read the event outbox: pages are built again meanwhile",
                             exc_info=True)
-                self._kept.clear()
-                self.position = None
+                self.forget()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), POLL_S)
 
