@@ -108,7 +108,8 @@ class DurableSQLiteEngine(SQLiteEngine):
     IDLE_CONNECTIONS = 4
 
     def __init__(self, path: str, lock_timeout_s: float) -> None:
-        super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False)
+        super().__init__(path=path, timeout=lock_timeout_s, log_queries=False, log_responses=False,
+                         check_same_thread=False)
         self.lock_timeout_s = lock_timeout_s
         self.current_transaction = _transaction_variable(os.path.realpath(path))
         self._idle: list[aiosqlite.Connection] = []
@@ -118,38 +119,60 @@ class DurableSQLiteEngine(SQLiteEngine):
         connection._thread.daemon = True  # noqa: SLF001 - a kept connection must not hold the process at exit
         await connection
         connection.row_factory = dict_factory
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout_s * 1000)}")
+        busy_ms = int(self.lock_timeout_s * 1000)
+        await connection.executescript(  # one trip to the connection's thread for the three
+            f"PRAGMA foreign_keys = 1; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {busy_ms};")
         return connection
 
-    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
-                                     table: Any = None) -> list[dict[str, Any]]:  # noqa: ANN401 - Piccolo's
-        connection = self._idle.pop() if self._idle else await self.get_connection()
-        try:
-            rows = await connection.execute_fetchall(query, args or [])
-            await connection.commit()
-        except BaseException:
-            await connection.close()
-            raise
+    async def idle_connection(self) -> aiosqlite.Connection:
+        """A kept connection, or a new one."""
+        return self._idle.pop() if self._idle else await self.get_connection()
+
+    async def give_back(self, connection: aiosqlite.Connection) -> None:
+        """Keep ``connection`` (outside any transaction) for the next statement, or close it."""
         if len(self._idle) < self.IDLE_CONNECTIONS:
             self._idle.append(connection)
         else:
             await connection.close()
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
+                                     table: Any = None) -> list[dict[str, Any]]:  # noqa: ANN401 - Piccolo's
+        connection = await self.idle_connection()
+        try:  # autocommit (``isolation_level=None``): the statement commits itself, in one trip
+            rows = await connection.execute_fetchall(query, args or [])
+        except BaseException:
+            await connection.close()
+            raise
+        await self.give_back(connection)
         return list(rows)
 
     async def _run_in_existing_connection(self, connection: aiosqlite.Connection, query: str,
                                           args: list[Any] | None = None, query_type: str = "generic",
                                           table: Any = None) -> list[dict[str, Any]]:  # noqa: ANN401 - Piccolo's
-        """A statement inside a transaction, in one trip to the connection's thread.
+        """A statement inside a transaction: at once when the transaction holds the write lock,
+        else in one trip to the connection's thread.
 
-        Piccolo makes four (a ``PRAGMA foreign_keys``, the statement, the fetch, the cursor's
-        close): each trip waits for the thread and then for the event loop, and while the
-        loop is busy with other requests a trip costs milliseconds, for every statement of a
-        transaction that holds the database's only write lock. The pragma is set when the
-        connection opens (``get_connection``); ``RETURNING`` gives inserted ids (SQLite 3.35+,
-        which ``engine_for`` requires).
+        A trip waits for the thread and then for the event loop: while the loop serves other
+        requests, tens of milliseconds. A transaction that holds the database's only write lock
+        (``BEGIN IMMEDIATE``, taken in the thread, where its wait belongs) would hold it that
+        long for each of its statements, and every other writer, a quote request's included,
+        would queue behind it for seconds. Its statements wait for no lock, so they run on the
+        loop's thread in microseconds; only ``COMMIT``, which syncs the file, goes back to the
+        thread. A deferred transaction may still have to wait for the lock at its first write:
+        its statements keep to the thread. Piccolo makes four trips per statement (a ``PRAGMA
+        foreign_keys``, the statement, the fetch, the cursor's close): the pragma is set when
+        the connection opens (``get_connection``); ``RETURNING`` gives inserted ids (SQLite
+        3.35+, which ``engine_for`` requires).
         """
+        transaction = self.current_transaction.get()
+        if transaction is not None and transaction.transaction_type is not TransactionType.deferred:
+            # The sqlite3 connection aiosqlite wraps, opened with ``check_same_thread=False``;
+            # its thread is idle while the transaction's task runs here.
+            cursor = connection._conn.execute(query, args or [])  # noqa: SLF001 - see above
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
         return list(await connection.execute_fetchall(query, args or []))
 
     async def start_connection_pool(self) -> None:
@@ -382,6 +405,23 @@ async def write_transaction(engine: Engine) -> AsyncIterator[object]:
         async with engine.transaction() as transaction:
             await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
             yield transaction
+
+
+# Longer than the longest sleep of SQLite's busy handler between two tries for the lock (100 ms).
+WRITERS_TURN_S = 0.12
+
+
+async def let_writers_in(engine: Engine) -> None:
+    """Between two transactions of a long write (an import's batches), give waiting writers the lock.
+
+    SQLite's waiters sleep between tries for its write lock, so a process that commits and
+    begins again at once takes it back before they wake: a quote request waited behind batch
+    after batch, seconds in all. Pausing longer than their longest sleep lets every writer that
+    waited through a batch in before the next one. PostgreSQL grants its advisory lock to
+    waiters in turn: nothing to do there.
+    """
+    if is_sqlite(engine):
+        await asyncio.sleep(WRITERS_TURN_S)
 
 
 def row_lock_transaction(engine: Engine):  # noqa: ANN201 - a Piccolo transaction

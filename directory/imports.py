@@ -32,7 +32,7 @@ from datetime import timedelta
 import msgspec
 
 from directory import events, history, providers
-from directory.database import write_transaction
+from directory.database import let_writers_in, write_transaction
 from directory.history import Actor
 from directory.platform import clock
 from directory.records import ProviderRecord
@@ -77,8 +77,10 @@ async def import_records(records: list[ProviderRecord], actor: Actor, lease: tim
             saved.created += part.created
             saved.updated += part.updated
             saved.refused |= {start + position: reason for position, reason in part.refused.items()}
-            if on_batch is not None and start + batch_rows < len(records):
-                await on_batch(start + batch_rows)
+            if start + batch_rows < len(records):
+                await let_writers_in(Provider._meta.db)
+                if on_batch is not None:
+                    await on_batch(start + batch_rows)
     except BaseException:
         try:
             await undo(run)
@@ -140,6 +142,8 @@ async def undo(run: int, batch_rows: int = BATCH_ROWS) -> Undone:
             if more:
                 await _undo_entries(entries, undone)
                 await ImportUndo.delete().where(ImportUndo.id.is_in([entry["id"] for entry in entries]))
+        if more:
+            await let_writers_in(Provider._meta.db)
     await ImportRun.update({ImportRun.state: UNDONE}).where(ImportRun.id == run)
     return undone
 

@@ -3,6 +3,7 @@ changes), today's counters, and what plugins add to the choice (a strategy, scor
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -19,39 +20,62 @@ class NetworkCache:
     """The published providers as routing sees them (offices, areas, services), kept between routings.
 
     Reading and arranging every provider costs more than choosing among them, and changes
-    rarely: the copy is rebuilt when the event outbox shows a provider change since it was
-    made. What changes with every lead (counters, preferences, badges) is read at each routing
-    and laid over the copy.
+    rarely: the copy follows the event outbox, reading again only the providers changed since
+    it was made. An import changes providers by the hundred while quote requests come in:
+    reading all of them again for every request took seconds on a loaded server. What changes
+    with every lead (counters, preferences, badges) is read at each routing and laid over the copy.
     """
+
+    # More changed providers than this since the last look: read them all, in two queries.
+    REREAD_ALL_AFTER = 1000
 
     def __init__(self) -> None:
         self.position: int | None = None
+        self.candidates: dict[str, routing.Candidate] = {}
         self.network: routing.Network | None = None
 
     async def get(self) -> routing.Network:
-        latest = await tables.Event.select(tables.Event.id).where(
-            tables.Event.name.is_in(list(events.PROVIDER_EVENTS))).order_by(tables.Event.id, ascending=False).first()
+        Event = tables.Event
+        latest = await Event.select(Event.id).where(Event.name.is_in(list(events.PROVIDER_EVENTS))).order_by(
+            Event.id, ascending=False).first()
         position = latest["id"] if latest else 0
-        if self.network is None or position != self.position:
-            self.network, self.position = routing.Network(await published()), position
+        if self.network is not None and position == self.position:
+            return self.network
+        changed = set() if self.network is None else {row["subject"] for row in await Event.select(
+            Event.subject).distinct().where((Event.id > self.position) & (Event.id <= position) & Event.name.is_in(
+                list(events.PROVIDER_EVENTS))).limit(self.REREAD_ALL_AFTER + 1)}
+        if self.network is None or len(changed) > self.REREAD_ALL_AFTER:
+            self.candidates = {candidate.slug: candidate for candidate in await published()}
+        else:  # slugs never change: a provider's events name it by its slug
+            fresh = {candidate.slug: candidate for candidate in await published(changed)}
+            for slug in changed:
+                self.candidates.pop(slug, None)
+            self.candidates.update(fresh)
+        # The position read first: a change committed meanwhile is read again at the next look.
+        self.network = routing.Network(sorted(self.candidates.values(), key=lambda c: c.provider_id))
+        self.position = position
         return self.network
 
 
-async def published() -> list[routing.Candidate]:
-    """Every published provider offering a service, with no counters."""
+async def published(slugs: Collection[str] | None = None) -> list[routing.Candidate]:
+    """Every published provider offering a service (of ``slugs``, if given), with no counters."""
     Provider, ProviderService = tables.Provider, tables.ProviderService
+    links = ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug")).where(
+        ProviderService.provider.state == catalogue.PUBLISHED)
+    rows = Provider.select(Provider.id, Provider.slug, Provider.latitude, Provider.longitude, Provider.departement,
+                           Provider.service_radius_km, Provider.service_departements, Provider.on_site,
+                           Provider.remote).where(Provider.state == catalogue.PUBLISHED).order_by(Provider.id)
+    if slugs is not None:
+        links, rows = (links.where(ProviderService.provider.slug.is_in(list(slugs))),
+                       rows.where(Provider.slug.is_in(list(slugs))))
     offered: dict[int, set[str]] = {}
-    for link in await ProviderService.select(ProviderService.provider, ProviderService.service.slug.as_alias("slug")
-                                             ).where(ProviderService.provider.state == catalogue.PUBLISHED):
+    for link in await links:
         offered.setdefault(link["provider"], set()).add(link["slug"])
-    rows = await Provider.select(Provider.id, Provider.slug, Provider.latitude, Provider.longitude, Provider.departement,
-                                 Provider.service_radius_km, Provider.service_departements, Provider.on_site,
-                                 Provider.remote).where(Provider.state == catalogue.PUBLISHED).order_by(Provider.id)
     return [routing.Candidate(
         row["id"], row["slug"], ServiceArea(row["latitude"], row["longitude"], row["departement"],
                                             row["service_radius_km"], tuple(row["service_departements"] or ()),
                                             bool(row["on_site"])),
-        bool(row["remote"]), frozenset(offered[row["id"]])) for row in rows if row["id"] in offered]
+        bool(row["remote"]), frozenset(offered[row["id"]])) for row in await rows if row["id"] in offered]
 
 
 async def network(manager: PluginManager) -> routing.Network:
