@@ -208,7 +208,7 @@ async def _prepare(port: int, count: int) -> list[dict[str, str]]:
 
 def _count(database_url: str, sql: str) -> int:
     async def run():
-        from directory.database import engine_for
+        from directory.engines import engine_for
         engine = engine_for(database_url, 5.0)
         rows = await engine.run_ddl(sql)
         return next(iter(rows[0].values()))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from directory.database import sqlite_path
+from directory.engines import sqlite_path
 from directory.platform.jobs import READY, RUNNING
 from directory.platform.mail import DELIVER_TASK
 

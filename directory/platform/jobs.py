@@ -40,7 +40,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from directory.database import GroupCommit, pooled, row_lock_transaction
+from directory.database import GroupCommit, row_lock_transaction
+from directory.engines import pooled
 from directory.platform import clock
 from directory.platform.lanes import Lane
 from directory.tables import Job, RecurringTask

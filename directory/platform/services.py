@@ -11,7 +11,8 @@ from piccolo.engine.base import Engine
 
 from directory import contact, data_rights, providers
 from directory.accounts.guards import ACCOUNTS_STORE
-from directory.database import bind, bound_engine, engine_for, migrate, migration_state, register_apps
+from directory.database import bind, bound_engine, migrate, migration_state, register_apps
+from directory.engines import engine_for
 from directory.platform import current, jobs, mail
 from directory.platform.store import DatabaseStore, shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager

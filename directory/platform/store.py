@@ -24,7 +24,8 @@ from pathlib import Path
 from litestar.stores.base import NamespacedStore
 from litestar.stores.redis import RedisStore
 
-from directory.database import row_lock_transaction, sqlite_path
+from directory.database import row_lock_transaction
+from directory.engines import sqlite_path
 from directory.platform import clock
 from directory.settings import Settings
 from directory.tables import StoreEntry

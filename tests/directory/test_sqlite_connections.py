@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from directory.database import DurableSQLiteEngine, engine_for, routed, sqlite_path
+from directory.database import routed
+from directory.engines import DurableSQLiteEngine, engine_for, sqlite_path
 from directory.platform import clock
 from directory.tables import Account
 

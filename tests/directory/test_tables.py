@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 
 from directory import catalogue
-from directory.database import engine_for, migrate
+from directory.database import migrate
+from directory.engines import engine_for
 from directory.platform import clock
 from directory.providers import delete_provider, sync_catalogue
 from directory.tables import Provider, ProviderService, Service

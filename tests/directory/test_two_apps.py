@@ -18,15 +18,8 @@ from directory.platform.plugin_settings import settings_of
 from directory.platform.services import prepare_database
 from directory.plugin_manager import get_plugin_manager
 from directory.tables import Account, MailMessage
-from directory.testing import (
-    STRONG,
-    _drop_database,
-    _worker_database,
-    add_providers,
-    csrf_token,
-    provider_row,
-    serve,
-)
+from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve
+from directory.testing.databases import drop_database, worker_database
 
 
 @pytest.fixture
@@ -35,11 +28,11 @@ async def second_database(database_url: str, tmp_path: Path):
     if database_url.startswith("sqlite:"):
         yield f"sqlite:///{tmp_path / 'second.sqlite3'}"
         return
-    url = await _worker_database(database_url, "second")
+    url = await worker_database(database_url, "second")
     try:
         yield url
     finally:
-        await _drop_database(database_url, url)
+        await drop_database(database_url, url)
 
 
 def an_app(settings, name: str, offers_at_once: int):

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from directory.app import create_app
 from directory.cli import build_cli
-from directory.database import sqlite_path
+from directory.engines import sqlite_path
 from directory.platform import backup as backups
 from directory.platform import mail
 from directory.platform.commands import CommandContext

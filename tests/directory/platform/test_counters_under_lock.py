@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import asyncpg
 
-from directory.database import WRITE_LOCK_KEY, sqlite_path
+from directory.database import WRITE_LOCK_KEY
+from directory.engines import sqlite_path
 from directory.platform.store import SQLiteCounters, count_hit, shared_store
 from directory.settings import Settings
 

@@ -11,7 +11,8 @@ import msgspec
 import pytest
 
 from directory import events, imports, providers
-from directory.database import WRITE_LOCK_KEY, sqlite_path
+from directory.database import WRITE_LOCK_KEY
+from directory.engines import sqlite_path
 from directory.providers import IMPORTED
 from directory.records import clean_record
 from directory.tables import Event, ImportRun, ImportUndo, Provider
