@@ -13,7 +13,10 @@ the import (nothing, for a provider the import created).
   Created providers are removed, updated ones get their former record back, each with its
   outbox event, so the search index follows.
 - The process dies mid-way: its run stays ``running`` with its journal, and its heartbeat (each
-  batch refreshes it) ages. The next import undoes it before writing, once its lease ran out.
+  batch refreshes it) ages. Once its lease ran out, a recurring job (``UNDO_DEAD_TASK``, every
+  minute on a worker) undoes it, and so does the next import before it writes: until then,
+  pages show the part it wrote. A process that was only frozen past its lease finds its run
+  undone at its next batch and fails instead of writing on.
 - Someone changed a provider after the import wrote it (a member, staff, another import):
   undoing leaves their change alone (and says so); it is newer than what is taken back.
 
@@ -39,6 +42,7 @@ from directory.records import ProviderRecord
 from directory.tables import ImportRun, ImportUndo, Provider, ProviderService
 
 BATCH_ROWS = 200  # rows per transaction: about a tenth of a second of write lock on SQLite
+UNDO_DEAD_TASK = "undo_dead_imports"
 RUNNING, DONE, UNDONE = "running", "done", "undone"
 UNDOING = Actor("annulation d'import", history.IMPORT)
 logger = logging.getLogger(__name__)
@@ -91,10 +95,13 @@ async def import_records(records: list[ProviderRecord], actor: Actor, lease: tim
     return saved
 
 
+class RunUndone(RuntimeError):
+    """A run's batch found it undone: its process was taken for dead (frozen past its lease)."""
+
+
 async def start_run(actor: Actor, lease: timedelta) -> int:
     """Undo the runs that died, then open a run."""
-    for run in await dead_runs(lease):
-        await undo(run)
+    await undo_dead(lease)
     now = clock.now()
     [row] = await ImportRun.insert(ImportRun(actor=actor.label, state=RUNNING, started_at=now,
                                              heartbeat_at=now)).returning(ImportRun.id)
@@ -108,9 +115,23 @@ async def dead_runs(lease: timedelta) -> list[int]:
     return [row["id"] for row in rows]
 
 
+async def undo_dead(lease: timedelta) -> list[Undone]:
+    """Undo every run that died (see ``dead_runs``), oldest first."""
+    done = []
+    for run in await dead_runs(lease):
+        done.append(undone := await undo(run))
+        logger.warning("import run %s died mid-way and was undone: %s removed, %s restored, %s left as changed since",
+                       run, len(undone.removed), len(undone.restored), len(undone.left))
+    return done
+
+
 async def write_batch(run: int, records: list[ProviderRecord], actor: Actor) -> providers.Saved:
     """One batch of a run in one transaction, with the journal of what it replaced."""
     async with write_transaction(Provider._meta.db):
+        alive = await ImportRun.update({ImportRun.heartbeat_at: clock.now()}).where(
+            (ImportRun.id == run) & (ImportRun.state == RUNNING)).returning(ImportRun.id)
+        if not alive:
+            raise RunUndone(f"import run {run} was taken for dead and undone: nothing more is written")
         before = await providers.replaced_records(records)
         saved = await providers.write_records(records, actor)
         touched = saved.created + saved.updated
@@ -126,7 +147,6 @@ async def write_batch(run: int, records: list[ProviderRecord], actor: Actor) -> 
                    for slug in touched if slug not in journaled]
         if entries:
             await ImportUndo.insert(*entries)
-        await ImportRun.update({ImportRun.heartbeat_at: clock.now()}).where(ImportRun.id == run)
     return saved
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from directory import contact, data_rights, providers
+from directory import contact, data_rights, imports, providers
 from directory.accounts.guards import ACCOUNTS_STORE
 from directory.database import bind, bound_engine, migrate, migration_state, register_apps
 from directory.engines import engine_for
@@ -65,6 +65,8 @@ def start_platform(settings: Settings, manager: PluginManager, engine: Engine | 
     tasks.register(data_rights.ERASE_TASK, lambda payload: data_rights.erase_departed(accounts_store),
                    every=timedelta(hours=1))
     tasks.register(contact.RETENTION_TASK, contact.apply_retention, every=timedelta(days=1))
+    lease = imports.lease_for(settings.lock_timeout_s)
+    tasks.register(imports.UNDO_DEAD_TASK, lambda payload: imports.undo_dead(lease), every=timedelta(minutes=1))
     manager.hook.register_jobs(register=tasks.register, plugin_manager=manager)
     engine = engine or bound_engine()
     if engine is None:

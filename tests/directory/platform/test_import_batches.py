@@ -108,6 +108,29 @@ async def test_an_import_that_died_mid_way_is_undone_by_the_next_one_once_its_le
     assert await run_states() == ["undone", "done", "done"]
 
 
+async def test_a_worker_undoes_an_import_that_died_without_waiting_for_the_next_one(
+        settings, manual_clock, run_jobs, caplog):
+    _, run = await half_written_import()
+    await run_jobs()  # within its lease the run may be alive: the job leaves it be
+    assert await names() == ["Neuve", "Renommée"] and await run_states() == ["running"]
+    manual_clock.advance(seconds=61)
+    await run_jobs()
+    assert await names() == ["Ancienne Agence"]
+    assert await run_states() == ["undone"]
+    assert f"import run {run} died mid-way and was undone: 1 removed, 1 restored" in caplog.text
+
+
+async def test_an_import_frozen_past_its_lease_finds_its_run_undone_and_writes_nothing_more(
+        settings, manual_clock):
+    _, run = await half_written_import()
+    manual_clock.advance(seconds=61)
+    await imports.undo_dead(LEASE)  # its process was frozen, not dead: it wakes up afterwards
+    with pytest.raises(imports.RunUndone):
+        await imports.write_batch(run, records("Tardive"), IMPORTED)
+    assert await names() == ["Ancienne Agence"]
+    assert await ImportUndo.count() == 0
+
+
 async def test_undoing_leaves_alone_a_provider_someone_changed_after_the_import(
         settings, manual_clock):
     kept, run = await half_written_import()
