@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from plugins.badges import credentials
+from plugins.badges import credentials, verification
 
 SEED = 11
 COUNT = 1000
@@ -54,7 +54,7 @@ def main() -> None:
 
     listed = credentials.sign(credentials.status_list_credential(
         LIST_URL, ISSUER, credentials.encode_status_list(revoked), NOW), key, method, NOW)
-    verifier = credentials.Verifier(ISSUER["id"], {credentials.public_multibase(key.public_key()): key.public_key()},
+    verifier = verification.Verifier(ISSUER["id"], {credentials.public_multibase(key.public_key()): key.public_key()},
                                     lambda url: listed if url == LIST_URL else None)
     verifier.verify(issued[0], NOW)  # the status list is checked and decoded once
     timings, valid = [], 0

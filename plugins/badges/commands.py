@@ -11,7 +11,7 @@ import click
 
 from directory.plugin_api import clock, run_in_database
 from geo import of_name
-from plugins.badges import awards, credentials, keys, status
+from plugins.badges import awards, credentials, keys, status, verification
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
@@ -123,12 +123,12 @@ def verify(ctx: click.Context, file, issuer_file, status_files) -> None:  # noqa
     sys.exit(0 if all(verdict.valid for verdict in verdicts) else 1)
 
 
-async def _verify_all(documents: list) -> list[credentials.Verdict]:
+async def _verify_all(documents: list) -> list[verification.Verdict]:
     verifier = await status.verifier(documents, status.StatusLists())
     return [verifier.verify(document, clock.now()) for document in documents]
 
 
-def _offline_verifier(issuer: dict, lists: list[dict]) -> credentials.Verifier:
+def _offline_verifier(issuer: dict, lists: list[dict]) -> verification.Verifier:
     """A verifier from saved documents: the issuer's keys and its status lists, no database."""
     try:
         keys_ = {method["publicKeyMultibase"]: credentials.public_key(method["publicKeyMultibase"])
@@ -136,7 +136,7 @@ def _offline_verifier(issuer: dict, lists: list[dict]) -> credentials.Verifier:
     except (credentials.CredentialError, KeyError, TypeError, AttributeError):
         raise click.ClickException("Le document de l'émetteur ne contient pas de clé Multikey lisible.") from None
     by_url = {document.get("id"): document for document in lists if isinstance(document, dict)}
-    return credentials.Verifier(str(issuer.get("id", "")), keys_, by_url.get)
+    return verification.Verifier(str(issuer.get("id", "")), keys_, by_url.get)
 
 
 @badges_command.command(name="new-key")

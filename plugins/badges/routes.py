@@ -30,7 +30,7 @@ from directory.plugin_api import (
     provider_for,
     tables,
 )
-from plugins.badges import awards, credentials, images, issuer, status
+from plugins.badges import awards, credentials, images, issuer, status, verification
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 JSON_LD = "application/ld+json"
@@ -97,7 +97,7 @@ class PublicBadgesController(Controller):
         if isinstance(upload, UploadFile) and upload.filename:
             pasted = (await upload.read(MAX_CREDENTIAL_BYTES + 1)).decode("utf-8", "replace")
         if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
-            verdict = credentials.Verdict(valid=False, reason="Trop de vérifications : réessayez dans une minute.")
+            verdict = verification.Verdict(valid=False, reason="Trop de vérifications : réessayez dans une minute.")
             return Template(template_name="badges/verify.html", status_code=429,
                             context={"verdict": verdict, "pasted": pasted[:MAX_CREDENTIAL_BYTES]})
         verdict = await _verdict(pasted, _lists(request))
@@ -133,17 +133,17 @@ def _lists(request: Request) -> status.StatusLists:
     return request.app.state.badge_status_lists
 
 
-async def _verdict(text: str, lists: status.StatusLists) -> credentials.Verdict:
+async def _verdict(text: str, lists: status.StatusLists) -> verification.Verdict:
     if not text.strip():
-        return credentials.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
+        return verification.Verdict(valid=False, reason="Collez une attestation ou choisissez son fichier.")
     if len(text.encode()) > MAX_CREDENTIAL_BYTES:
-        return credentials.Verdict(valid=False, reason="Ce fichier est trop grand pour être une attestation (64 Kio au plus).")
+        return verification.Verdict(valid=False, reason="Ce fichier est trop grand pour être une attestation (64 Kio au plus).")
     if refused := json_refusal(text.encode()):
-        return credentials.Verdict(valid=False, reason=refused)
+        return verification.Verdict(valid=False, reason=refused)
     try:
         document = json.loads(text)
     except ValueError:
-        return credentials.Verdict(valid=False, reason="Ce texte n'est pas du JSON : collez l'attestation telle que vous l'avez reçue.")
+        return verification.Verdict(valid=False, reason="Ce texte n'est pas du JSON : collez l'attestation telle que vous l'avez reçue.")
     return await status.verify(document, lists)
 
 
@@ -155,7 +155,7 @@ class VerifyApiController(Controller):
     @post("/verify", summary="Vérifier une attestation de badge",
           description="Corps : l'attestation Open Badges 3.0 (JSON). Réponse : `valid`, et sinon `reason` en français.",
           responses=problem_responses(400, 413, 429), status_code=200, request_max_body_size=MAX_CREDENTIAL_BYTES)
-    async def verify(self, request: Request, data: Annotated[Any, Body()]) -> credentials.Verdict:
+    async def verify(self, request: Request, data: Annotated[Any, Body()]) -> verification.Verdict:
         if await over_limit(request, (f"badges-verify:{client_key(request)}", VERIFY_LIMIT, timedelta(minutes=1))):
             raise ProblemError(429, "Trop de vérifications : réessayez dans une minute.")
         return await status.verify(data, _lists(request))

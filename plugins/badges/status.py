@@ -23,7 +23,7 @@ import secrets
 from typing import Any
 
 from directory.plugin_api import catalogue, clock
-from plugins.badges import credentials, issuer, keys
+from plugins.badges import credentials, issuer, keys, verification
 from plugins.badges.credentials import PURPOSES, REVOCATION, STATUS_LIST_BITS, SUSPENSION
 from plugins.badges.tables import BadgeAward, StatusEntry
 
@@ -119,7 +119,7 @@ async def _erased(references: set[tuple[str, int]]) -> set[tuple[str, int]]:
     return {reference for reference in references if reference[1] in recorded - held}
 
 
-async def verifier(documents: list[Any], lists: StatusLists) -> credentials.Verifier:
+async def verifier(documents: list[Any], lists: StatusLists) -> verification.Verifier:
     """A verifier of this network's credentials for ``documents``: its keys, the status lists those
     documents name (only ours, each read once), and why a bit is set when its holder was erased."""
     ours = {purpose: re.compile(re.escape(issuer.site() + path) + r"([0-9]{1,6})") for purpose, path in PATHS.items()}
@@ -133,8 +133,8 @@ async def verifier(documents: list[Any], lists: StatusLists) -> credentials.Veri
     def explain(purpose: str, url: str, index: int) -> str | None:
         return ERASED_HOLDER if purpose == REVOCATION and (url, index) in erased else None
 
-    return credentials.Verifier(issuer.issuer_id(), await keys.published(), published.get, explain)
+    return verification.Verifier(issuer.issuer_id(), await keys.published(), published.get, explain)
 
 
-async def verify(document: Any, lists: StatusLists) -> credentials.Verdict:
+async def verify(document: Any, lists: StatusLists) -> verification.Verdict:
     return (await verifier([document], lists)).verify(document, clock.now())

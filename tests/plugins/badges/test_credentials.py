@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from plugins.badges import credentials
+from plugins.badges import credentials, verification
 
 VECTORS = Path(__file__).parent / "vectors"
 ISSUER = {"id": "https://annuaire.example.fr/badges/emetteur", "type": ["Profile"], "name": "Réseau Channel Expert",
@@ -62,12 +62,12 @@ class Network:
                                                       START)
         return credentials.sign(document, self.keys[-1], self.method(self.keys[-1]), START)
 
-    def verifier(self) -> credentials.Verifier:
+    def verifier(self) -> verification.Verifier:
         published = {credentials.public_multibase(key.public_key()): key.public_key() for key in self.keys}
         listed = self.status_list()
-        return credentials.Verifier(ISSUER["id"], published, lambda url: listed if url == LIST_URL else None)
+        return verification.Verifier(ISSUER["id"], published, lambda url: listed if url == LIST_URL else None)
 
-    def verify(self, document, now: datetime = START + timedelta(days=1)) -> credentials.Verdict:
+    def verify(self, document, now: datetime = START + timedelta(days=1)) -> verification.Verdict:
         return self.verifier().verify(document, now)
 
 
@@ -135,7 +135,7 @@ def test_a_status_list_not_signed_by_the_network_is_not_trusted(network):
                                                                  START),
                               Ed25519PrivateKey.generate(), network.method(network.keys[-1]), START)
     published = {credentials.public_multibase(k.public_key()): k.public_key() for k in network.keys}
-    verifier = credentials.Verifier(ISSUER["id"], published, lambda url: forged)
+    verifier = verification.Verifier(ISSUER["id"], published, lambda url: forged)
     assert "liste de révocation" in verifier.verify(document, START + timedelta(days=1)).reason
 
 
