@@ -2,33 +2,34 @@
 the pages that read the database.
 
 Run: ``.venv/bin/python bench/pages_bench.py`` (needs ``wrk`` from Debian; ``--checkout DIR``
-serves another checkout of the directory, for before/after figures). The directory runs as
-``channel-expert serve`` does, on the demo network (``channel-expert seed``, SQLite), pinned to
-core 0; the yardstick is ``bare_app.py`` in a process of its own, on the same core; wrk runs
-on core 1 with 8 connections. Each route alternates short runs with the bare app's and prints
-its median share of the bare app's requests per second, its p99, and whether it reaches the
-share it aims at.
+serves another checkout of the directory, for before/after figures; ``--postgres URL`` an empty
+database, for PostgreSQL's figures beside SQLite's; ``--large`` 100,000 providers instead of the
+demo network; ``--only TEXT`` the rows whose name holds it). The directory runs as
+``channel-expert serve`` does, pinned to core 0 with the yardstick, ``bare_app.py``, in a process
+of its own; wrk runs on core 1 with 8 connections, on ports from 8300. Each row alternates short
+runs of the bare app and of the route and prints its median share of the bare app's requests per
+second, its p99, its goal and whether it reaches it. Searches come as a mix of 200 (the search
+bench's places as codes or names, typos, kinds, services and pages 2 and 3, with sentences, "on
+site" and plugins' filters): from memory once each was asked, or built each time (a parameter
+no route reads makes each address new).
 
-Measured on the 2-core development machine (2 rounds of 2 s, the machine shared with other
-work, bare app ~20,000 req/s), before and after public pages and API reads came from memory
-(``directory.platform.cache``; wrk's requests carry no cookie, as a first visit):
+Measured on the 2-core development machine, the machine shared with other work (load 5 to 8:
+the bare app at 3,000-4,000 req/s instead of 15,000-20,000, so every p99 is the queue's), 3
+alternating runs of 2 s, before and after results pages and /api/search came from memory:
 
-    route                          before req/s (share)   after req/s (share)
-    robots.txt                      6,999 (0.35)           6,884 (0.40)
-    catalogue                       3,021 (0.15)          23,098 (1.15)
-    a provider's record               861 (0.05)          22,036 (1.04)
-    the first page of the listing     311 (0.02)          18,239 (0.89)
-    a provider's page                 417 (0.02)          18,905 (0.93)
-    the home page                     251 (0.01)          17,102 (0.78)
-    a results page                    546 (0.03)             642 (0.03)
+    route                            before SQLite / PostgreSQL    after SQLite / PostgreSQL
+    results pages (mix)              169 (0.064) / 144 (0.055)     4,128 (0.660) / 2,394 (0.626)
+    /api/search (mix)                403 (0.227) / 298 (0.399)     2,285 (0.672) / 3,231 (0.676)
+    results pages, built each time   109 (0.078) / 244 (0.085)       522 (0.163) /   469 (0.191)
+    /api/search, built each time     568 (0.231) / 494 (0.203)       870 (0.387) /   998 (0.322)
 
-Answers from memory skip routing and the framework's middleware but not the edge (request id,
-security headers, access log, ETag), hence shares near 1. Then robots.txt and the sitemap came
-from memory too, and every plugin joined (reviews, statistics): robots.txt 22,264 (1.07), the
-catalogue 20,645 (1.07), a record 18,433 (0.99), the listing 14,004 (0.78), a provider's page
-16,920 (0.97), the home page 14,391 (0.83), a results page 498 (0.03), a search over the API
-built each time 2,709 (0.155), bare app 15,783. Still under their goals: requests that are
-built (the framework's middleware, sessions, CSRF, compression) and a results page's template.
+(req/s, share of the bare app). The rows built each time run the same code before and after:
+their difference is the machine's load between the two runs. Pages from memory skip routing and the framework's middleware
+but not the edge (request id, security headers, access log, ETag) nor the observers of searches.
+Earlier figures on a quieter machine (bare app ~15,800 req/s): robots.txt 1.07, the catalogue
+1.07, a record 0.99, the listing 0.78, a provider's page 0.97, the home page 0.83. A page built
+each time is mostly its template (about 60 % of the time under cProfile, brotli about 10 %, the
+search itself 10 %).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def _serve(checkout: Path, env: dict[str, str], size: int | None, port: int) -> 
                             stdout=subprocess.DEVNULL)
 
 
-def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, size: int | None, port: int) -> None:
+def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, size: int | None, port: int,
+            only: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     base = {**os.environ, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING", "CHANNEL_EXPERT_WORKER_IN_APP": "false"}
     engines = {"SQLite": f"sqlite:///{workdir / 'bench.sqlite3'}", **({"PostgreSQL": postgres} if postgres else {})}
@@ -144,7 +146,7 @@ def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, siz
               "row and engine, wrk on core 1, servers on core 0, the machine shared")
         print(f"{'route':<32} {'goal':>11}" + "".join(f" {engine + ' req/s':>17} {'share':>6} {'p99':>6}      "
                                                        for engine in engines))
-        for name, route, goal, p99_goal in ROUTES:
+        for name, route, goal, p99_goal in (row for row in ROUTES if only in row[0]):
             goal = goal[large] if isinstance(goal, tuple) else goal
             p99_goal = p99_goal[large] if isinstance(p99_goal, tuple) else p99_goal
             line = f"{name:<32} {goal:>5.2f}/{p99_goal or '-':>3}ms"
@@ -168,9 +170,10 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database: figures side by side")
     parser.add_argument("--large", action="store_true", help="100,000 providers instead of the demo network")
     parser.add_argument("--port", type=int, default=8300, help="the bare app's port; the directory's follow it")
+    parser.add_argument("--only", default="", help="the rows whose name holds this text (\"search\", say)")
     arguments = parser.parse_args()
     measure(arguments.checkout.resolve(), arguments.seconds, arguments.rounds, arguments.postgres,
-            100_000 if arguments.large else None, arguments.port)
+            100_000 if arguments.large else None, arguments.port, arguments.only)
 
 
 if __name__ == "__main__":
