@@ -23,11 +23,10 @@ first, so crawling every query string costs memory once, not without bound.
 An answer may rest on a copy of database state that a plugin keeps in memory and that follows
 the outbox on its own (a search index, a lexicon): the plugin tells the cache how far that copy
 has read (``follows_outbox``), and an answer begun while a copy lagged behind the cache is not
-kept, or it would outlive the change. Plugins
-that learn from what people are shown (searches counted, searches that found nothing) must
-see every answer, including those from memory: the route hands the cache what to call on each
-answer (``observe_each_answer``), which is called at once and again with each request served
-the kept copy.
+kept, or it would outlive the change. Plugins that learn from what people are shown (searches
+counted, searches that found nothing) must see every answer, those from memory included: the
+route hands the cache what to call (``observe_each_answer``), called at once and again with the
+request of each visitor served the kept copy.
 """
 
 from __future__ import annotations
