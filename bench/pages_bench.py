@@ -26,9 +26,10 @@ alternating runs of 2 s, before and after results pages and /api/search came fro
 (req/s, share of the bare app). At 100,000 providers (``--large --only search``, bare app
 2,200 req/s), where PostgreSQL used to fail at start-up (one IN list of every slug): /api/search
 from memory 2,415 (0.640, p99 22.6 ms) / 2,526 (0.674, p99 17.2 ms), built each time 535 (0.141)
-/ 475 (0.139). The rows built each time run the same code before and after:
-their difference is the machine's load between the two runs. Pages from memory skip routing and the framework's middleware
-but not the edge (request id, security headers, access log, ETag) nor the observers of searches.
+/ 475 (0.139). The rows built each time run the same code before and after: their difference
+is the machine's load between the two runs. Pages from memory skip routing and the framework's
+middleware but not the edge (request id, security headers, access log, ETag) nor the observers
+of searches.
 Earlier figures on a quieter machine (bare app ~15,800 req/s): robots.txt 1.07, the catalogue
 1.07, a record 0.99, the listing 0.78, a provider's page 0.97, the home page 0.83. A page built
 each time is mostly its template (about 60 % of the time under cProfile, brotli about 10 %, the
@@ -71,12 +72,20 @@ ROUTES = [
     ("results pages, built each time", RESULTS_MIX + BUILT, 0.05, 60),
     ("/api/search, built each time", API_MIX + BUILT, 0.15, 20),
 ]
-SENTENCES = ["un site vitrine pour mon restaurant", "vendre mes gateaux sur internet",
-             "reparer mon ordinateur portable", "installer la fibre au bureau", "logiciel de caisse boulangerie"]
+SENTENCES = [
+    "un site vitrine pour mon restaurant",
+    "vendre mes gateaux sur internet",
+    "reparer mon ordinateur portable",
+    "installer la fibre au bureau",
+    "logiciel de caisse boulangerie",
+]
 PLUGIN_FILTERS = ["avis:Avec avis vérifiés", "badges:Channel Expert certifié"]
-MIX_SCRIPT = WRK_SCRIPT.replace('wrk.format("GET", paths[i])', 'wrk.format("GET", paths[i] .. suffix())') + """
+MIX_SCRIPT = (
+    WRK_SCRIPT.replace('wrk.format("GET", paths[i])', 'wrk.format("GET", paths[i] .. suffix())')
+    + """
 suffix = function() return %s end
 """
+)
 
 
 def mixed_searches(count: int) -> list[str]:
@@ -88,7 +97,9 @@ def mixed_searches(count: int) -> list[str]:
     for parameters, _ in typical_searches(Gazetteer.default(), count):
         path = search_path(parameters)
         if rng.random() < 0.2:
-            path = path.replace("q=" + urlencode({"": parameters.q})[1:], urlencode({"q": rng.choice(SENTENCES)}), 1)
+            path = path.replace(
+                "q=" + urlencode({"": parameters.q})[1:], urlencode({"q": rng.choice(SENTENCES)}), 1
+            )
         if rng.random() < 0.1:
             path += "&on_site=1" if "/api/" not in path else "&on_site=true"
         if rng.random() < 0.1:
@@ -105,7 +116,9 @@ def _target(route: str, slug: str, workdir: Path, port: int) -> tuple[str, str |
         return base + route.replace(SLUG, slug), None
     paths = mixed_searches(200)
     if mix == RESULTS_MIX:
-        paths = [path.replace("/api/search?", "/recherche?").replace("on_site=true", "on_site=1") for path in paths]
+        paths = [
+            path.replace("/api/search?", "/recherche?").replace("on_site=true", "on_site=1") for path in paths
+        ]
     if not built:
         for path in paths:  # each search once, as the visitors before the measure did
             with urllib.request.urlopen(base + path) as answer:
@@ -113,26 +126,43 @@ def _target(route: str, slug: str, workdir: Path, port: int) -> tuple[str, str |
     name = f"{'results' if mix == RESULTS_MIX else 'api'}{'-built' if built else ''}"
     (workdir / f"{name}.txt").write_text("\n".join(paths) + "\n")
     script = workdir / f"{name}.lua"
-    script.write_text(MIX_SCRIPT % (workdir / f"{name}.txt", '"&v=" .. math.random(1, 2000000000)' if built else '""'))
+    script.write_text(
+        MIX_SCRIPT % (workdir / f"{name}.txt", '"&v=" .. math.random(1, 2000000000)' if built else '""')
+    )
     return base, str(script)
 
 
 def _serve(checkout: Path, env: dict[str, str], size: int | None, port: int) -> subprocess.Popen:
     """The directory on ``env``'s database filled with the demo network (or ``size`` providers), on core 0."""
     command = [sys.executable, "-c", "from directory.cli import main; main()"]
-    filling = ([sys.executable, str(ROOT / "bench" / "search_bench_data.py"), str(size)] if size
-               else [*command, "seed", "--yes"])
+    filling = (
+        [sys.executable, str(ROOT / "bench" / "search_bench_data.py"), str(size)]
+        if size
+        else [*command, "seed", "--yes"]
+    )
     subprocess.run(filling, env=env, cwd=checkout, check=True, capture_output=True)
-    return subprocess.Popen(["taskset", "-c", "0", *command, "serve", "--port", str(port)], env=env, cwd=checkout,
-                            stdout=subprocess.DEVNULL)
+    return subprocess.Popen(
+        ["taskset", "-c", "0", *command, "serve", "--port", str(port)],
+        env=env,
+        cwd=checkout,
+        stdout=subprocess.DEVNULL,
+    )
 
 
-def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, size: int | None, port: int,
-            only: str) -> None:
+def measure(
+    checkout: Path, seconds: int, rounds: int, postgres: str | None, size: int | None, port: int, only: str
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     base = {**os.environ, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING", "CHANNEL_EXPERT_WORKER_IN_APP": "false"}
-    engines = {"SQLite": f"sqlite:///{workdir / 'bench.sqlite3'}", **({"PostgreSQL": postgres} if postgres else {})}
-    servers = [subprocess.Popen(["taskset", "-c", "0", sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)])]
+    engines = {
+        "SQLite": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        **({"PostgreSQL": postgres} if postgres else {}),
+    }
+    servers = [
+        subprocess.Popen(
+            ["taskset", "-c", "0", sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)]
+        )
+    ]
     ports = {}
     for number, (engine, url) in enumerate(engines.items(), start=1):
         ports[engine] = port + number
@@ -141,14 +171,22 @@ def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, siz
     with running(servers, workdir):
         for served in (port, *ports.values()):
             wait_until_up(f"http://127.0.0.1:{served}/" + ("health" if served != port else ""))
-        listing = subprocess.run(["curl", "-sf", f"http://127.0.0.1:{port + 1}/api/providers?limit=1"],
-                                 capture_output=True, text=True, check=True).stdout
+        listing = subprocess.run(
+            ["curl", "-sf", f"http://127.0.0.1:{port + 1}/api/providers?limit=1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         slug = listing.split('"slug":"', 1)[1].split('"', 1)[0]
         bare = (f"http://127.0.0.1:{port}/", None)
-        print(f"{size or 'demo network'} providers; {rounds} alternating runs of {seconds} s (bare app, route) per "
-              "row and engine, wrk on core 1, servers on core 0, the machine shared")
-        print(f"{'route':<32} {'goal':>11}" + "".join(f" {engine + ' req/s':>17} {'share':>6} {'p99':>6}      "
-                                                       for engine in engines))
+        print(
+            f"{size or 'demo network'} providers; {rounds} alternating runs of {seconds} s (bare app, "
+            "route) per row and engine, wrk on core 1, servers on core 0, the machine shared"
+        )
+        print(
+            f"{'route':<32} {'goal':>11}"
+            + "".join(f" {engine + ' req/s':>17} {'share':>6} {'p99':>6}      " for engine in engines)
+        )
         for name, route, goal, p99_goal in (row for row in ROUTES if only in row[0]):
             goal = goal[large] if isinstance(goal, tuple) else goal
             p99_goal = p99_goal[large] if isinstance(p99_goal, tuple) else p99_goal
@@ -158,7 +196,10 @@ def measure(checkout: Path, seconds: int, rounds: int, postgres: str | None, siz
                 wrk(target, 1)  # warm-up
                 runs = [(wrk(bare, seconds), wrk(target, seconds)) for _ in range(rounds)]
                 share = statistics.median(page[0] / yardstick[0] for yardstick, page in runs)
-                rps, p99 = statistics.median(page[0] for _, page in runs), statistics.median(page[1] for _, page in runs)
+                rps, p99 = (
+                    statistics.median(page[0] for _, page in runs),
+                    statistics.median(page[1] for _, page in runs),
+                )
                 met = share >= goal and (p99_goal is None or p99 <= p99_goal)
                 line += f" {rps:>17,.0f} {share:>6.3f} {p99:>6.1f} {'atteint' if met else 'MANQUÉ':<7}"
             print(line, flush=True)
@@ -170,13 +211,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=4, help="alternating bare/route runs per route")
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the directory's checkout to serve")
-    parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database: figures side by side")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="an empty PostgreSQL database: figures side by side"
+    )
     parser.add_argument("--large", action="store_true", help="100,000 providers instead of the demo network")
-    parser.add_argument("--port", type=int, default=8300, help="the bare app's port; the directory's follow it")
-    parser.add_argument("--only", default="", help="the rows whose name holds this text (\"search\", say)")
+    parser.add_argument(
+        "--port", type=int, default=8300, help="the bare app's port; the directory's follow it"
+    )
+    parser.add_argument("--only", default="", help='the rows whose name holds this text ("search", say)')
     arguments = parser.parse_args()
-    measure(arguments.checkout.resolve(), arguments.seconds, arguments.rounds, arguments.postgres,
-            100_000 if arguments.large else None, arguments.port, arguments.only)
+    measure(
+        arguments.checkout.resolve(),
+        arguments.seconds,
+        arguments.rounds,
+        arguments.postgres,
+        100_000 if arguments.large else None,
+        arguments.port,
+        arguments.only,
+    )
 
 
 if __name__ == "__main__":

@@ -166,7 +166,8 @@ def _form_parameters(request: Request) -> SearchParameters:
 def _sharing(request: Request, near: str) -> dict[str, str]:
     """Headers that keep an answer around the visitor's own position ("Autour de moi": coordinates
     from the browser) out of every shared copy, this server's memory included."""
-    return {"Cache-Control": "private, no-cache"} if is_point(request.app.state.search.gazetteer, near) else {}
+    personal = is_point(request.app.state.search.gazetteer, near)
+    return {"Cache-Control": "private, no-cache"} if personal else {}
 
 
 @get("/recherche", name="search-page", include_in_schema=False, opt={**PUBLIC, **CACHED})

@@ -78,7 +78,8 @@ def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - th
     return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
 
 
-def tell_answered(request, parameters: SearchParameters, answer: hits.Answer) -> None:  # noqa: ANN001 - a Request
+def tell_answered(request, parameters: SearchParameters,  # noqa: ANN001 - a Litestar Request
+                  answer: hits.Answer) -> None:
     """Give plugins the search a person settled on and what it showed (the ``search_answered``
     hook), on this answer and on each time it is served again from memory; not the updates as one
     types (``X-Search-Live``)."""
@@ -139,7 +140,8 @@ def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, Near | Non
 
 
 def is_point(gazetteer: Gazetteer, text: str) -> bool:
-    """Whether ``near`` gives coordinates ("Autour de moi": the browser's position), not a place's name or code."""
+    """Whether ``near`` gives coordinates ("Autour de moi": the browser's position), not a place's
+    name or code."""
     return bool(text.strip()) and _understood(gazetteer, text)[0].kind == "point"
 
 

@@ -106,9 +106,11 @@ class Tally:
 
 
 async def _ids(slugs: set[str]) -> dict[str, int]:
-    Provider = tables.Provider
-    return {row["slug"]: row["id"] for piece in in_pieces(sorted(slugs))
-            for row in await Provider.select(Provider.id, Provider.slug).where(Provider.slug.is_in(list(piece)))}
+    Provider, found = tables.Provider, {}
+    for piece in in_pieces(sorted(slugs)):
+        rows = await Provider.select(Provider.id, Provider.slug).where(Provider.slug.is_in(list(piece)))
+        found.update((row["slug"], row["id"]) for row in rows)
+    return found
 
 
 async def add(rows: list[tuple[int, date, str, int]]) -> None:

@@ -69,7 +69,9 @@ async def test_a_search_around_the_visitors_own_position_is_never_kept(settings,
             answer = await client.get(path, params={"q": "e-commerce", "near": near})
             assert answer.status_code == 200 and "private" in answer.headers["cache-control"]
         assert len(app.state.page_cache) == 0
-        assert "private" not in (await client.get(path, params={"near": "29000"})).headers.get("cache-control", "")
+        assert "private" not in (await client.get(path, params={"near": "29000"})).headers.get(
+            "cache-control", ""
+        )
         assert len(app.state.page_cache) == 1
 
 
@@ -81,7 +83,9 @@ async def test_another_server_shows_a_change_in_its_results_once_it_looks(settin
         for app in (one, two):
             await caught_up(app)
         assert "Zéphyr Un" in (await first.get(path, params={"q": "zephyr"})).text
-        await add_providers(provider_row(trade_name="Zéphyr Deux", services="e-commerce"))  # written elsewhere
+        await add_providers(
+            provider_row(trade_name="Zéphyr Deux", services="e-commerce")
+        )  # written elsewhere
         assert "Zéphyr Deux" not in (await first.get(path, params={"q": "zephyr"})).text  # until it looks
         one.state.page_cache.seen(await events.latest())  # the cache looked, its search index not yet
         assert "Zéphyr Deux" not in (await first.get(path, params={"q": "zephyr"})).text
@@ -100,7 +104,10 @@ async def test_a_results_page_from_memory_answers_304_to_the_browser_holding_it(
         first = await client.get("/recherche", params={"q": "e-commerce", "near": "29000"})
         client.cookies.clear()  # the first answer set the visitor's CSRF cookie; the kept copy sets none
         kept = await client.get("/recherche", params={"q": "e-commerce", "near": "29000"})
-        held = await client.get("/recherche", params={"q": "e-commerce", "near": "29000"},
-                                headers={"if-none-match": kept.headers["etag"]})
+        held = await client.get(
+            "/recherche",
+            params={"q": "e-commerce", "near": "29000"},
+            headers={"if-none-match": kept.headers["etag"]},
+        )
     assert kept.content == first.content and "Agence Odet" in kept.text
     assert held.status_code == 304 and len(app.state.page_cache) == 1

@@ -17,11 +17,27 @@ from tests.statements import counted
 async def _reviewed(slug_ids: list[int], ratings: list[int], state: str = "published") -> None:
     now = datetime(2026, 5, 4, tzinfo=UTC)
     for provider, rating in zip(slug_ids, ratings):
-        engagement = (await Engagement.insert(Engagement(lead_id=provider, provider=provider, accepted_at=now))
-                      .returning(Engagement.id))[0]["id"]
-        await Review.insert(Review(engagement=engagement, provider=provider, state=state, rating=rating, quality=rating,
-                                   deadlines=rating, price=rating, support=rating, text="Travail soigné.",
-                                   worked_on=date(2026, 4, 1), created_at=now, edited_at=now))
+        engagement = (
+            await Engagement.insert(
+                Engagement(lead_id=provider, provider=provider, accepted_at=now)
+            ).returning(Engagement.id)
+        )[0]["id"]
+        await Review.insert(
+            Review(
+                engagement=engagement,
+                provider=provider,
+                state=state,
+                rating=rating,
+                quality=rating,
+                deadlines=rating,
+                price=rating,
+                support=rating,
+                text="Travail soigné.",
+                worked_on=date(2026, 4, 1),
+                created_at=now,
+                edited_at=now,
+            )
+        )
 
 
 async def test_ratings_of_more_providers_than_an_in_list_holds_come_in_pieces(settings, monkeypatch):
@@ -39,4 +55,3 @@ async def test_ratings_of_more_providers_than_an_in_list_holds_come_in_pieces(se
     assert len(statements) == 3
     assert all(sum(slug in statement for slug in [*slugs, "fiche-inconnue"]) <= 2 for statement in statements)
     assert await review_actions.ratings_of([]) == {}
-
