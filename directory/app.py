@@ -37,7 +37,7 @@ from directory.database import DRIVER_LOGGERS, close_connections
 from directory.edges import Edges
 from directory.http_options import allow_every_method
 from directory.platform import current
-from directory.platform.cache import KEPT_AS, CachedReads, PageCache
+from directory.platform.cache import KEPT_AS, KEPT_STATE, CachedReads, PageCache
 from directory.platform.metrics import Metrics
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
@@ -227,7 +227,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         request_max_body_size=MAX_BODY_BYTES,
         debug=settings.debug,
         state=State({"settings": settings, "plugin_manager": manager, "platform": platform,
-                     "metrics": metrics, "page_cache": page_cache}),
+                     "metrics": metrics, KEPT_STATE: page_cache}),
     )
     # Around routing, so that 404s, 405s and HEAD requests get the same treatment as the rest.
     image_origins = (settings.map_tiles_origin,) if settings.map_tiles_origin else ()

@@ -12,7 +12,8 @@ whatever they do. It holds no logic of its own; each name's home module document
 - State: ``kept`` (an object built once per app, such as a cache of database state: never a
   module-level variable, which two apps in one process would share).
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
-  ``write_transaction``, ``prepare_database``, ``events`` (the event outbox: ``events.record``,
+  ``write_transaction``, ``prepare_database``, ``in_pieces`` (a long list of values as IN lists
+  PostgreSQL binds), ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
 - Figures for ``/metrics`` (``register_metrics``): ``GaugeMetricFamily`` and ``CounterMetricFamily``.
@@ -33,7 +34,10 @@ whatever they do. It holds no logic of its own; each name's home module document
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
   ``opt`` (an undeclared route is refused); ``CACHED``, added to a public route's ``opt`` whose
   answers depend only on what the event outbox announces (no form, nothing per visitor), to
-  answer it from each server's memory until the next event; ``provider_for`` (the provider an
+  answer it from each server's memory until the next event (``follows_outbox``: how far a copy
+  of database state a plugin keeps in memory has read the outbox, so that no answer built while
+  it lags is kept; ``observe_each_answer``: what to call on every answer, those from memory
+  included, such as a search that plugins learn from); ``provider_for`` (the provider an
   account manages, or 404/403); ``managed_listings`` (the listings an account is a member of);
   ``provider_addresses`` (who hears about a provider) and ``tell_provider`` (mail
   them a message sent for the provider, which its data export lists); ``paris_time`` (a moment
@@ -61,9 +65,10 @@ from directory.form_stamps import check_stamp, form_stamp
 from directory.history import Actor
 from directory.history import record as record_history
 from directory.hookspecs import hookimpl, hookspec, may_await
+from directory.in_lists import in_pieces
 from directory.notices import flash
 from directory.platform import clock, jobs, mail
-from directory.platform.cache import CACHED
+from directory.platform.cache import CACHED, follows_outbox, observe_each_answer
 from directory.platform.commands import CommandContext, command_context, run_in_database
 from directory.platform.current import kept
 from directory.platform.metrics import CounterMetricFamily, GaugeMetricFamily
@@ -106,10 +111,12 @@ __all__ = [
     "command_context",
     "events",
     "flash",
+    "follows_outbox",
     "forget_addresses",
     "form_stamp",
     "hookimpl",
     "hookspec",
+    "in_pieces",
     "invite_to_sign_up",
     "jobs",
     "json_refusal",
@@ -117,6 +124,7 @@ __all__ = [
     "mail",
     "managed_listings",
     "may_await",
+    "observe_each_answer",
     "over_limit",
     "paris_time",
     "prepare_database",

@@ -19,6 +19,14 @@ or ``private``, are not 200, or were built while a plugin failed (a page without
 are never kept. At most
 ``MOST_ENTRIES`` answers of at most ``LARGEST_BODY`` bytes each are kept, least recently used out
 first, so crawling every query string costs memory once, not without bound.
+
+An answer may rest on a copy of database state that a plugin keeps in memory and that follows
+the outbox on its own (a search index, a lexicon): the plugin tells the cache how far that copy
+has read (``follows_outbox``), and an answer begun while a copy lagged behind the cache is not
+kept, or it would outlive the change. Plugins that learn from what people are shown (searches
+counted, searches that found nothing) must see every answer, those from memory included: the
+route hands the cache what to call (``observe_each_answer``), called at once and again with the
+request of each visitor served the kept copy.
 """
 
 from __future__ import annotations
@@ -28,8 +36,9 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from litestar import Litestar, Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from directory.accounts.guards import declared
@@ -37,18 +46,45 @@ from directory.plugin_faults import PluginFaults
 
 CACHED = {"cached": True}  # the ``opt`` of a route whose public answers may be kept
 KEPT_AS = "directory.page_cache"  # the app's cache, among what its platform keeps
+KEPT_STATE = "page_cache"  # the same cache, in the app's state
 POLL_S = 0.5
 MOST_ENTRIES = 2_000
 LARGEST_BODY = 512 * 1024
 log = logging.getLogger(__name__)
 
+NOTES = "directory.page_cache.notes"  # where a route being built leaves its notes, in the ASGI scope
+
 Key = tuple[str, bytes, str]
+Observer = Callable[[Request], None]
 
 
 @dataclass(frozen=True)
 class Kept:
     start: Message
     body: bytes
+    observers: tuple[Observer, ...] = ()
+
+
+@dataclass
+class _Notes:
+    """Who observes the answer being built (see ``observe_each_answer``)."""
+
+    observers: list[Observer] = field(default_factory=list)
+
+
+def observe_each_answer(request: Request, observe: Observer) -> None:
+    """Call ``observe(request)`` for this answer, and again with the request of each visitor
+    served it from memory: a plain, quick function (it runs on the request's path)."""
+    observe(request)
+    if (notes := request.scope.get(NOTES)) is not None:  # type: ignore[call-overload] - the cache's own key
+        notes.observers.append(observe)
+
+
+def follows_outbox(app: Litestar, reached: Callable[[], int]) -> None:
+    """Say that ``app`` holds a copy of database state that follows the event outbox, and
+    ``reached()`` how far it has read (-1 while it is not ready): answers are kept only once every
+    such copy has read as far as the cache."""
+    app.state[KEPT_STATE].copies.append(reached)
 
 
 class PageCache:
@@ -57,6 +93,7 @@ class PageCache:
     def __init__(self) -> None:
         self.position: int | None = None  # unknown until the first look: nothing is kept
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
+        self.copies: list[Callable[[], int]] = []  # how far each copy in memory has read the outbox
 
     def get(self, key: Key) -> Kept | None:
         kept = self._kept.get(key)
@@ -71,6 +108,10 @@ class PageCache:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+    def lagging(self, position: int) -> bool:
+        """Whether a copy in memory has not read the outbox up to ``position`` yet."""
+        return any(reached() < position for reached in self.copies)
 
     def forget(self) -> None:
         """An event is being recorded here: keep nothing until the next look at the outbox."""
@@ -143,8 +184,15 @@ class CachedReads:
         key = (scope["path"], scope["query_string"], _encoding(accepted))
         kept = self.cache.get(key)
         if kept is not None:
+            if kept.observers:
+                request = Request(scope)
+                for observe in kept.observers:
+                    observe(request)
             await send({**kept.start, "headers": list(kept.start["headers"])})  # the edge adds to its own copy
             await send({"type": "http.response.body", "body": kept.body, "more_body": False})
+            return
+        if self.cache.lagging(position):
+            await self.app(scope, receive, send)  # built from what is about to change: not kept
             return
         start: Message | None = None
         chunks: list[bytes] = []
@@ -159,8 +207,9 @@ class CachedReads:
                 size += len(chunks[-1])
             await send(message)
 
+        notes = scope[NOTES] = _Notes()  # type: ignore[typeddict-unknown-key] - the cache's own key
         await self.app(scope, receive, capture)
         if start is None or size > LARGEST_BODY or self.cache.position != position or self.faults.failures != failures:
             return
         if (copy := _kept_copy(scope, start, self.csrf_cookie)) is not None:
-            self.cache.keep(key, Kept(copy, b"".join(chunks)))
+            self.cache.keep(key, Kept(copy, b"".join(chunks), tuple(notes.observers)))

@@ -15,7 +15,14 @@ from pathlib import Path
 import click
 from litestar import Litestar
 
-from directory.plugin_api import command_context, events, hookimpl, run_in_database, static_files_router
+from directory.plugin_api import (
+    command_context,
+    events,
+    follows_outbox,
+    hookimpl,
+    run_in_database,
+    static_files_router,
+)
 from geo import Gazetteer
 from plugins.geosearch import figures
 from plugins.geosearch.check import Expected, ServerState, check_servers
@@ -60,6 +67,7 @@ async def startup(app: Litestar):
     index = SearchIndex(backend, app.state.plugin_manager, Gazetteer.default(),
                         cursor=CONSUMER if backend.shared else None)
     app.state.search = index
+    follows_outbox(app, lambda: index.position if index.ready else -1)  # results kept only once it caught up
     await asyncio.to_thread(index.gazetteer.warm)
     await index.start()
 

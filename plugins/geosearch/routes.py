@@ -14,6 +14,7 @@ from litestar.params import KwargDefinition, QueryParameter
 from litestar.response import Template
 
 from directory.plugin_api import (
+    CACHED,
     PUBLIC,
     Kind,
     ProblemError,
@@ -26,6 +27,7 @@ from plugins.geosearch.schemas import PlaceSummary, ResolvedPlace, SearchRespons
 from plugins.geosearch.service import (
     SearchParameters,
     UnknownPlace,
+    is_point,
     place_summary,
     resolve_near,
     run_search,
@@ -61,6 +63,7 @@ class SearchController(Controller):
         description="Texte libre, lieu (code postal, commune ou « lat,lon »), rayon, filtres et facettes. "
                     "Un lieu inconnu donne une erreur 400 avec des suggestions.",
         responses=problem_responses(400, 503),
+        opt=CACHED,
     )
     async def search(
         self,
@@ -98,8 +101,8 @@ class SearchController(Controller):
             page=page, limit=limit, filters=_plugin_filters(filter or []), ignore=tuple(ignore or ()),
         )
         answer = await run_search(request.app.state.search, parameters, understood(request.app, q))
-        tell_answered(request.app, parameters, answer)
-        return Response(answer.json(), media_type=MediaType.JSON)
+        tell_answered(request, parameters, answer)
+        return Response(answer.json(), media_type=MediaType.JSON, headers=_sharing(request, near))
 
     @get("/places", summary="Lieux pour l'autocomplétion",
          description="Communes dont le nom ou le code postal commence par le texte, les plus peuplées d'abord.",
@@ -160,16 +163,23 @@ def _form_parameters(request: Request) -> SearchParameters:
     )
 
 
-@get("/recherche", name="search-page", include_in_schema=False, opt=PUBLIC)
+def _sharing(request: Request, near: str) -> dict[str, str]:
+    """Headers that keep an answer around the visitor's own position ("Autour de moi": coordinates
+    from the browser) out of every shared copy, this server's memory included."""
+    personal = is_point(request.app.state.search.gazetteer, near)
+    return {"Cache-Control": "private, no-cache"} if personal else {}
+
+
+@get("/recherche", name="search-page", include_in_schema=False, opt={**PUBLIC, **CACHED})
 async def search_page(request: Request) -> Template:
     """The search page: works as a plain form, and updates as one types when JavaScript runs."""
     parameters = _form_parameters(request)
     response, error, suggestions = None, None, []
+    index = request.app.state.search
     if parameters.q or parameters.near or parameters.kind or parameters.services or parameters.filters:
         try:
-            answer = await run_search(request.app.state.search, parameters, understood(request.app, parameters.q))
-            if not request.headers.get("x-search-live"):  # an update as one types is not a search made
-                tell_answered(request.app, parameters, answer)
+            answer = await run_search(index, parameters, understood(request.app, parameters.q))
+            tell_answered(request, parameters, answer)
             response = answer.with_hits()
         except UnknownPlace as unknown:
             error, suggestions = unknown.unknown, unknown.suggestions
@@ -185,7 +195,7 @@ async def search_page(request: Request) -> Template:
     def near_link(place: PlaceSummary) -> str:
         return link(near=near_text(place))
 
-    settings, index = request.app.state.settings, request.app.state.search
+    settings = request.app.state.settings
     ask_link = _ask_link(request, parameters, response)
     return Template(template_name="geosearch/search.html", context={
         "filter_fields": [(f.name, f.label) for f in index.fields if f.label and f.facet and f.filterable],
@@ -197,7 +207,7 @@ async def search_page(request: Request) -> Template:
         "ask_link": ask_link,
         "map": {"available": map_available(), "tiles": settings.map_tiles_url,
                 "attribution": settings.map_attribution},
-    })
+    }, headers=_sharing(request, parameters.near))
 
 
 def near_text(place: PlaceSummary) -> str:

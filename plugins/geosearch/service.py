@@ -8,7 +8,14 @@ from typing import NamedTuple
 
 import msgspec
 
-from directory.plugin_api import InvalidField, NeedUnderstanding, ProblemError, SearchAnswered, catalogue
+from directory.plugin_api import (
+    InvalidField,
+    NeedUnderstanding,
+    ProblemError,
+    SearchAnswered,
+    catalogue,
+    observe_each_answer,
+)
 from geo import Gazetteer, Place, Resolution, resolve
 from plugins.geosearch import hits
 from plugins.geosearch.areas import serving_filter
@@ -71,13 +78,22 @@ def understood(app, text: str) -> NeedUnderstanding | None:  # noqa: ANN001 - th
     return app.state.plugin_manager.first_isolated("understand_need", app=app, text=text) if text.strip() else None
 
 
-def tell_answered(app, parameters: SearchParameters, answer: hits.Answer) -> None:  # noqa: ANN001 - the app
-    """Give plugins the search a person settled on and what it showed (the ``search_answered`` hook)."""
-    response = answer.response
-    app.state.plugin_manager.call_isolated("search_answered", app=app, answered=SearchAnswered(
+def tell_answered(request, parameters: SearchParameters,  # noqa: ANN001 - a Litestar Request
+                  answer: hits.Answer) -> None:
+    """Give plugins the search a person settled on and what it showed (the ``search_answered``
+    hook), on this answer and on each time it is served again from memory; not the updates as one
+    types (``X-Search-Live``)."""
+    response, app = answer.response, request.app
+    answered = SearchAnswered(
         text=parameters.q.strip(), total=response.total + response.remote_total,
         understood=tuple(need.slug for need in response.understood), ignored=parameters.ignore,
-        shown=tuple(found.facts.hit.slug for found in answer.hits), page=parameters.page))
+        shown=tuple(found.facts.hit.slug for found in answer.hits), page=parameters.page)
+
+    def observe(served) -> None:  # noqa: ANN001 - the Request of the visitor served
+        if not served.headers.get("x-search-live"):
+            app.state.plugin_manager.call_isolated("search_answered", app=app, answered=answered)
+
+    observe_each_answer(request, observe)
 
 
 def need_of(parameters: SearchParameters, understanding: NeedUnderstanding | None) -> Need:
@@ -121,6 +137,12 @@ def _understood(gazetteer: Gazetteer, text: str) -> tuple[Resolution, Near | Non
         alternatives=places[1:10] + [place_summary(p) for p in resolution.suggestions[:5]],
     )
     return resolution, Near(GeoPoint(resolution.lat, resolution.lon), shown, msgspec.Raw(msgspec.json.encode(shown)))
+
+
+def is_point(gazetteer: Gazetteer, text: str) -> bool:
+    """Whether ``near`` gives coordinates ("Autour de moi": the browser's position), not a place's
+    name or code."""
+    return bool(text.strip()) and _understood(gazetteer, text)[0].kind == "point"
 
 
 class UnknownPlace(ProblemError):

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from directory.plugin_api import clock, tables, write_transaction
+from directory.plugin_api import clock, in_pieces, tables, write_transaction
 from plugins.insights.tables import NetworkCount, ProviderCount
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -106,11 +106,11 @@ class Tally:
 
 
 async def _ids(slugs: set[str]) -> dict[str, int]:
-    if not slugs:
-        return {}
-    Provider = tables.Provider
-    found = await Provider.select(Provider.id, Provider.slug).where(Provider.slug.is_in(sorted(slugs)))
-    return {row["slug"]: row["id"] for row in found}
+    Provider, found = tables.Provider, {}
+    for piece in in_pieces(sorted(slugs)):
+        rows = await Provider.select(Provider.id, Provider.slug).where(Provider.slug.is_in(list(piece)))
+        found.update((row["slug"], row["id"]) for row in rows)
+    return found
 
 
 async def add(rows: list[tuple[int, date, str, int]]) -> None:

@@ -23,6 +23,7 @@ from directory.plugin_api import (
     SearchAnswered,
     catalogue,
     events,
+    follows_outbox,
     hookimpl,
     static_files_router,
 )
@@ -32,6 +33,7 @@ from plugins.needs.staff import StaffNeedsController
 
 HERE = Path(__file__).parent
 LEXICON, UNHEARD, TASKS = "needs_lexicon", "needs_unheard", "needs_tasks"
+LEXICON_AT = "needs_lexicon_position"  # how far the lexicon has read the event outbox
 logger = logging.getLogger("plugins.needs")
 
 
@@ -80,8 +82,9 @@ def staff_links(register):
 
 @hookimpl
 async def startup(app: Litestar) -> None:
-    position = await events.latest()
+    app.state[LEXICON_AT] = position = await events.latest()
     app.state[LEXICON] = await learning.load_lexicon()
+    follows_outbox(app, lambda: app.state[LEXICON_AT])  # an answer understood with an old lexicon is not kept
     app.state[routes.STATE] = Questionnaire.shipped(catalogue.SERVICE_SLUGS)
     app.state[UNHEARD] = learning.Unheard()
     app.state[TASKS] = [asyncio.create_task(_follow(app, position)), asyncio.create_task(_flush(app))]
@@ -114,10 +117,18 @@ def search_answered(app: Litestar, answered: SearchAnswered) -> None:
 
 
 async def follow_lexicon(app: Litestar, position: int) -> int:
-    """Reload the app's lexicon if staff changed it since ``position``; returns the new position."""
-    read, position = await events.since(position, 100, {learning.LEXICON_EVENT})
-    if read:
+    """Reload the app's lexicon if staff changed it since ``position``; returns the new position,
+    the outbox's newest (an import's thousand events are read in one look)."""
+    changed = False
+    while True:
+        read, reached = await events.since(position, 1_000, {learning.LEXICON_EVENT})
+        changed = changed or bool(read)
+        if reached == position:
+            break
+        position = reached
+    if changed:
         app.state[LEXICON] = await learning.load_lexicon()
+    app.state[LEXICON_AT] = position
     return position
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from directory.plugin_api import (
     Actor,
     clock,
+    in_pieces,
     mail,
     provider_addresses,
     public_url,
@@ -123,11 +124,13 @@ async def moderate(review_id: int, publish: bool, reason: str, staff: dict[str, 
 
 
 async def ratings_of(slugs: list[str]) -> dict[str, list[int]]:
-    """The published ratings of each of the providers ``slugs`` names (one query for a batch)."""
+    """The published ratings of each of the providers ``slugs`` names (one query per piece of the list:
+    a rebuild asks for every provider)."""
     ratings: dict[str, list[int]] = {}
-    for row in await Review.select(Review.rating, Review.provider.slug.as_alias("slug")).where(
-            Review.provider.slug.is_in(slugs or [""]) & (Review.state == PUBLISHED)):
-        ratings.setdefault(row["slug"], []).append(row["rating"])
+    for piece in in_pieces(slugs):
+        for row in await Review.select(Review.rating, Review.provider.slug.as_alias("slug")).where(
+                Review.provider.slug.is_in(list(piece)) & (Review.state == PUBLISHED)):
+            ratings.setdefault(row["slug"], []).append(row["rating"])
     return ratings
 
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from directory import events
 from directory.app import create_app
 from directory.platform.cache import MOST_ENTRIES, Kept, PageCache
 from directory.plugin_api import hookimpl
 from directory.testing import add_account, add_providers, provider_row, serve, sign_in
+from tests.following import caught_up
 from tests.statements import counted
 
 
 async def _following(app) -> PageCache:
-    """The app's cache, as its follower leaves it after a look at the outbox."""
-    cache = app.state.page_cache
-    cache.seen(await events.latest())
-    return cache
+    """The app's cache, as its follower leaves it after a look at the outbox (and the copies it waits for)."""
+    await caught_up(app)
+    return app.state.page_cache
 
 
 async def test_a_public_page_is_answered_from_memory_with_fresh_edge_headers(app, client):
@@ -62,8 +61,8 @@ async def test_routes_not_marked_and_failed_answers_are_not_kept(app, client):
     await _following(app)
     kept = len(app.state.page_cache)
     assert (await client.get("/prestataires/personne")).status_code == 404
-    assert (await client.get("/recherche?q=site")).status_code == 200
-    await client.get("/api/search?q=site")
+    assert (await client.get("/api/search?near=Xyzzyville")).status_code == 400
+    assert (await client.get("/api/places?q=quim")).status_code == 200
     assert len(app.state.page_cache) == kept
 
 

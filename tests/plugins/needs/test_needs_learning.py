@@ -12,6 +12,7 @@ from directory.tables import Account
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
 from plugins.needs import LEXICON, UNHEARD, follow_lexicon, learning
 from plugins.needs.tables import NeedPhrasing, UnheardSearch
+from tests.following import caught_up
 
 STAFF = "equipe@example.fr"
 
@@ -69,8 +70,9 @@ async def test_staff_add_a_phrasing_and_every_server_understands_it(staff_site, 
         assert answer.status_code == 303 and answer.headers["location"] == "/equipe/besoins?fait=ajoutee"
         assert "Formulation ajoutée" in (await client.get(answer.headers["location"])).text
         assert await learning.unheard() == []  # answered: off the list
-        # The other server learns it from the event outbox (its follower does this every second).
-        await follow_lexicon(other, position)
+        # The other server learns it from the event outbox (its follower does this every second),
+        # and its kept results go with the lexicon they were understood with.
+        await caught_up(other)
         body = (await second.get("/api/search", params={"q": "gâteaux de mariage"})).json()
         assert [need["slug"] for need in body["understood"]] == ["e-commerce"] and body["total"] == 1
     await follow_lexicon(client.app, position)
@@ -134,3 +136,19 @@ async def test_staff_remove_a_phrasing_and_servers_forget_it(staff_site):
     assert answer.status_code == 303
     await follow_lexicon(client.app, position)
     assert client.app.state[LEXICON].understand("gâteaux de mariage").services == ()
+
+
+async def test_results_are_kept_only_once_the_lexicon_has_read_the_new_phrasing(staff_site):
+    client, app = staff_site, staff_site.app
+    await caught_up(app)
+    assert not (await client.get("/api/search", params={"q": "gâteaux de mariage"})).json()["understood"]
+    staff = await Account.select(Account.id).where(Account.email == STAFF).first()
+    await learning.add_phrasing("e-commerce", "gâteaux de mariage", False, staff["id"])
+    app.state.page_cache.seen(await learning.events.latest())  # the cache has looked, the lexicon not yet
+    assert not (await client.get("/api/search", params={"q": "gâteaux de mariage"})).json()["understood"]
+    assert len(app.state.page_cache) == 0  # understood with the old lexicon: not kept
+    await caught_up(app)
+    for _ in range(2):
+        body = (await client.get("/api/search", params={"q": "gâteaux de mariage"})).json()
+        assert [need["slug"] for need in body["understood"]] == ["e-commerce"]
+    assert len(app.state.page_cache) == 1
