@@ -16,6 +16,7 @@ from plugins.reviews import (
     engagements,
     figures,
     outcomes,
+    privacy,
     review_actions,
     scoring,
     sections,
@@ -55,6 +56,11 @@ def register_templates(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(engagements.ASK_TASK, engagements.ask)
+
+
+@hookimpl
+def privacy_sections(register):
+    privacy.describe(register)
 
 
 @hookimpl
