@@ -9,6 +9,7 @@ review charter ``/avis/charte`` that French consumer law asks for.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
@@ -56,6 +57,7 @@ def register_templates(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(engagements.ASK_TASK, engagements.ask)
+    register(engagements.RETENTION_TASK, engagements.expire_reviews, every=timedelta(days=1))
 
 
 @hookimpl

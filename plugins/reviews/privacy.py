@@ -19,9 +19,11 @@ def describe(register: Callable[..., None]) -> None:
         legal_basis="l'intérêt légitime du réseau à suivre la qualité des mises en relation, pour les "
                     "questions ; votre consentement pour l'avis, que vous écrivez, modifiez ou retirez à "
                     "tout moment depuis votre lien.",
-        retention="votre adresse et votre nom, donnés avec la demande, sont effacés avec elle, avec vos "
-                  "avis ; les réponses aux questions restent ensuite, sans aucune donnée personnelle, dans "
-                  "les chiffres du réseau.",
+        retention=f"un avis publié reste en ligne {settings.online_days} jours après sa publication, puis "
+                  "il est effacé. Votre adresse et votre nom, donnés avec la demande, sont effacés avec elle, "
+                  "et vos avis non publiés aussi ; un avis publié reste, sans votre nom, jusqu'à son terme, et "
+                  "son lien permet toujours de le retirer. Les réponses aux questions restent ensuite, sans "
+                  "aucune donnée personnelle, dans les chiffres du réseau.",
         recipients="tout visiteur de la fiche du prestataire évalué, pour l'avis publié (sans votre nom) ; "
                    "le prestataire, qui peut y répondre une fois, publiquement.",
         rights="Avis : votre lien personnel permet de télécharger ce que nous gardons de vous, de modifier "

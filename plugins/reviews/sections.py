@@ -40,7 +40,8 @@ async def profile(slug: str) -> tuple[str, scoring.Averages]:
 async def follow_up(lead_id: int) -> str:
     """The follow-up page's section: for each provider that accepted, how to review it."""
     rows = await engagements.of_lead(lead_id)
-    return render("follow.html", rows=rows, states=review_actions.STATES) if rows else ""
+    return render("follow.html", rows=rows, states=review_actions.STATES,
+                  online_days=outcomes.review_settings().online_days) if rows else ""
 
 
 async def dashboard_funnel(provider_ids: list[int]) -> str:
