@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from directory.app import create_app
-from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served, sign_in_page
+from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, sign_in_page
 from tests.plugins.reviews.test_funnel import outcomes  # noqa: F401 - the fixture
+from tests.plugins.reviews.test_reviews_browser import PHONE, server  # noqa: F401 - the fixture
 
 pytestmark = [needs_chromium, needs_front_end]
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def server(settings, plugin_manager, site):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
-    async with served(app) as address:
-        yield address
 
 
 @pytest.mark.parametrize("email, path, name", [
     ("equipe@example.fr", "/equipe/suites", "funnel-staff-phone"),
     ("membre.odet@example.fr", "/compte/demandes", "funnel-dashboard-phone"),
 ])
-async def test_the_funnel_reads_on_a_phone_without_javascript(server, browser, outcomes, email, path,  # noqa: F811
-                                                             name):
+async def test_the_funnel_reads_on_a_phone_without_javascript(
+        server, browser, outcomes, email, path, name):  # noqa: F811 - pytest fixtures, imported
+
     context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = await context.new_page()
     await sign_in_page(page, server, email)
