@@ -10,7 +10,7 @@ import click
 
 from directory.plugin_api import catalogue, command_context, run_in_database
 from geo import Gazetteer
-from plugins.leads import network, routing, service
+from plugins.leads import network, routing
 from plugins.leads.tables import Lead
 
 # Services TPEs ask for, with how often (synthetic leads): web agencies' first.
@@ -77,7 +77,8 @@ def leads_command() -> None:
 def simulate(ctx: click.Context, count: int, replay: bool, seed: int, offers: int | None,
              weights: tuple[str, ...]) -> None:
     """Répartir des demandes sur le réseau d'aujourd'hui sans rien écrire, et comparer les stratégies."""
-    settings = service.lead_settings()
+    # Read from the command's plugins: the platform (and ``lead_settings``) exists only inside ``run``.
+    settings = command_context(ctx).plugin_manager.plugin_settings["plugins.leads"]
     chosen_weights = _weights(weights, routing.Weights(distance_scale_km=settings.distance_scale_km))
 
     async def run():
