@@ -143,6 +143,18 @@ def footer_links(register: Callable[..., None]) -> None:
 
 
 @hookspec
+def privacy_sections(register: Callable[..., None]) -> None:
+    """Describe, for the privacy policy (``/confidentialite``), the personal data the plugin processes.
+
+    :param register: call it once per processing as ``register(title, purpose=…, legal_basis=…,
+        retention=…, recipients="", rights="", order=50)``: French sentences (the page escapes
+        them), the retention told from the plugin's settings in force; ``recipients`` joins the
+        page's list of who receives data, ``rights`` its list of how to exercise them. The
+        page names, from its settings alone, the retention of any plugin that describes nothing.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``channel-expert`` command line.
 

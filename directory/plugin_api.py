@@ -46,7 +46,8 @@ whatever they do. It holds no logic of its own; each name's home module document
   person fills it, or a day late, and gives a key that can make a second sending a no-op);
   ``ProblemError`` and ``problem_responses``
   (errors as problem details), ``json_refusal`` (why JSON from a form field or a file is refused),
-  ``static_files_router`` (fingerprinted, long-cached static files); ``flash`` (a French
+  ``static_files_router`` (fingerprinted, long-cached static files); ``csv_download`` (a table
+  as a CSV file French spreadsheets open, cells guarded against formulas); ``flash`` (a French
   notice the next page shows once, after a form's redirect); ``route_path`` (the path of a route
   another plugin may serve, or None when it does not run).
 """
@@ -61,6 +62,7 @@ from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
 from directory.database import write_transaction
+from directory.exchange import csv_download
 from directory.form_stamps import check_stamp, form_stamp
 from directory.history import Actor
 from directory.history import record as record_history
@@ -109,6 +111,7 @@ __all__ = [
     "client_key",
     "clock",
     "command_context",
+    "csv_download",
     "events",
     "flash",
     "follows_outbox",

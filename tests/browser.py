@@ -52,3 +52,14 @@ async def axe_serious(page) -> list[str]:  # noqa: ANN001 - a Playwright page (i
     report = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
             for v in report["violations"] if v["impact"] in ("serious", "critical")]
+
+
+async def sign_in_page(page, address: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
+    """Sign in through the form, as a person does (the test kit's password ``STRONG``)."""
+    from directory.testing import STRONG
+
+    await page.goto(f"{address}/compte/connexion")
+    await page.get_by_label("Adresse e-mail").fill(email)
+    await page.get_by_label("Mot de passe").fill(STRONG)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url(f"{address}/compte**", timeout=5000)

@@ -8,6 +8,7 @@ staff's page (``/equipe/messages``) and, when set, to ``CHANNEL_EXPERT_CONTACT_E
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -39,7 +40,6 @@ MESSAGES_PER_CLIENT_HOUR = 10  # every sending counts, corrections included
 MESSAGES_PER_EMAIL_DAY = 5
 FIELDS = ("name", "email", "subject", "message", "consent")
 TOO_MANY = "Trop de messages envoyés : réessayez demain."
-STATISTICS_PLUGIN = "plugins.insights"  # counts visits; the privacy policy says what it counts when it runs
 
 
 def warn_of_legal_gaps(settings: Settings) -> None:
@@ -58,6 +58,44 @@ def plugin_retention(manager: PluginManager) -> dict[str, dict[str, int]]:
             if "retention" in name.name and isinstance(value, int) and not isinstance(value, bool):
                 found.setdefault(plugin, {})[name.name] = value
     return found
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """One processing of personal data a plugin describes (``privacy_sections``)."""
+
+    plugin: str
+    title: str
+    purpose: str
+    legal_basis: str
+    retention: str
+    recipients: str = ""
+    rights: str = ""
+    order: int = 50
+
+
+def privacy_sections(manager: PluginManager) -> list[PrivacySection]:
+    """What the plugins say of their processing, in order; a plugin that raises, or leaves out its
+    purpose, legal basis or retention, is recorded as failing and says nothing."""
+    found: list[PrivacySection] = []
+
+    def register_for(plugin: str) -> dict[str, Any]:
+        def register(title: str, *, purpose: str, legal_basis: str, retention: str, recipients: str = "",
+                     rights: str = "", order: int = 50) -> None:
+            required = (title, purpose, legal_basis, retention)
+            if not all(isinstance(text, str) and text.strip() for text in required):
+                raise ValueError("privacy_sections: title, purpose, legal_basis and retention are required")
+            found.append(PrivacySection(plugin, title, purpose, legal_basis, retention, recipients, rights,
+                                        order))
+        return {"register": register}
+
+    def fail(plugin: str, error: Exception) -> None:
+        found[:] = [section for section in found if section.plugin != plugin]
+        manager.faults.record(plugin, "privacy_sections", error)
+
+    for _ in manager.answers("privacy_sections", register_for, on_error=fail):
+        pass
+    return sorted(found, key=lambda section: section.order)
 
 
 def _contact_page(request: Request, values: dict[str, str] | None = None,
@@ -82,10 +120,12 @@ class LegalController(Controller):
     async def privacy(self, settings: NamedDependency[Settings],
                       plugin_manager: NamedDependency[PluginManager]) -> Template:
         """The privacy policy, written from the settings and the retention periods in force."""
-        retention = plugin_retention(plugin_manager)
+        sections = privacy_sections(plugin_manager)
+        described = {section.plugin for section in sections}
+        retention = {plugin: fields for plugin, fields in plugin_retention(plugin_manager).items()
+                     if plugin not in described}
         return Template(template_name="legal/privacy.html", context={
-            "leads": retention.pop("plugins.leads", None), "other_retention": retention,
-            "statistics": plugin_manager.has_plugin(STATISTICS_PLUGIN),
+            "sections": sections, "other_retention": retention,
             "session_idle_hours": int(sessions.IDLE / HOUR), "session_days": sessions.ABSOLUTE.days,
             "erase_after_days": data_rights.ERASE_AFTER.days, "cookies": (sessions.COOKIE, CSRF_COOKIE),
             "geocoders": settings.geocoders, "settings": settings})

@@ -17,7 +17,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
-from plugins.insights import counting, visits
+from plugins.insights import counting, privacy, visits
 from plugins.insights.routes import (
     NetworkDashboardController,
     ProviderStatisticsController,
@@ -27,6 +27,11 @@ from plugins.insights.routes import (
 HERE = Path(__file__).parent
 TASK = "insights_flush"
 logger = logging.getLogger("plugins.insights")
+
+
+@hookimpl
+def privacy_sections(register):
+    privacy.describe(register)
 
 
 @hookimpl

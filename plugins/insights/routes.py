@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from directory.plugin_api import ACCOUNT, STAFF, ProblemError, managed_listings, provider_for, route_path
+from directory.plugin_api import (
+    ACCOUNT,
+    STAFF,
+    ProblemError,
+    csv_download,
+    managed_listings,
+    provider_for,
+    route_path,
+)
 from plugins.insights import counting, network, statistics
 from plugins.insights.charts import Chart, csv_rows, svg
 
 NO_SUCH_CHART = "Ce graphique n'existe pas."
-
-
-def csv_response(rows: list[list[str]], name: str) -> Response:
-    """A CSV download as French spreadsheets open it: semicolons, and a byte-order mark for UTF-8."""
-    buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
-    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
 def drawn(charts: tuple[Chart, ...]) -> list[tuple[Chart, object]]:
@@ -47,7 +44,7 @@ class ProviderStatisticsController(Controller):
         """Every series of the page in one CSV."""
         provider = await provider_for(request.state.account, slug)
         shown = await statistics.of_provider(provider["id"], counting.today())
-        return csv_response(csv_rows(shown.charts), f"statistiques-{provider['slug']}")
+        return csv_download(csv_rows(shown.charts), f"statistiques-{provider['slug']}")
 
 
 class NetworkDashboardController(Controller):
@@ -68,11 +65,11 @@ class NetworkDashboardController(Controller):
         """One chart's data (or the départements' table, ``departements``) as CSV."""
         shown = await network.dashboard(counting.today())
         if key == "departements":
-            return csv_response(network.table_csv(shown.departements), "reseau-departements")
+            return csv_download(network.table_csv(shown.departements), "reseau-departements")
         chart = next((chart for chart in shown.charts if chart.key == key), None)
         if chart is None:
             raise ProblemError(404, NO_SUCH_CHART)
-        return csv_response(csv_rows((chart,)), f"reseau-{chart.key}")
+        return csv_download(csv_rows((chart,)), f"reseau-{chart.key}")
 
 
 @get("/compte/statistiques", name="account-statistics", opt=ACCOUNT, include_in_schema=False)

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import deadlines, figures, hookspecs, service
+from plugins.leads import deadlines, figures, hookspecs, privacy, service
 from plugins.leads.commands import leads_command
 from plugins.leads.routes import (
     AnswerLinkController,
@@ -56,6 +56,11 @@ def register_templates(register):
 @hookimpl
 def register_template_helpers(add_global, add_filter):
     add_filter("local_time", deadlines.local_time)  # deadlines told in the provider's own time
+
+
+@hookimpl
+def privacy_sections(register):
+    privacy.describe(register)
 
 
 @hookimpl

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import fields, replace
 
 import click
 
 from directory.plugin_api import catalogue, command_context, run_in_database
 from geo import Gazetteer
-from plugins.leads import network, routing, service
+from plugins.leads import network, routing
 from plugins.leads.tables import Lead
 
 # Services TPEs ask for, with how often (synthetic leads): web agencies' first.
@@ -51,10 +52,13 @@ def _weights(pairs: tuple[str, ...], base: routing.Weights) -> routing.Weights:
 
 
 def report(needs: list[routing.Need], candidates: list[routing.Candidate], offers: int,
-           weights: routing.Weights) -> list[tuple[str, routing.Fairness]]:
-    """The fairness figures of the built-in strategy and of plain nearest-first, on the same leads."""
-    return [(label, routing.simulate(needs, candidates, offers, weights, strategy))
-            for label, strategy in (("score (intégré)", routing.SCORED), ("le plus proche", routing.NEAREST))]
+           weights: routing.Weights, extra: Sequence[routing.Extra] = ()) -> list[tuple[str, routing.Fairness]]:
+    """The fairness figures of the score with the plugins' components (when there are), of the
+    built-in score alone, and of plain nearest-first, on the same leads."""
+    runs = [("score + extensions", routing.SCORED, extra)] if extra else []
+    runs += [("score (intégré)", routing.SCORED, ()), ("le plus proche", routing.NEAREST, ())]
+    return [(label, routing.simulate(needs, candidates, offers, weights, strategy, components))
+            for label, strategy, components in runs]
 
 
 @click.group(name="leads")
@@ -73,18 +77,20 @@ def leads_command() -> None:
 def simulate(ctx: click.Context, count: int, replay: bool, seed: int, offers: int | None,
              weights: tuple[str, ...]) -> None:
     """Répartir des demandes sur le réseau d'aujourd'hui sans rien écrire, et comparer les stratégies."""
-    settings = service.lead_settings()
+    # Read from the command's plugins: the platform (and ``lead_settings``) exists only inside ``run``.
+    settings = command_context(ctx).plugin_manager.plugin_settings["plugins.leads"]
     chosen_weights = _weights(weights, routing.Weights(distance_scale_km=settings.distance_scale_km))
 
     async def run():
-        candidates = (await network.network(command_context(ctx).plugin_manager)).candidates
+        manager = command_context(ctx).plugin_manager
+        candidates = (await network.network(manager)).candidates
         needs = await past_needs() if replay else synthetic_needs(count, seed, Gazetteer.default())
-        return candidates, needs
+        return candidates, needs, await network.extras(manager)
 
-    candidates, needs = run_in_database(ctx, run)
+    candidates, needs, extra = run_in_database(ctx, run)
     click.echo(f"{len(needs)} demandes, {len(candidates)} prestataires publiés, "
                f"{offers or settings.offers_at_once} sollicités par demande.")
     click.echo(f"{'stratégie':<18} {'Gini':>6} {'part sollicitée':>16} {'distance médiane':>17} {'sans offre':>11}")
-    for label, figures in report(needs, candidates, offers or settings.offers_at_once, chosen_weights):
+    for label, figures in report(needs, candidates, offers or settings.offers_at_once, chosen_weights, extra):
         click.echo(f"{label:<18} {figures.gini:>6.3f} {figures.share_offered:>15.1%} "
                    f"{figures.median_km:>14.1f} km {figures.leads_without_offer:>11}")

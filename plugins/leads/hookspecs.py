@@ -28,8 +28,13 @@ def valid_badges(provider_ids: list[int]) -> dict[int, int]:
 
 
 @hookspec
+@may_await
 def lead_score_components(register: Callable[..., None]) -> None:
     """Add components to the score lead routing gives each eligible provider.
+
+    May be ``async def``: called once per routing decision (and once per simulation), so the
+    implementation reads what it needs from the database there, and the function it registers
+    only looks it up, for every candidate.
 
     :param register: call it with a function ``(candidate, need, km) -> {name: (weight, value)}``
         (``plugins.leads.routing.Candidate`` and ``Need``, ``value`` between 0 and 1); each
@@ -82,5 +87,17 @@ def lead_follow_up_sections(lead_id: int, register: Callable[..., None]) -> None
 
     :param lead_id: the lead the page shows (the page's link is the TPE's capability: the
         section may offer an action on it, with a link of the plugin's own).
+    :param register: call it as ``register(title, html, order=50)``; escape what you interpolate.
+    """
+
+
+@hookspec
+@may_await
+def lead_dashboard_sections(provider_ids: list[int], register: Callable[..., None]) -> None:
+    """Add a section to the dashboard where providers' members answer their requests (``/compte/demandes``).
+
+    May be ``async def``.
+
+    :param provider_ids: the providers the signed-in account manages (never others: show only theirs).
     :param register: call it as ``register(title, html, order=50)``; escape what you interpolate.
     """

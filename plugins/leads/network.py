@@ -127,10 +127,10 @@ def strategy(manager: PluginManager):  # noqa: ANN202 - a routing function
     return guarded
 
 
-def extras(manager: PluginManager) -> list[routing.Extra]:
+async def extras(manager: PluginManager) -> list[routing.Extra]:
     """The plugins' score components, each guarded: one that raises adds nothing."""
     registered: list[routing.Extra] = []
-    manager.call_isolated("lead_score_components", register=registered.append)
+    await manager.acall_isolated("lead_score_components", register=registered.append)
 
     def guard(component: routing.Extra) -> routing.Extra:
         def safe(candidate, need, km):

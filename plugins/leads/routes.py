@@ -14,7 +14,6 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from markupsafe import Markup
 
 from directory.plugin_api import (
     ACCOUNT,
@@ -31,7 +30,7 @@ from directory.plugin_api import (
     tables,
 )
 from geo import Gazetteer
-from plugins.leads import form_context, forms, service
+from plugins.leads import form_context, forms, sections, service
 from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -168,13 +167,10 @@ class LeadFormController(Controller):
 async def _follow_page(request: Request, lead: dict[str, Any], token: str, status_code: int = 200,
                        **context: Any) -> Template:
     """The TPE's page of its request: its steps, who accepted, what it may still do, and what plugins add."""
-    sections: list[tuple[int, str, Markup]] = []
-    await request.app.state.plugin_manager.acall_isolated(
-        "lead_follow_up_sections", lead_id=lead["id"],
-        register=lambda title, html, order=50: sections.append((order, title, Markup(html))))
+    manager = request.app.state.plugin_manager
     return Template(template_name="leads/follow.html", status_code=status_code, context={
         "lead": lead, "token": token, "steps": await service.timeline(lead["id"]),
-        "sections": [(title, html) for _, title, html in sorted(sections, key=lambda s: s[0])],
+        "sections": await sections.collected(manager, "lead_follow_up_sections", lead_id=lead["id"]),
         "offers": await service.offered_to(lead["id"]), "states": service.LEAD_STATES,
         "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS, "starts": forms.STARTS,
         "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS, "details_limit": forms.LIMITS["details"],
@@ -284,10 +280,14 @@ async def _dashboard(request: Request, error: str = "", status_code: int = 200) 
     managed = await Membership.select(Membership.provider.id.as_alias("id"), Membership.provider.slug.as_alias("slug"),
                                       Membership.provider.trade_name.as_alias("trade_name")).where(
         Membership.account == account["id"])
+    provider_ids = [m["id"] for m in managed]
     preferences = {p["provider"]: p for p in await LeadPreferences.select().where(
-        LeadPreferences.provider.is_in([m["id"] for m in managed] or [0]))}
+        LeadPreferences.provider.is_in(provider_ids or [0]))}
+    shown = await sections.collected(request.app.state.plugin_manager, "lead_dashboard_sections",
+                                     provider_ids=provider_ids) if provider_ids else []
     return Template(template_name="leads/dashboard.html", status_code=status_code, context={
         "offers": await _offers_of(account), "managed": managed, "preferences": preferences, "error": error,
+        "sections": shown,
         "states": service.OFFER_STATES, "labels": catalogue.SERVICE_LABELS, "budgets": forms.BUDGETS,
         "starts": forms.STARTS, "team_sizes": catalogue.TEAM_SIZES, "sectors": catalogue.SECTORS})
 

@@ -308,6 +308,7 @@ class Fairness:
     share_offered: float  # of the providers eligible at least once, the share offered at least one lead
     median_km: float
     leads_without_offer: int
+    offers: dict[int, int] = field(default_factory=dict)  # offers per provider
 
 
 def gini(values: list[int]) -> float:
@@ -321,8 +322,9 @@ def gini(values: list[int]) -> float:
 
 
 def simulate(needs: Iterable[Need], candidates: list[Candidate], wanted: int, weights: Weights = Weights(),
-             strategy: str = SCORED) -> Fairness:
+             strategy: str = SCORED, extra: Iterable[Extra] = ()) -> Fairness:
     """Route ``needs`` one after the other, each offer counting in the next routings' fairness and capacity."""
+    extra = list(extra)
     network = Network(candidates)
     position = network.position
     offers = {c.provider_id: 0 for c in candidates}
@@ -330,7 +332,7 @@ def simulate(needs: Iterable[Need], candidates: list[Candidate], wanted: int, we
     distances: list[float] = []
     orphans = 0
     for need in needs:
-        decision = route(need, network, wanted, weights, strategy=strategy)
+        decision = route(need, network, wanted, weights, strategy=strategy, extra=extra)
         eligible_once.update(s.candidate.provider_id for s in decision.ranked)
         if not decision.chosen:
             orphans += 1
@@ -344,4 +346,5 @@ def simulate(needs: Iterable[Need], candidates: list[Candidate], wanted: int, we
                                                 offers_this_month=current.offers_this_month + 1)
     counts = [offers[provider_id] for provider_id in eligible_once]
     return Fairness(gini=gini(counts), share_offered=sum(1 for c in counts if c) / max(len(counts), 1),
-                    median_km=statistics.median(distances) if distances else 0.0, leads_without_offer=orphans)
+                    median_km=statistics.median(distances) if distances else 0.0, leads_without_offer=orphans,
+                    offers=offers)

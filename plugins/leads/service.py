@@ -159,7 +159,7 @@ async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: Plug
         found = [_widened(c, widen_km) for c in current.candidates]
     weights = routing.Weights(distance_scale_km=lead_settings().distance_scale_km)
     decision = network.strategy(manager)(need, found, wanted, weights, exclude=asked, place=lead["commune"],
-                                  extra=network.extras(manager))
+                                  extra=await network.extras(manager))
     chosen = _first_choice_first(decision, lead["first_choice"], wanted) if trigger == "submitted" else decision.chosen
     return decision, chosen, current.candidates
 

@@ -9,10 +9,21 @@ review charter ``/avis/charte`` that French consumer law asks for.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.reviews import engagements, outcomes, review_actions, scoring, sections, structured
+from plugins.reviews import (
+    engagements,
+    figures,
+    outcomes,
+    privacy,
+    review_actions,
+    scoring,
+    sections,
+    structured,
+    track_record,
+)
 from plugins.reviews.routes import CONTROLLERS
 
 HERE = Path(__file__).parent
@@ -46,6 +57,12 @@ def register_templates(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(engagements.ASK_TASK, engagements.ask)
+    register(engagements.RETENTION_TASK, engagements.expire_reviews, every=timedelta(days=1))
+
+
+@hookimpl
+def privacy_sections(register):
+    privacy.describe(register)
 
 
 @hookimpl
@@ -56,6 +73,7 @@ def account_links(register):
 @hookimpl
 def staff_links(register):
     register("Avis à modérer", "/equipe/avis", 50)
+    register("Suites des demandes", "/equipe/suites", 55)
 
 
 @hookimpl(optionalhook=True)
@@ -64,10 +82,26 @@ async def lead_changed(change):
 
 
 @hookimpl(optionalhook=True)
+async def lead_score_components(register):
+    settings = outcomes.review_settings()
+    if settings.track_record_weight:
+        records = track_record.track_records(await figures.records(), settings.prior_rating,
+                                             settings.prior_weight, settings.track_record_weight)
+        register(records.component)
+
+
+@hookimpl(optionalhook=True)
 async def lead_follow_up_sections(lead_id, register):
     html = await sections.follow_up(lead_id)
     if html:
         register("Votre avis", html, order=20)
+
+
+@hookimpl(optionalhook=True)
+async def lead_dashboard_sections(provider_ids, register):
+    html = await sections.dashboard_funnel(provider_ids)
+    if html:
+        register("Suites de vos demandes acceptées", html, order=20)
 
 
 @hookimpl

@@ -6,7 +6,7 @@ Every action is one transaction that writes its rows, its mail and its next job 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from directory.plugin_api import (
@@ -20,9 +20,10 @@ from directory.plugin_api import (
     write_transaction,
 )
 from plugins.reviews import links, outcomes
-from plugins.reviews.tables import Engagement, Review, ReviewReport
+from plugins.reviews.tables import PUBLISHED, Engagement, Review, ReviewReport
 
 ASK_TASK = "reviews.ask"
+RETENTION_TASK = "reviews.retention"
 TPE, PROVIDER = "tpe", "provider"
 
 
@@ -49,20 +50,46 @@ async def lead_changed(change: Any) -> None:
 
 
 async def forget(lead_id: int) -> None:
-    """Erase what the TPE of a lead gave: its address, name and links, and its reviews with their
-    answers and reports; the outcomes stay, anonymous, for the figures. Inside a transaction."""
+    """Erase what the TPE of a lead gave: its address and name, its ask links, and its reviews not
+    published (with their reports). A published review stays online, without any name, until
+    ``online_days`` after its publication: its lasting link still lets the TPE withdraw it. The
+    outcomes stay, anonymous, for the figures. Inside a transaction."""
     rows = await Engagement.select(Engagement.id, Engagement.contact_email).where(Engagement.lead_id == lead_id)
     ids = [row["id"] for row in rows] or [0]
-    erased = await Review.select(Review.id, Review.provider.slug.as_alias("slug")).where(Review.engagement.is_in(ids))
-    reviews = [row["id"] for row in erased] or [0]
-    await ReviewReport.delete().where(ReviewReport.review.is_in(reviews))
-    await Review.delete().where(Review.id.is_in(reviews))
-    await Engagement.update({Engagement.contact_email: "", Engagement.contact_name: "", Engagement.tpe_ask_hash: None,
-                             Engagement.review_hash: None, Engagement.forgotten_at: clock.now()}).where(
+    unpublished = [row["id"] for row in await Review.select(Review.id).where(
+        Review.engagement.is_in(ids) & (Review.state != PUBLISHED))]
+    await _erase_reviews(unpublished)
+    published = [row["engagement"] for row in await Review.select(Review.engagement).where(
+        Review.engagement.is_in(ids))]
+    await Engagement.update({Engagement.contact_email: "", Engagement.contact_name: "",
+                             Engagement.tpe_ask_hash: None, Engagement.forgotten_at: clock.now()}).where(
         Engagement.id.is_in(ids))
+    await Engagement.update({Engagement.review_hash: None}).where(
+        Engagement.id.is_in(ids) & Engagement.id.not_in(published or [0]))
     await forget_addresses(sorted({row["contact_email"] for row in rows} - {""}))
-    if erased:
-        await shown_changed(sorted({row["slug"] for row in erased}))
+
+
+async def _erase_reviews(review_ids: list[int]) -> None:
+    """Delete reviews with their reports, and the lasting links that could write them again."""
+    if not review_ids:
+        return
+    erased = await Review.select(Review.engagement, Review.provider.slug.as_alias("slug")).where(
+        Review.id.is_in(review_ids))
+    await ReviewReport.delete().where(ReviewReport.review.is_in(review_ids))
+    await Review.delete().where(Review.id.is_in(review_ids))
+    await Engagement.update({Engagement.review_hash: None}).where(
+        Engagement.id.is_in([row["engagement"] for row in erased] or [0])
+        & Engagement.forgotten_at.is_not_null())
+    await shown_changed(sorted({row["slug"] for row in erased}))
+
+
+async def expire_reviews(payload: dict[str, Any]) -> None:
+    """The daily job: erase reviews published more than ``online_days`` ago, and those never
+    published that were last written that long ago."""
+    before = clock.now() - timedelta(days=outcomes.review_settings().online_days)
+    async with write_transaction(Review._meta.db):
+        await _erase_reviews([row["id"] for row in await Review.select(Review.id).where(
+            (Review.published_at < before) | (Review.published_at.is_null() & (Review.edited_at < before)))])
 
 
 async def shown_changed(slugs: list[str]) -> None:

@@ -17,6 +17,8 @@ QUOTE, TALKING, ORDERED, NOT_CHOSEN, NO_NEWS = "devis-recu", "en-discussion", "c
 OUTCOMES = {QUOTE: "Devis reçu", TALKING: "En discussion", ORDERED: "Travail commandé", NOT_CHOSEN: "Pas retenu",
             NO_NEWS: "Sans nouvelles"}
 FIRST, SECOND, GIVE_UP = 1, 2, 3  # the rounds of the ask job
+# Lead routing's track record weighs at most this: a third of distance's weight, half of fairness's.
+TRACK_RECORD_MAX_WEIGHT = 0.1
 
 
 class ReviewSettings(msgspec.Struct, kw_only=True):
@@ -29,12 +31,18 @@ class ReviewSettings(msgspec.Struct, kw_only=True):
     prior_rating: float = 4.0  # the Bayesian average's prior mean…
     prior_weight: int = 5  # …counted as this many reviews
     structured_data_min_reviews: int = 3  # published reviews before the profile's JSON-LD carries them
+    track_record_weight: float = TRACK_RECORD_MAX_WEIGHT  # of outcomes and reviews in lead routing's score
+    online_days: int = 1095  # a review is erased this long after its publication, its lead kept or not
 
     def __post_init__(self) -> None:
         if not 0 < self.first_ask_days < self.second_ask_days < self.without_news_days:
             raise ValueError("first_ask_days < second_ask_days < without_news_days, all above 0")
         if not 1 <= self.prior_rating <= 5 or self.prior_weight < 0:
             raise ValueError("prior_rating is between 1 and 5, prior_weight 0 or more")
+        if self.online_days < 1:
+            raise ValueError("online_days is 1 or more")
+        if not 0 <= self.track_record_weight <= TRACK_RECORD_MAX_WEIGHT:
+            raise ValueError(f"track_record_weight is between 0 and {TRACK_RECORD_MAX_WEIGHT}")
 
 
 def review_settings() -> ReviewSettings:

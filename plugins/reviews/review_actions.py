@@ -25,9 +25,16 @@ from directory.plugin_api import (
 )
 from plugins.reviews import engagements, links
 from plugins.reviews.forms import ReviewInput
-from plugins.reviews.tables import Engagement, Review, ReviewReport
+from plugins.reviews.tables import (
+    PENDING,
+    PUBLISHED,
+    REFUSED,
+    WITHDRAWN,
+    Engagement,
+    Review,
+    ReviewReport,
+)
 
-PENDING, PUBLISHED, REFUSED, WITHDRAWN = "pending", "published", "refused", "withdrawn"
 STATES = {PENDING: "En attente de modération", PUBLISHED: "Publié", REFUSED: "Refusé", WITHDRAWN: "Retiré"}
 ANSWER_MAX, REASON_MAX = 2000, 1000
 
@@ -63,6 +70,9 @@ async def write(token: str, review: ReviewInput) -> str:
     """The TPE writes its review, or rewrites it (back to moderation); returns the review's state."""
     async with write_transaction(Review._meta.db):
         engagement = await by_review_link(token)
+        if engagement["forgotten_at"] is not None:
+            raise NotAllowed("Votre demande a été supprimée : vous pouvez encore retirer votre avis, mais plus le "
+                             "modifier.")
         if await _is_member(engagement["provider"], engagement["contact_email"]):
             raise NotAllowed("Votre adresse est celle d'un membre de ce prestataire : vous ne pouvez pas l'évaluer.")
         existing = await review_of(engagement["id"])

@@ -11,8 +11,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from directory.plugin_api import ACCOUNT, PUBLIC, STAFF, ProblemError, client_key, clock, over_limit, tables
-from plugins.reviews import engagements, forms, outcomes, review_actions
+from directory.plugin_api import (
+    ACCOUNT,
+    PUBLIC,
+    STAFF,
+    ProblemError,
+    client_key,
+    clock,
+    csv_download,
+    over_limit,
+    tables,
+)
+from plugins.reviews import engagements, forms, funnel, outcomes, review_actions
 from plugins.reviews.forms import CRITERIA
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -250,5 +260,28 @@ async def _staff_page(error: str = "", status_code: int = 200) -> Template:
         "states": review_actions.STATES})
 
 
+class StaffFunnelController(Controller):
+    """``/equipe/suites``: the funnel of outcomes per provider and per département, and its CSV."""
+
+    path = "/equipe/suites"
+    include_in_schema = False
+    opt = STAFF
+
+    @get("/", name="reviews-funnel")
+    async def page(self) -> Template:
+        rows = await funnel.read()
+        return Template(template_name="reviews/funnel.html", context={"stages": funnel.STAGES, "tables": [
+            (by, title, funnel.LABELS[by], funnel.table(rows, by)) for by, title in FUNNEL_TABLES]})
+
+    @get("/{name:str}", name="reviews-funnel-csv")
+    async def download(self, name: FromPath[str]) -> Response:
+        """A table of the page as CSV (``prestataires.csv``, ``departements.csv``): the same rows."""
+        by = name.removesuffix(".csv")
+        if by not in funnel.LABELS or not name.endswith(".csv"):
+            raise ProblemError(404, "Ce tableau n'existe pas.")
+        return csv_download(funnel.csv_rows(funnel.table(await funnel.read(), by), by), f"suites-{by}")
+
+
+FUNNEL_TABLES = ((funnel.BY_PROVIDER, "Par prestataire"), (funnel.BY_DEPARTEMENT, "Par département"))
 CONTROLLERS = (OutcomeController, ReviewLinkController, ReviewPagesController, ProviderReviewsController,
-               StaffReviewsController)
+               StaffReviewsController, StaffFunnelController)

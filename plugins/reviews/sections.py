@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from directory.plugin_api import kept, paris_time
-from plugins.reviews import engagements, outcomes, review_actions, scoring
+from plugins.reviews import engagements, funnel, outcomes, review_actions, scoring
 from plugins.reviews.forms import CRITERIA
 
 FOLDER = Path(__file__).parent / "templates" / "sections"
@@ -40,4 +40,17 @@ async def profile(slug: str) -> tuple[str, scoring.Averages]:
 async def follow_up(lead_id: int) -> str:
     """The follow-up page's section: for each provider that accepted, how to review it."""
     rows = await engagements.of_lead(lead_id)
-    return render("follow.html", rows=rows, states=review_actions.STATES) if rows else ""
+    return render("follow.html", rows=rows, states=review_actions.STATES,
+                  online_days=outcomes.review_settings().online_days) if rows else ""
+
+
+async def dashboard_funnel(provider_ids: list[int]) -> str:
+    """The leads dashboard's section: the funnel of the providers the account manages, and no other."""
+    rows = [row for provider_id in provider_ids for row in await funnel.read(provider_id)]
+    if not rows:
+        return ""
+    shown = funnel.table(rows, funnel.BY_PROVIDER)
+    settings = outcomes.review_settings()
+    return render("funnel.html", rows=shown if len(provider_ids) > 1 else shown[:-1], stages=funnel.STAGES,
+                  first_ask_days=settings.first_ask_days, second_ask_days=settings.second_ask_days,
+                  without_news_days=settings.without_news_days)

@@ -34,6 +34,9 @@ class Engagement(Table):
     forgotten_at = Timestamptz(null=True, default=None)
 
 
+PENDING, PUBLISHED, REFUSED, WITHDRAWN = "pending", "published", "refused", "withdrawn"  # its states
+
+
 class Review(Table):
     """A TPE's review of the provider that accepted its request: one per request."""
 

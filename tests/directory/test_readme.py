@@ -72,3 +72,14 @@ def test_the_layout_names_every_module_of_the_core_and_of_the_engines():
     missing = sorted(path for path in modules if path.count("/") == 1 and f"{Path(path).name}" not in layout
                      or path.count("/") > 1 and not re.search(rf"\b{Path(path).stem}\b", layout))
     assert missing == []
+
+
+def test_every_built_in_plugins_setting_is_documented_in_the_manuals(plugin_manager):
+    """The README's table holds the core's settings; each plugin's own are in its page of docs/."""
+    from directory.platform.plugin_settings import variable
+
+    manuals = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))
+    missing = [variable(plugin, name) for plugin, values in plugin_manager.plugin_settings.items()
+               if plugin.startswith("plugins.") for name in values.__struct_fields__
+               if not re.search(rf"`{variable(plugin, name)}[`=]", manuals)]
+    assert missing == []

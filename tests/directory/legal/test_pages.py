@@ -14,7 +14,6 @@ from directory.app import create_app
 from directory.platform.plugin_settings import load_one
 from directory.plugin_api import hookimpl
 from directory.plugin_manager import get_plugin_manager
-from directory.routes.legal import STATISTICS_PLUGIN
 from directory.testing import serve
 from tests.directory.legal.conftest import LEGAL, legal_settings
 
@@ -82,10 +81,11 @@ async def test_the_privacy_policy_shows_the_retention_periods_configured(setting
 async def test_the_privacy_policy_names_only_what_runs(settings):
     """Without the leads plugin, no word of quote requests; with online geocoders, who receives addresses."""
     configured = legal_settings(settings, contact_email="equipe@channel-expert.fr", geocoders=("ban",),
-                                disabled_plugins=("plugins.leads", STATISTICS_PLUGIN))
+                                disabled_plugins=("plugins.leads", "plugins.insights", "plugins.reviews"))
     async with serve(create_app(configured, get_plugin_manager(configured))) as client:
         page = _text(await client.get("/confidentialite"))
     assert "Demandes de devis" not in page and "Statistiques de visite" not in page
+    assert "avis" not in page.lower()
     assert "Base Adresse Nationale" in page and "Nominatim" not in page
     assert "equipe@channel-expert.fr" in page and LEGAL["host_name"] in page
 
@@ -102,15 +102,58 @@ class ArchiveSettings(msgspec.Struct):
     retention_days: int = 730
 
 
-async def test_the_privacy_policy_lists_every_plugins_retention_period_and_what_statistics_count(
-        settings, plugin_manager):
+async def test_the_privacy_policy_names_the_retention_of_plugins_that_describe_nothing(settings,
+                                                                                        plugin_manager):
     plugin_manager.register(Archives(), name="archives")
     load_one(plugin_manager, "archives", {})
-    if not plugin_manager.has_plugin(STATISTICS_PLUGIN):
-        plugin_manager.register(object(), name=STATISTICS_PLUGIN)
     async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
         page = _text(await client.get("/confidentialite"))
     assert "Données du module « archives »" in page and "730 jours" in page
+    assert "Données du module « leads »" not in page  # the leads plugin describes its processing itself
+
+
+class Newsletter:
+    """A plugin that describes its processing for the privacy policy."""
+
+    @hookimpl
+    def privacy_sections(self, register):
+        register("Lettre d'information", purpose="vous écrire chaque mois.",
+                 legal_basis="votre consentement.", retention="jusqu'à votre désinscription.",
+                 recipients="le routeur de courriels du réseau.",
+                 rights="Lettre : le lien de chaque envoi vous désinscrit.", order=10)
+
+
+class Vague:
+    """A plugin that forgets to say on what legal basis it processes data."""
+
+    @hookimpl
+    def privacy_sections(self, register):
+        register("Sondages", purpose="vous interroger.", legal_basis="", retention="un an.")
+
+
+async def test_each_plugin_describes_its_processing_with_its_purpose_basis_retention_and_recipients(
+        settings, plugin_manager):
+    plugin_manager.register(Newsletter(), name="newsletter")
+    plugin_manager.register(Vague(), name="vague")
+    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+        page = _text(await client.get("/confidentialite"))
+    assert ("Lettre d'information Finalité : vous écrire chaque mois. Base légale : votre consentement. "
+            "Destinataires : le routeur de courriels du réseau. "
+            "Durée : jusqu'à votre désinscription.") in page
+    assert "Lettre d'information : le routeur de courriels du réseau." in page
+    assert "Lettre : le lien de chaque envoi vous désinscrit." in page
+    assert "Sondages" not in page and "privacy_sections" in plugin_manager.faults.recent()["vague"]["hooks"]
+
+
+async def test_the_built_in_plugins_describe_their_processing_with_the_periods_configured(
+        settings, plugin_manager, monkeypatch):
+    monkeypatch.setattr(plugin_manager.plugin_settings["plugins.reviews"], "first_ask_days", 12)
+    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+        page = _text(await client.get("/confidentialite"))
+    assert "Demandes de devis Finalité : transmettre la demande" in page
+    assert "Demandes de devis : les prestataires à qui la demande est proposée" in page
+    assert "votre page de suivi (lien reçu par e-mail) permet de la supprimer aussitôt" in page
+    assert "Suites des demandes et avis vérifiés Finalité : demander 12 puis 30 jours après" in page
     assert ("par prestataire et par jour : aucun cookie, aucune adresse IP, aucun identifiant de visiteur"
             in page)
 

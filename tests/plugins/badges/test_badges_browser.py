@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 
 from directory.app import create_app
-from directory.testing import STRONG
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
-from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
+from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served, sign_in_page
 from tests.plugins.badges.test_awards import CERTIFIED, CYBER
 from tests.plugins.badges.test_awards import site as badge_site  # noqa: F401 - the fixture's setup
 
@@ -74,14 +73,6 @@ async def test_the_verification_page_accepts_a_good_credential_and_refuses_a_tam
     assert await axe_serious(page) == []
 
 
-async def _sign_in(page, address: str, email: str) -> None:  # noqa: ANN001 - a Playwright page
-    await page.goto(f"{address}/compte/connexion")
-    await page.get_by_label("Adresse e-mail").fill(email)
-    await page.get_by_label("Mot de passe").fill(STRONG)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"{address}/compte**", timeout=5000)
-
-
 @pytest.mark.parametrize("email, path", [
     ("", "/badges"), ("", f"/badges/{CERTIFIED}"), ("a@alpha.fr", "/compte/prestataires/{alpha}/badges"),
     ("equipe@example.fr", "/equipe/badges"),
@@ -90,7 +81,7 @@ async def test_the_badge_pages_have_no_serious_accessibility_violation(server, c
     address, alpha = server
     page = await context.new_page()
     if email:
-        await _sign_in(page, address, email)
+        await sign_in_page(page, address, email)
     answer = await page.goto(address + path.format(alpha=alpha))
     assert answer.status == 200
     await screenshot(page, "badges" + path.replace("/", "-").replace("{alpha}", "fiche"))
@@ -103,7 +94,7 @@ async def test_the_badge_pages_fit_a_phone_without_javascript(server, browser, e
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
     page = await phone.new_page()
     if email:
-        await _sign_in(page, address, email)
+        await sign_in_page(page, address, email)
     await page.goto(address + path)
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # the awards table scrolls inside
     await phone.close()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import axe_serious, needs_chromium, screenshot, served
-from tests.plugins.badges.test_badges_browser import _sign_in
+from tests.browser import axe_serious, needs_chromium, screenshot, served, sign_in_page
 from tests.plugins.insights.test_counting import a_server
 from tests.plugins.insights.test_pages import TODAY, seed_counts
 from tests.plugins.leads.test_flow import network as quimper  # noqa: F401 - the Quimper network, with its members
@@ -31,7 +30,7 @@ async def test_the_pages_read_well_on_a_phone_with_or_without_javascript(server,
                                                                          email, path, heading):
     context = await browser.new_context(viewport=PHONE, java_script_enabled=javascript, bypass_csp=True)
     page = await context.new_page()
-    await _sign_in(page, server, email)
+    await sign_in_page(page, server, email)
     answer = await page.goto(server + path.format(**quimper))
     assert answer.status == 200
     await page.get_by_role("heading", name=heading, level=1).wait_for(timeout=5000)

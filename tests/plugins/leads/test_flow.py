@@ -108,8 +108,9 @@ async def test_a_request_is_offered_to_the_three_best_placed_and_the_tpe_gets_it
 # steps and their events, a routing run, three offers with their deadline jobs and the providers'
 # addresses (and whether the chosen are still listed), four messages with their delivery jobs, and
 # the reads of routing (done before the lock); and the network's figures (plugins.insights: the
-# request received, each offer for the network and for the provider).
-SUBMISSION_STATEMENTS = 42
+# request received, each offer for the network and for the provider); the track record of every
+# provider (plugins.reviews: one grouped read).
+SUBMISSION_STATEMENTS = 43
 
 
 async def test_a_submission_runs_a_bounded_number_of_statements(site, network, manual_clock):

@@ -185,16 +185,6 @@ async def test_the_follow_up_page_offers_the_review_link_by_mail(site, network, 
     assert "en attente de modération" in (await site.get(accepted)).text
 
 
-async def test_erasing_the_request_erases_its_review(site, network, accepted, manual_clock):
-    link = await review_link_after_answer(site, manual_clock)
-    await _write(site, manual_clock, link)
-    await _decide(site, "publier")
-    site.cookies.clear()
-    await post_form(site, accepted + "/supprimer", {"confirm": "oui"}, page=accepted)
-    assert await Review.count() == 0 and "équipe à l" not in await _profile(site, network)
-    assert (await site.get(link)).status_code == 404
-
-
 async def test_the_charter_says_what_the_law_asks(site):
     page = (await site.get("/avis/charte")).text
     for said in ("L111-7-2", "D111-19", "relu par l'équipe", "Aucune contrepartie", "répondre publiquement",
