@@ -3,8 +3,9 @@
 Appearances in search results (``search_answered``), visits of a provider's page (a
 middleware, ``visits``) and the searches that found nobody are counted in memory per app and
 written every minute by a task of the app (``counting``); a lead's steps (``lead_changed``) are
-counted in the step's transaction. Nothing stored names a visitor: only counts per provider
-(or for the network) per day.
+counted in the step's transaction. A recurring job sums the days into weeks (``rollup``), which
+is all the pages read. Nothing stored names a visitor: only counts per provider (or for the
+network) per day and per week.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
-from plugins.insights import counting, visits
+from plugins.insights import counting, rollup, visits
 from plugins.insights.routes import (
     NetworkDashboardController,
     ProviderStatisticsController,
@@ -55,6 +56,11 @@ def account_links(register):
 @hookimpl
 def staff_links(register):
     register("Le réseau en chiffres", "/equipe/reseau", 50)
+
+
+@hookimpl
+def register_jobs(register, plugin_manager):
+    register(rollup.TASK, rollup.run, every=rollup.EVERY, timeout_s=600)  # a catch-up sums many weeks
 
 
 @hookimpl

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from directory.plugin_api import clock, tables, write_transaction
+from plugins.insights import answer_times
 from plugins.insights.tables import NetworkCount, ProviderCount
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -35,7 +36,7 @@ SEARCHES, SEARCHES_EMPTY = "searches", "searches_empty"
 # A lead's steps as counters: an expired offer is one the provider missed.
 OFFERED, ACCEPTED, DECLINED, MISSED, RECEIVED, UNASSIGNED = (
     "offered", "accepted", "declined", "missed", "received", "unassigned")
-ANSWERED, ANSWER_SECONDS = "answered", "answer_seconds"  # mean answer time = seconds / answers
+ANSWERED = "answered"  # offers accepted or declined; their times per bucket: ``answer_times``
 STEP_COUNTERS = {"offered": OFFERED, "accepted": ACCEPTED, "declined": DECLINED, "expired": MISSED,
                  "received": RECEIVED, "unassigned": UNASSIGNED}
 # Robots and scripts that say what they are; a browser always sends a User-Agent.
@@ -144,7 +145,7 @@ async def lead_stepped(change) -> None:  # noqa: ANN001 - the leads plugin's Lea
     counts = [(counter, 1)]
     if change.kind in ("accepted", "declined") and change.offered_at is not None:
         seconds = max(0, round((change.at - change.offered_at).total_seconds()))
-        counts += [(ANSWERED, 1), (ANSWER_SECONDS, seconds)]
+        counts += [(ANSWERED, 1), (answer_times.counter(seconds), 1)]
     if change.kind in (RECEIVED, UNASSIGNED):  # where TPEs ask, and where nobody answers
         counts.append((by_departement(change.kind, change.departement), 1))
     await add_network([(day, name, value) for name, value in counts])
