@@ -18,7 +18,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
-from plugins.insights import counting, rollup, visits
+from plugins.insights import counting, hookspecs, rollup, visits
 from plugins.insights.routes import (
     NetworkDashboardController,
     ProviderStatisticsController,
@@ -28,6 +28,11 @@ from plugins.insights.routes import (
 HERE = Path(__file__).parent
 TASK = "insights_flush"
 logger = logging.getLogger("plugins.insights")
+
+
+@hookimpl
+def add_hooks(plugin_manager):
+    plugin_manager.add_hookspecs(hookspecs)  # for other plugins' figures on the dashboard
 
 
 @hookimpl

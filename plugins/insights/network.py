@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from directory.plugin_api import kept
+from directory.plugin_api import PluginManager, clock, kept
 from geo import Gazetteer
 from plugins.insights import counting, rollup
-from plugins.insights.charts import Chart, Series, french_number
+from plugins.insights.charts import Chart, Series, french_date, french_number
 from plugins.insights.statistics import median_hours
 from plugins.insights.tables import DepartementFigure, NetworkWeek
 from plugins.insights.weeks import ratio, weeks_ending
 
 WEEKS = 52
+EXPIRING_DAYS, EXPIRING_KEY = 90, "badges-a-renouveler"
 FUNNEL = ((counting.RECEIVED, "Demandes reçues"), (counting.OFFERED, "Propositions faites"),
           (counting.ACCEPTED, "Propositions acceptées"), (counting.UNASSIGNED, "Demandes sans prestataire"))
 
@@ -126,3 +128,24 @@ def _departements(figures: dict[str, dict], sums: dict[str, dict[date, float]]) 
     return [Departement(code, names[code][0], providers(code, "offices"), providers(code, "served"),
                         inhabitants.get(code, 0), asked(counting.RECEIVED, code), asked(counting.UNASSIGNED, code))
             for code in sorted(names)]
+
+
+async def expiring_awards(manager: PluginManager) -> list[dict[str, Any]]:
+    """The awards of every plugin that lapse in the next ``EXPIRING_DAYS`` days, soonest first."""
+    now = clock.now()
+    answers = await manager.acall_isolated("expiring_awards", now=now, until=now + timedelta(days=EXPIRING_DAYS))
+    return sorted((award for answer in answers for award in answer or ()), key=lambda award: award["expires_at"])
+
+
+def expiring_csv(awards: list[dict[str, Any]]) -> list[list[str]]:
+    """The awards to renew for spreadsheets: ISO dates."""
+    return [["fiche", "prestataire", "badge", "expire_le"],
+            *([award["provider"], award["trade_name"], award["award"], counting.today(award["expires_at"]).isoformat()]
+              for award in awards)]
+
+
+def expiring_rows(awards: list[dict[str, Any]]) -> list[list[str]]:
+    """The awards to renew as the page's table shows them."""
+    return [["Prestataire", "Badge", "Expire le"],
+            *([award["trade_name"], award["award"], french_date(counting.today(award["expires_at"]))]
+              for award in awards)]

@@ -59,13 +59,20 @@ class NetworkDashboardController(Controller):
     async def page(self, request: Request) -> Template:
         """The network's funnel, answer times, fairness, searches and départements."""
         shown = await network.dashboard(counting.today())
+        expiring = await network.expiring_awards(request.app.state.plugin_manager)
         return Template(template_name="insights/network.html", context={
             "dashboard": shown, "charts": drawn(shown.charts), "departements": network.table(shown.departements),
+            "expiring": network.expiring_rows(expiring) if expiring else None, "expiring_days": network.EXPIRING_DAYS,
+            "expiring_csv": f"/equipe/reseau/donnees/{network.EXPIRING_KEY}",
             "needs_path": route_path(request, "staff-needs")})
 
     @get("/donnees/{key:str}", name="staff-network-csv")
-    async def download(self, key: FromPath[str]) -> Response:
-        """One chart's data (or the départements' table, ``departements``) as CSV."""
+    async def download(self, request: Request, key: FromPath[str]) -> Response:
+        """One chart's data (or the départements' table, ``departements``; the badges to renew,
+        ``badges-a-renouveler``) as CSV."""
+        if key == network.EXPIRING_KEY:
+            return csv_response(network.expiring_csv(await network.expiring_awards(request.app.state.plugin_manager)),
+                                f"reseau-{key}")
         shown = await network.dashboard(counting.today())
         if key == "departements":
             return csv_response(network.table_csv(shown.departements), "reseau-departements")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from directory.tables import Provider
 from directory.testing import add_account, serve, sign_in
+from plugins.badges import awards
+from plugins.badges.tables import BadgeAward
 from plugins.insights import answer_times, counting, network, rollup, statistics, weeks
 from plugins.insights.tables import TABLES
 from tests.plugins.insights.test_counting import a_server
@@ -133,3 +135,26 @@ async def test_hostile_addresses_are_refused_without_an_error(site, slug):
     await sign_in(site, "equipe@example.fr")
     for path in (f"/compte/prestataires/{slug}/statistiques", f"/equipe/reseau/donnees/{slug}"):
         assert (await site.get(path)).status_code in (400, 404)
+
+
+async def test_staff_see_the_badges_lapsing_in_the_next_90_days_soonest_first(site, quimper, manual_clock):
+    await BadgeAward.delete(force=True)
+    soon, later = manual_clock.now() + timedelta(days=20), manual_clock.now() + timedelta(days=60)
+    await awards.award(quimper["kerf"], "channel-expert-certifie", actor="test", expires_at=later)
+    await awards.award(quimper["odet"], "channel-expert-certifie", actor="test", expires_at=soon)
+    await awards.award(quimper["dz"], "channel-expert-certifie", actor="test",
+                       expires_at=manual_clock.now() + timedelta(days=120))  # beyond 90 days
+    await sign_in(site, "equipe@example.fr")
+    page = (await site.get("/equipe/reseau")).text
+    section = page.split("Badges qui expirent dans les 90 prochains jours", 1)[1].split("</section>", 1)[0]
+    assert section.index("Agence Odet") < section.index("Studio Kerfeunteun")
+    assert "Douarnenez" not in section and "31 mars 2026" in section  # 11 March + 20 days
+    rows = read_csv((await site.get("/equipe/reseau/donnees/badges-a-renouveler")).text)
+    assert [row[0] for row in rows[1:]] == [quimper["odet"], quimper["kerf"]]
+    assert rows[1][3] == "2026-03-31"
+
+
+async def test_the_dashboard_says_when_no_badge_lapses_soon(site):
+    await BadgeAward.delete(force=True)
+    await sign_in(site, "equipe@example.fr")
+    assert "Aucun badge n'expire dans les 90 prochains jours." in (await site.get("/equipe/reseau")).text
