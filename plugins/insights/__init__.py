@@ -18,8 +18,9 @@ from pathlib import Path
 from litestar import Litestar
 
 from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
-from plugins.insights import counting, hookspecs, rollup, visits
+from plugins.insights import counting, digest, hookspecs, rollup, visits
 from plugins.insights.routes import (
+    DigestUnsubscribeController,
     NetworkDashboardController,
     ProviderStatisticsController,
     account_statistics,
@@ -45,6 +46,7 @@ def register_routes(register):
     register(ProviderStatisticsController)
     register(NetworkDashboardController)
     register(account_statistics)
+    register(DigestUnsubscribeController)
     register(static_files_router("/static/insights", HERE / "static", name="insights-static"))
 
 
@@ -66,6 +68,12 @@ def staff_links(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(rollup.TASK, rollup.run, every=rollup.EVERY, timeout_s=600)  # a catch-up sums many weeks
+    register(digest.TASK, digest.send, daily_at=digest.SEND_AT, timeout_s=600)
+
+
+@hookimpl
+async def provider_data_export(provider_id, register):
+    register("insights", {"weekly_digest": await digest.exported(provider_id)})
 
 
 @hookimpl

@@ -9,7 +9,7 @@ The weekly tables are written only by the rollup job (``rollup``), which rewrite
 
 from __future__ import annotations
 
-from piccolo.columns import BigInt, Date, DoublePrecision, ForeignKey, Integer, OnDelete, Varchar
+from piccolo.columns import BigInt, Date, DoublePrecision, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.table import Table
 
 from directory.plugin_api import tables
@@ -75,4 +75,22 @@ class Rollup(Table):
     settled = Date(null=True, default=None)
 
 
-TABLES = (ProviderCount, NetworkCount, ProviderWeek, PeerWeek, NetworkWeek, DepartementFigure, Rollup)
+class DigestSubscription(Table):
+    """A member who asked for its listing's weekly digest, and the last week sent to it."""
+
+    account = ForeignKey(tables.Account, on_delete=OnDelete.cascade)
+    provider = ForeignKey(tables.Provider, on_delete=OnDelete.cascade)
+    sent_week = Date(null=True, default=None)  # the Monday of the last week sent
+    created_at = Timestamptz()
+
+
+class DigestLink(Table):
+    """The unsubscribe link of one digest sent: only its token's hash, valid while the subscription lasts."""
+
+    subscription = ForeignKey(DigestSubscription, on_delete=OnDelete.cascade)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+
+
+TABLES = (ProviderCount, NetworkCount, ProviderWeek, PeerWeek, NetworkWeek, DepartementFigure, Rollup,
+          DigestSubscription, DigestLink)
