@@ -95,7 +95,8 @@ class Gazetteer:
             if place.kind != "city":
                 cells[_cell(place.lat, place.lon)].append(place)
         self._cells = dict(cells)
-        self._cell_departements = {cell: {place.departement for place in found} for cell, found in cells.items()}
+        self._cell_departements = {cell: {place.departement for place in found}
+                                   for cell, found in cells.items()}
 
     @classmethod
     @cache
@@ -243,8 +244,11 @@ class Gazetteer:
         found: set[str] = set()
         reach_lat = radius_km / 111.195
         reach_lon = radius_km / (111.195 * max(math.cos(math.radians(lat)), 0.01))
-        rows = range(math.floor((lat - reach_lat) / _CELL_DEGREES), math.floor((lat + reach_lat) / _CELL_DEGREES) + 1)
-        cols = range(math.floor((lon - reach_lon) / _CELL_DEGREES), math.floor((lon + reach_lon) / _CELL_DEGREES) + 1)
+        first_row, last_row = (math.floor(value / _CELL_DEGREES) for value in (lat - reach_lat,
+                                                                               lat + reach_lat))
+        first_col, last_col = (math.floor(value / _CELL_DEGREES) for value in (lon - reach_lon,
+                                                                               lon + reach_lon))
+        rows, cols = range(first_row, last_row + 1), range(first_col, last_col + 1)
         limit = radius_km * radius_km
         for row in rows:
             for col in cols:

@@ -61,7 +61,8 @@ async def turn(account_id: int, provider_id: int, on: bool) -> None:
 async def unsubscribe(token: str) -> bool:
     """End the subscription of an unsubscribe link; returns whether the link was still valid."""
     async with write_transaction(DigestLink._meta.db):
-        link = await DigestLink.select(DigestLink.subscription).where(DigestLink.token_hash == _hash(token)).first()
+        link = await DigestLink.select(DigestLink.subscription).where(
+            DigestLink.token_hash == _hash(token)).first()
         if link is None:
             return False
         await DigestSubscription.delete().where(DigestSubscription.id == link["subscription"])
@@ -76,7 +77,8 @@ async def send(payload: dict[str, Any]) -> int:
     async with write_transaction(DigestSubscription._meta.db):
         due = await DigestSubscription.select(
             DigestSubscription.id, DigestSubscription.account, DigestSubscription.provider,
-            DigestSubscription.account.email.as_alias("email"), DigestSubscription.provider.slug.as_alias("slug"),
+            DigestSubscription.account.email.as_alias("email"),
+            DigestSubscription.provider.slug.as_alias("slug"),
             DigestSubscription.provider.trade_name.as_alias("trade_name")).where(
             DigestSubscription.sent_week.is_null() | (DigestSubscription.sent_week < week))
         members = {(row["account"], row["provider"]) for row in await Membership.select(
@@ -98,7 +100,8 @@ async def _send_one(row: dict[str, Any], week: date) -> None:
             & ProviderWeek.counter.is_in(list(FIGURES))):
         figures[found["counter"]] = found["value"]
     token = secrets.token_urlsafe(24)
-    await DigestLink.insert(DigestLink(subscription=row["id"], token_hash=_hash(token), created_at=clock.now()))
+    await DigestLink.insert(DigestLink(subscription=row["id"], token_hash=_hash(token),
+                                       created_at=clock.now()))
     site = mail.site_url()
     await mail.send(row["email"], TEMPLATE, {
         "trade_name": row["trade_name"], "week": french_date(week),
@@ -112,4 +115,5 @@ async def exported(provider_id: int) -> list[dict[str, Any]]:
     """The listing's digest subscriptions, for its data export (the messages are in its mail)."""
     return await DigestSubscription.select(
         DigestSubscription.account.email.as_alias("member"), DigestSubscription.created_at.as_alias("since"),
-        DigestSubscription.sent_week.as_alias("last_week_sent")).where(DigestSubscription.provider == provider_id)
+        DigestSubscription.sent_week.as_alias("last_week_sent")).where(
+        DigestSubscription.provider == provider_id)

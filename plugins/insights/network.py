@@ -69,7 +69,8 @@ async def dashboard(today: date) -> Dashboard:
         Chart("gini", "Équité de la répartition : indice de Gini des propositions", "indice", weeks, (Series(
             "Indice de Gini (0 : réparti également)", tuple(gini.get(week) for week in weeks)),), decimals=2),
         Chart("part", "Part des prestataires qui ont reçu au moins une proposition", "%", weeks, (Series(
-            "Part des prestataires", ratio(series(rollup.OFFERED_PROVIDERS), series(rollup.PUBLISHED), 100)),),
+            "Part des prestataires",
+            ratio(series(rollup.OFFERED_PROVIDERS), series(rollup.PUBLISHED), 100)),),
             decimals=1),
         Chart("recherches", "Recherches faites, et celles qui n'ont rien trouvé", "recherches", weeks,
               (Series("Recherches", series(counting.SEARCHES)),
@@ -103,8 +104,8 @@ HEADER = ["Département", "Prestataires qui y interviennent", "Prestataires dont
 def table(rows: list[Departement]) -> list[list[str]]:
     """The départements as the page's table shows them (French numbers)."""
     return [HEADER, *([f"{row.code} {row.name}", french_number(row.served), french_number(row.offices),
-                       french_number(row.inhabitants), french_number(row.per_10_000, 2), french_number(row.received),
-                       french_number(row.unassigned)] for row in rows)]
+                       french_number(row.inhabitants), french_number(row.per_10_000, 2),
+                       french_number(row.received), french_number(row.unassigned)] for row in rows)]
 
 
 def table_csv(rows: list[Departement]) -> list[list[str]]:
@@ -126,22 +127,25 @@ def _departements(figures: dict[str, dict], sums: dict[str, dict[date, float]]) 
         return figures[code][column] if code in figures else 0
 
     return [Departement(code, names[code][0], providers(code, "offices"), providers(code, "served"),
-                        inhabitants.get(code, 0), asked(counting.RECEIVED, code), asked(counting.UNASSIGNED, code))
+                        inhabitants.get(code, 0), asked(counting.RECEIVED, code),
+                        asked(counting.UNASSIGNED, code))
             for code in sorted(names)]
 
 
 async def expiring_awards(manager: PluginManager) -> list[dict[str, Any]]:
     """The awards of every plugin that lapse in the next ``EXPIRING_DAYS`` days, soonest first."""
     now = clock.now()
-    answers = await manager.acall_isolated("expiring_awards", now=now, until=now + timedelta(days=EXPIRING_DAYS))
-    return sorted((award for answer in answers for award in answer or ()), key=lambda award: award["expires_at"])
+    until = now + timedelta(days=EXPIRING_DAYS)
+    answers = await manager.acall_isolated("expiring_awards", now=now, until=until)
+    return sorted((award for answer in answers for award in answer or ()),
+                  key=lambda award: award["expires_at"])
 
 
 def expiring_csv(awards: list[dict[str, Any]]) -> list[list[str]]:
     """The awards to renew for spreadsheets: ISO dates."""
     return [["fiche", "prestataire", "badge", "expire_le"],
-            *([award["provider"], award["trade_name"], award["award"], counting.today(award["expires_at"]).isoformat()]
-              for award in awards)]
+            *([award["provider"], award["trade_name"], award["award"],
+               counting.today(award["expires_at"]).isoformat()] for award in awards)]
 
 
 def expiring_rows(awards: list[dict[str, Any]]) -> list[list[str]]:

@@ -69,7 +69,8 @@ async def _write_week(week: date, final: bool) -> int:
     """Sum one week again, in one transaction; returns 1, or 0 when another worker made it final."""
     end, param = week + timedelta(weeks=1), _param()
     async with write_transaction(ProviderWeek._meta.db):
-        await Rollup.insert(Rollup(name=NAME, settled=None)).on_conflict(target=Rollup.name, action="DO NOTHING")
+        await Rollup.insert(Rollup(name=NAME, settled=None)).on_conflict(
+            target=Rollup.name, action="DO NOTHING")
         state = await Rollup.select(Rollup.settled).where(Rollup.name == NAME).first()
         if state["settled"] is not None and state["settled"] > week:
             return 0
@@ -77,18 +78,21 @@ async def _write_week(week: date, final: bool) -> int:
             await table.delete().where(table.week == week)
         await ProviderWeek.raw(
             f"INSERT INTO provider_week (provider, week, counter, value) SELECT provider, {param}, counter, "
-            "SUM(value) FROM provider_count WHERE day >= {} AND day < {} GROUP BY provider, counter", week, week, end)
+            "SUM(value) FROM provider_count WHERE day >= {} AND day < {} GROUP BY provider, counter",
+            week, week, end)
         await NetworkWeek.raw(
             f"INSERT INTO network_week (week, counter, value) SELECT {param}, counter, SUM(value) "
             "FROM network_count WHERE day >= {} AND day < {} GROUP BY counter", week, week, end)
         await PeerWeek.raw(
-            f"INSERT INTO peer_week (kind, departement, week, counter, value) SELECT p.kind, p.departement, {param}, "
-            "w.counter, SUM(w.value) FROM provider_week w JOIN provider p ON p.id = w.provider "
+            "INSERT INTO peer_week (kind, departement, week, counter, value) "
+            f"SELECT p.kind, p.departement, {param}, w.counter, SUM(w.value) "
+            "FROM provider_week w JOIN provider p ON p.id = w.provider "
             "WHERE w.week = {} AND p.state = {} GROUP BY p.kind, p.departement, w.counter",
             week, week, catalogue.PUBLISHED)
         await PeerWeek.raw(
-            f"INSERT INTO peer_week (kind, departement, week, counter, value) SELECT kind, departement, {param}, "
-            "{}, COUNT(*) FROM provider WHERE state = {} GROUP BY kind, departement",
+            "INSERT INTO peer_week (kind, departement, week, counter, value) "
+            f"SELECT kind, departement, {param}, {{}}, COUNT(*) "
+            "FROM provider WHERE state = {} GROUP BY kind, departement",
             week, PROVIDERS, catalogue.PUBLISHED)
         await _write_fairness(week)
         if final:

@@ -92,8 +92,10 @@ class NetworkDashboardController(Controller):
         shown = await network.dashboard(counting.today())
         expiring = await network.expiring_awards(request.app.state.plugin_manager)
         return Template(template_name="insights/network.html", context={
-            "dashboard": shown, "charts": drawn(shown.charts), "departements": network.table(shown.departements),
-            "expiring": network.expiring_rows(expiring) if expiring else None, "expiring_days": network.EXPIRING_DAYS,
+            "dashboard": shown, "charts": drawn(shown.charts),
+            "departements": network.table(shown.departements),
+            "expiring": network.expiring_rows(expiring) if expiring else None,
+            "expiring_days": network.EXPIRING_DAYS,
             "expiring_csv": f"/equipe/reseau/donnees/{network.EXPIRING_KEY}",
             "needs_path": route_path(request, "staff-needs")})
 
@@ -102,8 +104,8 @@ class NetworkDashboardController(Controller):
         """One chart's data (or the départements' table, ``departements``; the badges to renew,
         ``badges-a-renouveler``) as CSV."""
         if key == network.EXPIRING_KEY:
-            return csv_response(network.expiring_csv(await network.expiring_awards(request.app.state.plugin_manager)),
-                                f"reseau-{key}")
+            awards = await network.expiring_awards(request.app.state.plugin_manager)
+            return csv_response(network.expiring_csv(awards), f"reseau-{key}")
         shown = await network.dashboard(counting.today())
         if key == "departements":
             return csv_response(network.table_csv(shown.departements), "reseau-departements")

@@ -65,12 +65,14 @@ async def of_provider(provider_id: int, today: date) -> Statistics:
     """The provider's weekly figures and its comparables' for the 52 weeks ending with ``today``'s."""
     Provider = tables.Provider
     weeks = weeks_ending(today, WEEKS)
-    own = _weekly(await ProviderWeek.select(ProviderWeek.week, ProviderWeek.counter, ProviderWeek.value).where(
+    own = _weekly(await ProviderWeek.select(
+        ProviderWeek.week, ProviderWeek.counter, ProviderWeek.value).where(
         (ProviderWeek.provider == provider_id) & (ProviderWeek.week >= weeks[0])))
     me = await Provider.select(Provider.kind, Provider.departement, Provider.state).where(
         Provider.id == provider_id).first()
     group = _weekly(await PeerWeek.select(PeerWeek.week, PeerWeek.counter, PeerWeek.value).where(
-        (PeerWeek.kind == me["kind"]) & (PeerWeek.departement == me["departement"]) & (PeerWeek.week >= weeks[0])))
+        (PeerWeek.kind == me["kind"]) & (PeerWeek.departement == me["departement"])
+        & (PeerWeek.week >= weeks[0])))
     published = me["state"] == catalogue.PUBLISHED  # then its own sums are in its group's
     providers = {week: value - published for week, value in group.pop(rollup.PROVIDERS, {}).items()}
     theirs = _without(group, own) if published else group
@@ -79,7 +81,8 @@ async def of_provider(provider_id: int, today: date) -> Statistics:
     return Statistics(charts, round(latest), catalogue.KINDS.get(me["kind"], me["kind"]), me["departement"])
 
 
-def build(weeks: tuple[date, ...], own: Weekly, theirs: Weekly, peers: dict[date, float]) -> tuple[Chart, ...]:
+def build(weeks: tuple[date, ...], own: Weekly, theirs: Weekly, peers: dict[date, float],
+          ) -> tuple[Chart, ...]:
     """The page's charts from weekly sums: the provider's own and its comparables' total, ``peers``
     being how many comparables each week had (none: no comparison)."""
 
@@ -102,6 +105,6 @@ def build(weeks: tuple[date, ...], own: Weekly, theirs: Weekly, peers: dict[date
 def median_hours(sums: Weekly, weeks: tuple[date, ...]) -> tuple[float | None, ...]:
     """Each week's median answer time in hours, from its answers per time bucket (within 5 %)."""
     buckets = answer_times.buckets(sums)
-    medians = (answer_times.median_seconds({index: by_week.get(week, 0.0) for index, by_week in buckets.items()})
-               for week in weeks)
+    medians = (answer_times.median_seconds({index: by_week.get(week, 0.0)
+                                            for index, by_week in buckets.items()}) for week in weeks)
     return tuple(None if seconds is None else seconds / 3600 for seconds in medians)

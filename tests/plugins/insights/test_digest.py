@@ -47,7 +47,8 @@ async def run_jobs(site) -> None:
 
 async def turn_on(site, slug: str) -> None:
     page = f"/compte/prestataires/{slug}/statistiques"
-    answer = await site.post(f"{page}/resume", data={"recevoir": "oui", "_csrf_token": await csrf_token(site, page)})
+    token = await csrf_token(site, page)
+    answer = await site.post(f"{page}/resume", data={"recevoir": "oui", "_csrf_token": token})
     assert answer.status_code == 303, answer.text
 
 
@@ -71,7 +72,8 @@ async def test_a_member_gets_last_weeks_figures_on_monday_once(site, quimper, sm
     message = smtp.inbox.messages[0]
     assert message["To"] == "membre.odet@example.fr"
     body = message.get_content()
-    assert "Cette semaine : 15 apparitions, 4 visites, 2 demandes." in body and "semaine du 9 mars 2026" in body
+    assert "Cette semaine : 15 apparitions, 4 visites, 2 demandes." in body
+    assert "semaine du 9 mars 2026" in body
     manual_clock.advance(hours=30)  # Tuesday: the same week is not sent again
     await run_jobs(site)
     assert len(smtp.inbox.messages) == 1
@@ -83,9 +85,10 @@ async def test_the_link_in_the_digest_stops_it_once_without_signing_in(site, qui
     await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
     manual_clock._now = NEXT_MONDAY
     await run_jobs(site)
-    link = re.search(r"http://annuaire\.example\.fr(/resume-hebdomadaire/\S+)", smtp.inbox.messages[0].get_content())[1]
+    body = smtp.inbox.messages[0].get_content()
+    link = re.search(r"http://annuaire\.example\.fr(/resume-hebdomadaire/\S+)", body)[1]
     confirm = await site.get(link)
-    assert confirm.status_code == 200 and "Voulez-vous arrêter" in confirm.text  # a mail scanner's visit stops nothing
+    assert confirm.status_code == 200 and "Voulez-vous arrêter" in confirm.text  # scanners stop nothing
     token = await csrf_token(site, link)
     assert "C'est fait" in (await site.post(link, data={"_csrf_token": token})).text
     assert (await site.post(link, data={"_csrf_token": token})).status_code == 404  # single use
@@ -97,7 +100,8 @@ async def test_the_link_in_the_digest_stops_it_once_without_signing_in(site, qui
 async def test_only_members_turn_it_on_and_a_former_member_gets_nothing(site, quimper, smtp, manual_clock):
     await sign_in(site, "membre.odet@example.fr")
     page = f"/compte/prestataires/{quimper['kerf']}/statistiques/resume"
-    refused = await site.post(page, data={"recevoir": "oui", "_csrf_token": await csrf_token(site, "/compte")})
+    token = await csrf_token(site, "/compte")
+    refused = await site.post(page, data={"recevoir": "oui", "_csrf_token": token})
     assert refused.status_code == 403
     await turn_on(site, quimper["odet"])
     await Membership.delete().where(Membership.account.email == "membre.odet@example.fr")

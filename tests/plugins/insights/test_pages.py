@@ -37,7 +37,8 @@ async def seed_counts(quimper: dict[str, str]) -> None:
                         (odet, date(2025, 1, 1), "visits", 99)])  # more than 12 months ago
     await counting.add_network([(WEEK, "received", 2), (WEEK, "offered", 4), (WEEK, "searches", 30),
                                 (WEEK, "searches_empty", 3), (WEEK, "received@29", 2),
-                                (WEEK, answer_times.counter(3600), 1), (WEEK, answer_times.counter(2 * 3600), 2)])
+                                (WEEK, answer_times.counter(3600), 1),
+                                (WEEK, answer_times.counter(2 * 3600), 2)])
     await rollup.roll_up(TODAY.date())
 
 
