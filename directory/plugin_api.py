@@ -29,6 +29,7 @@ whatever they do. It holds no logic of its own; each name's home module document
   kind of user, who manages no provider), ``signed_in`` (the account of a request, on any page).
 - The provider schema and catalogue: ``Provider``, ``InvalidField``, ``catalogue``, ``Kind``,
   ``ServiceSlug``, ``profiles``, ``public_url``, ``service_area`` (where a provider comes on site),
+  ``service_areas`` (every published provider's, in one query, for figures over the network),
   ``NeedUnderstanding`` (the services a TPE's words ask for, from the ``understand_need`` hook),
   ``SearchAnswered`` (a search and what it showed, given to the ``search_answered`` hook).
 - HTTP: ``PUBLIC``, ``ACCOUNT`` and ``STAFF``, the access every route must declare in its
@@ -78,7 +79,7 @@ from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
 from directory.plugin_manager import PluginManager
 from directory.problems import ProblemError, problem_responses
-from directory.providers import profiles, public_url, service_area
+from directory.providers import profiles, public_url, service_area, service_areas
 from directory.request_checks import json_refusal
 from directory.route_names import route_path
 from directory.routes.forms import client_key, over_limit
@@ -140,6 +141,7 @@ __all__ = [
     "route_path",
     "run_in_database",
     "service_area",
+    "service_areas",
     "settings_of",
     "signed_in",
     "static_files_router",

@@ -95,6 +95,8 @@ class Gazetteer:
             if place.kind != "city":
                 cells[_cell(place.lat, place.lon)].append(place)
         self._cells = dict(cells)
+        self._cell_departements = {cell: {place.departement for place in found}
+                                   for cell, found in cells.items()}
 
     @classmethod
     @cache
@@ -232,6 +234,34 @@ class Gazetteer:
             if best is not None and math.sqrt(best[0]) < ring * _CELL_DEGREES * 111 * math.cos(math.radians(lat)):
                 break
         return best[1] if best else None
+
+    def departements_within(self, lat: float, lon: float, radius_km: float) -> set[str]:
+        """The départements with at least one commune within ``radius_km`` of (lat, lon).
+
+        Cells of the grid wholly inside the circle give their départements without a distance
+        computed; only the cells its edge crosses are looked at commune by commune.
+        """
+        found: set[str] = set()
+        reach_lat = radius_km / 111.195
+        reach_lon = radius_km / (111.195 * max(math.cos(math.radians(lat)), 0.01))
+        first_row, last_row = (math.floor(value / _CELL_DEGREES) for value in (lat - reach_lat,
+                                                                               lat + reach_lat))
+        first_col, last_col = (math.floor(value / _CELL_DEGREES) for value in (lon - reach_lon,
+                                                                               lon + reach_lon))
+        rows, cols = range(first_row, last_row + 1), range(first_col, last_col + 1)
+        limit = radius_km * radius_km
+        for row in rows:
+            for col in cols:
+                if self._cell_departements.get((row, col), found) <= found:
+                    continue  # no commune here, or none of a département not found yet
+                places = self._cells[(row, col)]
+                corners = [(lat_, lon_) for lat_ in (row * _CELL_DEGREES, (row + 1) * _CELL_DEGREES)
+                           for lon_ in (col * _CELL_DEGREES, (col + 1) * _CELL_DEGREES)]
+                inside = all(_squared_km(lat, lon, *corner) <= limit for corner in corners)
+                found.update(place.departement for place in places
+                             if place.departement not in found
+                             and (inside or _squared_km(lat, lon, place.lat, place.lon) <= limit))
+        return found
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the gazetteer lives as long as the process
     def _complete_name(self, prefix: str, limit: int) -> tuple[Place, ...]:

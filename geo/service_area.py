@@ -8,8 +8,15 @@ that only works remotely serves nobody on site (search shows it apart; routing f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from geo.distance import distance_km
+
+
+class Departements(Protocol):
+    """What finds the départements near a point (a ``Gazetteer``)."""
+
+    def departements_within(self, lat: float, lon: float, radius_km: float) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,14 @@ class ServiceArea:
     def reach_km(self) -> float | None:
         """The radius around its office it comes to, if it has one and comes on site."""
         return self.radius_km if self.on_site and self.radius_km and self.lat is not None else None
+
+    def departements_served(self, gazetteer: Departements) -> set[str]:
+        """Every département it comes to, wholly or in part (a commune within its radius)."""
+        served = set(self.covered_departements())
+        reach = self.reach_km()
+        if reach is not None:
+            served |= gazetteer.departements_within(self.lat, self.lon, reach)
+        return served
 
     def comes_to(self, lat: float, lon: float, departement: str) -> bool:
         """Whether it comes on site to this place."""

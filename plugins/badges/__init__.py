@@ -96,6 +96,11 @@ async def valid_badges(provider_ids):
     return await awards.valid_counts(provider_ids)
 
 
+@hookimpl(optionalhook=True)  # a hook of the insights plugin, which may be disabled
+async def expiring_awards(now, until):
+    return await awards.expiring(now, until)
+
+
 @hookimpl
 async def provider_document_fields(providers):
     names = await awards.valid_names([provider.slug for provider in providers])

@@ -101,6 +101,15 @@ def _shown(row: dict[str, Any], now: datetime) -> Shown:
                  row["evidence_url"], row["note"])
 
 
+async def expiring(now: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The awards valid at ``now`` that lapse by ``until``, soonest first (staff renew them)."""
+    rows = await BadgeAward.select(*PROVIDER_COLUMNS, BadgeAward.badge.name.as_alias("award"),
+                                   BadgeAward.expires_at).where(
+        valid_at(now) & (BadgeAward.expires_at <= until)).order_by(BadgeAward.expires_at)
+    return [{"provider": row["provider_slug"], "trade_name": row["trade_name"], "award": row["award"],
+             "expires_at": row["expires_at"]} for row in rows]
+
+
 async def awards_of(provider_slug: str) -> list[Shown]:
     """A provider's awards, valid first, then the ones it no longer holds (said as such, never hidden)."""
     now = clock.now()

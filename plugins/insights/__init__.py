@@ -3,8 +3,9 @@
 Appearances in search results (``search_answered``), visits of a provider's page (a
 middleware, ``visits``) and the searches that found nobody are counted in memory per app and
 written every minute by a task of the app (``counting``); a lead's steps (``lead_changed``) are
-counted in the step's transaction. Nothing stored names a visitor: only counts per provider
-(or for the network) per day.
+counted in the step's transaction. A recurring job sums the days into weeks (``rollup``), which
+is all the pages read. Nothing stored names a visitor: only counts per provider (or for the
+network) per day and per week.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 from litestar import Litestar
 
 from directory.plugin_api import SearchAnswered, hookimpl, static_files_router
-from plugins.insights import counting, privacy, visits
+from plugins.insights import counting, digest, hookspecs, privacy, rollup, visits
 from plugins.insights.routes import (
+    DigestUnsubscribeController,
     NetworkDashboardController,
     ProviderStatisticsController,
     account_statistics,
@@ -34,6 +36,10 @@ def privacy_sections(register):
     privacy.describe(register)
 
 
+def add_hooks(plugin_manager):
+    plugin_manager.add_hookspecs(hookspecs)  # for other plugins' figures on the dashboard
+
+
 @hookimpl
 def register_piccolo_apps(register):
     register("plugins.insights.piccolo_app")
@@ -44,6 +50,7 @@ def register_routes(register):
     register(ProviderStatisticsController)
     register(NetworkDashboardController)
     register(account_statistics)
+    register(DigestUnsubscribeController)
     register(static_files_router("/static/insights", HERE / "static", name="insights-static"))
 
 
@@ -60,6 +67,17 @@ def account_links(register):
 @hookimpl
 def staff_links(register):
     register("Le réseau en chiffres", "/equipe/reseau", 50)
+
+
+@hookimpl
+def register_jobs(register, plugin_manager):
+    register(rollup.TASK, rollup.run, every=rollup.EVERY, timeout_s=600)  # a catch-up sums many weeks
+    register(digest.TASK, digest.send, daily_at=digest.SEND_AT, timeout_s=600)
+
+
+@hookimpl
+async def provider_data_export(provider_id, register):
+    register("insights", {"weekly_digest": await digest.exported(provider_id)})
 
 
 @hookimpl

@@ -5,10 +5,11 @@ import re
 from pathlib import Path
 
 from directory import hookspecs
+from plugins.insights import hookspecs as insight_hookspecs
 from plugins.leads import hookspecs as lead_hookspecs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
-SPEC_MODULES = (hookspecs, lead_hookspecs)  # the core's hooks, and those the leads plugin adds
+SPEC_MODULES = (hookspecs, lead_hookspecs, insight_hookspecs)  # the core's, and those plugins add
 
 
 def _hookspecs():

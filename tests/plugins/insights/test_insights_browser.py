@@ -3,8 +3,12 @@ serious accessibility violation, readable on a phone, complete without JavaScrip
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from plugins.badges import awards
+from plugins.badges.tables import BadgeAward
 from tests.browser import axe_serious, needs_chromium, screenshot, served, sign_in_page
 from tests.plugins.insights.test_counting import a_server
 from tests.plugins.insights.test_pages import TODAY, seed_counts
@@ -20,6 +24,9 @@ PAGES = [("membre.odet@example.fr", "/compte/prestataires/{odet}/statistiques", 
 async def server(settings, quimper, manual_clock):
     manual_clock._now = TODAY
     await seed_counts(quimper)
+    await BadgeAward.delete(force=True)
+    await awards.award(quimper["odet"], "channel-expert-certifie", actor="test",
+                       expires_at=TODAY + timedelta(days=20))  # on the dashboard's badges to renew
     async with served(a_server(settings, "a")) as address:
         yield address
 
