@@ -104,7 +104,10 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/equipe/avis/{review}", {"decision": "publier"}, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 303}),
     ("GET", "/compte/prestataires/{a}/statistiques", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
     ("GET", "/compte/prestataires/{a}/statistiques/donnees.csv", None, {MEMBER_A: 200, MEMBER_B: 403, STAFF: 200}),
+    ("POST", "/compte/prestataires/{a}/statistiques/resume", {"recevoir": "oui"},  # a member's own mail
+     {MEMBER_A: 303, MEMBER_B: 403, STAFF: 403}),
     ("GET", "/equipe/reseau/donnees/gini", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
+    ("GET", "/equipe/suites/prestataires.csv", None, {MEMBER_A: 403, MEMBER_B: 403, STAFF: 200}),
     ("POST", "/api/badges/verify", {"type": ["VerifiableCredential"]},  # public, and writes nothing
      {ANONYMOUS: 200, MEMBER_A: 200, MEMBER_B: 200, STAFF: 200}),
 ]
