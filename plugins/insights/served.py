@@ -8,6 +8,7 @@ part: a TPE at the edge of a neighbouring département finds it in search.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from directory.plugin_api import service_areas, write_transaction
@@ -31,8 +32,12 @@ def count(areas: list[ServiceArea], gazetteer: Gazetteer) -> tuple[Counter[str],
 
 
 async def refresh() -> None:
-    """Count today's published providers per département again, and write the counts."""
-    offices, served = count(await service_areas(), Gazetteer.default())
+    """Count today's published providers per département again, and write the counts.
+
+    The count walks every provider's area against the gazetteer: seconds of CPU at 100,000
+    providers, in a thread, so that a worker running inside a web server (the default) keeps
+    answering meanwhile."""
+    offices, served = await asyncio.to_thread(count, await service_areas(), Gazetteer.default())
     async with write_transaction(DepartementFigure._meta.db):
         await DepartementFigure.delete(force=True)
         rows = [DepartementFigure(departement=code, offices=offices.get(code, 0), served=served.get(code, 0))
