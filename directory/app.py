@@ -39,6 +39,7 @@ from directory.http_options import allow_every_method
 from directory.platform import current
 from directory.platform.cache import KEPT_AS, KEPT_STATE, CachedReads, PageCache
 from directory.platform.metrics import Metrics
+from directory.platform.precedence import ReadsWait
 from directory.platform.services import geocoder_for, start_platform, use_database
 from directory.platform.store import shared_store
 from directory.plugin_manager import PluginError, PluginManager, call_each, get_plugin_manager
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
     manager.call_isolated("register_edge_middleware", register=edge_layers.append)
     for wrap in edge_layers:
         layered = wrap(layered)
+    layered = ReadsWait(layered, platform.precedence)  # inside the edges: the wait is logged and measured
     handler = Edges(layered, access_log=settings.access_log,
                     security=SecurityHeaders(image_origins),
                     redaction=app.state.redaction, max_body_bytes=max(largest_body, MAX_BODY_BYTES),

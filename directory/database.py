@@ -193,26 +193,86 @@ def bound_engine() -> Engine | None:
 
 
 
-# The key of the PostgreSQL advisory lock that provider writers hold until they commit.
-WRITE_LOCK_KEY = 0x43_45_5F_57  # "CE_W"
+# PostgreSQL's queues of writers: transaction-level advisory locks, held until commit and
+# always taken in this order (the outbox's last), so that no two writers wait on each other.
+PROVIDERS_QUEUE, LEADS_QUEUE = "providers", "leads"
+WRITER_QUEUES = {PROVIDERS_QUEUE: 0x43_45_5F_50, LEADS_QUEUE: 0x43_45_5F_4C}  # "CE_P", "CE_L"
+OUTBOX_LOCK_KEY = 0x43_45_5F_57  # "CE_W"
+EVERY_QUEUE = (PROVIDERS_QUEUE, LEADS_QUEUE)
+
+
+class Writing:
+    """The outermost write transaction of a task: what is written once its body is done, just
+    before it commits (``held``: the rows a kind of write collected, and how to write them)."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[list[Any], Callable[[list[Any]], Awaitable[None]]]] = {}
+
+    def hold(self, kind: str, write: Callable[[list[Any]], Awaitable[None]]) -> list[Any]:
+        """The list of ``kind``'s rows, which ``write`` gets before the commit (the first ``write`` given)."""
+        return self.held.setdefault(kind, ([], write))[0]
+
+    async def write_held(self) -> None:
+        for rows, write in self.held.values():
+            if rows:
+                await write(rows)
+
+
+_writing: contextvars.ContextVar[Writing | None] = contextvars.ContextVar("writing", default=None)
+
+
+def writing() -> Writing | None:
+    """The write transaction this code runs in, if ``write_transaction`` opened one."""
+    return _writing.get()
 
 
 @contextlib.asynccontextmanager
-async def write_transaction(engine: Engine) -> AsyncIterator[object]:
+async def write_transaction(engine: Engine, queues: Sequence[str] = EVERY_QUEUE) -> AsyncIterator[object]:
     """A transaction that takes the write lock at once, so writers queue instead of failing.
 
-    SQLite has one write lock per database (``BEGIN IMMEDIATE``). PostgreSQL writers take a
-    transaction-level advisory lock: they commit in the order they allocate outbox ids (see
-    ``directory.events``), and concurrent imports of the same rows queue instead of colliding
-    on a unique index. Both waits are bounded by the engine's lock timeout.
+    SQLite has one write lock per database (``BEGIN IMMEDIATE``): ``queues`` changes nothing
+    there. On PostgreSQL a writer queues behind those of ``queues`` only: ``providers`` (the
+    listings and what hangs off them: two imports of the same rows queue instead of colliding on
+    a unique index) and ``leads`` (requests and offers, whose writers read, then write, the
+    state of a lead). By default a writer queues behind both; an import's batches queue only
+    behind provider writers, and a lead's writers only behind lead writers, so that a quote
+    request never waits for an import's batch. Whatever their queues, the events a writer
+    records are written at the end (``Writing``), in the outbox's turn (``outbox_turn``). Every
+    wait is bounded by the engine's lock timeout.
+    """
+    outermost = _writing.get() is None
+    opened = (engine.transaction(transaction_type=TransactionType.immediate) if is_sqlite(engine)
+              else engine.transaction())
+    async with opened as transaction:
+        if not is_sqlite(engine):
+            for queue in sorted(queues, key=EVERY_QUEUE.index):
+                await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_QUEUES[queue])
+        if not outermost:
+            yield transaction
+            return
+        token = _writing.set(state := Writing())
+        try:
+            yield transaction
+            await state.write_held()
+        finally:
+            _writing.reset(token)
+
+
+async def outbox_turn(engine: Engine) -> None:
+    """Before a transaction writes events: on PostgreSQL, its turn to allocate outbox ids.
+
+    Sequence values are handed out before commit, so two writers could commit their events in
+    the other order, and a reader that saw the larger id would never read the smaller one (see
+    ``directory.events``). The outbox's lock, held from the events' insert to the commit, makes
+    writers allocate and commit ids in the same order; it is the last lock a transaction takes,
+    and a short one: a write transaction writes its events just before it commits.
     """
     if is_sqlite(engine):
-        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
-            yield transaction
-    else:
-        async with engine.transaction() as transaction:
-            await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
-            yield transaction
+        return  # the write lock, taken at BEGIN IMMEDIATE, already orders writers
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("events are written inside the write_transaction of their change")
+    await transaction.connection.execute("SELECT pg_advisory_xact_lock($1)", OUTBOX_LOCK_KEY)  # re-entrant
 
 
 # Longer than the longest sleep of SQLite's busy handler between two tries for the lock (100 ms).

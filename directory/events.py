@@ -9,8 +9,8 @@ without its event, or an event without its change, cannot be committed.
 Readers remember the id of the last event they applied and ask for larger ones. That is only
 safe if an event with a smaller id can never become visible after a larger one: on SQLite,
 writers hold the database's write lock; on PostgreSQL, sequence values are handed out before
-commit, so ``database.write_transaction`` makes writers take one advisory lock for their whole
-transaction. Ids are then allocated and committed in the same order.
+commit, so a writer takes the outbox's advisory lock when it writes its events, just before it
+commits (``database.outbox_turn``). Ids are then allocated and committed in the same order.
 
 Two kinds of readers: a shared engine (Meilisearch) is one index for every process, so it
 keeps one position in ``ChangeCursor``; a process that holds its own copy (the embedded
@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from directory.database import outbox_turn, writing
 from directory.platform import cache, clock, current
 from directory.tables import ChangeCursor, ChangeFollower
 from directory.tables import Event as EventRow
@@ -92,6 +93,15 @@ async def record(name: str, subjects: Iterable[str], payload: dict[str, Any] | N
         raise EventError(f"the payload of a {name} event does not fit its type: {error}") from None
     now = clock.now()
     rows = [EventRow(name=name, subject=subject, payload=encoded, actor=actor, created_at=now) for subject in subjects]
+    if (transaction := writing()) is not None:
+        transaction.hold("events", _insert).extend(rows)  # written once the change is, before it commits
+    elif rows:
+        await _insert(rows)
+
+
+async def _insert(rows: list[EventRow]) -> None:
+    """Write events in the outbox's turn, at the end of their change's transaction."""
+    await outbox_turn(current.platform().engine)
     for start in range(0, len(rows), BATCH):
         await EventRow.insert(*rows[start:start + BATCH])
     if (pages := current.platform().kept.get(cache.KEPT_AS)) is not None:

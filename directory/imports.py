@@ -35,7 +35,7 @@ from datetime import timedelta
 import msgspec
 
 from directory import events, history, providers
-from directory.database import let_writers_in, write_transaction
+from directory.database import PROVIDERS_QUEUE, let_writers_in, write_transaction
 from directory.history import Actor
 from directory.platform import clock
 from directory.records import ProviderRecord
@@ -127,7 +127,7 @@ async def undo_dead(lease: timedelta) -> list[Undone]:
 
 async def write_batch(run: int, records: list[ProviderRecord], actor: Actor) -> providers.Saved:
     """One batch of a run in one transaction, with the journal of what it replaced."""
-    async with write_transaction(Provider._meta.db):
+    async with write_transaction(Provider._meta.db, [PROVIDERS_QUEUE]):
         alive = await ImportRun.update({ImportRun.heartbeat_at: clock.now()}).where(
             (ImportRun.id == run) & (ImportRun.state == RUNNING)).returning(ImportRun.id)
         if not alive:
@@ -155,7 +155,7 @@ async def undo(run: int, batch_rows: int = BATCH_ROWS) -> Undone:
     undone, more = Undone(run, [], [], []), True
     while more:
         # Read inside the transaction: two imports finding one dead run never undo an entry twice.
-        async with write_transaction(Provider._meta.db):
+        async with write_transaction(Provider._meta.db, [PROVIDERS_QUEUE]):
             entries = await ImportUndo.select().where(ImportUndo.run == run).order_by(
                 ImportUndo.id, ascending=False).limit(batch_rows)
             more = bool(entries)

@@ -11,8 +11,13 @@ whatever they do. It holds no logic of its own; each name's home module document
   hook, from ``settings_of`` (by plugin name), with ``Secret`` for values never shown.
 - State: ``kept`` (an object built once per app, such as a cache of database state: never a
   module-level variable, which two apps in one process would share).
+- Load: ``urgent_write`` (around a short write a person waits on, such as a quote request:
+  new reads wait until it ends, so that a load of searches does not make it wait seconds);
+  ``after_urgent_writes`` (awaited before each chunk of background work, such as applying the
+  outbox to an in-memory copy, which then waits as reads do).
 - Database: ``tables`` (the core's Piccolo tables, which plugin tables may reference),
-  ``write_transaction``, ``prepare_database``, ``in_pieces`` (a long list of values as IN lists
+  ``write_transaction`` (on PostgreSQL, behind the writers of ``PROVIDERS_QUEUE`` and
+  ``LEADS_QUEUE`` unless told otherwise), ``prepare_database``, ``in_pieces`` (a long list of values as IN lists
   PostgreSQL binds), ``events`` (the event outbox: ``events.record``,
   ``events.since``, and each consumer's position).
 - Background work: ``jobs`` (``jobs.enqueue``), ``mail`` (``mail.send``), ``clock`` (``clock.now``).
@@ -62,7 +67,7 @@ from directory.accounts.members import tell as tell_provider
 from directory.accounts.users import invite_to_sign_up
 from directory.assets import static_files_router
 from directory.data_rights import forget_addresses
-from directory.database import write_transaction
+from directory.database import LEADS_QUEUE, PROVIDERS_QUEUE, write_transaction
 from directory.exchange import csv_download
 from directory.form_stamps import check_stamp, form_stamp
 from directory.history import Actor
@@ -73,7 +78,7 @@ from directory.notices import flash
 from directory.platform import clock, jobs, mail
 from directory.platform.cache import CACHED, follows_outbox, observe_each_answer
 from directory.platform.commands import CommandContext, command_context, run_in_database
-from directory.platform.current import kept
+from directory.platform.current import after_urgent_writes, kept, urgent_write
 from directory.platform.metrics import CounterMetricFamily, GaugeMetricFamily
 from directory.platform.plugin_settings import Secret, settings_of
 from directory.platform.services import prepare_database
@@ -91,6 +96,8 @@ from directory.templating import paris_time
 __all__ = [
     "ACCOUNT",
     "CACHED",
+    "LEADS_QUEUE",
+    "PROVIDERS_QUEUE",
     "PUBLIC",
     "STAFF",
     "Actor",
@@ -107,6 +114,7 @@ __all__ = [
     "Secret",
     "ServiceSlug",
     "Settings",
+    "after_urgent_writes",
     "catalogue",
     "check_stamp",
     "client_key",
@@ -147,6 +155,7 @@ __all__ = [
     "static_files_router",
     "tables",
     "tell_provider",
+    "urgent_write",
     "validation",
     "write_transaction",
 ]

@@ -24,6 +24,8 @@ class EmbeddedBackend(SearchBackend):
 
     def __init__(self) -> None:
         self._index: MemoryIndex | None = None
+        # Changes wait for a compaction under way: it copies the index as it was when it began.
+        self._changing = asyncio.Lock()
 
     @property
     def index(self) -> MemoryIndex:
@@ -37,19 +39,22 @@ class EmbeddedBackend(SearchBackend):
             self._index = await asyncio.to_thread(build_index, settings, documents)
 
     async def upsert(self, documents: list[dict[str, Any]]) -> None:
-        index = self.index
-        for document in documents:
-            index.add(document)
-        self._compact_if_needed()
+        async with self._changing:
+            index = self.index
+            for document in documents:
+                index.add(document)
+            await self._compact_if_needed()
 
     async def delete(self, ids: list[str]) -> None:
-        for doc_id in ids:
-            self.index.remove(str(doc_id))
-        self._compact_if_needed()
+        async with self._changing:
+            for doc_id in ids:
+                self.index.remove(str(doc_id))
+            await self._compact_if_needed()
 
     async def rebuild(self, documents: Iterable[dict[str, Any]]) -> None:
         # Built aside, then swapped in one assignment: searches never see a partial index.
-        self._index = await asyncio.to_thread(build_index, self.index.settings, list(documents))
+        async with self._changing:
+            self._index = await asyncio.to_thread(build_index, self.index.settings, list(documents))
 
     async def ids(self) -> set[str]:
         return set(self.index.slot_of)
@@ -62,11 +67,15 @@ class EmbeddedBackend(SearchBackend):
         return QueryRun(self.index, query).run()
 
     def _live_documents(self) -> list[dict[str, Any]]:
-        return [doc for doc in self.index.docs if doc is not None]
+        """The documents of live slots: a replaced one keeps its slot's document, dead."""
+        index = self.index
+        return [index.docs[slot] for slot in sorted(index.slot_of.values())]
 
-    def _compact_if_needed(self) -> None:
+    async def _compact_if_needed(self) -> None:
+        """Once dead slots outnumber live ones, build the index again without them: aside, in a
+        thread, as a rebuild is. On the event loop it stalled every request for seconds."""
         index = self.index
         if index.dead > max(1000, len(index.slot_of)):
-            self._index = build_index(index.settings, self._live_documents())
+            self._index = await asyncio.to_thread(build_index, index.settings, self._live_documents())
 
 

@@ -43,6 +43,18 @@ def kept(name: str, make: Callable[[], Any]) -> Any:  # noqa: ANN401 - whatever 
     return platform().keep(name, make)
 
 
+def urgent_write() -> contextlib.AbstractAsyncContextManager[None]:
+    """Around a short write a person waits on (a quote request): the running app holds new reads
+    back until it ends (``directory.platform.precedence``)."""
+    return platform().precedence.first()
+
+
+async def after_urgent_writes() -> None:
+    """Before a chunk of background work (catching up with the outbox): wait, as reads do, while
+    the running app's urgent writes run."""
+    await platform().precedence.turn()
+
+
 def enter(entered: Platform) -> None:
     """Work for ``entered`` for the rest of the running task (a lifespan, a command, a test's fixture)."""
     _platform.set(entered)

@@ -14,6 +14,7 @@ from directory.accounts.guards import ACCOUNTS_STORE
 from directory.database import bind, bound_engine, migrate, migration_state, register_apps
 from directory.engines import engine_for
 from directory.platform import current, jobs, mail
+from directory.platform.precedence import Precedence
 from directory.platform.store import DatabaseStore, shared_store
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
@@ -32,7 +33,7 @@ async def purge_store(payload: dict[str, Any]) -> None:
 class Platform:
     """What an app (or a command, or a separate worker) runs with, entered as the current
     platform around its work (``directory.platform.current``): its settings, plugins, database,
-    mail, job tasks, and what plugins keep for its lifetime."""
+    mail, job tasks, what plugins keep for its lifetime, and which writes go ahead of reads."""
 
     settings: Settings
     plugin_manager: PluginManager
@@ -40,6 +41,7 @@ class Platform:
     mailer: mail.Mailer
     tasks: jobs.Tasks
     kept: dict[str, Any] = field(default_factory=dict)
+    precedence: Precedence = field(default_factory=Precedence)
 
     def worker(self) -> jobs.Worker:
         """The worker that ``channel-expert worker`` and the app run: mail in a lane of its own,

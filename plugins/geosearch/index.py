@@ -19,7 +19,16 @@ from typing import Any
 
 import msgspec
 
-from directory.plugin_api import PluginManager, Provider, Settings, catalogue, clock, events, profiles
+from directory.plugin_api import (
+    PluginManager,
+    Provider,
+    Settings,
+    after_urgent_writes,
+    catalogue,
+    clock,
+    events,
+    profiles,
+)
 from geo import Gazetteer, distance_km
 from plugins.geosearch.areas import serving_filter
 from plugins.geosearch.fields import FACETS, collect, index_settings
@@ -30,7 +39,7 @@ CONSUMER = "search-index"
 POLL_INTERVAL_S = 0.5
 # A server reports itself at least this often, even when nothing events.
 REPORT_EVERY = timedelta(seconds=5)
-BATCH = 500
+BATCH = 100
 logger = logging.getLogger("plugins.geosearch")
 _encode = msgspec.json.Encoder(order="sorted").encode
 
@@ -149,9 +158,13 @@ class SearchIndex:
         return len(documents)
 
     async def sync(self) -> int:
-        """Apply the pending changes in order; returns how many providers were touched."""
+        """Apply the pending changes in order; returns how many providers were touched.
+
+        Each batch is CPU work on the event loop: it waits while an urgent write runs (a quote
+        request), as reads do, instead of slowing it down."""
         touched = 0
         while True:
+            await after_urgent_writes()
             read, position = await events.since(self.position, BATCH, events.PROVIDER_EVENTS)
             if position == self.position:
                 return touched

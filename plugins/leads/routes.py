@@ -28,6 +28,7 @@ from directory.plugin_api import (
     provider_for,
     route_path,
     tables,
+    urgent_write,
 )
 from geo import Gazetteer
 from plugins.leads import form_context, forms, sections, service
@@ -35,11 +36,11 @@ from plugins.leads.tables import Lead, LeadPreferences, Offer, RoutingRun
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 # Submissions routed at once by one process. Routing is CPU work on the event loop, and every
-# submission writes through ``write_transaction``: SQLite's one write lock, PostgreSQL's one
-# advisory lock of provider and lead writers. With more at once, the transaction holding the
-# lock waits behind them for its next turn on the loop, and the writers queued on the lock (an
-# import's batch, a job, other submissions) run out of lock timeout: a 500. The rest wait here,
-# holding no lock and under no timeout.
+# submission writes through ``write_transaction``: SQLite's one write lock, PostgreSQL's queue
+# of lead writers. With more at once, the transaction holding the lock waits behind them for
+# its next turn on the loop, and the writers queued on the lock (an import's batch on SQLite, a
+# job, other submissions) run out of lock timeout: a 500. The rest wait here, holding no lock
+# and under no timeout; reads wait while one is written (``urgent_write``).
 CONCURRENT_SUBMISSIONS = 2
 SUBMISSIONS = "leads.submissions"  # the app's queue of submissions (app.state)
 
@@ -128,7 +129,7 @@ class LeadFormController(Controller):
         ticked_from = ""
         if not values["services"] and (guessed := form_context.understood(request.app, values["description"])):
             values["services"], ticked_from = list(guessed), FROM_WORDS
-        async with _submissions(request.app):
+        async with _submissions(request.app), urgent_write():
             return await _submit(request, gazetteer, form, values, first, ticked_from)
 
     @get("/suivi/{token:str}", name="lead-follow")

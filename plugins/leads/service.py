@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from directory.plugin_api import (
+    LEADS_QUEUE,
     PluginManager,
     catalogue,
     clock,
@@ -130,7 +131,7 @@ async def submit(request: LeadRequest, key: str, manager: PluginManager, source:
         contact_email=request.contact_email, contact_phone=request.contact_phone, first_choice=first_choice,
         source=source[:100], created_at=now, last_contact_at=now)
     decided = await _decide({**values, "id": None}, "submitted", lead_settings().offers_at_once, manager)
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         if await Lead.exists().where(Lead.idempotency_key == key):
             raise AlreadySubmitted(key)
         [row] = await Lead.insert(Lead(**values)).returning(Lead.id)
@@ -259,7 +260,7 @@ async def _staff_addresses() -> list[str]:
 
 async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager, reason: str = "") -> None:
     """A provider accepts (the TPE's contact is released, the TPE told) or declines (the lead goes on)."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         offer = await Offer.select(Offer.all_columns(), Offer.provider.trade_name.as_alias("trade_name"),
                                    Offer.provider.email.as_alias("provider_email"),
                                    Offer.provider.phone.as_alias("provider_phone"),
@@ -293,7 +294,7 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager
 
 async def expire(payload: dict[str, Any], manager: PluginManager) -> None:
     """The deadline job: an offer still unanswered expires, and the lead goes to the next provider."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         offer = await Offer.select(Offer.id, Offer.lead, Offer.provider, Offer.offered_at, Offer.deadline_at,
                                    Offer.provider.trade_name.as_alias("name")
                                    ).where((Offer.id == payload["offer"]) & (Offer.state == OFFERED)).first()
@@ -346,7 +347,7 @@ async def offered_to(lead_id: int) -> list[dict[str, Any]]:
 
 async def add_details(lead_id: int, details: str) -> None:
     """The TPE adds to its description; providers with an offer see it."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         lead = await Lead.select(Lead.description, Lead.state).where(Lead.id == lead_id).first()
         if lead["state"] in (CLOSED, DELETED):
             raise Gone(lead_id)
@@ -358,7 +359,7 @@ async def add_details(lead_id: int, details: str) -> None:
 
 async def close(lead_id: int, manager: PluginManager) -> None:
     """The TPE closes its request: offers still waiting are withdrawn."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         await _withdraw(lead_id)
         await Lead.update({Lead.state: CLOSED, Lead.closed_at: clock.now()}).where(Lead.id == lead_id)
         await _step(lead_id, "close", "Vous avez clos la demande.")
@@ -372,7 +373,7 @@ async def _withdraw(lead_id: int) -> None:
 
 async def anonymise(lead_id: int, manager: PluginManager) -> None:
     """Erase the TPE's personal data from a lead (its request, or the retention period, asks it)."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         lead = await Lead.select(Lead.id, Lead.contact_email, Lead.departement, Lead.services).where(
             Lead.id == lead_id).first()
         await changes.tell(manager, changes.FORGOTTEN, lead, clock.now())
@@ -396,7 +397,7 @@ async def apply_retention(payload: dict[str, Any], manager: PluginManager) -> No
 async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
                        widen_km: float | None = None) -> list[str]:
     """Staff offer a lead by hand to one provider, or route it again over a wider area."""
-    async with write_transaction(Lead._meta.db):
+    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
         lead = await Lead.select().where(Lead.id == lead_id).first()
         if lead is None or lead["state"] in (CLOSED, DELETED):
             raise Gone(lead_id)

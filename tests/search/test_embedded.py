@@ -164,3 +164,14 @@ async def test_a_filter_keeps_its_whole_and_its_leaves_in_memory_not_the_combina
     leaves = {("kind", "web_agency"), ("kind", "reseller"), ("services", "seo"), ("services", "web")}
     assert leaves <= cached.keys()
     assert await engine.search(SearchQuery(filter=whole, near=PARIS, limit=50)) == first
+
+
+async def test_updates_past_the_live_documents_compact_the_index_and_lose_nothing(engine):
+    await engine.upsert([document(n, 48.0, 2.0) for n in range(600)])
+    for rename in range(3):  # 1,800 dead slots for 600 live ones: compacted on the way
+        await engine.upsert([document(n, 48.0, 2.0, name=f"Agence {n} v{rename}") for n in range(600)])
+    await engine.delete(["d0"])
+    health = await engine.health()
+    assert health["documents"] == 599 and health["dead_slots"] < 1000
+    found = await engine.search(SearchQuery(text="v2", limit=1000))
+    assert {hit.id for hit in found.hits} == {f"d{n}" for n in range(1, 600)}

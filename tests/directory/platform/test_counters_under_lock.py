@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from directory.database import WRITE_LOCK_KEY
+from directory.database import OUTBOX_LOCK_KEY, WRITER_QUEUES
 from directory.engines import sqlite_path
 from directory.platform.store import SQLiteCounters, count_hit, shared_store
 from directory.settings import Settings
@@ -21,7 +21,7 @@ WINDOW = timedelta(minutes=15)
 @contextlib.asynccontextmanager
 async def held_write_lock(settings: Settings) -> AsyncIterator[None]:
     """The write lock an import batch holds, taken by another connection for as long as the block runs:
-    SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock of provider writers."""
+    SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory locks of every writer and of the outbox."""
     path = sqlite_path(settings.database_url)
     if path is not None:
         connection = sqlite3.connect(path, isolation_level=None)
@@ -35,7 +35,8 @@ async def held_write_lock(settings: Settings) -> AsyncIterator[None]:
     connection = await asyncpg.connect(settings.database_url)
     try:
         async with connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+            for key in (*WRITER_QUEUES.values(), OUTBOX_LOCK_KEY):
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", key)
             yield
     finally:
         await connection.close()

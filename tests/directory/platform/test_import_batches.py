@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from directory import events, imports, providers
-from directory.database import WRITE_LOCK_KEY
+from directory.database import OUTBOX_LOCK_KEY, WRITER_QUEUES
 from directory.engines import sqlite_path
 from directory.providers import IMPORTED
 from directory.records import clean_record
@@ -58,8 +58,9 @@ async def write_lock_is_free(settings) -> bool:
             return True
     connection = await asyncpg.connect(settings.database_url)
     try:
-        async with connection.transaction():
-            return await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+        async with connection.transaction():  # every queue of writers, and the outbox's turn
+            return all([await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", key)
+                        for key in (*WRITER_QUEUES.values(), OUTBOX_LOCK_KEY)])
     finally:
         await connection.close()
 
