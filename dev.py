@@ -58,8 +58,15 @@ def ensure_assets() -> None:
     stamp.write_text(fingerprint)
 
 
-def run(*command: str) -> int:
-    return subprocess.run(command, cwd=ROOT, check=False).returncode
+def run(*command: str, environment: dict[str, str] | None = None) -> int:
+    return subprocess.run(command, cwd=ROOT, check=False, env=environment).returncode
+
+
+def test_environment() -> dict[str, str]:
+    """This environment, bytecode caches allowed: the suite starts dozens of processes (workers,
+    commands, servers), and with ``PYTHONDONTWRITEBYTECODE`` set, as on some machines, each one
+    compiled every module again and pytest rewrote every test module again: a sixth of the run."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
 def pytest_arguments(argv: list[str]) -> list[str]:
@@ -82,7 +89,7 @@ def main(argv: list[str]) -> int:
         if seeded:
             return seeded
         return run(str(BIN / "channel-expert"), "serve", *argv[1:])
-    return run(str(BIN / "python"), "-m", "pytest", *pytest_arguments(argv[1:]))
+    return run(str(BIN / "python"), "-m", "pytest", *pytest_arguments(argv[1:]), environment=test_environment())
 
 
 if __name__ == "__main__":

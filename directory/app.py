@@ -71,6 +71,7 @@ from geo import Gazetteer
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1024 * 1024
+APP_CONNECTIONS = 10  # PostgreSQL connections a server keeps at most (asyncpg's default)
 
 
 @get("/favicon.ico", include_in_schema=False, opt=PUBLIC)
@@ -165,7 +166,8 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
         warn_of_legal_gaps(settings)
         if engine.engine_type == "postgres":
-            await engine.start_connection_pool()
+            # Connections open as requests need them (up to ten), instead of ten at each start.
+            await engine.start_connection_pool(min_size=1, max_size=APP_CONNECTIONS)
         failed = await call_each(manager, "startup", app=app)
         if failed and settings.strict_plugins:
             raise PluginError(" ; ".join(failed))

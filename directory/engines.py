@@ -8,6 +8,7 @@ database whichever engine object opened it (see ``directory.database`` for the r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import hashlib
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosqlite
+from asyncpg.pool import Pool
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -68,11 +70,32 @@ def _transaction_variable(database: str) -> contextvars.ContextVar:
 
 
 class SharedTransactionPostgresEngine(PostgresEngine):
-    """Piccolo's PostgreSQL engine, whose current transaction is the database's, not the object's."""
+    """Piccolo's PostgreSQL engine, whose current transaction is the database's, not the object's,
+    and whose pool serves the event loop that started it only.
+
+    asyncpg's connections belong to one loop. Code of another loop (a command a test runs, in
+    its own ``asyncio.run``) sees no pool, and opens a connection per query as Piccolo does
+    without one, instead of failing on a connection "attached to a different loop".
+    """
 
     def __init__(self, dsn: str, **options) -> None:
+        self._pool: Pool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
         super().__init__(config={"dsn": dsn, **options.pop("config", {})}, **options)
         self.current_transaction = _transaction_variable(dsn)
+
+    @property
+    def pool(self) -> Pool | None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        return self._pool if running is self._pool_loop else None
+
+    @pool.setter
+    def pool(self, pool: Pool | None) -> None:
+        self._pool = pool
+        self._pool_loop = asyncio.get_running_loop() if pool is not None else None
 
 
 class DurableSQLiteEngine(SQLiteEngine):
