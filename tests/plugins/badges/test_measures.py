@@ -8,11 +8,12 @@ import pytest
 from directory.database import bound_engine
 from directory.tables import Provider
 from directory.testing import sign_in
-from plugins.badges import measures
+from plugins.badges import awards, measures
 from plugins.badges.tables import BadgeAward, BadgeClass
 from plugins.reviews import measures as review_measures
 from plugins.reviews import review_actions
 from plugins.reviews.tables import Review
+from tests.plugins.badges.test_awards import run_command
 from tests.plugins.reviews.conftest import (  # noqa: F401 - the fixtures: a Quimper network, its site, a request
     REVIEW,
     accepted,
@@ -121,3 +122,15 @@ def test_a_threshold_is_checked_against_its_unit_and_said_in_french():
     reading = measures.Reading(kept[1], None)
     assert not reading.met and measures.value_of(reading) == "aucune mesure"
     assert measures.shortfall("Atelier", "Badge", [measures.Reading(kept[1], 4.5)]) == ""
+
+
+async def test_the_command_line_refuses_an_award_below_a_threshold_as_the_form_does(site, network, reviewed,
+                                                                                      environment):
+    known = measures.registered(site.app.state.plugin_manager)
+    await awards.save_class(slug=SOLID, name="Avis solides", description=CLASS["description"],
+                            criteria=CLASS["criteria"], color=CLASS["color"], validity_months="", active=True,
+                            actor="test", thresholds=measures.parsed({"seuil-avis-verifies-publies": "1"}, known, []))
+    refused = await run_command(environment, "badges", "award", network["kerf"], SOLID)
+    assert refused.exit_code == 1 and "Studio Kerfeunteun ne remplit pas" in refused.output
+    assert await BadgeAward.count() == 0
+    assert (await run_command(environment, "badges", "award", network["odet"], SOLID)).exit_code == 0
