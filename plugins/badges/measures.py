@@ -129,10 +129,16 @@ def parsed(form: Mapping[str, str], measures: Mapping[str, Measure], kept: list[
 
 
 async def readings(measures: Mapping[str, Measure], thresholds: list[Threshold], provider_id: int) -> list[Reading]:
-    """The provider's value against each threshold, each measure read once."""
+    """The provider's value against each threshold, each measure read once; a measure that fails
+    is logged and reads as no value (so it is not met: a broken plugin never lets an award through)."""
     values: dict[str, float | None] = {}
     for slug in {threshold.measure for threshold in thresholds}:
-        values[slug] = (await measures[slug].values([provider_id])).get(provider_id) if slug in measures else None
+        values[slug] = None
+        if slug in measures:
+            try:
+                values[slug] = (await measures[slug].values([provider_id])).get(provider_id)
+            except Exception:  # noqa: BLE001 - any plugin's failure reads as "no value", logged with its name
+                logger.exception("badge measure %r failed", slug)
     return [Reading(threshold, values[threshold.measure]) for threshold in thresholds]
 
 

@@ -107,6 +107,17 @@ async def test_thresholds_are_published_with_their_source_and_refuse_an_award_be
     assert (await site.post("/api/badges/verify", json=credential)).json()["valid"] is True
 
 
+async def test_a_measure_that_fails_reads_as_no_value_and_meets_no_threshold():
+    async def broken(provider_ids):
+        raise RuntimeError("base indisponible")
+
+    threshold = measures.Threshold("avis", "avis publiés", "nombre", 1.0)
+    [reading] = await measures.readings({"avis": measures.Measure("avis", "avis publiés", "nombre", broken)},
+                                        [threshold], 7)
+    assert reading.value is None and not reading.met
+    assert "avis publiés : aucune mesure" in measures.shortfall("Atelier", "Badge", [reading])
+
+
 def test_a_threshold_is_checked_against_its_unit_and_said_in_french():
     async def nothing(provider_ids):
         return {}
