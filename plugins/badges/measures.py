@@ -105,8 +105,15 @@ def narrative(criteria: str, thresholds: list[Threshold]) -> str:
         return criteria
     lines = [criteria, "", "Critères mesurés, vérifiés à l'attribution :",
              *(f"- {sentence(threshold)}." for threshold in thresholds)]
-    sources = list(dict.fromkeys(threshold.source for threshold in thresholds if threshold.source))
-    return "\n".join([*lines, *(["", *sources] if sources else [])])
+    said = sources(thresholds)
+    return "\n".join([*lines, *(["", *said] if said else [])])
+
+
+def sources(thresholds: list[Threshold]) -> list[str]:
+    """Where the thresholds' figures come from, each said once (one that another already says in
+    full, as the reviews' count within their average's, is left out)."""
+    given = list(dict.fromkeys(threshold.source for threshold in thresholds if threshold.source))
+    return [source for source in given if not any(source != other and source in other for other in given)]
 
 
 def parsed(form: Mapping[str, str], measures: Mapping[str, Measure], kept: list[Threshold]) -> list[Threshold]:

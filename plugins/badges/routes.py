@@ -114,7 +114,7 @@ class PublicBadgesController(Controller):
             & (BadgeAward.provider.state == catalogue.PUBLISHED)).order_by(BadgeAward.provider.trade_name)
         return Template(template_name="badges/badge.html", context={
             "badge": badge, "holders": holders, "measured": [measures.sentence(t) for t in measures.stored(badge)],
-            "sources": list(dict.fromkeys(t.source for t in measures.stored(badge) if t.source))})
+            "sources": measures.sources(measures.stored(badge))})
 
     @get("/{slug:str}/image.svg", name="badge-image")
     async def image(self, slug: FromPath[str]) -> Response:
