@@ -17,7 +17,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.badges import awards, credentials, keys, status
+from plugins.badges import awards, credentials, hookspecs, keys, measures, status
 from plugins.badges.commands import badges_command
 from plugins.badges.routes import (
     ProviderBadgesController,
@@ -29,6 +29,10 @@ from plugins.badges.routes import (
 
 HERE = Path(__file__).parent
 BADGE_FIELD, RANK_FIELD = "badges", "badge_count"
+
+
+def add_hooks(plugin_manager):
+    plugin_manager.add_hookspecs(hookspecs)  # for other plugins' measures that badge classes set thresholds on
 
 
 @hookimpl
@@ -57,6 +61,8 @@ def register_templates(register):
 @hookimpl
 def register_template_helpers(add_global, add_filter):
     add_filter("jour", credentials.french_date)
+    add_filter("seuil", measures.sentence)
+    add_filter("valeur_mesuree", measures.value_of)
 
 
 @hookimpl

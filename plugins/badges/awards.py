@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from directory.plugin_api import (
     tell_provider,
     write_transaction,
 )
-from plugins.badges import credentials, issuer, status
+from plugins.badges import credentials, issuer, measures, status
 from plugins.badges.issuer import site
 from plugins.badges.tables import BadgeAward, BadgeClass
 
@@ -43,7 +44,7 @@ class BadgeError(ValueError):
 def achievement(badge: dict[str, Any]) -> dict[str, Any]:
     url = f"{site()}/badges/{badge['slug']}"
     return {"id": url, "type": ["Achievement"], "name": badge["name"], "description": badge["description"],
-            "criteria": {"id": url, "narrative": badge["criteria"]},
+            "criteria": {"id": url, "narrative": measures.narrative(badge["criteria"], measures.stored(badge))},
             "image": {"id": f"{url}/image.svg", "type": "Image"}}
 
 
@@ -152,7 +153,7 @@ CLASS_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 async def save_class(*, slug: str, name: str, description: str, criteria: str, color: str, validity_months: str,
-                     active: bool, actor: str) -> None:
+                     active: bool, actor: str, thresholds: list[measures.Threshold] | None = None) -> None:
     """Create a badge class, or change the one ``slug`` names (its holders' documents follow)."""
     slug, name, description, criteria = slug.strip(), name.strip(), description.strip(), criteria.strip()
     if not CLASS_SLUG.fullmatch(slug) or len(slug) > 60:
@@ -168,7 +169,7 @@ async def save_class(*, slug: str, name: str, description: str, criteria: str, c
         raise BadgeError("La durée de validité est un nombre de mois de 1 à 120 (vide : sans expiration).")
     values = {BadgeClass.name: name, BadgeClass.description: description[:5000], BadgeClass.criteria: criteria[:5000],
               BadgeClass.color: color.strip().lower(), BadgeClass.validity_months: int(months) if months else None,
-              BadgeClass.active: active}
+              BadgeClass.active: active, BadgeClass.thresholds: measures.encoded(thresholds or [])}
     async with write_transaction(BadgeClass._meta.db):
         existing = await BadgeClass.select(BadgeClass.id, BadgeClass.name).where(BadgeClass.slug == slug).first()
         if existing is None:
@@ -256,8 +257,13 @@ def _check_evidence(url: str) -> str:
 
 
 async def award(provider_slug: str, badge_slug: str, *, actor: str, expires_at: datetime | None = None,
-                evidence_url: str = "", note: str = "", valid_from: datetime | None = None) -> int:
-    """Award a badge to a provider (not twice while one is valid); returns the award's id."""
+                evidence_url: str = "", note: str = "", valid_from: datetime | None = None,
+                meets: Callable[[dict[str, Any], dict[str, Any]], Awaitable[str]] | None = None) -> int:
+    """Award a badge to a provider (not twice while one is valid); returns the award's id.
+
+    ``meets(badge, provider)`` says why the provider falls short of the badge's measured
+    thresholds ("" when it does not): a shortfall refuses the award before anything is written.
+    """
     evidence_url = _check_evidence(evidence_url)
     async with write_transaction(BadgeAward._meta.db):
         provider, badge = await _provider(provider_slug), await badge_class(badge_slug)
@@ -268,6 +274,8 @@ async def award(provider_slug: str, badge_slug: str, *, actor: str, expires_at: 
                                            & BadgeAward.revoked_at.is_null()
                                            & (BadgeAward.expires_at.is_null() | (BadgeAward.expires_at > now))):
             raise BadgeError(f"{provider['trade_name']} détient déjà « {badge['name']} » : renouvelez-le plutôt.")
+        if meets is not None and (short := await meets(badge, provider)):
+            raise BadgeError(short)
         valid_from = valid_from or now
         expires_at = _expiry(badge, valid_from, expires_at)
         index = await status.new_index()

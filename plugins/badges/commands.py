@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from directory.plugin_api import clock, run_in_database
+from directory.plugin_api import clock, command_context, run_in_database
 from geo import of_name
-from plugins.badges import awards, credentials, keys, status, verification
+from plugins.badges import awards, credentials, keys, measures, status, verification
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 
@@ -55,8 +55,9 @@ def list_(ctx: click.Context, provider: str | None) -> None:
 def award(ctx: click.Context, provider: str, badge: str, expires: str | None, evidence: str, note: str) -> None:
     """Attribuer BADGE (son identifiant) à PROVIDER (l'identifiant de sa fiche)."""
     expires_at = _day(expires)
-    award_id = _run(ctx, lambda: awards.award(provider, badge, actor="cli",
-                                              expires_at=expires_at, evidence_url=evidence, note=note))
+    meets = measures.checker(command_context(ctx).plugin_manager)  # the same thresholds as the staff form
+    award_id = _run(ctx, lambda: awards.award(provider, badge, actor="cli", expires_at=expires_at,
+                                              evidence_url=evidence, note=note, meets=meets))
     click.echo(f"Attribution n° {award_id} : « {badge} » à {provider}.")
 
 

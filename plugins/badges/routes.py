@@ -30,7 +30,7 @@ from directory.plugin_api import (
     provider_for,
     tables,
 )
-from plugins.badges import awards, credentials, images, issuer, status, verification
+from plugins.badges import awards, credentials, images, issuer, measures, status, verification
 from plugins.badges.tables import BadgeAward, BadgeClass
 
 JSON_LD = "application/ld+json"
@@ -112,7 +112,9 @@ class PublicBadgesController(Controller):
                                           BadgeAward.provider.trade_name.as_alias("trade_name")).where(
             (BadgeAward.badge == badge["id"]) & awards.valid_at(clock.now())
             & (BadgeAward.provider.state == catalogue.PUBLISHED)).order_by(BadgeAward.provider.trade_name)
-        return Template(template_name="badges/badge.html", context={"badge": badge, "holders": holders})
+        return Template(template_name="badges/badge.html", context={
+            "badge": badge, "holders": holders, "measured": [measures.sentence(t) for t in measures.stored(badge)],
+            "sources": measures.sources(measures.stored(badge))})
 
     @get("/{slug:str}/image.svg", name="badge-image")
     async def image(self, slug: FromPath[str]) -> Response:
@@ -202,6 +204,13 @@ def snippet(award: awards.Shown, site: str) -> str:
             f'width="160" height="48"></a>')
 
 
+async def _readings(known: dict[str, measures.Measure], classes: list[dict[str, Any]],
+                    provider_id: int) -> dict[str, list[measures.Reading]]:
+    """The provider's values against each attributable class's thresholds, for the award form."""
+    return {badge["slug"]: await measures.readings(known, badge["measured"], provider_id)
+            for badge in classes if badge["active"] and badge["measured"]}
+
+
 class ClassForm(msgspec.Struct, kw_only=True):
     slug: str = ""
     name: str = ""
@@ -241,53 +250,70 @@ class StaffBadgesController(Controller):
     @get("/", name="staff-badges")
     async def page(self, request: Request) -> Template:
         """The page; ``?fait=`` (the redirect after an action) says what was just done."""
-        return await _staff_page(request.query_params.get("prestataire", ""),
+        return await _staff_page(request, request.query_params.get("prestataire", ""),
                                  done=request.query_params.get("fait", ""))
 
     @post("/classes", status_code=303)
     async def save_class(self, request: Request, data: Annotated[ClassForm, Form]) -> Template | Redirect:
-        """Create a badge class, or change the one whose slug is given."""
-        return await _acted(lambda: awards.save_class(
-            slug=data.slug, name=data.name, description=data.description, criteria=data.criteria, color=data.color,
-            validity_months=data.validity_months, active=data.active == "oui",
-            actor=request.state.account["email"]), "classe", typed=msgspec.structs.asdict(data))
+        """Create a badge class, or change the one whose slug is given, with its measured thresholds."""
+        form = await request.form()
+        typed = {**msgspec.structs.asdict(data), **{key: str(value) for key, value in form.items()
+                                                    if key.startswith(measures.FIELD)}}
+
+        async def act() -> None:
+            existing = await BadgeClass.select(BadgeClass.thresholds).where(BadgeClass.slug == data.slug.strip()).first()
+            try:
+                thresholds = measures.parsed(typed, _measures(request), measures.stored(existing or {}))
+            except ValueError as error:
+                raise awards.BadgeError(str(error)) from None
+            await awards.save_class(
+                slug=data.slug, name=data.name, description=data.description, criteria=data.criteria,
+                color=data.color, validity_months=data.validity_months, active=data.active == "oui",
+                actor=request.state.account["email"], thresholds=thresholds)
+        return await _acted(request, act, "classe", typed=typed)
 
     @post("/attributions", status_code=303)
     async def award(self, request: Request, data: Annotated[AwardForm, Form]) -> Template | Redirect:
-        return await _acted(lambda: _award(data, request.state.account["email"]), "attribue", data.provider.strip(),
-                            typed=msgspec.structs.asdict(data))
+        """Award a badge; refused, with the provider's values, while it does not meet the badge's thresholds."""
+        return await _acted(request, lambda: _award(data, request.state.account["email"],
+                                                    measures.checker(request.app.state.plugin_manager)),
+                            "attribue", data.provider.strip(), typed=msgspec.structs.asdict(data))
 
     @post("/attributions/{award_id:int}/renouveler", status_code=303)
     async def renew(self, request: Request, award_id: FromPath[int], data: Annotated[RenewForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.renew(award_id, actor=request.state.account["email"], expires_at=awards.end_of_day(data.expires))
-        return await _acted(act, "renouvele")
+        return await _acted(request, act, "renouvele")
 
     @post("/attributions/{award_id:int}/revoquer", status_code=303)
     async def revoke(self, request: Request, award_id: FromPath[int], data: Annotated[RevokeForm, Form]) -> Template | Redirect:
         async def act() -> None:
             await awards.revoke(award_id, actor=request.state.account["email"], reason=data.reason)
-        return await _acted(act, "revoque")
+        return await _acted(request, act, "revoque")
 
 
-async def _award(data: AwardForm, actor: str) -> None:
+def _measures(request: Request) -> dict[str, measures.Measure]:
+    return measures.registered(request.app.state.plugin_manager)
+
+
+async def _award(data: AwardForm, actor: str, meets) -> None:  # noqa: ANN001 - measures.checker's function
     await awards.award(data.provider.strip(), data.badge.strip(), actor=actor, expires_at=awards.end_of_day(data.expires),
-                       evidence_url=data.evidence_url, note=data.note)
+                       evidence_url=data.evidence_url, note=data.note, meets=meets)
 
 
-async def _acted(action, done: str, provider: str = "", typed: dict[str, str] | None = None
+async def _acted(request: Request, action, done: str, provider: str = "", typed: dict[str, str] | None = None
                  ) -> Template | Redirect:
     """Run a staff action; its French error is shown on the page with what was typed kept, its
     success by the page it redirects to (``done`` names the confirmation, ``staff.html`` words it)."""
     try:
         await action()
     except awards.BadgeError as error:
-        return await _staff_page(provider, str(error), 400, typed or {})
+        return await _staff_page(request, provider, str(error), 400, typed or {})
     return Redirect(f"/equipe/badges?fait={done}" + (f"&prestataire={provider}" if SLUG.fullmatch(provider) else ""),
                     status_code=303)
 
 
-async def _staff_page(provider: str, error: str = "", status_code: int = 200,
+async def _staff_page(request: Request, provider: str, error: str = "", status_code: int = 200,
                       typed: dict[str, str] | None = None, done: str = "") -> Template:
     now = clock.now()
     query = BadgeAward.select(*awards.AWARD_COLUMNS, *awards.PROVIDER_COLUMNS, BadgeAward.awarded_by,
@@ -295,10 +321,15 @@ async def _staff_page(provider: str, error: str = "", status_code: int = 200,
     if provider:
         query = query.where(BadgeAward.provider.slug == provider)
     rows = await query.order_by(BadgeAward.id, ascending=False).limit(200)
-    listing = await tables.Provider.select(tables.Provider.trade_name).where(
+    listing = await tables.Provider.select(tables.Provider.id, tables.Provider.trade_name).where(
         tables.Provider.slug == provider).first() if provider else None
+    classes, known = await BadgeClass.select().order_by(BadgeClass.name), _measures(request)
+    for badge in classes:
+        badge["measured"] = measures.stored(badge)
+        badge.update({measures.FIELD + t.measure: f"{t.minimum:g}".replace(".", ",") for t in badge["measured"]})
     return Template(template_name="badges/staff.html", status_code=status_code, context={
-        "classes": await BadgeClass.select().order_by(BadgeClass.name), "error": error, "provider": provider,
+        "classes": classes, "error": error, "provider": provider, "measures": known,
+        "readings": await _readings(known, classes, listing["id"]) if listing else {},
         "trade_name": listing["trade_name"] if listing else "",
         "typed": typed or {}, "done": done,
         "awards": [{**row, "state": awards.state_of(row, now), "suspended": row["provider_state"] in status.UNLISTED}

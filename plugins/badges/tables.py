@@ -16,6 +16,8 @@ class BadgeClass(Table):
     name = Varchar(length=100)
     description = Text()
     criteria = Text()  # what a provider must show, published at /badges/{slug}
+    # Thresholds on measured results, as published (JSON: ``measures.Threshold`` items).
+    thresholds = Text(default="[]")
     color = Varchar(length=7, default="#0b5cad")  # of the badge's image
     validity_months = Integer(null=True, default=None)  # None: valid until revoked
     active = Boolean(default=True)  # an inactive class is no longer awarded; its awards stay

@@ -16,6 +16,7 @@ from directory.plugin_api import hookimpl, static_files_router
 from plugins.reviews import (
     engagements,
     figures,
+    measures,
     outcomes,
     privacy,
     review_actions,
@@ -88,6 +89,11 @@ async def lead_score_components(register):
         records = track_record.track_records(await figures.records(), settings.prior_rating,
                                              settings.prior_weight, settings.track_record_weight)
         register(records.component)
+
+
+@hookimpl(optionalhook=True)  # a hook of the badges plugin, which may be disabled
+def badge_measures(register):
+    measures.register_measures(register)
 
 
 @hookimpl(optionalhook=True)

@@ -5,11 +5,12 @@ import re
 from pathlib import Path
 
 from directory import hookspecs
+from plugins.badges import hookspecs as badge_hookspecs
 from plugins.insights import hookspecs as insight_hookspecs
 from plugins.leads import hookspecs as lead_hookspecs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
-SPEC_MODULES = (hookspecs, lead_hookspecs, insight_hookspecs)  # the core's, and those plugins add
+SPEC_MODULES = (hookspecs, lead_hookspecs, insight_hookspecs, badge_hookspecs)  # the core's, and those plugins add
 
 
 def _hookspecs():

@@ -3,6 +3,9 @@
 from datetime import UTC, datetime
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.apps.migrations.tables import Migration
+from piccolo.columns import Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
 
 ID = "2026-11-27T16:23:00:000000"
 VERSION = "1.38.0"
@@ -36,12 +39,24 @@ STARTING_CLASSES = (
 )
 
 
+class BadgeClass(Table, tablename="badge_class"):
+    """The table as this migration finds it: the plugin's own class has columns added later."""
+
+    slug = Varchar(length=60, unique=True)
+    name = Varchar(length=100)
+    description = Text()
+    criteria = Text()
+    color = Varchar(length=7)
+    validity_months = Integer(null=True, default=None)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="badges", description=DESCRIPTION)
 
     async def seed():
-        from plugins.badges.tables import BadgeClass
-
+        BadgeClass._meta.db = Migration._meta.db  # the engine the migrations run on (``database.bind``)
         now = datetime.now(UTC)
         for slug, name, color, months, description, criteria in STARTING_CLASSES:
             if not await BadgeClass.exists().where(BadgeClass.slug == slug):
