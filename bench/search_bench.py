@@ -5,7 +5,9 @@ Run: ``.venv/bin/python bench/search_bench.py`` (add ``--sizes 3000`` for a quic
 The searches mix what people ask (see ``typical_searches``), planned as the search plugin plans
 them ("who serves me" takes two engine queries: those who come, and those who work remotely).
 With ``--badge-filter``, one provider in ten holds a badge and every other search over HTTP
-filters on it (``filter=badges:…``), as TPEs who want a certified provider do.
+filters on it (``filter=badges:…``), as TPEs who want a certified provider do; with
+``--rating-filter``, one provider in ten has verified reviews (which also rank every search) and
+every other search keeps only providers with reviews (``filter=avis:…``).
 Over HTTP, the directory runs as ``channel-expert serve`` does, and the yardstick is a plain
 Litestar app in a process of its own (``bare_app.py``), so the ratio includes everything the
 directory adds to a request. ``--checkout DIR`` serves another checkout of the directory with the
@@ -188,7 +190,9 @@ def wrk(url_or_script: tuple[str, str | None], seconds: int) -> tuple[float, flo
     return rps, p99
 
 
-BADGE_FILTER = urlencode([("filter", "badges:Channel Expert certifié")])
+# What the data script adds, the filter every other HTTP search then carries, and how the figures say it.
+FILTERS = {"badge": ("--badges", urlencode([("filter", "badges:Channel Expert certifié")]), "a badge"),
+           "rating": ("--reviews", urlencode([("filter", "avis:Avec avis vérifiés")]), "verified reviews")}
 
 
 def wait_until_up(url: str) -> None:
@@ -212,12 +216,14 @@ def running(servers: list[subprocess.Popen], workdir: Path) -> Iterator[None]:
 
 
 def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checkout: Path,
-              badge_filter: bool = False) -> None:
+              filtered: str = "") -> None:
+    """``filtered``: a key of ``FILTERS``, or "" for the searches alone."""
+    data_option, extra, named = FILTERS[filtered] if filtered else ("", "", "")
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": database, "CHANNEL_EXPERT_LOG_LEVEL": "WARNING"}
     subprocess.run([sys.executable, str(checkout / "bench" / "search_bench_data.py"), str(size),
-                    *(["--badges"] if badge_filter else [])], env=env, check=True, cwd=checkout)
+                    *([data_option] if data_option else [])], env=env, check=True, cwd=checkout)
     # The checkout's own package, not the one installed: ``python -c`` puts the working folder first.
     serve = [sys.executable, "-c", "from directory.cli import main; main()", "serve", "--port", "8765"]
     bare_app = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "8766"]
@@ -228,7 +234,7 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checko
         wait_until_up("http://127.0.0.1:8765/health")
         wait_until_up("http://127.0.0.1:8766/")
         paths = workdir / "paths.txt"
-        lines = [search_path(parameters) + (f"&{BADGE_FILTER}" if badge_filter and number % 2 else "")
+        lines = [search_path(parameters) + (f"&{extra}" if extra and number % 2 else "")
                  for number, (parameters, _) in enumerate(typical_searches(gazetteer, QUERIES))]
         paths.write_text("\n".join(lines) + "\n")
         script = workdir / "paths.lua"
@@ -241,7 +247,7 @@ def over_http(size: int, gazetteer: Gazetteer, seconds: int, rounds: int, checko
         runs = [(wrk(bare, seconds), wrk(search, seconds)) for _ in range(rounds)]
         ratios = sorted(bare_run[0] / search_run[0] for bare_run, search_run in runs)
         target = 3 if size <= 3000 else 10
-        print(f"over HTTP, {size:>7} providers{' (half the searches filter on a badge)' if badge_filter else ''}, "
+        print(f"over HTTP, {size:>7} providers{f' (half the searches filter on {named})' if named else ''}, "
               f"{rounds} alternating runs of {seconds} s: bare app "
               f"{statistics.median(b[0] for b, _ in runs):,.0f} req/s (p99 {statistics.median(b[1] for b, _ in runs):.1f} ms); "
               f"/api/search {statistics.median(s[0] for _, s in runs):,.0f} req/s "
@@ -257,6 +263,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=10, help="alternating bare/search runs per size")
     parser.add_argument("--badge-filter", action="store_true", help="half the HTTP searches filter on a badge")
+    parser.add_argument("--rating-filter", action="store_true",
+                        help="verified reviews for one provider in ten, and half the HTTP searches filter on them")
     parser.add_argument("--checkout", type=Path, default=ROOT,
                         help="the directory's checkout to serve over HTTP")
     arguments = parser.parse_args()
@@ -267,7 +275,7 @@ def main() -> None:
     if not arguments.no_http:
         for size in sizes:
             over_http(size, gazetteer, arguments.seconds, arguments.rounds, arguments.checkout.resolve(),
-                      arguments.badge_filter)
+                      "badge" if arguments.badge_filter else "rating" if arguments.rating_filter else "")
 
 
 if __name__ == "__main__":
