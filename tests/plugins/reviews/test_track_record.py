@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +19,7 @@ from plugins.leads.tables import RoutingRun
 from plugins.reviews import outcomes
 from plugins.reviews.tables import Engagement
 from plugins.reviews.track_record import Record, track_records
-from tests.conftest import csv_text
+from tests.conftest import COMMAND, csv_text
 from tests.plugins.leads.test_flow import ask
 from tests.plugins.reviews.conftest import ODET, outcome_link, post_form, run_due
 
@@ -86,3 +87,17 @@ def test_leads_simulate_compares_the_score_with_and_without_the_track_record_and
     assert result.exit_code == 0, result.output
     rows = [line.split()[0:3] for line in result.output.splitlines()[2:]]
     assert [" ".join(row[:2]) for row in rows] == ["score +", "score (intégré)", "le plus"]
+
+
+def test_leads_simulate_runs_in_a_process_of_its_own(settings, environment, tmp_path):
+    """As an operator runs it: a new process, no test fixture's platform around it."""
+    source = tmp_path / "in.csv"
+    source.write_text(csv_text([provider_row(), provider_row(trade_name="Octet Gironde", email="octet@example.fr")]))
+    imported = subprocess.run([*COMMAND, "import", str(source)], env=environment, capture_output=True, text=True,
+                              timeout=120, check=False)
+    assert imported.returncode == 0, imported.stderr
+    done = subprocess.run([*COMMAND, "leads", "simulate", "--leads", "30"], env=environment, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[:2] for line in done.stdout.splitlines()[2:]] == [
+        ["score", "+"], ["score", "(intégré)"], ["le", "plus"]]
