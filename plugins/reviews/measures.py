@@ -1,7 +1,7 @@
 """What the reviews plugin measures for badge classes' thresholds (the badges plugin's ``badge_measures``).
 
-Each measure is one statement for any number of providers, as the badge pages and the award
-form ask: the published ratings (their count and their Bayesian average, the one that ranks, so
+Each measure reads only the providers asked for (an award asks for one), one statement per piece
+of their list: the published ratings (their count and their Bayesian average, the one that ranks, so
 that one enthusiastic client is not enough) and the share of the accepted requests whose TPE,
 asked where things stand, answered.
 """
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from directory.plugin_api import in_pieces
 from plugins.reviews import outcomes, scoring
 from plugins.reviews.tables import PUBLISHED, Engagement, Review
 
 RATING, REVIEWS, TPE_NEWS = "note-avis-verifies", "avis-verifies-publies", "part-nouvelles-tpe"
-_NEWS = ("SELECT provider, COUNT(*) AS asked, SUM(CASE WHEN tpe_outcome <> '' THEN 1 ELSE 0 END) AS answered "
-         "FROM engagement WHERE asks > 0 GROUP BY provider")
 
 
 async def _ratings(provider_ids: list[int]) -> dict[int, list[int]]:
-    wanted, ratings = set(provider_ids), {}  # often many providers: filtered here, not in an IN list
-    for row in await Review.select(Review.provider, Review.rating).where(Review.state == PUBLISHED):
-        if row["provider"] in wanted:
+    """The published ratings of the providers asked for (an award asks for one: never the whole network's)."""
+    ratings: dict[int, list[int]] = {}
+    for piece in in_pieces(provider_ids):
+        for row in await Review.select(Review.provider, Review.rating).where(
+                Review.provider.is_in(list(piece)) & (Review.state == PUBLISHED)):
             ratings.setdefault(row["provider"], []).append(row["rating"])
     return ratings
 
@@ -42,9 +43,12 @@ async def reviews(provider_ids: list[int]) -> dict[int, float]:
 async def tpe_news(provider_ids: list[int]) -> dict[int, float]:
     """The percentage of each provider's accepted requests, once their TPE was asked, that it
     answered (left out: no TPE asked yet)."""
-    wanted = set(provider_ids)
-    return {row["provider"]: round(100 * int(row["answered"]) / int(row["asked"]), 1)
-            for row in await Engagement.raw(_NEWS) if row["provider"] in wanted}
+    asked: dict[int, list[bool]] = {}
+    for piece in in_pieces(provider_ids):
+        for row in await Engagement.select(Engagement.provider, Engagement.tpe_outcome).where(
+                Engagement.provider.is_in(list(piece)) & (Engagement.asks > 0)):
+            asked.setdefault(row["provider"], []).append(row["tpe_outcome"] != "")
+    return {provider: round(100 * sum(answers) / len(answers), 1) for provider, answers in asked.items()}
 
 
 def register_measures(register: Callable[..., None]) -> None:
