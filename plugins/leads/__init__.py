@@ -4,7 +4,9 @@ The TPE asks at ``/devis``; routing (``routing``: pure, documented score) offers
 a few eligible providers, who accept or decline before a deadline (a job) from their dashboard
 or the link of their e-mail; a decline or a missed deadline offers it to the next one; nobody
 eligible puts it in staff's queue. ``service`` writes each step in one transaction with its
-mail and jobs, so no acknowledged request is lost.
+mail and jobs, so no acknowledged request is lost; ``follow_up`` reads a lead and writes what its
+TPE does with it afterwards. The pages are ``routes`` (the TPE's), ``provider_pages`` and
+``staff_pages``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ from functools import partial
 from pathlib import Path
 
 from directory.plugin_api import hookimpl, static_files_router
-from plugins.leads import deadlines, figures, hookspecs, privacy, service
+from plugins.leads import deadlines, figures, follow_up, hookspecs, privacy, service
 from plugins.leads.commands import leads_command
-from plugins.leads.routes import (
-    AnswerLinkController,
-    LeadFormController,
-    ProviderLeadsController,
-    StaffLeadsController,
-)
+from plugins.leads.provider_pages import AnswerLinkController, ProviderLeadsController
+from plugins.leads.routes import LeadFormController
+from plugins.leads.staff_pages import StaffLeadsController
 
 HERE = Path(__file__).parent
 
@@ -43,7 +42,8 @@ def register_piccolo_apps(register):
 
 @hookimpl
 def register_routes(register):
-    for controller in (LeadFormController, ProviderLeadsController, AnswerLinkController, StaffLeadsController):
+    for controller in (LeadFormController, ProviderLeadsController, AnswerLinkController,
+                       StaffLeadsController):
         register(controller)
     register(static_files_router("/static/leads", HERE / "static", name="leads-static"))
 
@@ -99,7 +99,8 @@ def register_event_types(register):
 @hookimpl
 def register_jobs(register, plugin_manager):
     register(service.DEADLINE_TASK, partial(service.expire, manager=plugin_manager))
-    register(service.RETENTION_TASK, partial(service.apply_retention, manager=plugin_manager), every=timedelta(days=1))
+    register(follow_up.RETENTION_TASK, partial(follow_up.apply_retention, manager=plugin_manager),
+             every=timedelta(days=1))
 
 
 @hookimpl

@@ -1,9 +1,11 @@
-"""A lead's life on the database: submitted, offered, answered or expired, re-offered, closed, erased.
+"""A lead's routing on the database: submitted, offered, answered or expired, re-offered, assigned by staff.
 
 Each step is one transaction that writes the lead's rows, its timeline, its routing run, its
 mail (the outbox) and its deadline jobs together: a lead that was acknowledged is never lost,
 and its notifications leave once it is committed, at least once. Routing reads the database,
-never the search index.
+never the search index. What reads a lead, and what its TPE does with it once sent (details,
+closing, erasure), is in ``follow_up``: it uses the states, the timeline's steps and the
+errors defined here, and never routes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -23,10 +25,8 @@ from directory.plugin_api import (
     catalogue,
     clock,
     events,
-    forget_addresses,
     jobs,
     mail,
-    paris_time,
     public_url,
     settings_of,
     tables,
@@ -39,13 +39,12 @@ from plugins.leads.forms import LeadRequest
 from plugins.leads.tables import Lead, LeadStep, Offer, RoutingRun
 
 DEADLINE_TASK = "leads.deadline"
-RETENTION_TASK = "leads.retention"
 OPEN, UNASSIGNED, CLOSED, DELETED = "open", "unassigned", "closed", "deleted"
 OFFERED, ACCEPTED, DECLINED, EXPIRED, WITHDRAWN = "offered", "accepted", "declined", "expired", "withdrawn"
-OFFER_STATES = {OFFERED: "En attente de réponse", ACCEPTED: "Acceptée", DECLINED: "Déclinée", EXPIRED: "Sans réponse",
-                WITHDRAWN: "Retirée"}
-LEAD_STATES = {OPEN: "En cours", UNASSIGNED: "En attente d'un prestataire", CLOSED: "Close", DELETED: "Supprimée"}
-# The counters routing weighs look this far back.
+OFFER_STATES = {OFFERED: "En attente de réponse", ACCEPTED: "Acceptée", DECLINED: "Déclinée",
+                EXPIRED: "Sans réponse", WITHDRAWN: "Retirée"}
+LEAD_STATES = {OPEN: "En cours", UNASSIGNED: "En attente d'un prestataire", CLOSED: "Close",
+               DELETED: "Supprimée"}
 
 
 class LeadSettings(msgspec.Struct, kw_only=True):
@@ -53,8 +52,10 @@ class LeadSettings(msgspec.Struct, kw_only=True):
 
     offers_at_once: int = 3  # providers a request is offered to at once
     deadline_hours: int = 48  # to accept or decline an offer
-    business_hours: bool = False  # count the deadline in the provider's working hours (Mon–Fri, 9–18)
-    retention_days: int = 1095  # anonymise a lead this long after the last contact (3 years: the CNIL's advice)
+    # count the deadline in the provider's working hours (Mon–Fri, 9–18)
+    business_hours: bool = False
+    # anonymise a lead this long after the last contact (3 years: the CNIL's advice)
+    retention_days: int = 1095
     distance_scale_km: float = 25.0  # where the distance component halves
     requests_per_client_hour: int = 10  # form submissions from one address per hour
     requests_per_email_day: int = 5  # requests for one e-mail address per day
@@ -93,13 +94,15 @@ class LeadStepped(msgspec.Struct, forbid_unknown_fields=True):
     source: str
 
 
-async def _step(lead_id: int, kind: str, detail: str, public: bool = True, source: str | None = None) -> None:
+async def add_step(lead_id: int, kind: str, detail: str, public: bool = True,
+                   source: str | None = None) -> None:
     """Add a step to the lead's timeline; one the TPE sees is also an event in the outbox.
 
     ``source`` is the lead's, when the caller holds it (else it is read): a submission writes
     several steps while holding the write lock, and each statement saved shortens that hold.
     """
-    await LeadStep.insert(LeadStep(lead=lead_id, kind=kind, detail=detail, public=public, created_at=clock.now()))
+    await LeadStep.insert(LeadStep(lead=lead_id, kind=kind, detail=detail, public=public,
+                                   created_at=clock.now()))
     if public:
         if source is None:
             source = (await Lead.select(Lead.source).where(Lead.id == lead_id).first())["source"]
@@ -125,7 +128,8 @@ async def submit(request: LeadRequest, key: str, manager: PluginManager, source:
     values = dict(
         follow_hash=_hash(token), idempotency_key=key, services=list(request.services),
         postal_code=place.postal_codes[0] if place.postal_codes else "", commune=place.name,
-        insee_code=place.insee_code, departement=place.departement, latitude=request.lat, longitude=request.lon,
+        insee_code=place.insee_code, departement=place.departement, latitude=request.lat,
+        longitude=request.lon,
         budget=request.budget, start=request.start, company_size=request.company_size, sector=request.sector,
         description=request.description, company_name=request.company_name, contact_name=request.contact_name,
         contact_email=request.contact_email, contact_phone=request.contact_phone, first_choice=first_choice,
@@ -135,12 +139,13 @@ async def submit(request: LeadRequest, key: str, manager: PluginManager, source:
         if await Lead.exists().where(Lead.idempotency_key == key):
             raise AlreadySubmitted(key)
         [row] = await Lead.insert(Lead(**values)).returning(Lead.id)
-        await _step(row["id"], "recue", "Demande reçue.", source=values["source"])
+        await add_step(row["id"], "recue", "Demande reçue.", source=values["source"])
         await changes.tell(manager, changes.RECEIVED, {**values, "id": row["id"]}, now)
-        offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager, decided=decided)
+        offered = await _offer(row["id"], "submitted", lead_settings().offers_at_once, manager,
+                               decided=decided)
         await mail.send(request.contact_email, "leads/demande-recue", {
-            "name": request.contact_name, "link": f"{mail.site_url()}/devis/suivi/{token}", "offered": offered,
-            "hours": lead_settings().deadline_hours})
+            "name": request.contact_name, "link": f"{mail.site_url()}/devis/suivi/{token}",
+            "offered": offered, "hours": lead_settings().deadline_hours})
     return Submitted(row["id"], token, offered)
 
 
@@ -161,7 +166,8 @@ async def _decide(lead: dict[str, Any], trigger: str, wanted: int, manager: Plug
     weights = routing.Weights(distance_scale_km=lead_settings().distance_scale_km)
     decision = network.strategy(manager)(need, found, wanted, weights, exclude=asked, place=lead["commune"],
                                   extra=await network.extras(manager))
-    chosen = _first_choice_first(decision, lead["first_choice"], wanted) if trigger == "submitted" else decision.chosen
+    chosen = (_first_choice_first(decision, lead["first_choice"], wanted) if trigger == "submitted"
+              else decision.chosen)
     return decision, chosen, current.candidates
 
 
@@ -178,8 +184,8 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
     chosen = [scored for scored in chosen if scored.candidate.provider_id in names]
     now = clock.now()
     await RoutingRun.insert(RoutingRun(lead=lead_id, trigger=trigger, created_at=now, ranked=json.dumps([
-        {"provider": s.candidate.provider_id, "slug": s.candidate.slug, "score": s.score, "distance_km": s.distance_km,
-         "components": s.components, "partial": s.partial, "remote": s.remote,
+        {"provider": s.candidate.provider_id, "slug": s.candidate.slug, "score": s.score,
+         "distance_km": s.distance_km, "components": s.components, "partial": s.partial, "remote": s.remote,
          "chosen": any(s.candidate.provider_id == c.candidate.provider_id for c in chosen)}
         for s in decision.ranked]), excluded=json.dumps(
         {"providers": _named(decision.excluded, found), "counted": decision.counted}, ensure_ascii=False)))
@@ -189,15 +195,17 @@ async def _offer(lead_id: int, trigger: str, wanted: int, manager: PluginManager
         await _make_offer(lead, scored, rank, now, manager, names[scored.candidate.provider_id])
     if chosen and lead["state"] == UNASSIGNED:
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
-    if not chosen and not await Offer.exists().where((Offer.lead == lead_id) & Offer.state.is_in([OFFERED, ACCEPTED])):
+    if not chosen and not await Offer.exists().where(
+            (Offer.lead == lead_id) & Offer.state.is_in([OFFERED, ACCEPTED])):
         await Lead.update({Lead.state: UNASSIGNED}).where(Lead.id == lead_id)
         await changes.tell(manager, changes.UNASSIGNED, lead, now)
-        await _step(lead_id, "sans-prestataire", "Aucun prestataire disponible pour l'instant : l'équipe du réseau "
-                                                 "cherche qui peut vous répondre et revient vers vous.",
-                    source=lead["source"])
+        await add_step(lead_id, "sans-prestataire",
+                       "Aucun prestataire disponible pour l'instant : l'équipe du réseau cherche qui peut "
+                       "vous répondre et revient vers vous.", source=lead["source"])
         for address in await _staff_addresses():
-            await mail.send(address, "leads/sans-prestataire", {"commune": lead["commune"], "lead": lead_id,
-                                                                 "link": f"{mail.site_url()}/equipe/demandes/{lead_id}"})
+            await mail.send(address, "leads/sans-prestataire", {
+                "commune": lead["commune"], "lead": lead_id,
+                "link": f"{mail.site_url()}/equipe/demandes/{lead_id}"})
     return [names[scored.candidate.provider_id] for scored in chosen]
 
 
@@ -205,19 +213,21 @@ async def _still_listed(chosen: list[routing.Scored]) -> dict[int, str]:
     """The trade names of the chosen providers still published, read under the write lock: an
     import's undo, an erasure or staff may have removed one since routing read the network."""
     Provider = tables.Provider
-    return {row["id"]: row["trade_name"] for row in await Provider.select(Provider.id, Provider.trade_name).where(
+    rows = await Provider.select(Provider.id, Provider.trade_name).where(
         Provider.id.is_in([s.candidate.provider_id for s in chosen] or [0])
-        & (Provider.state == catalogue.PUBLISHED))}
+        & (Provider.state == catalogue.PUBLISHED))
+    return {row["id"]: row["trade_name"] for row in rows}
 
 
 def _widened(candidate: routing.Candidate, km: float) -> routing.Candidate:
     """Staff widen a search: the candidate counts as coming ``km`` around its office."""
     area = candidate.area
-    return replace(candidate, area=ServiceArea(area.lat, area.lon, area.departement, max(area.radius_km or 0, km),
-                                               area.departements, True))
+    return replace(candidate, area=ServiceArea(area.lat, area.lon, area.departement,
+                                               max(area.radius_km or 0, km), area.departements, True))
 
 
-def _first_choice_first(decision: routing.Decision, first_choice: int | None, wanted: int) -> list[routing.Scored]:
+def _first_choice_first(decision: routing.Decision, first_choice: int | None,
+                        wanted: int) -> list[routing.Scored]:
     """The provider the TPE asked from comes first, if it is eligible."""
     preferred = next((s for s in decision.ranked if s.candidate.provider_id == first_choice), None)
     if preferred is None:
@@ -230,26 +240,30 @@ def _named(excluded: dict[int, str], candidates: list[routing.Candidate]) -> dic
     return {slugs.get(provider_id, str(provider_id)): reason for provider_id, reason in excluded.items()}
 
 
-async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime, manager: PluginManager,
-                      trade_name: str, by_hand: bool = False) -> None:
+async def _make_offer(lead: dict[str, Any], scored: routing.Scored, rank: int, now: datetime,
+                      manager: PluginManager, trade_name: str, by_hand: bool = False) -> None:
     settings = lead_settings()
     token = secrets.token_urlsafe(32)
     office = scored.candidate.area.departement
     due = deadlines.deadline(now, settings.deadline_hours, settings.business_hours, office)
     [offer] = await Offer.insert(Offer(
         lead=lead["id"], provider=scored.candidate.provider_id, rank=rank, score=scored.score,
-        distance_km=scored.distance_km if scored.distance_km != float("inf") else 0.0, partial=scored.partial,
-        remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due, answer_hash=_hash(token),
+        distance_km=scored.distance_km if scored.distance_km != float("inf") else 0.0,
+        partial=scored.partial, remote=scored.remote, by_hand=by_hand, offered_at=now, deadline_at=due,
+        answer_hash=_hash(token),
     )).returning(Offer.id)
-    await _step(lead["id"], "proposee", f"Proposée à {trade_name} (réponse attendue avant le "
-                                        f"{deadlines.local_time(due, lead['departement'])}).", source=lead["source"])
+    await add_step(lead["id"], "proposee", f"Proposée à {trade_name} (réponse attendue avant le "
+                                           f"{deadlines.local_time(due, lead['departement'])}).",
+                   source=lead["source"])
     await tell_provider(scored.candidate.provider_id, "leads/nouvelle-demande", {
         "trade_name": trade_name, "commune": lead["commune"],
         "due": deadlines.local_time(due, office),
         "services": [catalogue.SERVICE_LABELS.get(s, s) for s in lead["services"]],
-        "link": f"{mail.site_url()}/demandes/reponse/{token}", "dashboard": f"{mail.site_url()}/compte/demandes"})
+        "link": f"{mail.site_url()}/demandes/reponse/{token}",
+        "dashboard": f"{mail.site_url()}/compte/demandes"})
     await jobs.enqueue(DEADLINE_TASK, {"offer": offer["id"]}, at=due, key=f"{DEADLINE_TASK}:{offer['id']}")
-    await changes.tell(manager, changes.OFFERED, lead, now, provider_id=scored.candidate.provider_id, offered_at=now)
+    await changes.tell(manager, changes.OFFERED, lead, now, provider_id=scored.candidate.provider_id,
+                       offered_at=now)
 
 
 async def _staff_addresses() -> list[str]:
@@ -280,15 +294,19 @@ async def answer(offer_id: int, accept: bool, actor: str, manager: PluginManager
         await changes.tell(manager, changes.ACCEPTED if accept else changes.DECLINED, lead, now, **told)
         if accept:
             await Lead.update({Lead.last_contact_at: now}).where(Lead.id == lead["id"])
-            await _step(lead["id"], "acceptee", f"{offer['trade_name']} a accepté votre demande et va vous contacter.",
-                        source=lead["source"])
-            await _step(lead["id"], "acceptee-par", f"Acceptée par {actor}.", public=False)
+            await add_step(lead["id"], "acceptee",
+                           f"{offer['trade_name']} a accepté votre demande et va vous contacter.",
+                           source=lead["source"])
+            await add_step(lead["id"], "acceptee-par", f"Acceptée par {actor}.", public=False)
             await mail.send(lead["contact_email"], "leads/acceptee", {
-                "name": lead["contact_name"], "trade_name": offer["trade_name"], "email": offer["provider_email"],
-                "phone": offer["provider_phone"], "url": mail.site_url() + public_url(offer["provider_slug"])})
+                "name": lead["contact_name"], "trade_name": offer["trade_name"],
+                "email": offer["provider_email"], "phone": offer["provider_phone"],
+                "url": mail.site_url() + public_url(offer["provider_slug"])})
         else:
-            await _step(lead["id"], "declinee", f"{offer['trade_name']} ne peut pas donner suite.", source=lead["source"])
-            await _step(lead["id"], "motif", f"Motif de {actor} : {reason.strip()[:1000] or '—'}", public=False)
+            await add_step(lead["id"], "declinee", f"{offer['trade_name']} ne peut pas donner suite.",
+                           source=lead["source"])
+            await add_step(lead["id"], "motif", f"Motif de {actor} : {reason.strip()[:1000] or '—'}",
+                           public=False)
             await _offer(lead["id"], "declined", 1, manager)
 
 
@@ -304,94 +322,13 @@ async def expire(payload: dict[str, Any], manager: PluginManager) -> None:
             await jobs.enqueue(DEADLINE_TASK, payload, at=offer["deadline_at"])
             return
         await Offer.update({Offer.state: EXPIRED}).where(Offer.id == offer["id"])
-        await _step(offer["lead"], "expiree", f"{offer['name']} n'a pas répondu à temps.")
+        await add_step(offer["lead"], "expiree", f"{offer['name']} n'a pas répondu à temps.")
         lead = await Lead.select(Lead.id, Lead.state, Lead.departement, Lead.services).where(
             Lead.id == offer["lead"]).first()
         await changes.tell(manager, changes.EXPIRED, lead, clock.now(), provider_id=offer["provider"],
                            offered_at=offer["offered_at"])
         if lead["state"] in (OPEN, UNASSIGNED):
             await _offer(offer["lead"], "expired", 1, manager)
-
-
-async def lead_for(token: str) -> dict[str, Any]:
-    """The lead a private follow-up link opens."""
-    lead = await Lead.select().where((Lead.follow_hash == link_hash(token)) & (Lead.state != DELETED)).first()
-    if lead is None:
-        raise Gone(token)
-    return lead
-
-
-async def timeline(lead_id: int, public_only: bool = True) -> list[dict[str, Any]]:
-    query = LeadStep.select().where(LeadStep.lead == lead_id)
-    if public_only:
-        query = query.where(LeadStep.public == True)
-    return await query.order_by(LeadStep.id)
-
-
-async def offered_to(lead_id: int) -> list[dict[str, Any]]:
-    """The providers the lead was offered to, in order, as the TPE may see them: the public name, town
-    and page of each (the timeline names them too), the offer's state, and how to reach those that
-    accepted."""
-    rows = await Offer.select(
-        Offer.state, Offer.provider.trade_name.as_alias("trade_name"), Offer.provider.slug.as_alias("slug"),
-        Offer.provider.postal_code.as_alias("postal_code"), Offer.provider.commune.as_alias("commune"),
-        Offer.provider.state.as_alias("listed"), Offer.provider.id.as_alias("provider"),
-        Offer.provider.email.as_alias("email"), Offer.provider.phone.as_alias("phone"),
-    ).where(Offer.lead == lead_id).order_by(Offer.rank)
-    for row in rows:
-        row["url"] = public_url(row["slug"]) if row.pop("listed") == catalogue.PUBLISHED else ""
-        if row["state"] != ACCEPTED:
-            row["email"] = row["phone"] = ""
-    return rows
-
-
-async def add_details(lead_id: int, details: str) -> None:
-    """The TPE adds to its description; providers with an offer see it."""
-    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
-        lead = await Lead.select(Lead.description, Lead.state).where(Lead.id == lead_id).first()
-        if lead["state"] in (CLOSED, DELETED):
-            raise Gone(lead_id)
-        stamp = paris_time(clock.now())
-        await Lead.update({Lead.description: f"{lead['description']}\n\nPrécisions du {stamp} :\n{details}",
-                           Lead.last_contact_at: clock.now()}).where(Lead.id == lead_id)
-        await _step(lead_id, "precisions", "Vous avez ajouté des précisions.")
-
-
-async def close(lead_id: int, manager: PluginManager) -> None:
-    """The TPE closes its request: offers still waiting are withdrawn."""
-    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
-        await _withdraw(lead_id)
-        await Lead.update({Lead.state: CLOSED, Lead.closed_at: clock.now()}).where(Lead.id == lead_id)
-        await _step(lead_id, "close", "Vous avez clos la demande.")
-        lead = await Lead.select(Lead.id, Lead.departement, Lead.services).where(Lead.id == lead_id).first()
-        await changes.tell(manager, changes.CLOSED, lead, clock.now())
-
-
-async def _withdraw(lead_id: int) -> None:
-    await Offer.update({Offer.state: WITHDRAWN}).where((Offer.lead == lead_id) & (Offer.state == OFFERED))
-
-
-async def anonymise(lead_id: int, manager: PluginManager) -> None:
-    """Erase the TPE's personal data from a lead (its request, or the retention period, asks it)."""
-    async with write_transaction(Lead._meta.db, [LEADS_QUEUE]):
-        lead = await Lead.select(Lead.id, Lead.contact_email, Lead.departement, Lead.services).where(
-            Lead.id == lead_id).first()
-        await changes.tell(manager, changes.FORGOTTEN, lead, clock.now())
-        await _withdraw(lead_id)
-        await Lead.update({Lead.contact_email: "", Lead.contact_name: "", Lead.contact_phone: "",
-                           Lead.company_name: "", Lead.description: "", Lead.follow_hash: f"effacee-{lead_id}",
-                           Lead.state: DELETED, Lead.anonymised_at: clock.now()}).where(Lead.id == lead_id)
-        await LeadStep.delete().where(LeadStep.lead == lead_id)
-        await _step(lead_id, "supprimee", "Données personnelles effacées.", public=False)
-        if lead["contact_email"]:
-            await forget_addresses([lead["contact_email"]])
-
-
-async def apply_retention(payload: dict[str, Any], manager: PluginManager) -> None:
-    """The daily job: anonymise leads whose last contact is older than the retention period."""
-    cutoff = clock.now() - timedelta(days=lead_settings().retention_days)
-    for row in await Lead.select(Lead.id).where((Lead.last_contact_at < cutoff) & Lead.anonymised_at.is_null()):
-        await anonymise(row["id"], manager)
 
 
 async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
@@ -402,17 +339,19 @@ async def staff_assign(lead_id: int, provider_slug: str, manager: PluginManager,
         if lead is None or lead["state"] in (CLOSED, DELETED):
             raise Gone(lead_id)
         if widen_km:
-            return await _offer(lead_id, "widened", lead_settings().offers_at_once, manager, widen_km=widen_km)
+            return await _offer(lead_id, "widened", lead_settings().offers_at_once, manager,
+                                widen_km=widen_km)
         provider = await tables.Provider.select(tables.Provider.id, tables.Provider.trade_name).where(
             (tables.Provider.slug == provider_slug) & (tables.Provider.state == catalogue.PUBLISHED)).first()
         if provider is None:
             raise Gone(provider_slug)
-        candidate = routing.Candidate(provider["id"], provider_slug, ServiceArea(None, None, "", None, (), False),
-                                      False, frozenset(lead["services"]))
+        candidate = routing.Candidate(provider["id"], provider_slug,
+                                      ServiceArea(None, None, "", None, (), False), False,
+                                      frozenset(lead["services"]))
         scored = routing.Scored(candidate, 0.0, {}, 0.0)
         rank = await Offer.count().where(Offer.lead == lead_id) + 1
         await _make_offer(lead, scored, rank, clock.now(), manager, provider["trade_name"], by_hand=True)
         await Lead.update({Lead.state: OPEN}).where(Lead.id == lead_id)
-        await _step(lead_id, "attribuee", f"Attribuée à la main à {provider_slug}.", public=False)
+        await add_step(lead_id, "attribuee", f"Attribuée à la main à {provider_slug}.", public=False)
         return [provider["trade_name"]]
 
