@@ -159,8 +159,7 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
                              account_navigation=account_links, footer_navigation=footer_links,
                              static_url=static_url, notices=notices.waiting)
 
-    stop_worker = asyncio.Event()
-    page_cache, stop_following = platform.keep(KEPT_AS, PageCache), asyncio.Event()
+    page_cache = platform.keep(KEPT_AS, PageCache)
 
     async def on_startup(app: Litestar) -> None:
         current.enter(platform)  # the lifespan's task, and every task a plugin starts in it, work for this app
@@ -171,12 +170,12 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
         failed = await call_each(manager, "startup", app=app)
         if failed and settings.strict_plugins:
             raise PluginError(" ; ".join(failed))
+        # Made by each start-up, in the loop that runs it: the test kit starts one app in several loops.
+        app.state.stopping = stopping = asyncio.Event()
         if settings.page_cache:
-            stop_following.clear()
-            app.state.page_cache_follower = asyncio.create_task(page_cache.follow(events.latest, stop_following))
+            app.state.page_cache_follower = asyncio.create_task(page_cache.follow(events.latest, stopping))
         if settings.worker_in_app:
-            stop_worker.clear()
-            app.state.worker = asyncio.create_task(platform.worker().run_until(stop_worker))
+            app.state.worker = asyncio.create_task(platform.worker().run_until(stopping))
         # What start-up loaded (the gazetteer, an in-memory search index) lives as long as the
         # app: frozen, it is left out of full garbage collections, which otherwise walk millions
         # of objects and stall every request (80 ms at 3,000 providers, over 0.5 s at 100,000).
@@ -185,11 +184,11 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
 
     async def on_shutdown(app: Litestar) -> None:
         gc.unfreeze()  # the app's objects may be collected again once it is gone
-        if settings.worker_in_app and "worker" in app.state:  # not when start-up stopped before it
-            stop_worker.set()  # the job in hand finishes; the next ones wait for another worker
+        if "stopping" in app.state:  # not when start-up stopped before it
+            app.state.stopping.set()  # the job in hand finishes; the next ones wait for another worker
+        if settings.worker_in_app and "worker" in app.state:
             await app.state.worker
         if "page_cache_follower" in app.state:
-            stop_following.set()
             await app.state.page_cache_follower
         await call_each(manager, "shutdown", app=app)
         geocoder.close()

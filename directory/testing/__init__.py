@@ -15,6 +15,8 @@ fixtures with no conftest to copy:
   other installed plugins stay out, so each suite sees the directory it expects.
 - ``app`` and ``client``: the Litestar app, and an ``httpx.AsyncClient`` talking to it inside
   its lifespan, on the test's own event loop (asyncpg's pools cannot cross loops).
+- ``apps``: ``apps.app(replace(settings, …), plugin_manager)``, the app of other settings. The
+  kit hands the same manager and apps again to later tests (``directory.testing.apps``).
 - ``network``: a small seeded network of published providers across France; returns the slugs.
 - ``outbox``: ``await outbox()`` delivers the mail waiting in the outbox and returns every
   message sent so far (``email.message.EmailMessage``), oldest first.
@@ -41,7 +43,7 @@ import itertools
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from pathlib import Path
@@ -51,13 +53,13 @@ import httpx
 import pytest
 
 from directory import providers
-from directory.app import create_app
 from directory.platform import clock, current
 from directory.platform.services import start_platform
-from directory.plugin_manager import PluginManager, get_plugin_manager
+from directory.plugin_manager import PluginManager
 from directory.records import clean_record
 from directory.settings import Settings
 from directory.tables import Account, Membership
+from directory.testing.apps import Apps
 from directory.validation import luhn_key
 from geo import Gazetteer
 
@@ -89,14 +91,23 @@ def plugins_under_test(request: pytest.FixtureRequest) -> tuple[str, ...]:
     return tuple(mark.args) if mark else tuple(request.config.getini(PLUGINS_OPTION))
 
 
-@pytest.fixture
-def plugin_manager(settings: Settings, request: pytest.FixtureRequest) -> PluginManager:
-    return get_plugin_manager(settings, only=plugins_under_test(request))
+@pytest.fixture(scope="session")
+def apps() -> Apps:
+    return Apps()
 
 
 @pytest.fixture
-def app(settings: Settings, plugin_manager: PluginManager):
-    return create_app(settings, plugin_manager)
+def plugin_manager(settings: Settings, request: pytest.FixtureRequest, apps: Apps) -> Iterator[PluginManager]:
+    """The manager of the test's plugins: the previous test's, unless that test changed it (``apps``)."""
+    manager = apps.manager(settings, plugins_under_test(request))
+    yield manager
+    apps.release(manager)
+
+
+@pytest.fixture
+def app(settings: Settings, plugin_manager: PluginManager, apps: Apps):
+    """The app of the test's settings and plugins: the previous test's, its database state forgotten."""
+    return apps.app(settings, plugin_manager)
 
 
 @asynccontextmanager

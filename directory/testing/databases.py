@@ -17,11 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from directory import providers
+from directory.database import write_transaction
 from directory.engines import pooled
 from directory.platform import current
 from directory.platform.services import prepare_database, start_platform, use_database
 from directory.platform.store import shared_store
-from directory.plugin_manager import get_plugin_manager
+from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 from directory.tables import (
     Account,
@@ -41,6 +42,7 @@ from directory.tables import (
     Report,
     StoreEntry,
 )
+from directory.testing.apps import Apps
 
 TEST_DATABASE_ENV = "CHANNEL_EXPERT_TEST_DATABASE_URL"
 TEST_CONNECTIONS = 10  # as many as the app's pool: a test may hold several transactions open at once
@@ -135,9 +137,8 @@ class Schemas:
     def __init__(self) -> None:
         self._migrations: dict[tuple[str, tuple[str, ...]], int] = {}
 
-    async def prepare(self, settings: Settings) -> None:
+    async def prepare(self, settings: Settings, manager: PluginManager) -> None:
         """What ``prepare_database`` does, the migrations left out when none can be pending."""
-        manager = get_plugin_manager(settings)
         engine, apps = use_database(settings, manager)
         key = (settings.database_url, tuple(apps))
         current.enter(start_platform(settings, manager, engine))
@@ -162,24 +163,35 @@ def schemas() -> Schemas:
 
 @pytest.fixture(scope="session")
 async def migrated(database_url: str, schemas: Schemas) -> str:
-    await schemas.prepare(Settings(database_url=database_url))
+    settings = Settings(database_url=database_url)
+    await schemas.prepare(settings, get_plugin_manager(settings))
     return database_url
 
 
-@pytest.fixture
-async def settings(migrated: str, schemas: Schemas, tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings on the test database, emptied of providers, accounts, mail and jobs; mail goes to
-    files in a temporary folder, its links name ``serve``'s default address; no job runs unless
-    the test says so (``run_jobs``). Your plugin's own tables are yours to empty.
+@pytest.fixture(scope="session")
+def mail_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mail")
 
+
+@pytest.fixture
+async def settings(migrated: str, schemas: Schemas, mail_folder: Path, apps: Apps) -> AsyncIterator[Settings]:
+    """Settings on the test database, emptied of providers, accounts, mail and jobs; mail goes to
+    files in a folder emptied before each test, its links name ``serve``'s default address; no
+    job runs unless the test says so (``run_jobs``). Your plugin's own tables are yours to empty.
+
+    Every test gets equal settings, so that the app a test used can serve the next (``apps``).
     On PostgreSQL the test's queries share a few open connections, as the app's do: without a
     pool, Piccolo opens one per query, and the handshakes made the suite twice as slow as on SQLite.
     """
-    result = Settings(database_url=migrated, mail_dir=str(tmp_path / "mail"), worker_in_app=False).served_at()
-    await schemas.prepare(result)
+    shutil.rmtree(mail_folder, ignore_errors=True)
+    result = Settings(database_url=migrated, mail_dir=str(mail_folder), worker_in_app=False).served_at()
+    manager = apps.manager(result, None)  # every installed plugin: their tables are in the database
+    await schemas.prepare(result, manager)
     async with pooled(current.platform().engine, TEST_CONNECTIONS):
         await providers.delete_all()  # and, through their foreign keys, what plugins hold about them
-        for table in ACTIVITY:
-            await table.delete(force=True)
+        async with write_transaction(Account._meta.db):  # one commit: on SQLite each waits for the file
+            for table in ACTIVITY:
+                await table.delete(force=True)
         await shared_store(result).delete_all()  # the rate-limit counters, kept apart from the tables on SQLite
         yield result
+    apps.release(manager)

@@ -4,7 +4,6 @@ import logging
 
 from litestar import get
 
-from directory.app import create_app
 from directory.plugin_api import PUBLIC, hookimpl
 from directory.testing import serve
 
@@ -29,10 +28,10 @@ class ListHandler(logging.Handler):
         self.records.append(record)
 
 
-async def test_an_unexpected_error_is_a_generic_500_logged_once_with_its_request_id(settings, plugin_manager):
+async def test_an_unexpected_error_is_a_generic_500_logged_once_with_its_request_id(apps, settings, plugin_manager):
     plugin_manager.register(BrokenPlugin(), name="broken")
     captured = ListHandler()
-    async with serve(create_app(settings, plugin_manager)) as client:
+    async with serve(apps.app(settings, plugin_manager)) as client:
         # Litestar configures logging at start-up: listen on the root logger after that.
         logging.getLogger().addHandler(captured)
         try:

@@ -1,6 +1,5 @@
 """The public pages speak French and show what the API holds."""
 
-from directory.app import create_app
 from directory.plugin_api import hookimpl
 from directory.testing import add_providers, provider_row, serve
 
@@ -50,9 +49,9 @@ class PortfolioPlugin:
         register("Portfolio", f"<p>Réalisations de {provider.trade_name}</p>", 10)
 
 
-async def test_plugins_add_sections_to_provider_pages(settings, plugin_manager, network):
+async def test_plugins_add_sections_to_provider_pages(apps, settings, plugin_manager, network):
     plugin_manager.register(PortfolioPlugin(), name="portfolio")
-    async with serve(create_app(settings, plugin_manager)) as client:
+    async with serve(apps.app(settings, plugin_manager)) as client:
         text = (await client.get("/prestataires/pixel-gironde-bordeaux")).text
     assert "<h2>Portfolio</h2>" in text and "Réalisations de Pixel Gironde" in text
 

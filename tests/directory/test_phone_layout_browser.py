@@ -8,7 +8,6 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from directory.app import create_app
 from directory.tables import Account, Job, MailMessage, Membership, PendingChange, StoreEntry
 from directory.testing import STRONG, add_account, add_providers, csrf_token, provider_row, sign_in
 from plugins.badges import awards
@@ -28,7 +27,7 @@ STAFF_PAGES = ["/equipe", "/equipe/prestataires", "/equipe/prestataires?q=pixel"
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
+async def site(apps, settings, plugin_manager, manual_clock):
     """A listing with a long name and web address, its pending rename, a report, a lead and a badge."""
     for table in (BadgeAward, PendingChange, Lead, Job, MailMessage, Membership, Account, StoreEntry):
         await table.delete(force=True)
@@ -38,7 +37,7 @@ async def site(settings, plugin_manager, manual_clock):
     await add_account("dirigeant@agence-pixel.fr", provider=slug)
     await add_account("equipe@example.fr", staff=True)
     await awards.award(slug, "channel-expert-certifie", actor="equipe@example.fr", evidence_url=LONG_URL)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address, httpx.AsyncClient(base_url=address) as client:
         report = f"/prestataires/{slug}/signaler"
         await client.post(report, data={"_csrf_token": await csrf_token(client, report), "contact": "tpe@example.fr",

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from directory.tables import (
     Account,
     AccountToken,
@@ -22,11 +21,11 @@ from directory.testing import add_account, add_providers, provider_row, serve
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
+async def site(apps, settings, plugin_manager, manual_clock):
     for table in (ApiToken, AccountToken, Membership, PendingChange, ProfileChange, Logo, Account, MailMessage,
                   StoreEntry):
         await table.delete(force=True)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False,
                              public_url="http://annuaire.example.fr"), plugin_manager)
     async with serve(app) as client:
         yield client

@@ -41,14 +41,14 @@ class Routes:
 
 
 @pytest.fixture
-async def site(settings, plugin_manager):
+async def site(apps, settings, plugin_manager):
     await Membership.delete(force=True)
     await Account.delete(force=True)
     await users.add_staff("equipe@example.fr", STRONG)
     member = await users.add_staff("membre@example.fr", STRONG)
     await Account.update({Account.is_staff: False}).where(Account.email == member.email)
     plugin_manager.register(Routes(), name="routes")
-    async with serve(create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)) as client:
+    async with serve(apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)) as client:
         yield client
 
 

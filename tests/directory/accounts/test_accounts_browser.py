@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from directory.tables import MailMessage, Provider
 from directory.testing import STRONG, add_account, add_providers, provider_row
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
@@ -17,11 +16,11 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(site, settings, plugin_manager):  # noqa: ARG001 - ``site`` empties the account tables
+async def server(apps, site, settings, plugin_manager):  # noqa: ARG001 - ``site`` empties the account tables
     await add_providers(provider_row(trade_name="Agence Pixel", email="contact@agence-pixel.fr"),
                         provider_row(trade_name="Studio Galet", postal_code="33700", commune="Mérignac"))
     await add_account("equipe@example.fr", staff=True)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 

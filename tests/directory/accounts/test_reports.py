@@ -8,17 +8,16 @@ from dataclasses import replace
 import pytest
 
 from directory.accounts import users
-from directory.app import create_app
 from directory.tables import Account, Report, StoreEntry
 from directory.testing import STRONG, add_providers, csrf_token, provider_row, serve
 
 
 @pytest.fixture
-async def site(settings, plugin_manager):
+async def site(apps, settings, plugin_manager):
     for table in (Report, Account, StoreEntry):
         await table.delete(force=True)
     await users.add_staff("equipe@example.fr", STRONG)
-    async with serve(create_app(replace(settings, secret_key="k" * 40, worker_in_app=False),
+    async with serve(apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False),
                                 plugin_manager)) as client:
         yield client
 

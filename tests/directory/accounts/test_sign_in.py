@@ -18,7 +18,7 @@ EMAIL = "ada.lovelace@example.fr"
 
 
 @pytest.fixture(params=["database", "redis"])
-async def site(request, settings, plugin_manager):
+async def site(apps, request, settings, plugin_manager):
     """The app with one staff account, its sessions in the database or in Redis."""
     if request.param == "redis" and not redis_running():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
@@ -27,7 +27,7 @@ async def site(request, settings, plugin_manager):
     await users.add_staff(EMAIL, STRONG)
     configured = replace(settings, secret_key="k" * 40, worker_in_app=False,
                          redis_url="redis://127.0.0.1:6379/14" if request.param == "redis" else "")
-    app = create_app(configured, plugin_manager)
+    app = apps.app(configured, plugin_manager)
     async with serve(app) as client:
         client.configured = configured  # for a second browser on the same stores
         client.store = request.param

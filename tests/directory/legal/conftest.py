@@ -8,7 +8,6 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from directory.app import create_app
 from directory.testing import add_account, serve
 
 LEGAL = {"publisher_name": "Association Channel Expert",
@@ -26,9 +25,9 @@ def legal_settings(settings, **overrides):
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
+async def site(apps, settings, plugin_manager, manual_clock):
     await add_account("equipe@example.fr", staff=True)
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         yield client
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from directory.accounts.sessions import COOKIE as SESSION_COOKIE
-from directory.app import create_app
 from directory.routes.forms import CSRF_COOKIE
 from directory.testing import STRONG, add_account, add_providers, csrf_token, provider_row, serve
 from tests.directory.legal.conftest import legal_settings, send_message
@@ -25,7 +24,7 @@ PAGES = ["/", "/?kind=agence-web", "/recherche", "/recherche?q=site+vitrine&near
 
 
 async def test_no_page_form_or_error_sets_a_cookie_other_than_the_session_and_csrf_ones(
-        settings, plugin_manager, manual_clock):
+        apps, settings, plugin_manager, manual_clock):
     [slug] = await add_providers(provider_row(trade_name="Agence Pixel", email="contact@agence-pixel.fr"))
     await add_account("dirigeant@agence-pixel.fr", provider=slug)
     seen: dict[str, set[str]] = {}
@@ -35,7 +34,7 @@ async def test_no_page_form_or_error_sets_a_cookie_other_than_the_session_and_cs
             for name in SimpleCookie(header):
                 seen.setdefault(name, set()).add(f"{response.request.method} {response.request.url.path}")
 
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         client.event_hooks["response"] = [lambda response: _async(note, response)]
         for path in PAGES:
             await client.get(path.format(slug=slug), headers={"accept": "text/html"})

@@ -8,7 +8,6 @@ import re
 import pytest
 
 from directory import contact
-from directory.app import create_app
 from directory.tables import ContactMessage
 from directory.testing import add_account
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
@@ -22,10 +21,10 @@ PAGES = ["/mentions-legales", "/confidentialite", "/accessibilite", "/contact", 
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, manual_clock):
+async def server(apps, settings, plugin_manager, manual_clock):
     await add_account("equipe@example.fr", staff=True)
     configured = legal_settings(settings, contact_email="equipe@channel-expert.fr", geocoders=("ban",))
-    async with served(create_app(configured, plugin_manager)) as address:
+    async with served(apps.app(configured, plugin_manager)) as address:
         yield address
 
 

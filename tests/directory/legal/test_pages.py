@@ -102,11 +102,11 @@ class ArchiveSettings(msgspec.Struct):
     retention_days: int = 730
 
 
-async def test_the_privacy_policy_names_the_retention_of_plugins_that_describe_nothing(settings,
+async def test_the_privacy_policy_names_the_retention_of_plugins_that_describe_nothing(apps, settings,
                                                                                         plugin_manager):
     plugin_manager.register(Archives(), name="archives")
     load_one(plugin_manager, "archives", {})
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         page = _text(await client.get("/confidentialite"))
     assert "Données du module « archives »" in page and "730 jours" in page
     assert "Données du module « leads »" not in page  # the leads plugin describes its processing itself
@@ -131,11 +131,11 @@ class Vague:
         register("Sondages", purpose="vous interroger.", legal_basis="", retention="un an.")
 
 
-async def test_each_plugin_describes_its_processing_with_its_purpose_basis_retention_and_recipients(
+async def test_each_plugin_describes_its_processing_with_its_purpose_basis_retention_and_recipients(apps, 
         settings, plugin_manager):
     plugin_manager.register(Newsletter(), name="newsletter")
     plugin_manager.register(Vague(), name="vague")
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         page = _text(await client.get("/confidentialite"))
     assert ("Lettre d'information Finalité : vous écrire chaque mois. Base légale : votre consentement. "
             "Destinataires : le routeur de courriels du réseau. "
@@ -145,10 +145,10 @@ async def test_each_plugin_describes_its_processing_with_its_purpose_basis_reten
     assert "Sondages" not in page and "privacy_sections" in plugin_manager.faults.recent()["vague"]["hooks"]
 
 
-async def test_the_built_in_plugins_describe_their_processing_with_the_periods_configured(
+async def test_the_built_in_plugins_describe_their_processing_with_the_periods_configured(apps, 
         settings, plugin_manager, monkeypatch):
     monkeypatch.setattr(plugin_manager.plugin_settings["plugins.reviews"], "first_ask_days", 12)
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         page = _text(await client.get("/confidentialite"))
     assert "Demandes de devis Finalité : transmettre la demande" in page
     assert "Demandes de devis : les prestataires à qui la demande est proposée" in page
@@ -171,9 +171,9 @@ class Charter:
         register("Charte des avis", "/avis/charte", 50)
 
 
-async def test_every_page_footer_links_to_the_legal_pages_and_those_plugins_add(settings, plugin_manager):
+async def test_every_page_footer_links_to_the_legal_pages_and_those_plugins_add(apps, settings, plugin_manager):
     plugin_manager.register(Charter(), name="charter")
-    async with serve(create_app(legal_settings(settings), plugin_manager)) as client:
+    async with serve(apps.app(legal_settings(settings), plugin_manager)) as client:
         for path in ("/", "/mentions-legales", "/contact", "/compte/connexion", "/page-inconnue"):
             page = (await client.get(path, headers={"accept": "text/html"})).text
             footer = page.split('class="site-footer"')[1]

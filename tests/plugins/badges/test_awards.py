@@ -24,7 +24,7 @@ CERTIFIED, CYBER = "channel-expert-certifie", "specialiste-cybersecurite"
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, manual_clock):
+async def site(apps, settings, plugin_manager, manual_clock):
     """Three agencies in Bordeaux, two with an owner, and a staff account."""
     for table in (BadgeAward, StatusEntry, Job, MailMessage, Membership, Account, StoreEntry):
         await table.delete(force=True)
@@ -35,7 +35,7 @@ async def site(settings, plugin_manager, manual_clock):
     await add_account("a@alpha.fr", provider=slugs[0])
     await add_account("b@beta.fr", provider=slugs[1])
     await add_account("equipe@example.fr", staff=True)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False,
                              public_url="http://annuaire.example.fr"), plugin_manager)
     async with serve(app) as client:
         client.app, client.slugs = app, slugs

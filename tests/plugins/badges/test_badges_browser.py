@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from directory.app import create_app
 from plugins.badges import awards
 from plugins.badges.tables import BadgeAward
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served, sign_in_page
@@ -19,13 +18,13 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, badge_site, manual_clock):
+async def server(apps, settings, plugin_manager, badge_site, manual_clock):
     alpha, beta, _ = badge_site.slugs
     await awards.award(alpha, CERTIFIED, actor="test", evidence_url="https://alpha.fr/references")
     await awards.award(alpha, CYBER, actor="test", expires_at=manual_clock.now() + timedelta(days=2))
     await awards.award(beta, CYBER, actor="test")
     manual_clock.advance(days=3)  # Alpha's cybersecurity badge has expired
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False,
                              public_url="http://annuaire.example.fr"), plugin_manager)
     async with served(app) as address:
         yield address, alpha

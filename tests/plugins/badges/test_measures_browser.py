@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from plugins.badges import awards, measures
 from plugins.reviews import measures as review_measures
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served, sign_in_page
@@ -17,14 +16,14 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, site, reviewed):
+async def server(apps, settings, plugin_manager, site, reviewed):
     thresholds = measures.parsed({f"{measures.FIELD}{review_measures.RATING}": "4,5",
                                   f"{measures.FIELD}{review_measures.REVIEWS}": "1"},
                                  measures.registered(site.app.state.plugin_manager), [])
     await awards.save_class(slug=SOLID, name="Avis solides", description=CLASS["description"],
                             criteria=CLASS["criteria"], color=CLASS["color"], validity_months="12", active=True,
                             actor="test", thresholds=thresholds)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False, public_url=SITE), plugin_manager)
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False, public_url=SITE), plugin_manager)
     async with served(app) as address:  # an app of its own: the test client's already holds its pool
         yield address
 

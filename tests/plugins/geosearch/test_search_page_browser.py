@@ -7,7 +7,6 @@ from urllib.parse import parse_qs
 import pytest
 
 from directory.accounts import users
-from directory.app import create_app
 from directory.tables import Account
 from directory.testing import add_providers, provider_row
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
@@ -16,13 +15,13 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture
-async def server(settings, plugin_manager):
+async def server(apps, settings, plugin_manager):
     await add_providers(
         provider_row(trade_name="Agence Pixel", services="site-vitrine;e-commerce", postal_code="33000"),
         provider_row(trade_name="Studio Galet", services="referencement", postal_code="33700", commune="Mérignac"),
         provider_row(trade_name="Agence Lumen", postal_code="69003", commune="Lyon 3e Arrondissement"),
     )
-    async with served(create_app(settings, plugin_manager)) as address:
+    async with served(apps.app(settings, plugin_manager)) as address:
         yield address
 
 
@@ -212,9 +211,9 @@ async def test_a_position_is_marked_as_the_persons_own(server, browser):
 
 
 @pytest.fixture
-async def tiled_server(settings, plugin_manager):
+async def tiled_server(apps, settings, plugin_manager):
     await add_providers(provider_row(trade_name="Agence Pixel", postal_code="33000"))
-    app = create_app(dataclasses.replace(settings, map_tiles_url=TILES), plugin_manager)
+    app = apps.app(dataclasses.replace(settings, map_tiles_url=TILES), plugin_manager)
     async with served(app) as address:
         yield address
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from directory.testing import STRONG
 from plugins.leads.tables import Lead
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
@@ -17,8 +16,8 @@ pytestmark = [needs_chromium, needs_front_end]
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, network):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+async def server(apps, settings, plugin_manager, network):
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 

@@ -49,8 +49,8 @@ async def network(settings, manual_clock):
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, network):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False,
+async def site(apps, settings, plugin_manager, network):
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False,
                              public_url="http://annuaire.example.fr"), plugin_manager)
     async with serve(app) as client:
         client.app = app

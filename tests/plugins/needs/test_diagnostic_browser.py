@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from plugins.needs.routes import CHOOSE
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
 from tests.plugins.needs.test_diagnostic import finistere  # noqa: F401 - the fixture
@@ -30,8 +29,8 @@ ANSWERS = {
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, finistere):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+async def server(apps, settings, plugin_manager, finistere):
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 

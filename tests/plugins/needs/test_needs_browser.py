@@ -3,7 +3,6 @@ search that finds nobody leading to a prefilled request; with and without JavaSc
 
 import pytest
 
-from directory.app import create_app
 from directory.testing import add_providers, provider_row
 from tests.browser import axe_serious, needs_chromium, screenshot, served
 
@@ -12,14 +11,14 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-async def server(settings, plugin_manager):
+async def server(apps, settings, plugin_manager):
     await add_providers(
         provider_row(trade_name="Fournil Digital", services="e-commerce;site-vitrine", postal_code="81000",
                      commune="Albi"),
         provider_row(trade_name="Tarn Réseaux", kind="reseller", services="reseau-wifi", postal_code="81000",
                      commune="Albi"),
     )
-    async with served(create_app(settings, plugin_manager)) as address:
+    async with served(apps.app(settings, plugin_manager)) as address:
         yield address
 
 

@@ -18,12 +18,12 @@ STAFF = "equipe@example.fr"
 
 
 @pytest.fixture
-async def staff_site(settings, plugin_manager):
+async def staff_site(apps, settings, plugin_manager):
     for table in (NeedPhrasing, UnheardSearch, Account):
         await table.delete(force=True)
     await add_providers(provider_row(trade_name="Fournil Numérique", services="e-commerce;site-vitrine"))
     await add_account(STAFF, staff=True)
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with serve(app) as client:
         client.app = app
         yield client

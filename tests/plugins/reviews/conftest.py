@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from directory.tables import Account, Job, MailMessage, Membership, ProfileChange, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
@@ -36,8 +35,8 @@ async def network(settings, manual_clock):
 
 
 @pytest.fixture
-async def site(settings, plugin_manager, network):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False, public_url=SITE), plugin_manager)
+async def site(apps, settings, plugin_manager, network):
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False, public_url=SITE), plugin_manager)
     async with serve(app) as client:
         client.app = app
         client.worker = app.state.platform.worker()

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from directory.app import create_app
 from directory.testing import sign_in
 from plugins.reviews.tables import Review
 from tests.browser import axe_serious, needs_chromium, needs_front_end, screenshot, served
@@ -17,8 +16,8 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-async def server(settings, plugin_manager, site):
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
+async def server(apps, settings, plugin_manager, site):
+    app = apps.app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
     async with served(app) as address:
         yield address
 
