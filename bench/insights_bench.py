@@ -30,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 TODAY = date(2026, 12, 3)
 GOAL_MS = 200
+PROBE = "bench.writer"  # the network counter the other writer adds to
 
 
 def over_http(providers: int, seconds: int, rounds: int, port: int) -> None:
@@ -162,31 +164,54 @@ async def timed(label: str, make, goal_ms: float, times: int = 7) -> None:  # no
           f"goal ≤ {goal_ms:.0f} ms: {'pass' if max(spent) <= goal_ms else 'FAIL'}", flush=True)
 
 
-async def pages(database_url: str, days: int, leads: int) -> None:
+async def pages(database_url: str, days: int, leads: int, filled: bool) -> None:
     settings = Settings.from_env({**os.environ, "DATABASE_URL": database_url})
     manager = get_plugin_manager(settings)
     engine, _ = use_database(settings, manager)
     current.enter(start_platform(settings, manager, engine))
     await prepare_database(settings, manager)
     name = settings.database_url.split(":")[0]
-    start = time.perf_counter()
-    await insights_bench_data.fill(TODAY, days, leads)
+    if not filled:
+        start = time.perf_counter()
+        await insights_bench_data.fill(TODAY, days, leads)
+        print(f"{name}: {days} days written in {time.perf_counter() - start:.0f} s", flush=True)
     ids = [row["id"] for row in await Provider.select(Provider.id).order_by(Provider.id)]
     Count = counting.ProviderCount
     offers = await Count.count().where(Count.counter == counting.OFFERED)
-    rows = await Count.count()
-    print(f"{name}: {len(ids):,} providers, {days} days, {rows:,} daily rows ({offers:,} offers) "
-          f"written in {time.perf_counter() - start:.0f} s", flush=True)
-    start = time.perf_counter()
-    weeks = await rollup.roll_up(TODAY)
-    print(f"  rollup catching up {weeks} weeks: {time.perf_counter() - start:.0f} s", flush=True)
-    start = time.perf_counter()
-    await rollup.roll_up(TODAY)
-    print(f"  rollup of the current week (each 10-minute run): {time.perf_counter() - start:.1f} s",
-          flush=True)
+    print(f"{name}: {len(ids):,} providers, {await Count.count():,} daily rows ({offers:,} offers)", flush=True)
+    if not filled:
+        start = time.perf_counter()
+        weeks = await rollup.roll_up(TODAY)
+        print(f"  rollup catching up {weeks} weeks: {time.perf_counter() - start:.0f} s", flush=True)
+    spent, waits = await beside_a_writer(rollup.roll_up(TODAY))
+    print(f"  rollup of the current week (each 10-minute run): {spent:.1f} s; another writer meanwhile "
+          f"(a row every 50 ms) waited {statistics.median(waits) * 1000:.0f} ms at the median, "
+          f"{max(waits) * 1000:.0f} ms at worst", flush=True)
     await timed("a provider's statistics (data of the page)",
                 lambda: provider_statistics.of_provider(ids[len(ids) // 2], TODAY), GOAL_MS)
     await timed("the network's dashboard (data of the page)", lambda: network.dashboard(TODAY), GOAL_MS)
+
+
+async def beside_a_writer(work: Awaitable[Any]) -> tuple[float, list[float]]:
+    """How long ``work`` takes while another writer (a quote request, a flush of the counters)
+    writes a row every 50 ms, and how long each of its writes waited: on SQLite, the write lock
+    ``work`` holds is what they wait for."""
+    done, waits = asyncio.Event(), []
+
+    async def writer() -> None:
+        while not done.is_set():
+            start = time.perf_counter()
+            await counting.add_network([(TODAY, PROBE, 1)])
+            waits.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(writer())
+    start = time.perf_counter()
+    await work
+    spent = time.perf_counter() - start
+    done.set()
+    await task
+    return spent, waits
 
 
 def main() -> None:
@@ -196,6 +221,8 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000, help="lead events spread over the days")
     parser.add_argument("--no-pages", action="store_true", help="time counting over HTTP only")
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--filled", action="store_true",
+                        help="DATABASE_URL holds a bench database already: time the current week's rollup and the pages")
     parser.add_argument("--http-providers", type=int, default=3000, help="providers of the HTTP part")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of one run off and one on")
@@ -205,10 +232,11 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     try:
         if not arguments.no_pages:
-            subprocess.run([sys.executable, str(ROOT / "bench" / "search_bench_data.py"),
-                            str(arguments.providers)],
-                           env={**os.environ, "DATABASE_URL": database_url}, check=True, cwd=ROOT)
-            asyncio.run(pages(database_url, arguments.days, arguments.leads))
+            if not arguments.filled:
+                subprocess.run([sys.executable, str(ROOT / "bench" / "search_bench_data.py"),
+                                str(arguments.providers)],
+                               env={**os.environ, "DATABASE_URL": database_url}, check=True, cwd=ROOT)
+            asyncio.run(pages(database_url, arguments.days, arguments.leads, arguments.filled))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     counting_path()

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from directory.app import create_app
+from directory.platform import clock
 from directory.plugin_manager import get_plugin_manager
 from directory.testing import csrf_token, serve, sign_in
 from plugins.insights import answer_times, counting, visits
@@ -156,3 +157,20 @@ async def test_nothing_stored_names_a_visitor(settings, network, manual_clock):
 def test_robots_are_told_by_their_user_agent():
     assert visits.is_robot("Mozilla/5.0 (compatible; bingbot/2.0)") and visits.is_robot("")
     assert visits.is_robot("python-httpx/0.28") and not visits.is_robot(BROWSER["user-agent"])
+
+
+def test_a_page_served_again_counts_again_and_midnight_in_paris_starts_another_day():
+    with clock.use(clock.ManualClock(datetime(2026, 1, 5, 22, 58, tzinfo=UTC))) as moved:  # 23:58 in Paris
+        tally, page, empty = Tally(), ("alpha", "beta"), ()
+        for _ in range(3):  # one answer, served twice more from memory
+            tally.note_search(2, page)
+        tally.note_search(0, empty)
+        moved.advance(minutes=3)  # 00:01 in Paris: the 6th
+        tally.note_search(2, page)
+        tally.fold()
+    first, second = date(2026, 1, 5), date(2026, 1, 6)
+    assert tally.listings == {(first, counting.SHOWN): {"alpha": 3, "beta": 3},
+                              (second, counting.SHOWN): {"alpha": 1, "beta": 1}}
+    assert tally.network == {(first, counting.SEARCHES): 4, (first, counting.SEARCHES_EMPTY): 1,
+                             (second, counting.SEARCHES): 1}
+    assert tally.pages == {}

@@ -47,6 +47,18 @@ async def test_a_second_run_writes_the_same_sums(ids):
         ("shown", 20), ("offered", 2)}
 
 
+async def test_a_week_summed_a_few_providers_at_a_time_holds_each_provider_s_latest_sums(ids, monkeypatch):
+    odet, kerf = ids
+    monkeypatch.setattr(rollup, "PROVIDERS_AT_ONCE", 1)  # a transaction for each provider id
+    today = MONDAY + timedelta(days=3)
+    await rollup.roll_up(today)
+    await counting.add([(odet, MONDAY + timedelta(days=1), counting.SHOWN, 5)])  # counted since
+    await rollup.roll_up(today)
+    assert await weekly() == sorted([(kerf, MONDAY, "offered", 2), (odet, MONDAY, "shown", 25)])
+    peers = await PeerWeek.select().where((PeerWeek.week == MONDAY) & (PeerWeek.counter == counting.SHOWN))
+    assert sum(row["value"] for row in peers) == 25
+
+
 async def test_a_run_after_a_downtime_catches_up_every_week_and_settles_those_past(ids):
     odet, kerf = ids
     assert await rollup.roll_up(MONDAY + timedelta(days=2)) == 1  # the first week only: nothing final
