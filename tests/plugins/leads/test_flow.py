@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from directory.app import create_app
-from directory.platform import current, jobs
-from directory.plugin_api import hookimpl
-from directory.tables import Account, Job, MailMessage, Membership, Provider, StoreEntry
+from directory.tables import Account, Job, MailMessage, Membership, StoreEntry
 from directory.testing import add_account, add_providers, csrf_token, provider_row, serve, sign_in
-from plugins.leads import routes
-from plugins.leads.routes import submission_queue
 from plugins.leads.tables import Lead, LeadPreferences, LeadStep, Offer, RoutingRun
 from tests.statements import counted
 
@@ -74,7 +68,7 @@ async def ask(client, manual_clock, path="/devis", **changes):
     return await client.post("/devis", data={**FORM, **fields, **changes})
 
 
-async def _offers():
+async def offers():
     return await Offer.select(Offer.state, Offer.provider.slug.as_alias("slug")).order_by(Offer.id)
 
 
@@ -87,7 +81,7 @@ async def test_a_request_is_offered_to_the_three_best_placed_and_the_tpe_gets_it
     assert sent.status_code == 303 and sent.headers["location"].startswith("/devis/suivi/")
     follow = await site.get(sent.headers["location"])
     assert "Votre demande est enregistrée" in follow.text and "Proposée à" in follow.text
-    offered = {row["slug"] for row in await _offers()}
+    offered = {row["slug"] for row in await offers()}
     # The three nearest of the four that come to Quimper (Brest Digital covers all Finistère); not Lyon.
     assert offered == {network["odet"], network["kerf"], network["dz"]}
     [confirmation] = await _mails_to("anne@ty-anne.fr")
@@ -211,7 +205,7 @@ async def test_a_decline_offers_the_lead_to_the_next_provider(site, network, man
     assert "Accepter et recevoir les coordonnées" in page.text and "anne@ty-anne.fr" not in page.text
     token = await csrf_token(site, link)
     await site.post(link, data={"decision": "refuser", "reason": "Carnet plein", "_csrf_token": token})
-    states = {row["slug"]: row["state"] for row in await _offers()}
+    states = {row["slug"]: row["state"] for row in await offers()}
     assert states[network["dz"]] == "declined" and states[network["brest"]] == "offered"  # the next best
     assert "Réponse enregistrée : déclinée." in (await site.get(link)).text
     again = await site.post(link, data={"decision": "accepter", "_csrf_token": token})
@@ -223,16 +217,16 @@ async def test_a_missed_deadline_expires_the_offer_and_goes_on(site, network, ma
     worker = site.app.state.platform.worker()
     manual_clock.advance(hours=47)
     await worker.run_once()
-    assert {row["state"] for row in await _offers()} == {"offered"}
+    assert {row["state"] for row in await offers()} == {"offered"}
     manual_clock.advance(hours=2)
     while await worker.run_once():
         pass
-    states = {row["slug"]: row["state"] for row in await _offers()}
+    states = {row["slug"]: row["state"] for row in await offers()}
     assert states.pop(network["brest"]) == "offered" and set(states.values()) == {"expired"}  # the fourth, now
     manual_clock.advance(hours=49)
     while await worker.run_once():
         pass
-    assert {row["state"] for row in await _offers()} == {"expired"}
+    assert {row["state"] for row in await offers()} == {"expired"}
     lead = await Lead.select(Lead.state).first()
     assert lead["state"] == "unassigned"
     steps = [row["detail"] for row in await LeadStep.select(LeadStep.detail).order_by(LeadStep.id)]
@@ -252,7 +246,7 @@ async def test_nobody_eligible_goes_to_staff_who_widen_the_search(site, network,
     detail = f"/equipe/demandes/{lead_id}"
     assigned = await site.post(detail, data={"provider": network["kerf"], "_csrf_token": await csrf_token(site, detail)})
     assert assigned.status_code == 303
-    assert [row["slug"] for row in await _offers()] == [network["kerf"]]
+    assert [row["slug"] for row in await offers()] == [network["kerf"]]
     assert (await Lead.select(Lead.state).first())["state"] == "open"
 
 
@@ -262,7 +256,7 @@ async def test_a_paused_or_full_provider_is_skipped(site, network, manual_clock)
     await site.post(f"/compte/demandes/preferences/{network['odet']}", data={"paused": "oui", "_csrf_token": token})
     await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
     await ask(site, manual_clock)
-    assert network["odet"] not in {row["slug"] for row in await _offers()}
+    assert network["odet"] not in {row["slug"] for row in await offers()}
 
 
 async def test_the_tpe_adds_details_closes_and_deletes_its_request(site, network, manual_clock):
@@ -272,7 +266,7 @@ async def test_the_tpe_adds_details_closes_and_deletes_its_request(site, network
     assert added.status_code == 303, added.text
     assert "Avec paiement en ligne." in (await Lead.select(Lead.description).first())["description"]
     await site.post(f"{follow}/cloturer", data={"_csrf_token": token})
-    assert {row["state"] for row in await _offers()} == {"withdrawn"}
+    assert {row["state"] for row in await offers()} == {"withdrawn"}
     unconfirmed = await site.post(f"{follow}/supprimer", data={"_csrf_token": token})
     assert unconfirmed.status_code == 400 and "Cochez la case" in unconfirmed.text
     assert (await Lead.select(Lead.contact_email).first())["contact_email"] == "anne@ty-anne.fr"
@@ -294,178 +288,3 @@ async def test_leads_are_anonymised_after_the_retention_period(site, network, ma
     for _ in range(20):
         await worker.run_once()
     assert (await Lead.select(Lead.contact_email, Lead.state).first()) == {"contact_email": "", "state": "deleted"}
-
-
-class Raising:
-    @hookimpl
-    def lead_score_components(self, register):
-        register(lambda candidate, need, km: 1 / 0)
-
-    @hookimpl
-    def valid_badges(self, provider_ids):
-        raise RuntimeError("badges down")
-
-
-async def test_a_raising_plugin_never_loses_a_lead(settings, plugin_manager, network, manual_clock):
-    plugin_manager.register(Raising(), name="raising")
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
-    async with serve(app) as client:
-        assert (await ask(client, manual_clock)).status_code == 303
-    assert await Lead.count() == 1 and await Offer.count() == 3
-    hooks = {hook for report in plugin_manager.faults.recent().values() for hook in report["hooks"]}
-    assert hooks >= {"lead_score_components", "valid_badges"}
-
-
-class FarthestFirst:
-    """A strategy that keeps the built-in ranking but offers the lead to the last ones first."""
-
-    @hookimpl
-    def lead_routing_strategy(self):
-        from plugins.leads import routing
-
-        def farthest(need, candidates, wanted, *args, **options):
-            decision = routing.route(need, candidates, len(candidates), *args, **options)
-            return replace(decision, chosen=list(reversed(decision.ranked))[:wanted])
-
-        return farthest
-
-
-class BrokenStrategy:
-    @hookimpl
-    def lead_routing_strategy(self):
-        def broken(*args, **kwargs):
-            raise RuntimeError("strategy down")
-
-        return broken
-
-
-async def test_a_plugin_replaces_the_routing_strategy_and_a_broken_one_falls_back(settings, plugin_manager, network,
-                                                                                 manual_clock):
-    plugin_manager.register(FarthestFirst(), name="farthest")
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
-    async with serve(app) as client:
-        assert (await ask(client, manual_clock)).status_code == 303
-    assert network["brest"] in {row["slug"] for row in await _offers()}  # the farthest eligible one, now asked
-    plugin_manager.unregister(name="farthest")
-    plugin_manager.register(BrokenStrategy(), name="broken")
-    async with serve(create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)) as client:
-        assert (await ask(client, manual_clock, contact_email="autre@ty-anne.fr")).status_code == 303
-    assert await Lead.count() == 2
-    assert "lead_routing_strategy" in {hook for report in plugin_manager.faults.recent().values()
-                                       for hook in report["hooks"]}
-
-
-async def test_notifications_survive_a_restart_and_an_smtp_outage(settings, plugin_manager, network, manual_clock,
-                                                                 smtp):
-    configured = replace(settings, secret_key="k" * 40, worker_in_app=False, mail_transport="smtp",
-                         smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_tls="none", smtp_timeout_s=1)
-    smtp.stop()
-    async with serve(create_app(configured, plugin_manager)) as client:
-        assert (await ask(client, manual_clock)).status_code == 303
-    # Another process, the SMTP server still down: deliveries fail and wait for their retry.
-    elsewhere = create_app(configured, plugin_manager).state.platform
-    worker = jobs.Worker(elsewhere.tasks)
-    with current.within(elsewhere):
-        while await worker.run_once():
-            pass
-        assert await Lead.count() == 1 and await MailMessage.count().where(MailMessage.state == "pending") == 4
-        smtp.start()
-        manual_clock.advance(minutes=5)
-        while await worker.run_once():
-            pass
-    assert sorted(message["To"] for message in smtp.inbox.messages) == [
-        "anne@ty-anne.fr", "membre.dz@example.fr", "membre.kerf@example.fr", "membre.odet@example.fr"]
-
-
-async def test_members_and_staff_find_the_leads_pages_from_their_own(site, network, manual_clock):
-    await sign_in(site, "membre.odet@example.fr")
-    assert 'href="/compte/demandes"' in (await site.get("/compte")).text
-    await site.post("/compte/deconnexion", data={"_csrf_token": await csrf_token(site, "/compte")})
-    await sign_in(site, "equipe@example.fr")
-    queue = (await site.get("/equipe")).text
-    assert '<a href="/equipe" aria-current="page">' in queue and 'href="/equipe/demandes"' in queue
-    assert '<a href="/equipe/demandes" aria-current="page">' in (await site.get("/equipe/demandes")).text
-
-
-def test_submissions_queue_on_both_engines_and_each_app_has_its_own_queue():
-    """A module-level semaphore served every app of the process. Unqueued on PostgreSQL, submissions
-    piled up on the writers' advisory lock under load and ran out of lock timeout (500)."""
-    first = submission_queue()
-    assert isinstance(first, asyncio.Semaphore)
-    assert submission_queue() is not first
-    assert isinstance(submission_queue(), asyncio.Semaphore)
-
-
-def test_an_app_makes_its_submission_queue_on_first_use_even_without_its_lifespan(settings, plugin_manager):
-    """The queue was made by the plugin's start-up: an app served without it failed every request."""
-    first, second = create_app(settings, plugin_manager), create_app(settings, plugin_manager)
-    queue = routes._submissions(first)
-    assert routes._submissions(first) is queue and routes._submissions(second) is not queue
-    assert isinstance(queue, asyncio.Semaphore)
-
-
-class Listening:
-    """A plugin that hears of every step, and adds a section to the TPE's follow-up page."""
-
-    def __init__(self):
-        self.heard = []
-
-    @hookimpl
-    async def lead_changed(self, change):
-        assert await Lead.exists().where(Lead.id == change.lead_id)  # inside the step's transaction
-        self.heard.append(change)
-
-    @hookimpl
-    def lead_follow_up_sections(self, lead_id, register):
-        register("Votre avis", f"<p>Avis sur la demande {lead_id} &amp; suite</p>")
-
-
-async def test_plugins_hear_each_step_of_a_lead_and_add_to_its_follow_up_page(settings, plugin_manager, network,
-                                                                              manual_clock):
-    listening = Listening()
-    plugin_manager.register(listening, name="listening")
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
-    async with serve(app) as client:
-        follow = (await ask(client, manual_clock)).headers["location"].removesuffix("?nouvelle=1")
-        page = (await client.get(follow)).text
-        assert "<h2>Votre avis</h2>" in page and "Avis sur la demande" in page and "&amp; suite" in page
-        assert [c.kind for c in listening.heard] == ["received", "offered", "offered", "offered"]
-        assert all(c.contact_email == "" for c in listening.heard)  # no personal data on these steps
-        manual_clock.advance(hours=2)
-        await sign_in(client, "membre.odet@example.fr")
-        dashboard = await client.get("/compte/demandes")
-        offer_id = re.search(r'action="/compte/demandes/(\d+)"', dashboard.text)[1]
-        await client.post(f"/compte/demandes/{offer_id}", data={
-            "decision": "accepter", "_csrf_token": await csrf_token(client, "/compte/demandes")})
-        accepted = listening.heard[-1]
-        assert accepted.kind == "accepted" and accepted.contact_email == "anne@ty-anne.fr"
-        assert accepted.departement == "29" and accepted.services == ("e-commerce",)
-        assert (accepted.at - accepted.offered_at).total_seconds() == 2 * 3600
-        token = await csrf_token(client, follow)
-        await client.post(f"{follow}/cloturer", data={"_csrf_token": token})
-        await client.post(f"{follow}/supprimer", data={"_csrf_token": token, "confirm": "oui"})
-    assert [c.kind for c in listening.heard[-2:]] == ["closed", "forgotten"]
-
-
-class Unlisting:
-    """Staff unpublish the nearest agency while a request is being routed (between routing's
-    reads and the request's write)."""
-
-    def __init__(self, slug):
-        self.slug = slug
-
-    @hookimpl
-    async def valid_badges(self, provider_ids):
-        await Provider.update({Provider.state: "draft"}).where(Provider.slug == self.slug)
-        return {}
-
-
-async def test_a_provider_removed_while_a_request_is_routed_is_not_offered_it(settings, plugin_manager, network,
-                                                                             manual_clock):
-    plugin_manager.register(Unlisting(network["odet"]), name="unlisting")
-    app = create_app(replace(settings, secret_key="k" * 40, worker_in_app=False), plugin_manager)
-    async with serve(app) as client:
-        sent = await ask(client, manual_clock)
-    assert sent.status_code == 303
-    offered = {row["slug"] for row in await _offers()}
-    assert network["odet"] not in offered and offered  # the others still get it
