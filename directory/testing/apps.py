@@ -26,8 +26,8 @@ from directory.platform.cache import KEPT_STATE
 from directory.plugin_manager import PluginManager, get_plugin_manager
 from directory.settings import Settings
 
-MOST_MANAGERS = 8  # managers kept at once, and apps: modules that change the settings get their own
-MOST_APPS = 12
+MOST_MANAGERS = 8  # kept at once, the least recently used dropped: modules with settings of their own
+MOST_APPS = 12  # likewise: a manager's apps for other settings (``replace(settings, …)``) count too
 ENVIRONMENT_PREFIX = "CHANNEL_EXPERT_"  # where plugins read their settings
 
 
