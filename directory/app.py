@@ -184,12 +184,14 @@ def create_app(settings: Settings | None = None, plugin_manager: PluginManager |
 
     async def on_shutdown(app: Litestar) -> None:
         gc.unfreeze()  # the app's objects may be collected again once it is gone
-        if "stopping" in app.state:  # not when start-up stopped before it
-            app.state.stopping.set()  # the job in hand finishes; the next ones wait for another worker
-        if settings.worker_in_app and "worker" in app.state:
-            await app.state.worker
-        if "page_cache_follower" in app.state:
-            await app.state.page_cache_follower
+        # Taken out of the state: what a later lifespan of the same app finds there is its own.
+        stopping, worker = app.state.pop("stopping", None), app.state.pop("worker", None)
+        follower = app.state.pop("page_cache_follower", None)
+        if stopping is not None:  # not when start-up stopped before it
+            stopping.set()  # the job in hand finishes; the next ones wait for another worker
+        for task in (worker, follower):
+            if task is not None:
+                await task
         await call_each(manager, "shutdown", app=app)
         geocoder.close()
         await close_connections(engine)  # PostgreSQL's pool, or the SQLite connections kept open

@@ -89,6 +89,8 @@ async def _write_week(week: date, final: bool) -> int:
                 "ON CONFLICT (provider, week, counter) DO UPDATE SET value = excluded.value",
                 week, *days, low, low + PROVIDERS_AT_ONCE)
     async with write_transaction(ProviderWeek._meta.db):
+        await Rollup.insert(Rollup(name=NAME, settled=None)).on_conflict(target=Rollup.name,
+                                                                         action="DO NOTHING")
         if await _settled_after(week):
             return 0
         for table in (PeerWeek, NetworkWeek):
@@ -115,9 +117,8 @@ async def _write_week(week: date, final: bool) -> int:
 
 async def _settled_after(week: date) -> bool:
     """Whether ``week`` is final already (another worker settled it): inside a write transaction."""
-    await Rollup.insert(Rollup(name=NAME, settled=None)).on_conflict(target=Rollup.name, action="DO NOTHING")
     state = await Rollup.select(Rollup.settled).where(Rollup.name == NAME).first()
-    return state["settled"] is not None and state["settled"] > week
+    return state is not None and state["settled"] is not None and state["settled"] > week
 
 
 async def _write_fairness(week: date) -> None:
